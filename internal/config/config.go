@@ -1,0 +1,95 @@
+// Package config reads creditcase's settings from the environment. Every
+// variable is listed in Help, which `creditcase --help` prints.
+package config
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// Help documents every environment variable.
+const Help = `
+Environment:
+  DATABASE_URL        PostgreSQL URL of the application database. Unset under
+                      "dev": a private cluster is started under DATA_DIR/pg.
+  TEMPORAL_ADDRESS    Temporal frontend host:port (api, worker; default
+                      127.0.0.1:7233). TEMPORAL_NAMESPACE (default "default"),
+                      TEMPORAL_TLS_* and TEMPORAL_API_KEY are read by the
+                      Temporal SDK's envconfig loader, as the temporal CLI does.
+  HTTP_ADDR           address the API listens on (default :8080)
+  LOG_LEVEL           debug, info, warn or error (default info)
+  LOG_FORMAT          json or console (default json; dev: console)
+  DATA_DIR            dev: where the private PostgreSQL cluster lives (default .data)
+  PG_PORT             dev: port of the private PostgreSQL (default 0: any free port)
+  TEMPORAL_PORT       dev: port of the embedded Temporal frontend (default 7233)
+  TEMPORAL_UI_PORT    dev: port of the Temporal Web UI (default 8233; 0 disables it)
+  TEMPORAL_LOG_LEVEL  dev: level of the embedded Temporal server's own lines (default warn)
+  CALENDAR_DIR        directory of working-day calendar files overriding the embedded ones
+  POLICY_DIR          directory of policy profile files overriding the embedded ones
+`
+
+// Config is the environment, read once at start.
+type Config struct {
+	DatabaseURL      string
+	TemporalAddress  string
+	Namespace        string
+	HTTPAddr         string
+	LogLevel         string
+	LogFormat        string
+	DataDir          string
+	PGPort           int
+	TemporalPort     int
+	UIPort           int
+	TemporalLogLevel string
+	CalendarDir      string
+	PolicyDir        string
+}
+
+// FromEnv reads the environment. logFormat is the default format of the role.
+func FromEnv(defaultLogFormat string) (Config, error) {
+	c := Config{
+		DatabaseURL:      os.Getenv("DATABASE_URL"),
+		TemporalAddress:  env("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
+		Namespace:        env("TEMPORAL_NAMESPACE", "default"),
+		HTTPAddr:         env("HTTP_ADDR", ":8080"),
+		LogLevel:         env("LOG_LEVEL", "info"),
+		LogFormat:        env("LOG_FORMAT", defaultLogFormat),
+		DataDir:          env("DATA_DIR", ".data"),
+		TemporalLogLevel: env("TEMPORAL_LOG_LEVEL", "warn"),
+		CalendarDir:      os.Getenv("CALENDAR_DIR"),
+		PolicyDir:        os.Getenv("POLICY_DIR"),
+	}
+	var errs []string
+	port := func(name string, def int, dst *int) {
+		v := os.Getenv(name)
+		if v == "" {
+			*dst = def
+			return
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 65535 {
+			errs = append(errs, fmt.Sprintf("%s=%q is not a port number", name, v))
+			return
+		}
+		*dst = n
+	}
+	port("PG_PORT", 0, &c.PGPort)
+	port("TEMPORAL_PORT", 7233, &c.TemporalPort)
+	port("TEMPORAL_UI_PORT", 8233, &c.UIPort)
+	if c.TemporalPort == 0 {
+		errs = append(errs, "TEMPORAL_PORT must not be 0")
+	}
+	if len(errs) > 0 {
+		return c, fmt.Errorf("%s", strings.Join(errs, "; "))
+	}
+	return c, nil
+}
+
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,325 @@
+// Package engine runs a Temporal server inside the creditcase process,
+// persisting to PostgreSQL (its own databases `temporal` and
+// `temporal_visibility`), for `creditcase dev` and the integration tests.
+// Production runs against a separate Temporal cluster instead.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/server/common/auth"
+	"go.temporal.io/server/common/cluster"
+	"go.temporal.io/server/common/config"
+	"go.temporal.io/server/common/dynamicconfig"
+	"go.temporal.io/server/common/log"
+	"go.temporal.io/server/common/metrics"
+	"go.temporal.io/server/common/persistence/sql/sqlplugin/postgresql"
+	"go.temporal.io/server/temporal"
+	"google.golang.org/protobuf/types/known/durationpb"
+)
+
+// Database names on the PostgreSQL server, beside the application's own.
+const (
+	HistoryDatabase    = "temporal"
+	VisibilityDatabase = "temporal_visibility"
+	// NumHistoryShards is fixed when the databases are first created and can
+	// never change afterwards.
+	NumHistoryShards = 4
+	clusterName      = "active"
+)
+
+// Config describes the embedded server.
+type Config struct {
+	// PostgresURL is any database URL on the server that will hold Temporal's
+	// databases; user and password must be able to create databases.
+	PostgresURL string
+	// IP is the address every service binds; the frontend is at IP:FrontendPort.
+	IP           string
+	FrontendPort int
+	// Namespace is registered at start with Retention.
+	Namespace string
+	Retention time.Duration
+	// SearchAttributes are registered in Namespace at start (no personal data).
+	SearchAttributes map[string]enumspb.IndexedValueType
+	Logger           log.Logger
+}
+
+// Server is a running embedded Temporal server.
+type Server struct {
+	srv      temporal.Server
+	hostPort string
+}
+
+// Start prepares the databases and schemas, starts every service in process,
+// and returns once Namespace and the search attributes are usable.
+func Start(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.IP == "" {
+		cfg.IP = "127.0.0.1"
+	}
+	if cfg.Namespace == "" {
+		cfg.Namespace = "default"
+	}
+	if cfg.Retention == 0 {
+		cfg.Retention = 30 * 24 * time.Hour
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = log.NewNoopLogger()
+	}
+	sqlBase, err := sqlConfig(cfg.PostgresURL)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkPort(cfg.IP, cfg.FrontendPort); err != nil {
+		return nil, err
+	}
+	hist, vis := *sqlBase, *sqlBase
+	hist.DatabaseName, vis.DatabaseName = HistoryDatabase, VisibilityDatabase
+	if err := prepareSchema(ctx, cfg.PostgresURL, &hist, "postgresql/v12/temporal", cfg.Logger); err != nil {
+		return nil, fmt.Errorf("temporal schema: %w", err)
+	}
+	if err := prepareSchema(ctx, cfg.PostgresURL, &vis, "postgresql/v12/visibility", cfg.Logger); err != nil {
+		return nil, fmt.Errorf("temporal visibility schema: %w", err)
+	}
+	sc, err := serverConfig(cfg, &hist, &vis)
+	if err != nil {
+		return nil, err
+	}
+	dc := dynamicconfig.StaticClient{
+		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(): []dynamicconfig.ConstrainedValue{{Value: true}},
+		dynamicconfig.NamespaceCacheRefreshInterval.Key():           []dynamicconfig.ConstrainedValue{{Value: time.Second}},
+	}
+	srv, err := temporal.NewServer(
+		temporal.WithConfig(sc),
+		temporal.ForServices(temporal.DefaultServices),
+		temporal.WithLogger(cfg.Logger),
+		temporal.WithDynamicConfigClient(dc),
+		temporal.WithCustomMetricsHandler(metrics.NoopMetricsHandler),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("create temporal server: %w", err)
+	}
+	if err := srv.Start(); err != nil {
+		return nil, fmt.Errorf("start temporal server: %w", err)
+	}
+	s := &Server{srv: srv, hostPort: net.JoinHostPort(cfg.IP, strconv.Itoa(cfg.FrontendPort))}
+	if err := s.setUpNamespace(ctx, cfg); err != nil {
+		_ = srv.Stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// HostPort is the frontend address clients dial.
+func (s *Server) HostPort() string { return s.hostPort }
+
+// Stop stops every service.
+func (s *Server) Stop() error { return s.srv.Stop() }
+
+func (s *Server) setUpNamespace(ctx context.Context, cfg Config) error {
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	c, err := client.DialContext(ctx, client.Options{HostPort: s.hostPort, Namespace: cfg.Namespace, Logger: quietSDKLogger{}})
+	if err != nil {
+		return fmt.Errorf("dial embedded temporal: %w", err)
+	}
+	defer c.Close()
+	err = retry(ctx, func() error {
+		_, err := c.WorkflowService().RegisterNamespace(ctx, &workflowservice.RegisterNamespaceRequest{
+			Namespace:                        cfg.Namespace,
+			WorkflowExecutionRetentionPeriod: durationpb.New(cfg.Retention),
+		})
+		var exists *serviceerror.NamespaceAlreadyExists
+		if errors.As(err, &exists) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("register namespace %s: %w", cfg.Namespace, err)
+	}
+	err = retry(ctx, func() error {
+		_, err := c.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: cfg.Namespace})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("namespace %s not usable: %w", cfg.Namespace, err)
+	}
+	return retry(ctx, func() error { return ensureSearchAttributes(ctx, c.OperatorService(), cfg) })
+}
+
+func ensureSearchAttributes(ctx context.Context, op operatorservice.OperatorServiceClient, cfg Config) error {
+	have, err := op.ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: cfg.Namespace})
+	if err != nil {
+		return err
+	}
+	missing := map[string]enumspb.IndexedValueType{}
+	for name, typ := range cfg.SearchAttributes {
+		got, ok := have.GetCustomAttributes()[name]
+		if ok && got != typ {
+			return fmt.Errorf("search attribute %s exists with type %s, want %s", name, got, typ)
+		}
+		if !ok {
+			missing[name] = typ
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	_, err = op.AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
+		Namespace:        cfg.Namespace,
+		SearchAttributes: missing,
+	})
+	var exists *serviceerror.AlreadyExists
+	if errors.As(err, &exists) {
+		return nil
+	}
+	if err == nil {
+		return errors.New("search attributes added; checking again") // next attempt verifies
+	}
+	return err
+}
+
+func retry(ctx context.Context, f func() error) error {
+	var err error
+	for {
+		if err = f(); err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// sqlConfig turns a PostgreSQL URL into the server's SQL settings.
+func sqlConfig(pgURL string) (*config.SQL, error) {
+	u, err := url.Parse(pgURL)
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("DATABASE_URL is not a postgres://user:password@host:port/db URL")
+	}
+	host := u.Hostname()
+	port := u.Port()
+	if port == "" {
+		port = "5432"
+	}
+	pw, _ := u.User.Password()
+	c := &config.SQL{
+		User:            u.User.Username(),
+		Password:        pw,
+		PluginName:      postgresql.PluginNamePGX,
+		ConnectAddr:     net.JoinHostPort(host, port),
+		ConnectProtocol: "tcp",
+		MaxConns:        20,
+		MaxIdleConns:    20,
+		MaxConnLifetime: time.Hour,
+	}
+	if mode := u.Query().Get("sslmode"); mode != "" && mode != "disable" {
+		c.TLS = &auth.TLS{Enabled: true, EnableHostVerification: mode == "verify-full"}
+	}
+	return c, nil
+}
+
+func serverConfig(cfg Config, hist, vis *config.SQL) (*config.Config, error) {
+	svc := func(port int) (config.Service, error) {
+		mp, err := freePort(cfg.IP)
+		if err != nil {
+			return config.Service{}, err
+		}
+		if port == 0 {
+			if port, err = freePort(cfg.IP); err != nil {
+				return config.Service{}, err
+			}
+		}
+		return config.Service{RPC: config.RPC{GRPCPort: port, MembershipPort: mp, BindOnIP: cfg.IP}}, nil
+	}
+	services := map[string]config.Service{}
+	for _, name := range []string{"frontend", "history", "matching", "worker"} {
+		port := 0
+		if name == "frontend" {
+			port = cfg.FrontendPort
+		}
+		s, err := svc(port)
+		if err != nil {
+			return nil, err
+		}
+		services[name] = s
+	}
+	frontend := net.JoinHostPort(cfg.IP, strconv.Itoa(cfg.FrontendPort))
+	return &config.Config{
+		Global: config.Global{
+			Membership: config.Membership{MaxJoinDuration: 30 * time.Second, BroadcastAddress: cfg.IP},
+		},
+		Persistence: config.Persistence{
+			DefaultStore:     "default",
+			VisibilityStore:  "visibility",
+			NumHistoryShards: NumHistoryShards,
+			DataStores: map[string]config.DataStore{
+				"default":    {SQL: hist},
+				"visibility": {SQL: vis},
+			},
+		},
+		ClusterMetadata: &cluster.Config{
+			EnableGlobalNamespace:    false,
+			FailoverVersionIncrement: 10,
+			MasterClusterName:        clusterName,
+			CurrentClusterName:       clusterName,
+			ClusterInformation: map[string]cluster.ClusterInformation{
+				clusterName: {Enabled: true, InitialFailoverVersion: 1, RPCAddress: frontend},
+			},
+		},
+		DCRedirectionPolicy: config.DCRedirectionPolicy{Policy: "noop"},
+		Services:            services,
+		Archival: config.Archival{
+			History:    config.HistoryArchival{State: "disabled"},
+			Visibility: config.VisibilityArchival{State: "disabled"},
+		},
+		NamespaceDefaults: config.NamespaceDefaults{
+			Archival: config.ArchivalNamespaceDefaults{
+				History:    config.HistoryArchivalNamespaceDefaults{State: "disabled"},
+				Visibility: config.VisibilityArchivalNamespaceDefaults{State: "disabled"},
+			},
+		},
+		PublicClient: config.PublicClient{HostPort: frontend},
+	}, nil
+}
+
+func checkPort(ip string, port int) error {
+	if port == 0 {
+		return errors.New("temporal frontend port must be set")
+	}
+	l, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(port)))
+	if err != nil {
+		return fmt.Errorf("port %d on %s is in use (another Temporal server?): set TEMPORAL_PORT to a free port", port, ip)
+	}
+	return l.Close()
+}
+
+func freePort(ip string) (int, error) {
+	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// quietSDKLogger drops the SDK client's own lines during set-up retries.
+type quietSDKLogger struct{}
+
+func (quietSDKLogger) Debug(string, ...any) {}
+func (quietSDKLogger) Info(string, ...any)  {}
+func (quietSDKLogger) Warn(string, ...any)  {}
+func (quietSDKLogger) Error(string, ...any) {}
