@@ -232,30 +232,27 @@ func sqlConfig(pgURL string) (*config.SQL, error) {
 	return c, nil
 }
 
-func serverConfig(cfg Config, hist, vis *config.SQL) (*config.Config, error) {
-	svc := func(port int) (config.Service, error) {
-		mp, err := freePort(cfg.IP)
-		if err != nil {
-			return config.Service{}, err
-		}
-		if port == 0 {
-			if port, err = freePort(cfg.IP); err != nil {
-				return config.Service{}, err
-			}
-		}
-		return config.Service{RPC: config.RPC{GRPCPort: port, MembershipPort: mp, BindOnIP: cfg.IP}}, nil
+// Service ports are laid out from the frontend port P, as Temporal's own
+// defaults are from 7233: gRPC P..P+3, membership P-300..P-297, frontend HTTP
+// P+10. Membership ports are stored as smallint, so P must stay below 32000.
+var serviceNames = []string{"frontend", "history", "matching", "worker"}
+
+func servicePorts(p int) []int {
+	ports := []int{p + 10}
+	for i := range serviceNames {
+		ports = append(ports, p+i, p-300+i)
 	}
+	return ports
+}
+
+func serverConfig(cfg Config, hist, vis *config.SQL) (*config.Config, error) {
 	services := map[string]config.Service{}
-	for _, name := range []string{"frontend", "history", "matching", "worker"} {
-		port := 0
+	for i, name := range serviceNames {
+		rpc := config.RPC{GRPCPort: cfg.FrontendPort + i, MembershipPort: cfg.FrontendPort - 300 + i, BindOnIP: cfg.IP}
 		if name == "frontend" {
-			port = cfg.FrontendPort
+			rpc.HTTPPort = cfg.FrontendPort + 10
 		}
-		s, err := svc(port)
-		if err != nil {
-			return nil, err
-		}
-		services[name] = s
+		services[name] = config.Service{RPC: rpc}
 	}
 	frontend := net.JoinHostPort(cfg.IP, strconv.Itoa(cfg.FrontendPort))
 	return &config.Config{
@@ -296,24 +293,28 @@ func serverConfig(cfg Config, hist, vis *config.SQL) (*config.Config, error) {
 	}, nil
 }
 
-func checkPort(ip string, port int) error {
-	if port == 0 {
-		return errors.New("temporal frontend port must be set")
+// FreeFrontendPort finds a frontend port whose whole layout is free.
+func FreeFrontendPort(ip string) (int, error) {
+	for p := 20000; p < 32000; p += 20 {
+		if checkPort(ip, p) == nil {
+			return p, nil
+		}
 	}
-	l, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(port)))
-	if err != nil {
-		return fmt.Errorf("port %d on %s is in use (another Temporal server?): set TEMPORAL_PORT to a free port", port, ip)
-	}
-	return l.Close()
+	return 0, errors.New("no free block of ports for Temporal between 19700 and 32010")
 }
 
-func freePort(ip string) (int, error) {
-	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
-	if err != nil {
-		return 0, err
+func checkPort(ip string, port int) error {
+	if port < 400 || port > 32000 {
+		return fmt.Errorf("TEMPORAL_PORT %d is out of range: it must lie between 400 and 32000 (Temporal stores membership ports as smallint)", port)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	for _, p := range servicePorts(port) {
+		l, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(p)))
+		if err != nil {
+			return fmt.Errorf("port %d on %s is in use (another Temporal server?): set TEMPORAL_PORT to another frontend port (services use P..P+3, P-300..P-297 and P+10)", p, ip)
+		}
+		_ = l.Close()
+	}
+	return nil
 }
 
 // quietSDKLogger drops the SDK client's own lines during set-up retries.

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/creditcase/creditcase/internal/config"
+	"github.com/creditcase/creditcase/internal/logging"
+	"github.com/creditcase/creditcase/internal/stack"
+)
+
+func init() {
+	register(command{
+		name:    "dev",
+		summary: "run everything on this machine: private PostgreSQL, embedded Temporal, migrations, worker, API",
+		usage: `Usage: creditcase dev
+
+Runs the whole system in one process. Without DATABASE_URL a private
+PostgreSQL cluster is created under DATA_DIR/pg from the system's PostgreSQL
+binaries. The Temporal server runs in process, persisting to that PostgreSQL
+(databases temporal and temporal_visibility), with its frontend on
+127.0.0.1:TEMPORAL_PORT for the temporal CLI. Ctrl-C stops everything; the
+next start resumes with all data and running workflows.`,
+		run: runDev,
+	})
+}
+
+func runDev(ctx context.Context, args []string, stdout io.Writer) error {
+	if len(args) > 0 {
+		return newUsageError("dev takes no arguments")
+	}
+	cfg, err := config.FromEnv(string(logging.Console))
+	if err != nil {
+		return err
+	}
+	log, err := logging.New(os.Stderr, cfg.LogLevel, logging.Format(cfg.LogFormat))
+	if err != nil {
+		return err
+	}
+	began := time.Now()
+	progress := func(msg string) { fmt.Fprintf(stdout, "  %s\n", msg) }
+	fmt.Fprintln(stdout, "creditcase dev: starting")
+	st, err := stack.Start(ctx, stack.Options{
+		DatabaseURL:      cfg.DatabaseURL,
+		DataDir:          cfg.DataDir,
+		PGPort:           cfg.PGPort,
+		TemporalPort:     cfg.TemporalPort,
+		Namespace:        cfg.Namespace,
+		HTTPAddr:         cfg.HTTPAddr,
+		Logger:           log,
+		TemporalLogLevel: cfg.TemporalLogLevel,
+		Progress:         progress,
+	})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		fmt.Fprintln(stdout, "creditcase dev: stopping")
+		st.Stop()
+		fmt.Fprintln(stdout, "creditcase dev: stopped")
+	}()
+	db := "DATABASE_URL"
+	if st.PG != nil {
+		db = fmt.Sprintf("127.0.0.1:%d (private cluster in %s, password in %s.password)", st.PG.Port(), st.PG.Dir(), st.PG.Dir())
+	}
+	fmt.Fprintf(stdout, `creditcase dev: ready in %s
+  API        http://%s   (/healthz /readyz /metrics /api/v1)
+  Temporal   %s   namespace %s   (temporal --address %s workflow list)
+  PostgreSQL %s
+Press Ctrl-C to stop.
+`, time.Since(began).Round(time.Millisecond), st.APIAddr, st.Engine.HostPort(), st.Namespace, st.Engine.HostPort(), db)
+	select {
+	case <-ctx.Done():
+		return nil
+	case err := <-st.Failed():
+		return err
+	}
+}

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/rs/zerolog"
+	"go.temporal.io/sdk/client"
+
+	"github.com/creditcase/creditcase/api"
+	"github.com/creditcase/creditcase/internal/config"
+	"github.com/creditcase/creditcase/internal/db"
+	"github.com/creditcase/creditcase/internal/logging"
+	"github.com/creditcase/creditcase/internal/metrics"
+	"github.com/creditcase/creditcase/internal/stack"
+	"github.com/creditcase/creditcase/internal/temporalclient"
+	"github.com/creditcase/creditcase/worker"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+func init() {
+	register(command{
+		name:    "api",
+		summary: "serve the HTTP API against TEMPORAL_ADDRESS and DATABASE_URL (production role)",
+		usage: `Usage: creditcase api
+
+Serves the API on HTTP_ADDR. Needs DATABASE_URL (migrated with
+"creditcase migrate up") and a Temporal frontend at TEMPORAL_ADDRESS.
+Run any number of replicas.`,
+		run: runAPI,
+	})
+	register(command{
+		name:    "worker",
+		summary: "run the workflow and activity worker against TEMPORAL_ADDRESS and DATABASE_URL (production role)",
+		usage: `Usage: creditcase worker
+
+Polls the creditcase task queue and runs workflows and activities. Serves
+/healthz, /readyz and /metrics on HTTP_ADDR (default :8080). Run any number
+of replicas.`,
+		run: runWorker,
+	})
+}
+
+// role is what the production roles share: logger, pool, Temporal client, metrics.
+type role struct {
+	log      zerolog.Logger
+	cfg      config.Config
+	pool     *pgxpool.Pool
+	temporal client.Client
+	registry *prometheus.Registry
+}
+
+func startRole(ctx context.Context, name string) (*role, error) {
+	cfg, err := config.FromEnv(string(logging.JSON))
+	if err != nil {
+		return nil, err
+	}
+	log, err := logging.New(os.Stderr, cfg.LogLevel, logging.Format(cfg.LogFormat))
+	if err != nil {
+		return nil, err
+	}
+	log = log.With().Str("role", name).Logger()
+	pool, err := db.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	reg := metrics.NewRegistry()
+	reg.MustRegister(metrics.NewPoolCollector(pool))
+	tc, err := temporalclient.Dial(ctx, temporalclient.Options{Logger: log, Metrics: metrics.NewSDKHandler(reg)})
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return &role{log: log, cfg: cfg, pool: pool, temporal: tc, registry: reg}, nil
+}
+
+func (r *role) close() {
+	r.temporal.Close()
+	r.pool.Close()
+}
+
+// serve runs the HTTP server until ctx ends, then shuts it down gracefully.
+func (r *role) serve(ctx context.Context) error {
+	ln, err := stack.Listen(r.cfg.HTTPAddr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           api.New(api.Deps{Pool: r.pool, Temporal: r.temporal, Logger: r.log, Registry: r.registry}),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	r.log.Info().Str("addr", ln.Addr().String()).Msg("HTTP listening")
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func runAPI(ctx context.Context, args []string, _ io.Writer) error {
+	if len(args) > 0 {
+		return newUsageError("api takes no arguments")
+	}
+	r, err := startRole(ctx, "api")
+	if err != nil {
+		return err
+	}
+	defer r.close()
+	return r.serve(ctx)
+}
+
+func runWorker(ctx context.Context, args []string, _ io.Writer) error {
+	if len(args) > 0 {
+		return newUsageError("worker takes no arguments")
+	}
+	r, err := startRole(ctx, "worker")
+	if err != nil {
+		return err
+	}
+	defer r.close()
+	host, _ := os.Hostname()
+	w := worker.New(r.temporal, worker.Deps{Pool: r.pool, Identity: fmt.Sprintf("%s/%d", host, os.Getpid())})
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	defer w.Stop()
+	r.log.Info().Msg("worker polling")
+	return r.serve(ctx)
+}

@@ -1,0 +1,251 @@
+// Package stack assembles the whole system in one process: a private
+// PostgreSQL (unless a URL is given), the embedded Temporal server, the
+// migrations, the worker and the API. `creditcase dev` runs it; the
+// integration tests start the very same stack once per test binary.
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+	"go.temporal.io/sdk/client"
+	sdkworker "go.temporal.io/sdk/worker"
+
+	"github.com/creditcase/creditcase/api"
+	"github.com/creditcase/creditcase/internal/db"
+	"github.com/creditcase/creditcase/internal/engine"
+	"github.com/creditcase/creditcase/internal/logging"
+	"github.com/creditcase/creditcase/internal/metrics"
+	"github.com/creditcase/creditcase/internal/pgcluster"
+	"github.com/creditcase/creditcase/internal/temporalclient"
+	"github.com/creditcase/creditcase/worker"
+	"github.com/creditcase/creditcase/workflows"
+)
+
+// AppDatabase is the application's database in the private cluster.
+const AppDatabase = "creditcase"
+
+// Options configure the stack.
+type Options struct {
+	// DatabaseURL, when set, is used instead of a private cluster; Temporal's
+	// databases are created on the same server.
+	DatabaseURL string
+	// DataDir holds the private cluster (DataDir/pg).
+	DataDir string
+	PGPort  int
+	// TemporalPort is the embedded frontend port; 0 picks a free one.
+	TemporalPort int
+	Namespace    string
+	// HTTPAddr is where the API listens ("127.0.0.1:0" picks a free port).
+	HTTPAddr string
+	Logger   zerolog.Logger
+	// TemporalLogLevel filters the embedded server's own lines.
+	TemporalLogLevel string
+	// Progress receives one line per started part, for people.
+	Progress func(string)
+}
+
+// Stack is the running system.
+type Stack struct {
+	PG          *pgcluster.Cluster // nil when DatabaseURL was given
+	AppURL      string
+	AdminURL    string
+	Engine      *engine.Server
+	Pool        *pgxpool.Pool
+	Temporal    client.Client
+	Worker      sdkworker.Worker
+	Registry    *prometheus.Registry
+	HTTP        *http.Server
+	APIAddr     string
+	Namespace   string
+	stopWorkers func()
+	serveErr    chan error
+}
+
+// Start brings every part up in order and stops what it started if a later
+// part fails, so nothing is left half-initialised.
+func Start(ctx context.Context, o Options) (s *Stack, err error) {
+	progress := o.Progress
+	if progress == nil {
+		progress = func(string) {}
+	}
+	if o.Namespace == "" {
+		o.Namespace = "default"
+	}
+	s = &Stack{Namespace: o.Namespace, serveErr: make(chan error, 1)}
+	defer func() {
+		if err != nil {
+			s.Stop()
+			s = nil
+		}
+	}()
+
+	if o.DatabaseURL == "" {
+		if o.DataDir == "" {
+			o.DataDir = ".data"
+		}
+		s.PG, err = pgcluster.Start(ctx, pgcluster.Config{Dir: filepath.Join(o.DataDir, "pg"), Port: o.PGPort, Log: progress})
+		if err != nil {
+			return nil, err
+		}
+		s.AdminURL = s.PG.URL("postgres")
+		if err = pgcluster.CreateDatabase(ctx, s.AdminURL, AppDatabase); err != nil {
+			return nil, fmt.Errorf("create database %s: %w", AppDatabase, err)
+		}
+		s.AppURL = s.PG.URL(AppDatabase)
+	} else {
+		s.AppURL, s.AdminURL = o.DatabaseURL, o.DatabaseURL
+	}
+	if s.Pool, err = db.Open(ctx, s.AppURL); err != nil {
+		return nil, err
+	}
+
+	port := o.TemporalPort
+	if port == 0 {
+		if port, err = engine.FreeFrontendPort("127.0.0.1"); err != nil {
+			return nil, err
+		}
+	}
+	srvLog := o.Logger
+	if lvl, perr := logging.ParseLevel(o.TemporalLogLevel); perr == nil && o.TemporalLogLevel != "" {
+		srvLog = srvLog.Level(lvl)
+	}
+	start := time.Now()
+	s.Engine, err = engine.Start(ctx, engine.Config{
+		PostgresURL:      s.AdminURL,
+		FrontendPort:     port,
+		Namespace:        o.Namespace,
+		SearchAttributes: workflows.SearchAttributes(),
+		Logger:           logging.NewServer(srvLog),
+	})
+	if err != nil {
+		return nil, err
+	}
+	progress(fmt.Sprintf("Temporal server ready on %s, namespace %s (%s)", s.Engine.HostPort(), o.Namespace, time.Since(start).Round(time.Millisecond)))
+
+	if err = migrateUp(ctx, s.Pool, progress); err != nil {
+		return nil, err
+	}
+
+	s.Registry = metrics.NewRegistry()
+	s.Registry.MustRegister(metrics.NewPoolCollector(s.Pool))
+	s.Temporal, err = temporalclient.Dial(ctx, temporalclient.Options{
+		HostPort:  s.Engine.HostPort(),
+		Namespace: o.Namespace,
+		Logger:    o.Logger,
+		Metrics:   metrics.NewSDKHandler(s.Registry),
+	})
+	if err != nil {
+		return nil, err
+	}
+	host, _ := os.Hostname()
+	s.Worker = worker.New(s.Temporal, worker.Deps{Pool: s.Pool, Identity: fmt.Sprintf("%s/%d", host, os.Getpid())})
+	if err = s.Worker.Start(); err != nil {
+		return nil, fmt.Errorf("start worker: %w", err)
+	}
+	s.stopWorkers = s.Worker.Stop
+	progress(fmt.Sprintf("worker polling task queue %q", workflows.TaskQueue))
+
+	ln, err := Listen(o.HTTPAddr)
+	if err != nil {
+		return nil, err
+	}
+	s.APIAddr = ln.Addr().String()
+	s.HTTP = &http.Server{
+		Handler:           api.New(api.Deps{Pool: s.Pool, Temporal: s.Temporal, Logger: o.Logger, Registry: s.Registry}),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	go func() {
+		if err := s.HTTP.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.serveErr <- err
+		}
+	}()
+	progress(fmt.Sprintf("API listening on http://%s", s.APIAddr))
+	return s, nil
+}
+
+// Failed delivers an error when a part of the stack stops on its own.
+func (s *Stack) Failed() <-chan error {
+	out := make(chan error, 1)
+	go func() {
+		var pgDone <-chan struct{}
+		if s.PG != nil {
+			pgDone = s.PG.Done()
+		}
+		select {
+		case err := <-s.serveErr:
+			out <- fmt.Errorf("API server stopped: %w", err)
+		case <-pgDone:
+			out <- errors.New("PostgreSQL exited unexpectedly; see " + s.PG.Dir() + ".log")
+		}
+	}()
+	return out
+}
+
+// Stop shuts everything down in reverse order.
+func (s *Stack) Stop() {
+	if s.HTTP != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_ = s.HTTP.Shutdown(ctx)
+		cancel()
+	}
+	if s.stopWorkers != nil {
+		s.stopWorkers()
+	}
+	if s.Temporal != nil {
+		s.Temporal.Close()
+	}
+	if s.Engine != nil {
+		_ = s.Engine.Stop()
+	}
+	if s.Pool != nil {
+		s.Pool.Close()
+	}
+	if s.PG != nil {
+		s.PG.Stop()
+	}
+}
+
+func migrateUp(ctx context.Context, pool *pgxpool.Pool, progress func(string)) error {
+	m, err := db.NewMigrator(pool)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	applied, err := m.Up(ctx)
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	progress(fmt.Sprintf("migrations up to date (%d applied now)", len(applied)))
+	return nil
+}
+
+// Listen opens addr for the API with a clear message when it is taken.
+func Listen(addr string) (net.Listener, error) {
+	if addr == "" {
+		addr = ":8080"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("cannot listen on %s (%v): set HTTP_ADDR to a free address", addr, err)
+	}
+	return ln, nil
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
