@@ -137,7 +137,7 @@ func TestAddCalendarDaysMonthsYears(t *testing.T) {
 		explainParts []string
 	}{
 		{"2025-09-24", 7, CalendarDays, "", "2025-10-01", "2025-10-09", []string{"国庆节、中秋节 off", "民法典 art. 203", "2025-10-01..10-08"}},
-		{"2025-03-01", 7, CalendarDays, "", "2025-03-08", "2025-03-10", []string{"(rest day)", "weekend skipped"}},
+		{"2025-03-01", 7, CalendarDays, "", "2025-03-08", "2025-03-10", []string{"= 2025-03-08 Sat, not a working day", "weekend skipped"}},
 		{"2025-09-21", 7, CalendarDays, "", "2025-09-28", "2025-09-28", nil}, // a 调休 Sunday is a working day
 		{"2025-03-03", 10, CalendarDays, "", "2025-03-13", "2025-03-13", nil},
 		{"2026-12-22", 10, CalendarDays, "", "2027-01-01", "", nil}, // 2027 unpublished: error below

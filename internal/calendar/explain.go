@@ -15,7 +15,11 @@ func (t *table) explain(d *Deadline, s, nominal, due int) {
 	b = strconv.AppendInt(b, int64(d.N), 10)
 	switch d.Unit {
 	case WorkingDays:
-		b = append(b, " working days (start day not counted): "...)
+		if d.N == 1 {
+			b = append(b, " working day (start day not counted): "...)
+		} else {
+			b = append(b, " working days (start day not counted): "...)
+		}
 		n0 := len(b)
 		b = t.walk(d, b, s+1, due, true)
 		if len(b) == n0 {
@@ -32,13 +36,6 @@ func (t *table) explain(d *Deadline, s, nominal, due int) {
 		}
 		b = appendDay(b, d.Nominal)
 		if due != nominal {
-			if l := t.labelTab[t.labels[nominal]]; l.off {
-				b = append(b, " ("...)
-				b = append(b, l.name...)
-				b = append(b, " off)"...)
-			} else {
-				b = append(b, " (rest day)"...)
-			}
 			b = append(b, ", not a working day, so the period ends on the next working day (民法典 art. 203): "...)
 			n0 := len(b)
 			b = t.walk(d, b, nominal, due-1, false)
