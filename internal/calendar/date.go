@@ -1,7 +1,6 @@
 package calendar
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -249,5 +248,3 @@ func floorDiv(a, b int) int {
 	}
 	return q
 }
-
-var errInvalidDate = errors.New("calendar: invalid date")
