@@ -131,7 +131,7 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		c.Stop()
 		return nil, err
 	}
-	logf(fmt.Sprintf("PostgreSQL %s ready on 127.0.0.1:%d (data %s)", filepath.Base(filepath.Dir(bin)), port, dir))
+	logf("PostgreSQL %s ready on 127.0.0.1:%d (data %s)", filepath.Base(filepath.Dir(bin)), port, dir)
 	return c, nil
 }
 

@@ -1,0 +1,52 @@
+# creditcase — see README.md. `make run` and `make test` do all set-up.
+GO        ?= go
+BIN       := bin
+PKGS      := ./...
+STATICCHECK_VERSION   := v0.8.2
+WORKFLOWCHECK_VERSION := v0.6.0
+
+.PHONY: all setup build run test test-race lint fmt vet staticcheck workflowcheck clean
+
+all: build
+
+setup:
+	@bash scripts/setup.sh
+
+build:
+	$(GO) build -o $(BIN)/creditcase ./cmd/creditcase
+
+run: setup build
+	./$(BIN)/creditcase dev
+
+# All tests: unit, workflow (time-skipping) and integration tests against a
+# private PostgreSQL and the embedded Temporal server.
+test: setup
+	$(GO) test -count=1 -timeout 30m $(PKGS)
+
+test-race: setup
+	$(GO) test -race -count=1 -timeout 45m $(PKGS)
+
+lint: vet staticcheck workflowcheck
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+vet:
+	$(GO) vet $(PKGS)
+
+$(BIN)/staticcheck:
+	GOBIN=$(CURDIR)/$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+$(BIN)/workflowcheck:
+	GOBIN=$(CURDIR)/$(BIN) $(GO) install go.temporal.io/sdk/contrib/tools/workflowcheck@$(WORKFLOWCHECK_VERSION)
+
+staticcheck: $(BIN)/staticcheck
+	./$(BIN)/staticcheck $(PKGS)
+
+# Workflow code must be deterministic: no I/O, wall clock, global rand or map ranges.
+workflowcheck: $(BIN)/workflowcheck
+	./$(BIN)/workflowcheck ./workflows/...
+
+clean:
+	rm -rf $(BIN)

@@ -1,0 +1,71 @@
+// Package integration drives the running system through its HTTP API: the
+// same private PostgreSQL and embedded Temporal server as `creditcase dev`,
+// started once for the whole package by TestMain. It is the only test package
+// that links the Temporal server, which costs tens of seconds per binary.
+package integration
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/creditcase/creditcase/internal/stack"
+)
+
+// sys is the stack every test shares.
+var sys *stack.Stack
+
+// testLogger writes the stack's logs to integration.log in the temp dir, so a
+// failure can be read afterwards without flooding the test output.
+func testLogger(dir string) (zerolog.Logger, io.Closer, error) {
+	f, err := os.Create(filepath.Join(dir, "integration.log"))
+	if err != nil {
+		return zerolog.Nop(), nil, err
+	}
+	return zerolog.New(f).With().Timestamp().Logger(), f, nil
+}
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "creditcase-it-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	log, closer, err := testLogger(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	sys, err = stack.Start(ctx, stack.Options{
+		DataDir:          dir,
+		HTTPAddr:         "127.0.0.1:0",
+		Logger:           log,
+		TemporalLogLevel: "warn",
+		Progress:         func(s string) { fmt.Fprintln(os.Stderr, "stack:", s) },
+	})
+	cancel()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "start stack:", err)
+		return 1
+	}
+	code := m.Run()
+	sys.Stop()
+	closer.Close()
+	if code == 0 {
+		_ = os.RemoveAll(dir)
+	} else {
+		fmt.Fprintln(os.Stderr, "stack logs kept in", dir)
+	}
+	return code
+}
