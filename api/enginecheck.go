@@ -91,4 +91,3 @@ func (s *Server) getEngineCheck(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, rec)
 }
-

@@ -50,6 +50,7 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 		TemporalPort:     cfg.TemporalPort,
 		Namespace:        cfg.Namespace,
 		HTTPAddr:         cfg.HTTPAddr,
+		UIPort:           cfg.UIPort,
 		Logger:           log,
 		TemporalLogLevel: cfg.TemporalLogLevel,
 		Progress:         progress,
@@ -66,12 +67,17 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 	if st.PG != nil {
 		db = fmt.Sprintf("127.0.0.1:%d (private cluster in %s, password in %s.password)", st.PG.Port(), st.PG.Dir(), st.PG.Dir())
 	}
+	ui := "not served (TEMPORAL_UI_PORT=0)"
+	if st.UIAddr != "" {
+		ui = "http://" + st.UIAddr
+	}
 	fmt.Fprintf(stdout, `creditcase dev: ready in %s
   API        http://%s   (/healthz /readyz /metrics /api/v1)
   Temporal   %s   namespace %s   (temporal --address %s workflow list)
+  Web UI     %s
   PostgreSQL %s
 Press Ctrl-C to stop.
-`, time.Since(began).Round(time.Millisecond), st.APIAddr, st.Engine.HostPort(), st.Namespace, st.Engine.HostPort(), db)
+`, time.Since(began).Round(time.Millisecond), st.APIAddr, st.Engine.HostPort(), st.Namespace, st.Engine.HostPort(), ui, db)
 	select {
 	case <-ctx.Done():
 		return nil

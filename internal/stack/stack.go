@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -19,6 +20,10 @@ import (
 	"github.com/rs/zerolog"
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
+
+	uiserver "github.com/temporalio/ui-server/v2/server"
+	uiconfig "github.com/temporalio/ui-server/v2/server/config"
+	uiserver_options "github.com/temporalio/ui-server/v2/server/server_options"
 
 	"github.com/creditcase/creditcase/api"
 	"github.com/creditcase/creditcase/internal/db"
@@ -47,6 +52,8 @@ type Options struct {
 	Namespace    string
 	// HTTPAddr is where the API listens ("127.0.0.1:0" picks a free port).
 	HTTPAddr string
+	// UIPort serves the Temporal Web UI on 127.0.0.1; 0 serves none.
+	UIPort int
 	Logger   zerolog.Logger
 	// TemporalLogLevel filters the embedded server's own lines.
 	TemporalLogLevel string
@@ -66,7 +73,9 @@ type Stack struct {
 	Registry    *prometheus.Registry
 	HTTP        *http.Server
 	APIAddr     string
+	UIAddr      string // "" when the Web UI is not served
 	Namespace   string
+	ui          *uiserver.Server
 	stopWorkers func()
 	serveErr    chan error
 }
@@ -170,6 +179,13 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 		}
 	}()
 	progress(fmt.Sprintf("API listening on http://%s", s.APIAddr))
+
+	if o.UIPort != 0 {
+		if s.ui, s.UIAddr, err = startUI(s.Engine.HostPort(), o.UIPort, o.Namespace); err != nil {
+			return nil, err
+		}
+		progress(fmt.Sprintf("Temporal Web UI on http://%s", s.UIAddr))
+	}
 	return s, nil
 }
 
@@ -193,6 +209,9 @@ func (s *Stack) Failed() <-chan error {
 
 // Stop shuts everything down in reverse order.
 func (s *Stack) Stop() {
+	if s.ui != nil {
+		s.ui.Stop()
+	}
 	if s.HTTP != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		_ = s.HTTP.Shutdown(ctx)
@@ -241,11 +260,27 @@ func Listen(addr string) (net.Listener, error) {
 	return ln, nil
 }
 
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+// startUI serves the Temporal Web UI (github.com/temporalio/ui-server) for
+// the embedded server. The UI server exits the process if it cannot listen,
+// so the port is checked first.
+func startUI(frontend string, port int, namespace string) (*uiserver.Server, string, error) {
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return 0, err
+		return nil, "", fmt.Errorf("cannot serve the Temporal Web UI on %s (%v): set TEMPORAL_UI_PORT to a free port, or 0 for no UI", addr, err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	_ = ln.Close()
+	srv := uiserver.NewServer(uiserver_options.WithConfigProvider(&uiconfig.Config{
+		TemporalGRPCAddress: frontend,
+		Host:                "127.0.0.1",
+		Port:                port,
+		EnableUI:            true,
+		DefaultNamespace:    namespace,
+		DisableNewsFetch:    true,
+		Distribution:        "creditcase",
+		CORS:                uiconfig.CORS{CookieInsecure: true},
+		HideLogs:            true,
+	}))
+	go func() { _ = srv.Start() }()
+	return srv, addr, nil
 }
