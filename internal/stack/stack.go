@@ -54,7 +54,7 @@ type Options struct {
 	HTTPAddr string
 	// UIPort serves the Temporal Web UI on 127.0.0.1; 0 serves none.
 	UIPort int
-	Logger   zerolog.Logger
+	Logger zerolog.Logger
 	// TemporalLogLevel filters the embedded server's own lines.
 	TemporalLogLevel string
 	// Progress receives one line per started part, for people.
