@@ -12,8 +12,8 @@
 -- (文号) is issued once, so saving it again is idempotent and a different
 -- document under a number already used is refused by the application.
 --
--- All three tables are append-only (refuse_change() from 00002): an issued
--- notice or a filed piece of evidence is never changed or removed.
+-- All three tables are append-only: an issued notice or a filed piece of
+-- evidence is never changed or removed.
 
 -- +goose Up
 CREATE TABLE evidence_blobs (
@@ -51,20 +51,30 @@ CREATE TABLE case_documents (
 );
 CREATE INDEX case_documents_case ON case_documents (case_ref, id);
 
+-- +goose StatementBegin
+CREATE FUNCTION refuse_case_file_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'creditcase: % is append-only; rows are never updated or deleted', TG_TABLE_NAME
+        USING ERRCODE = 'insufficient_privilege';
+END
+$$;
+-- +goose StatementEnd
+
 CREATE TRIGGER evidence_blobs_append_only BEFORE UPDATE OR DELETE ON evidence_blobs
-    FOR EACH ROW EXECUTE FUNCTION refuse_change();
+    FOR EACH ROW EXECUTE FUNCTION refuse_case_file_change();
 CREATE TRIGGER evidence_blobs_no_truncate BEFORE TRUNCATE ON evidence_blobs
-    FOR EACH STATEMENT EXECUTE FUNCTION refuse_change();
+    FOR EACH STATEMENT EXECUTE FUNCTION refuse_case_file_change();
 CREATE TRIGGER evidence_append_only BEFORE UPDATE OR DELETE ON evidence
-    FOR EACH ROW EXECUTE FUNCTION refuse_change();
+    FOR EACH ROW EXECUTE FUNCTION refuse_case_file_change();
 CREATE TRIGGER evidence_no_truncate BEFORE TRUNCATE ON evidence
-    FOR EACH STATEMENT EXECUTE FUNCTION refuse_change();
+    FOR EACH STATEMENT EXECUTE FUNCTION refuse_case_file_change();
 CREATE TRIGGER case_documents_append_only BEFORE UPDATE OR DELETE ON case_documents
-    FOR EACH ROW EXECUTE FUNCTION refuse_change();
+    FOR EACH ROW EXECUTE FUNCTION refuse_case_file_change();
 CREATE TRIGGER case_documents_no_truncate BEFORE TRUNCATE ON case_documents
-    FOR EACH STATEMENT EXECUTE FUNCTION refuse_change();
+    FOR EACH STATEMENT EXECUTE FUNCTION refuse_case_file_change();
 
 -- +goose Down
 DROP TABLE case_documents;
 DROP TABLE evidence;
 DROP TABLE evidence_blobs;
+DROP FUNCTION refuse_case_file_change();
