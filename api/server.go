@@ -19,6 +19,9 @@ import (
 	"github.com/rs/zerolog"
 	"go.temporal.io/sdk/client"
 
+	"github.com/creditcase/creditcase/internal/auth"
+	"github.com/creditcase/creditcase/internal/policy"
+	"github.com/creditcase/creditcase/internal/records"
 	"github.com/creditcase/creditcase/internal/reqid"
 )
 
@@ -29,11 +32,18 @@ type Deps struct {
 	Logger   zerolog.Logger
 	// Registry receives the HTTP metrics and is served at /metrics.
 	Registry *prometheus.Registry
+	// Profile computes records' disclosure periods (nil = the default
+	// profile, nantong).
+	Profile *policy.Profile
+	// BcryptCost hashes new passwords (0 = bcrypt.DefaultCost).
+	BcryptCost int
 }
 
 // Server holds the handlers' dependencies.
 type Server struct {
 	Deps
+	records *records.Store
+	auth    *auth.Service
 }
 
 // New returns the Echo instance with every route and middleware.
@@ -60,6 +70,7 @@ func New(d Deps) *echo.Echo {
 	v1 := e.Group("/api/v1")
 	v1.POST("/engine-checks", s.createEngineCheck)
 	v1.GET("/engine-checks/:id", s.getEngineCheck)
+	s.routesRecords(v1)
 	return e
 }
 

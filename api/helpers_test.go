@@ -1,0 +1,154 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/creditcase/creditcase/internal/seed"
+)
+
+// client calls the API as one caller: anonymous, a bearer token, or a
+// console session (cookies + CSRF token).
+type client struct {
+	t       *testing.T
+	bearer  string
+	cookies []*http.Cookie
+	csrf    string
+	lang    string
+}
+
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+func (r response) decode(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.Body, err)
+	}
+}
+
+// problem is the subset of a problem+json body tests look at.
+type problem struct {
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Errors []struct {
+		Field   string `json:"field"`
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"errors"`
+}
+
+func (p problem) hasField(field, code string) bool {
+	for _, e := range p.Errors {
+		if e.Field == field && (code == "" || e.Code == code) {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *client) do(method, path string, body any, header ...string) response {
+	c.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		raw, err := json.Marshal(b)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		rd = bytes.NewReader(raw)
+	}
+	req := httptest.NewRequest(method, path, rd)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	if c.lang != "" {
+		req.Header.Set("Accept-Language", c.lang)
+	}
+	if c.bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+c.bearer)
+	}
+	for _, ck := range c.cookies {
+		req.AddCookie(ck)
+	}
+	if c.csrf != "" {
+		req.Header.Set("X-CSRF-Token", c.csrf)
+	}
+	rec := httptest.NewRecorder()
+	testAPI.ServeHTTP(rec, req)
+	return response{Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}
+}
+
+func (c *client) expect(status int, method, path string, body any, header ...string) response {
+	c.t.Helper()
+	r := c.do(method, path, body, header...)
+	if r.Status != status {
+		c.t.Fatalf("%s %s: status %d, want %d: %s", method, path, r.Status, status, r.Body)
+	}
+	return r
+}
+
+func anonymous(t *testing.T) *client { return &client{t: t} }
+
+// tokens caches one bearer token per user for the package.
+var (
+	tokensMu sync.Mutex
+	tokens   = map[string]string{}
+)
+
+// as returns a bearer-token client for a demo (or test-made) account.
+func as(t *testing.T, username string) *client {
+	t.Helper()
+	tokensMu.Lock()
+	defer tokensMu.Unlock()
+	if tok, ok := tokens[username]; ok {
+		return &client{t: t, bearer: tok}
+	}
+	r := anonymous(t).expect(http.StatusOK, http.MethodPost, "/api/v1/auth/login",
+		map[string]string{"username": username, "password": passwordOf(username), "kind": "bearer", "label": "test"})
+	var lr struct {
+		Token string `json:"token"`
+	}
+	r.decode(t, &lr)
+	tokens[username] = lr.Token
+	return &client{t: t, bearer: lr.Token}
+}
+
+// extraPasswords are the passwords of accounts the tests create.
+var extraPasswords sync.Map
+
+func passwordOf(username string) string {
+	if p, ok := extraPasswords.Load(username); ok {
+		return p.(string)
+	}
+	return seed.DemoPassword
+}
+
+// count runs a COUNT(*) query directly against the database.
+func count(t *testing.T, sql string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := testPool.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return n
+}

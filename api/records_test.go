@@ -1,0 +1,494 @@
+package api_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/creditcase/creditcase/internal/ident"
+)
+
+type recordJSON struct {
+	ID            int64          `json:"id"`
+	SubjectID     int64          `json:"subject_id"`
+	ProviderID    int64          `json:"provider_id"`
+	Version       int            `json:"version"`
+	Category      string         `json:"category"`
+	Severity      string         `json:"severity"`
+	Disclosure    string         `json:"disclosure"`
+	Title         string         `json:"title"`
+	Status        string         `json:"status"`
+	DecidedOn     string         `json:"decided_on"`
+	DisclosureEnd string         `json:"disclosure_end"`
+	PeriodRule    string         `json:"period_rule"`
+	Details       map[string]any `json:"details"`
+	Versions      []struct {
+		Version int            `json:"version"`
+		Reason  string         `json:"reason"`
+		Snap    map[string]any `json:"snapshot"`
+	} `json:"versions"`
+}
+
+type pageJSON struct {
+	Records    []recordJSON `json:"records"`
+	NextBefore int64        `json:"next_before"`
+}
+
+func providerID(code string) int64 { return demo.ProviderIDs[code] }
+
+// subjectID finds a demo subject by name.
+func subjectID(t *testing.T, name string) int64 {
+	t.Helper()
+	var id int64
+	if err := testPool.QueryRow(context.Background(), `SELECT id FROM subjects WHERE name = $1`, name).Scan(&id); err != nil {
+		t.Fatalf("subject %s: %v", name, err)
+	}
+	return id
+}
+
+func subjectIdent(t *testing.T, name string) string {
+	t.Helper()
+	var code string
+	if err := testPool.QueryRow(context.Background(), `SELECT ident FROM subjects WHERE name = $1`, name).Scan(&code); err != nil {
+		t.Fatalf("subject %s: %v", name, err)
+	}
+	return code
+}
+
+// recordOf returns a record ID with the given provider and subject, and
+// disclosure class when not "".
+func recordOf(t *testing.T, providerCode, subjectName, disclosure string) int64 {
+	t.Helper()
+	var id int64
+	err := testPool.QueryRow(context.Background(), `
+		SELECT r.id FROM records r JOIN subjects s ON s.id = r.subject_id JOIN providers p ON p.id = r.provider_id
+		WHERE p.code = $1 AND s.name = $2 AND ($3 = '' OR r.disclosure = $3) ORDER BY r.id LIMIT 1`,
+		providerCode, subjectName, disclosure).Scan(&id)
+	if err != nil {
+		t.Fatalf("record of %s/%s/%s: %v", providerCode, subjectName, disclosure, err)
+	}
+	return id
+}
+
+var testSeq int
+
+// newRecord is a valid record body for subject (by identifier).
+func newRecord(subjectIdent string) map[string]any {
+	testSeq++
+	return map[string]any{
+		"subject_ident": subjectIdent, "category": "negative", "severity": "general", "disclosure": "government",
+		"title": "测试处罚", "content": "罚款 1000 元", "decision_no": fmt.Sprintf("测试〔2025〕%d号", testSeq),
+		"decided_on": "2025-06-10",
+	}
+}
+
+const (
+	orgA   = "南通恒达建材有限公司" // the demo subject account's subject
+	orgB   = "南通鑫源物流有限公司"
+	person = "张伟"
+)
+
+func TestSubjectSeesOnlyOwnRecords(t *testing.T) {
+	c := as(t, "subject")
+	var page pageJSON
+	c.expect(http.StatusOK, "GET", "/api/v1/records", nil).decode(t, &page)
+	if len(page.Records) == 0 {
+		t.Fatal("subject sees none of its records")
+	}
+	own := subjectID(t, orgA)
+	for _, r := range page.Records {
+		if r.SubjectID != own {
+			t.Fatalf("subject sees record %d of subject %d", r.ID, r.SubjectID)
+		}
+	}
+	// Asking for another subject's records is refused and logged.
+	denials := count(t, `SELECT count(*) FROM audit_events WHERE action = 'access.denied'`)
+	c.expect(http.StatusForbidden, "GET", fmt.Sprintf("/api/v1/records?subject_id=%d", subjectID(t, orgB)), nil)
+	if got := count(t, `SELECT count(*) FROM audit_events WHERE action = 'access.denied'`); got != denials+1 {
+		t.Fatalf("denial events %d → %d, want one more", denials, got)
+	}
+	// Own record: allowed; another subject's: 404, as if it did not exist.
+	c.expect(http.StatusOK, "GET", fmt.Sprintf("/api/v1/records/%d", recordOf(t, "nt-market", orgA, "")), nil)
+	c.expect(http.StatusNotFound, "GET", fmt.Sprintf("/api/v1/records/%d", recordOf(t, "nt-market", orgB, "")), nil)
+	c.expect(http.StatusNotFound, "GET", "/api/v1/records/99999999", nil)
+	c.expect(http.StatusOK, "GET", fmt.Sprintf("/api/v1/subjects/%d", own), nil)
+	c.expect(http.StatusNotFound, "GET", fmt.Sprintf("/api/v1/subjects/%d", subjectID(t, orgB)), nil)
+}
+
+func TestProviderSeesOnlyRecordsItSupplied(t *testing.T) {
+	c := as(t, "provider") // bound to nt-market
+	var page pageJSON
+	c.expect(http.StatusOK, "GET", "/api/v1/records?limit=500", nil).decode(t, &page)
+	if len(page.Records) == 0 {
+		t.Fatal("provider sees none of its records")
+	}
+	for _, r := range page.Records {
+		if r.ProviderID != providerID("nt-market") {
+			t.Fatalf("provider sees record %d of provider %d", r.ID, r.ProviderID)
+		}
+	}
+	c.expect(http.StatusForbidden, "GET", fmt.Sprintf("/api/v1/records?provider_id=%d", providerID("nt-tax")), nil)
+	c.expect(http.StatusOK, "GET", fmt.Sprintf("/api/v1/records/%d", recordOf(t, "nt-market", orgB, "")), nil)
+	c.expect(http.StatusNotFound, "GET", fmt.Sprintf("/api/v1/records/%d", recordOf(t, "nt-tax", orgB, "")), nil)
+	// Subjects: those it supplied records about, not others.
+	c.expect(http.StatusOK, "GET", fmt.Sprintf("/api/v1/subjects/%d", subjectID(t, orgB)), nil)
+	c.expect(http.StatusNotFound, "GET", fmt.Sprintf("/api/v1/subjects/%d", subjectID(t, "李娜")), nil)
+}
+
+func TestStaffSeeAllWithPurpose(t *testing.T) {
+	for _, user := range []string{"caseworker", "supervisor"} {
+		c := as(t, user)
+		p := c.expect(http.StatusBadRequest, "GET", "/api/v1/records", nil)
+		var pr problem
+		p.decode(t, &pr)
+		if !pr.hasField("purpose", "") {
+			t.Fatalf("%s without purpose: %s", user, p.Body)
+		}
+		// Public records only: no purpose needed.
+		c.expect(http.StatusOK, "GET", "/api/v1/records?disclosure=public", nil)
+		var page pageJSON
+		c.expect(http.StatusOK, "GET", "/api/v1/records?limit=500&purpose=audit", nil).decode(t, &page)
+		providers := map[int64]bool{}
+		for _, r := range page.Records {
+			providers[r.ProviderID] = true
+		}
+		if len(providers) < 3 {
+			t.Fatalf("%s sees records of %d providers, want all 3", user, len(providers))
+		}
+		c.expect(http.StatusOK, "GET", fmt.Sprintf("/api/v1/records/%d?purpose=check", recordOf(t, "nt-tax", orgB, "")), nil)
+	}
+}
+
+func TestAdminDoesNotReadRecords(t *testing.T) {
+	c := as(t, "admin")
+	c.expect(http.StatusForbidden, "GET", "/api/v1/records?purpose=x", nil)
+	c.expect(http.StatusForbidden, "GET", fmt.Sprintf("/api/v1/records/%d?purpose=x", recordOf(t, "nt-market", orgA, "")), nil)
+	c.expect(http.StatusForbidden, "GET", "/api/v1/events", nil)
+	c.expect(http.StatusForbidden, "GET", "/api/v1/query-log", nil)
+	anonymous(t).expect(http.StatusUnauthorized, "GET", "/api/v1/records", nil)
+	anonymous(t).expect(http.StatusUnauthorized, "GET", "/api/v1/providers", nil)
+	(&client{t: t, bearer: "not-a-token"}).expect(http.StatusUnauthorized, "GET", "/api/v1/auth/me", nil)
+}
+
+func TestCreateRecordRoles(t *testing.T) {
+	code := subjectIdent(t, orgB)
+	before := count(t, `SELECT count(*) FROM records`)
+	for _, user := range []string{"subject", "supervisor", "admin"} {
+		as(t, user).expect(http.StatusForbidden, "POST", "/api/v1/records", newRecord(code))
+	}
+	anonymous(t).expect(http.StatusUnauthorized, "POST", "/api/v1/records", newRecord(code))
+	// A provider cannot file in another provider's name.
+	other := newRecord(code)
+	other["provider_id"] = providerID("nt-tax")
+	as(t, "provider").expect(http.StatusForbidden, "POST", "/api/v1/records", other)
+	if got := count(t, `SELECT count(*) FROM records`); got != before {
+		t.Fatalf("denied creations changed the records: %d → %d", before, got)
+	}
+
+	var rec recordJSON
+	as(t, "provider").expect(http.StatusCreated, "POST", "/api/v1/records", newRecord(code)).decode(t, &rec)
+	if rec.ProviderID != providerID("nt-market") || rec.Version != 1 || rec.Status != "active" {
+		t.Fatalf("provider's record: %+v", rec)
+	}
+	// An organisation's general negative record: 1 year (Nantong art. 30).
+	if rec.PeriodRule != "disclosure.general" || rec.DisclosureEnd != "2026-06-10" {
+		t.Fatalf("disclosure end %s by %s, want 2026-06-10 by disclosure.general", rec.DisclosureEnd, rec.PeriodRule)
+	}
+	cw := as(t, "caseworker")
+	var pr problem
+	cw.expect(http.StatusUnprocessableEntity, "POST", "/api/v1/records", newRecord(code)).decode(t, &pr)
+	if !pr.hasField("provider_id", "required") {
+		t.Fatalf("caseworker without provider_id: %+v", pr)
+	}
+	body := newRecord(subjectIdent(t, person))
+	body["provider_id"] = providerID("nt-hrss")
+	body["severity"] = "serious"
+	cw.expect(http.StatusCreated, "POST", "/api/v1/records", body).decode(t, &rec)
+	// A person's negative record: 5 years.
+	if rec.PeriodRule != "disclosure.personal_negative" || rec.DisclosureEnd != "2030-06-10" {
+		t.Fatalf("person's record: end %s by %s", rec.DisclosureEnd, rec.PeriodRule)
+	}
+}
+
+func TestRecordValidation(t *testing.T) {
+	c := as(t, "provider")
+	c.lang = "en"
+	body := newRecord(subjectIdent(t, orgB))
+	body["category"] = "positive" // with a severity
+	body["decided_on"] = "2999-01-01"
+	body["disclosure"] = "secret"
+	var pr problem
+	c.expect(http.StatusUnprocessableEntity, "POST", "/api/v1/records", body).decode(t, &pr)
+	for _, f := range []string{"severity", "decided_on", "disclosure"} {
+		if !pr.hasField(f, "") {
+			t.Errorf("no field error for %s: %+v", f, pr)
+		}
+	}
+	body = newRecord("91350100M000100Y43") // valid code, no such subject
+	c.expect(http.StatusUnprocessableEntity, "POST", "/api/v1/records", body).decode(t, &pr)
+	if !pr.hasField("subject_ident", "unknown") {
+		t.Errorf("unknown subject: %+v", pr)
+	}
+}
+
+func TestProhibitedDataRefused(t *testing.T) {
+	c := as(t, "provider")
+	code := subjectIdent(t, orgB)
+	before := count(t, `SELECT count(*) FROM records`)
+	cases := []struct {
+		name, field, code string
+		edit              func(map[string]any)
+	}{
+		{"religion at top level", "religion", "prohibited", func(b map[string]any) { b["religion"] = "x" }},
+		{"blood type in details (Chinese key)", "details.血型", "prohibited", func(b map[string]any) { b["details"] = map[string]any{"血型": "A"} }},
+		{"nested medical history", "details.person.medical_history", "prohibited", func(b map[string]any) {
+			b["details"] = map[string]any{"person": map[string]any{"medical_history": "…"}}
+		}},
+		{"ethnicity", "details.民族", "prohibited", func(b map[string]any) { b["details"] = map[string]any{"民族": "汉"} }},
+		{"income without consent", "details.income", "prohibited_without_consent", func(b map[string]any) { b["details"] = map[string]any{"income": 1000} }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newRecord(code)
+			tc.edit(b)
+			var pr problem
+			r := c.expect(http.StatusUnprocessableEntity, "POST", "/api/v1/records", b)
+			r.decode(t, &pr)
+			if !pr.hasField(tc.field, tc.code) {
+				t.Fatalf("want %s/%s, got %s", tc.field, tc.code, r.Body)
+			}
+			if !strings.Contains(pr.Errors[0].Message, "禁止") && !strings.Contains(pr.Errors[0].Message, "同意") {
+				t.Fatalf("message not in Chinese by default: %s", pr.Errors[0].Message)
+			}
+		})
+	}
+	en := &client{t: t, bearer: c.bearer, lang: "en-GB,en;q=0.9"}
+	b := newRecord(code)
+	b["fingerprint"] = "…"
+	var pr problem
+	en.expect(http.StatusUnprocessableEntity, "POST", "/api/v1/records", b).decode(t, &pr)
+	if !pr.hasField("fingerprint", "prohibited") || !strings.Contains(pr.Errors[0].Message, "must not be collected") {
+		t.Fatalf("English: %+v", pr)
+	}
+	if got := count(t, `SELECT count(*) FROM records`); got != before {
+		t.Fatalf("refused records were written: %d → %d", before, got)
+	}
+	// With written consent recorded, income may be collected.
+	b = newRecord(code)
+	b["details"] = map[string]any{"income": 1000}
+	b["consent_ref"] = "同意书〔2025〕1号"
+	c.expect(http.StatusCreated, "POST", "/api/v1/records", b)
+}
+
+func TestCorrectionKeepsHistoryAndWritesOneEvent(t *testing.T) {
+	cw := as(t, "caseworker")
+	id := recordOf(t, "nt-market", orgA, "public")
+	path := fmt.Sprintf("/api/v1/records/%d/corrections", id)
+	body := map[string]any{"category": "basic", "disclosure": "public", "title": "企业登记基本信息（更正）",
+		"decision_no": "通市监登字〔2015〕101号", "decided_on": "2015-05-01", "reason": "注册资本录入错误"}
+
+	// Who may not correct: 403 if they can see the record, 404 if not.
+	as(t, "provider").expect(http.StatusForbidden, "POST", path, body)
+	as(t, "subject").expect(http.StatusForbidden, "POST", path, body)
+	as(t, "supervisor").expect(http.StatusForbidden, "POST", path, body)
+	as(t, "provider").expect(http.StatusNotFound, "POST", fmt.Sprintf("/api/v1/records/%d/corrections", recordOf(t, "nt-tax", orgB, "")), body)
+	as(t, "subject").expect(http.StatusNotFound, "POST", fmt.Sprintf("/api/v1/records/%d/corrections", recordOf(t, "nt-market", orgB, "")), body)
+
+	noReason := map[string]any{}
+	for k, v := range body {
+		noReason[k] = v
+	}
+	delete(noReason, "reason")
+	var pr problem
+	cw.expect(http.StatusUnprocessableEntity, "POST", path, noReason).decode(t, &pr)
+	if !pr.hasField("reason", "required") {
+		t.Fatalf("correction without reason: %+v", pr)
+	}
+	if n := count(t, `SELECT count(*) FROM audit_events WHERE action = 'record.corrected' AND object_id = $1`, fmt.Sprint(id)); n != 0 {
+		t.Fatalf("refused corrections wrote %d events", n)
+	}
+
+	var rec recordJSON
+	cw.expect(http.StatusOK, "POST", path, body).decode(t, &rec)
+	if rec.Version != 2 || rec.Status != "corrected" {
+		t.Fatalf("after correction: version %d status %s", rec.Version, rec.Status)
+	}
+	if n := count(t, `SELECT count(*) FROM audit_events WHERE action = 'record.corrected' AND object_id = $1 AND reason = $2`, fmt.Sprint(id), "注册资本录入错误"); n != 1 {
+		t.Fatalf("record.corrected events: %d, want 1", n)
+	}
+	var detail recordJSON
+	cw.expect(http.StatusOK, "GET", fmt.Sprintf("/api/v1/records/%d", id), nil).decode(t, &detail)
+	if len(detail.Versions) != 2 || detail.Versions[0].Snap["title"] != "企业登记基本信息" || detail.Versions[1].Reason != "注册资本录入错误" {
+		t.Fatalf("history: %+v", detail.Versions)
+	}
+}
+
+func TestEventsAndQueryLogWrittenOnce(t *testing.T) {
+	p := as(t, "provider")
+	var rec recordJSON
+	body := newRecord(subjectIdent(t, orgB))
+	body["disclosure"] = "authorised"
+	p.expect(http.StatusCreated, "POST", "/api/v1/records", body).decode(t, &rec)
+	oid := fmt.Sprint(rec.ID)
+	if n := count(t, `SELECT count(*) FROM audit_events WHERE action = 'record.created' AND object_id = $1`, oid); n != 1 {
+		t.Fatalf("record.created events: %d, want 1", n)
+	}
+	if n := count(t, `SELECT count(*) FROM record_versions WHERE record_id = $1`, rec.ID); n != 1 {
+		t.Fatalf("versions: %d", n)
+	}
+	// The event carries who, role, and the request ID.
+	var actor, role, rid string
+	if err := testPool.QueryRow(context.Background(), `SELECT actor, role, request_id FROM audit_events WHERE action = 'record.created' AND object_id = $1`, oid).
+		Scan(&actor, &role, &rid); err != nil {
+		t.Fatal(err)
+	}
+	if actor != "provider" || role != "provider" || len(rid) != 24 {
+		t.Fatalf("event actor %q role %q request %q", actor, role, rid)
+	}
+
+	// A caseworker's read of the non-public record: exactly one query-log row.
+	cw := as(t, "caseworker")
+	cw.expect(http.StatusOK, "GET", fmt.Sprintf("/api/v1/records/%d?purpose=%s", rec.ID, "异议核查"), nil)
+	if n := count(t, `SELECT count(*) FROM query_log WHERE record_id = $1 AND role = 'caseworker' AND purpose = '异议核查'`, rec.ID); n != 1 {
+		t.Fatalf("query-log rows: %d, want 1", n)
+	}
+	// A public record's read is not logged.
+	pub := recordOf(t, "nt-market", orgB, "public")
+	cw.expect(http.StatusOK, "GET", fmt.Sprintf("/api/v1/records/%d", pub), nil)
+	if n := count(t, `SELECT count(*) FROM query_log WHERE record_id = $1`, pub); n != 0 {
+		t.Fatalf("public read logged %d times", n)
+	}
+	// A refused read is not a read.
+	as(t, "subject").expect(http.StatusNotFound, "GET", fmt.Sprintf("/api/v1/records/%d", rec.ID), nil)
+	if n := count(t, `SELECT count(*) FROM query_log WHERE record_id = $1`, rec.ID); n != 1 {
+		t.Fatalf("query-log rows after a refused read: %d, want 1", n)
+	}
+
+	// The supervisor reads both logs through the API.
+	sv := as(t, "supervisor")
+	var evs struct {
+		Events []struct {
+			Action   string `json:"action"`
+			ObjectID string `json:"object_id"`
+		} `json:"events"`
+	}
+	sv.expect(http.StatusOK, "GET", "/api/v1/events?action=record.created&object_type=record&object_id="+oid, nil).decode(t, &evs)
+	if len(evs.Events) != 1 {
+		t.Fatalf("events via API: %+v", evs)
+	}
+	var qs struct {
+		Queries []struct {
+			RecordID int64  `json:"record_id"`
+			Purpose  string `json:"purpose"`
+		} `json:"queries"`
+	}
+	sv.expect(http.StatusOK, "GET", fmt.Sprintf("/api/v1/query-log?record_id=%d", rec.ID), nil).decode(t, &qs)
+	if len(qs.Queries) != 1 || qs.Queries[0].Purpose != "异议核查" {
+		t.Fatalf("query log via API: %+v", qs)
+	}
+	for _, user := range []string{"caseworker", "provider", "subject"} {
+		as(t, user).expect(http.StatusForbidden, "GET", "/api/v1/events", nil)
+		as(t, user).expect(http.StatusForbidden, "GET", "/api/v1/query-log", nil)
+	}
+}
+
+func TestAuditTablesAreAppendOnly(t *testing.T) {
+	ctx := context.Background()
+	for _, sql := range []string{
+		`UPDATE audit_events SET reason = 'x'`,
+		`DELETE FROM audit_events`,
+		`TRUNCATE audit_events`,
+		`DELETE FROM query_log`,
+		`UPDATE record_versions SET reason = 'x'`,
+	} {
+		if _, err := testPool.Exec(ctx, sql); err == nil || !strings.Contains(err.Error(), "append-only") {
+			t.Errorf("%s: %v, want refusal", sql, err)
+		}
+	}
+}
+
+func TestPublicLookup(t *testing.T) {
+	anon := anonymous(t)
+	var out struct {
+		Records []struct {
+			SubjectIdent   string `json:"subject_ident"`
+			SubjectName    string `json:"subject_name"`
+			Title          string `json:"title"`
+			UnderObjection bool   `json:"under_objection"`
+		} `json:"records"`
+	}
+	anon.expect(http.StatusOK, "GET", "/api/v1/public/records?q="+orgB, nil).decode(t, &out)
+	if len(out.Records) == 0 {
+		t.Fatal("no public records by name")
+	}
+	var public int
+	if err := testPool.QueryRow(context.Background(), `SELECT count(*) FROM records r JOIN subjects s ON s.id = r.subject_id
+		WHERE s.name = $1 AND r.disclosure = 'public' AND r.status IN ('active', 'under_objection', 'corrected')
+		  AND (r.disclosure_end IS NULL OR r.disclosure_end >= (now() AT TIME ZONE 'Asia/Shanghai')::date)`, orgB).Scan(&public); err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Records) != public {
+		t.Fatalf("lookup returned %d records, %d are public", len(out.Records), public)
+	}
+	// By code gives the same answer; a person's ID number comes back masked.
+	code := subjectIdent(t, person)
+	anon.expect(http.StatusOK, "GET", "/api/v1/public/records?q="+strings.ToLower(code), nil).decode(t, &out)
+	for _, r := range out.Records {
+		if r.SubjectIdent != ident.MaskIDNumber(code) {
+			t.Fatalf("identity number not masked: %s", r.SubjectIdent)
+		}
+	}
+	// A disclosure that has run out is no longer served: an organisation's
+	// general record decided more than a year ago.
+	cw := as(t, "caseworker")
+	old := newRecord(subjectIdent(t, orgB))
+	old["provider_id"] = providerID("nt-market")
+	old["disclosure"] = "public"
+	old["title"] = "过期处罚"
+	old["decided_on"] = "2020-01-02"
+	cw.expect(http.StatusCreated, "POST", "/api/v1/records", old)
+	anon.expect(http.StatusOK, "GET", "/api/v1/public/records?q="+orgB, nil).decode(t, &out)
+	for _, r := range out.Records {
+		if r.Title == "过期处罚" {
+			t.Fatal("expired record served to the public")
+		}
+	}
+	anon.expect(http.StatusBadRequest, "GET", "/api/v1/public/records?q=x", nil)
+}
+
+func TestSubjectsRegistrationChecksIdentifiers(t *testing.T) {
+	cw := as(t, "caseworker")
+	var pr problem
+	cw.expect(http.StatusUnprocessableEntity, "POST", "/api/v1/subjects",
+		map[string]any{"kind": "person", "ident": "110105194912310021", "name": "王五"}).decode(t, &pr)
+	if !pr.hasField("ident", "check_digit") {
+		t.Fatalf("bad check digit: %+v", pr)
+	}
+	cw.expect(http.StatusUnprocessableEntity, "POST", "/api/v1/subjects",
+		map[string]any{"kind": "organisation", "ident": "91350100M000100Y44", "name": "某公司"}).decode(t, &pr)
+	if !pr.hasField("ident", "check_digit") {
+		t.Fatalf("bad check character: %+v", pr)
+	}
+	cw.expect(http.StatusCreated, "POST", "/api/v1/subjects",
+		map[string]any{"kind": "person", "ident": "11010519491231002x", "name": "王五", "contact_address": "北京市朝阳区"})
+	cw.expect(http.StatusConflict, "POST", "/api/v1/subjects",
+		map[string]any{"kind": "person", "ident": "11010519491231002X", "name": "王五"})
+	as(t, "provider").expect(http.StatusCreated, "POST", "/api/v1/subjects",
+		map[string]any{"kind": "organisation", "ident": "91350100M000100Y43", "name": "福州示例有限公司"})
+	for _, user := range []string{"subject", "supervisor", "admin"} {
+		as(t, user).expect(http.StatusForbidden, "POST", "/api/v1/subjects",
+			map[string]any{"kind": "person", "ident": "440524188001010014", "name": "赵六"})
+	}
+	if n := count(t, `SELECT count(*) FROM subjects WHERE ident = '440524188001010014'`); n != 0 {
+		t.Fatal("denied registration wrote a subject")
+	}
+	var list struct {
+		Subjects []struct{ ID int64 } `json:"subjects"`
+	}
+	as(t, "subject").expect(http.StatusOK, "GET", "/api/v1/subjects", nil).decode(t, &list)
+	if len(list.Subjects) != 1 || list.Subjects[0].ID != subjectID(t, orgA) {
+		t.Fatalf("subject's subject list: %+v", list)
+	}
+}
