@@ -1,0 +1,56 @@
+package documents
+
+import (
+	"github.com/creditcase/creditcase/internal/calendar"
+)
+
+var (
+	testDate    = calendar.NewDate(2026, 11, 23)
+	testSubject = Subject{Name: "张三", ID: "110101********0012"}
+	testOrg     = Subject{Name: "南通某某建设工程有限公司", Organisation: true, ID: "91320600MA1XXXXX0Y"}
+	testRecord  = Record{Title: "行政处罚信息（未按规定办理施工许可）", Provider: "南通市住房和城乡建设局",
+		DecisionNo: "通住建罚〔2026〕第117号", DecidedOn: calendar.NewDate(2026, 3, 9)}
+	testBasis = []Citation{{Instrument: "南通市公共信用信息管理办法", Article: "第三十二条"}}
+	testRem   = Remedies{AppealTo: "南通市发展和改革委员会", AppealWithin: "15个工作日", ReviewOrgan: "南通市人民政府"}
+	testDue   = Due{Date: calendar.NewDate(2026, 12, 7), Period: "10个工作日",
+		Explanation: "start 2026-11-23 not counted; 10 working days; due 2026-12-07 Mon 24:00 Asia/Shanghai"}
+	testContact = Contact{Person: "李四", Phone: "0513-12345678", Address: "南通市崇川区世纪大道1号"}
+)
+
+func header(prefix string, seq int, addressee string) Header {
+	return Header{CaseRef: "YY-2026-000123", Number: FormatNumber(prefix, 2026, seq),
+		Organ: "南通市公共信用信息中心", Date: testDate, Addressee: addressee}
+}
+
+// samples returns valid data for every kind.
+func samples() map[Kind]Data {
+	return map[Kind]Data{
+		KindAcceptance: &AcceptanceNotice{Header: header("通信异受字", 1, "张三"), Subject: testSubject, Record: testRecord,
+			ReceivedOn: calendar.NewDate(2026, 11, 20), AcceptedOn: testDate, ResultDue: testDue, Basis: testBasis, Contact: testContact},
+		KindSupplement: &SupplementNotice{Header: header("通信异补字", 2, "南通某某建设工程有限公司"), Subject: testOrg, Record: testRecord,
+			ReceivedOn:  calendar.NewDate(2026, 11, 20),
+			Missing:     []string{"法定代表人身份证明书及身份证复印件", "授权委托书（委托他人办理的）", "证明异议信息有误的证据材料，如行政处罚决定撤销文书"},
+			ResubmitDue: &Due{Date: calendar.NewDate(2026, 11, 30), Period: "5个工作日"}, Basis: testBasis},
+		KindVerification: &VerificationRequest{Header: header("通信异核字", 3, "南通市住房和城乡建设局"), Subject: testOrg, Record: testRecord,
+			ReceivedOn: calendar.NewDate(2026, 11, 20),
+			Grounds:    []string{"申请人称该行政处罚决定已于2026年6月被复议机关撤销，信息应予删除。", "申请人称处罚金额记载有误。"},
+			Enclosures: []string{"异议申请书", "行政复议决定书复印件"},
+			ReplyDue:   Due{Date: calendar.NewDate(2026, 11, 30), Period: "5个工作日", Explanation: "due 2026-11-30 Mon"},
+			Basis:      []Citation{{Instrument: "鞍山市信用信息主体权益保护规则", Article: "第十条"}},
+			OnLapse:    "本中心将报告信用管理部门，并暂停该信息的公开查询"},
+		KindObjectionResult: &ObjectionResult{Header: header("通信异字", 4, "张三"), Subject: testSubject, Record: testRecord,
+			ReceivedOn: calendar.NewDate(2026, 11, 20), AcceptedOn: calendar.NewDate(2026, 11, 20), Outcome: OutcomeCorrected,
+			Reasons:    []string{"经信息提供单位南通市住房和城乡建设局核查，原信息中处罚金额记载有误。"},
+			Correction: "罚款人民币贰万元整", Basis: testBasis, Remedies: testRem, Contact: testContact},
+		KindCorrection: &CorrectionNotice{Header: header("通信更字", 5, "张三"), Subject: testSubject, Record: testRecord,
+			ReceivedOn: calendar.NewDate(2026, 11, 20), Error: "信息归集时将决定日期误录为2026年3月19日",
+			Correction: "决定日期为2026年3月9日", CorrectedOn: testDate, Basis: testBasis, Remedies: testRem},
+		KindAppealDecision: &AppealDecision{Header: Header{CaseRef: "SS-2026-000007", Number: FormatNumber("通发改信申字", 2026, 7),
+			Organ: "南通市发展和改革委员会", Date: testDate, Addressee: "张三"}, Subject: testSubject, Record: testRecord,
+			ResultNumber: FormatNumber("通信异字", 2026, 4), AppealedOn: calendar.NewDate(2026, 11, 10),
+			Request:  "请求删除该行政处罚信息",
+			Findings: []string{"该行政处罚决定于2026年6月12日被南通市人民政府行政复议决定撤销。"},
+			Result:   AppealDeleted, Basis: []Citation{{Instrument: "南通市公共信用信息管理办法", Article: "第三十三条"}},
+			Remedies: Remedies{ReviewOrgan: "江苏省发展和改革委员会"}},
+	}
+}
