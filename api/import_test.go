@@ -27,10 +27,10 @@ func TestImportCSVMixedRowsIsAllOrNothing(t *testing.T) {
 	csv := strings.Join([]string{
 		"subject_ident,category,severity,disclosure,title,content,decision_no,decided_on,details.amount",
 		org + ",negative,general,public,未按期年报,,导入〔2025〕1号,2025-03-01,0",
-		org + ",negative,,public,缺少程度,,导入〔2025〕2号,2025-03-01,0",                 // line 3: severity missing
-		"91350100M000100Y44,positive,,public,校验码错,,导入〔2025〕3号,2025-03-01,0",      // line 4: unknown subject
-		pers + ",basic,,government,登记信息,,导入〔2025〕4号,2025/03/01,0",               // line 5: date format
-		org + ",negative,general,public,重复,,导入〔2025〕1号,2025-03-02,0",               // line 6: duplicate of line 2
+		org + ",negative,,public,缺少程度,,导入〔2025〕2号,2025-03-01,0",             // line 3: severity missing
+		"91350100M000100Y44,positive,,public,校验码错,,导入〔2025〕3号,2025-03-01,0", // line 4: unknown subject
+		pers + ",basic,,government,登记信息,,导入〔2025〕4号,2025/03/01,0",           // line 5: date format
+		org + ",negative,general,public,重复,,导入〔2025〕1号,2025-03-02,0",        // line 6: duplicate of line 2
 		pers + ",positive,,public,表彰,,导入〔2025〕5号,2025-03-01,0",
 	}, "\n")
 	p := as(t, "provider")

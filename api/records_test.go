@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/creditcase/creditcase/internal/ident"
+	"github.com/creditcase/creditcase/internal/seed"
 )
 
 type recordJSON struct {
@@ -490,5 +491,51 @@ func TestSubjectsRegistrationChecksIdentifiers(t *testing.T) {
 	as(t, "subject").expect(http.StatusOK, "GET", "/api/v1/subjects", nil).decode(t, &list)
 	if len(list.Subjects) != 1 || list.Subjects[0].ID != subjectID(t, orgA) {
 		t.Fatalf("subject's subject list: %+v", list)
+	}
+}
+
+func TestDemoSeedIsIdempotentWithValidIdentifiers(t *testing.T) {
+	tables := []string{"providers", "subjects", "records", "accounts", "audit_events"}
+	before := map[string]int{}
+	for _, tb := range tables {
+		before[tb] = count(t, `SELECT count(*) FROM `+tb)
+	}
+	again, err := seed.Demo(context.Background(), testPool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tb := range tables {
+		if got := count(t, `SELECT count(*) FROM `+tb); got != before[tb] {
+			t.Errorf("second seed changed %s: %d → %d", tb, before[tb], got)
+		}
+	}
+	if len(again.Logins) != 5 || len(again.RecordIDs) != 0 {
+		t.Errorf("second seed: %d log-ins, %d new records", len(again.Logins), len(again.RecordIDs))
+	}
+	roles := map[string]bool{}
+	for _, l := range again.Logins {
+		roles[string(l.Role)] = true
+	}
+	if len(roles) != 5 {
+		t.Errorf("demo roles: %v", roles)
+	}
+	for code := range demo.SubjectIDs {
+		kind := ident.Person
+		if code[0] == '9' {
+			kind = ident.Organisation
+		}
+		if err := ident.Check(kind, code); err != nil {
+			t.Errorf("demo identifier %s: %v", code, err)
+		}
+	}
+	// Every kind of record is in the demo.
+	for _, q := range []string{
+		`SELECT count(DISTINCT category) FROM records WHERE id = ANY($1)`,
+		`SELECT count(DISTINCT severity) FROM records WHERE id = ANY($1)`,
+		`SELECT count(DISTINCT disclosure) FROM records WHERE id = ANY($1)`,
+	} {
+		if n := count(t, q, demo.RecordIDs); n != map[bool]int{true: 4, false: 3}[strings.Contains(q, "category")] {
+			t.Errorf("%s = %d", q, n)
+		}
 	}
 }

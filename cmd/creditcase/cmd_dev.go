@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/creditcase/creditcase/internal/config"
 	"github.com/creditcase/creditcase/internal/logging"
+	"github.com/creditcase/creditcase/internal/seed"
 	"github.com/creditcase/creditcase/internal/stack"
 )
 
@@ -63,6 +65,10 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 		st.Stop()
 		fmt.Fprintln(stdout, "creditcase dev: stopped")
 	}()
+	demo, err := seed.Demo(ctx, st.Pool)
+	if err != nil {
+		return fmt.Errorf("seed the demo centre: %w", err)
+	}
 	db := "DATABASE_URL"
 	if st.PG != nil {
 		db = fmt.Sprintf("127.0.0.1:%d (private cluster in %s, password in %s.password)", st.PG.Port(), st.PG.Dir(), st.PG.Dir())
@@ -76,12 +82,22 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
   Temporal   %s   namespace %s   (temporal --address %s workflow list)
   Web UI     %s
   PostgreSQL %s
-Press Ctrl-C to stop.
-`, time.Since(began).Round(time.Millisecond), st.APIAddr, st.Engine.HostPort(), st.Namespace, st.Engine.HostPort(), ui, db)
+%sPress Ctrl-C to stop.
+`, time.Since(began).Round(time.Millisecond), st.APIAddr, st.Engine.HostPort(), st.Namespace, st.Engine.HostPort(), ui, db, demoLogins(demo))
 	select {
 	case <-ctx.Done():
 		return nil
 	case err := <-st.Failed():
 		return err
 	}
+}
+
+// demoLogins lists the demo accounts for the banner.
+func demoLogins(r seed.Result) string {
+	var b strings.Builder
+	b.WriteString("  Demo log-ins (POST /api/v1/auth/login), password " + seed.DemoPassword + ":\n")
+	for _, l := range r.Logins {
+		fmt.Fprintf(&b, "    %-10s %-11s %s\n", l.Role, l.Username, l.Note)
+	}
+	return b.String()
 }
