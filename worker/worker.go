@@ -8,13 +8,18 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/creditcase/creditcase/activities"
+	"github.com/creditcase/creditcase/internal/calendar"
+	"github.com/creditcase/creditcase/internal/policy"
 	"github.com/creditcase/creditcase/workflows"
 )
 
-// Deps are what the activities need.
+// Deps are what the activities need. Calendar and Policies default to the
+// embedded data when nil.
 type Deps struct {
 	Pool     *pgxpool.Pool
 	Identity string
+	Calendar *calendar.Calendar
+	Policies *policy.Set
 }
 
 // New returns a worker on workflows.TaskQueue with everything registered;
@@ -29,10 +34,18 @@ func New(c client.Client, deps Deps) sdkworker.Worker {
 // list, so a workflow missing here is caught there too.
 func Register(r sdkworker.Registry, deps Deps) {
 	RegisterWorkflows(r)
+	if deps.Calendar == nil {
+		deps.Calendar = calendar.Default()
+	}
+	if deps.Policies == nil {
+		deps.Policies = policy.Default()
+	}
 	r.RegisterActivity(&activities.Engine{Pool: deps.Pool, Identity: deps.Identity})
+	r.RegisterActivity(&activities.Cases{Pool: deps.Pool, Calendar: deps.Calendar, Policies: deps.Policies})
 }
 
 // RegisterWorkflows registers the workflow functions only.
 func RegisterWorkflows(r sdkworker.WorkflowRegistry) {
 	r.RegisterWorkflow(workflows.EngineCheckWorkflow)
+	r.RegisterWorkflow(workflows.ObjectionWorkflow)
 }

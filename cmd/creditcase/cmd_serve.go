@@ -13,10 +13,12 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/creditcase/creditcase/api"
+	"github.com/creditcase/creditcase/internal/calendar"
 	"github.com/creditcase/creditcase/internal/config"
 	"github.com/creditcase/creditcase/internal/db"
 	"github.com/creditcase/creditcase/internal/logging"
 	"github.com/creditcase/creditcase/internal/metrics"
+	"github.com/creditcase/creditcase/internal/policy"
 	"github.com/creditcase/creditcase/internal/stack"
 	"github.com/creditcase/creditcase/internal/temporalclient"
 	"github.com/creditcase/creditcase/worker"
@@ -134,11 +136,34 @@ func runWorker(ctx context.Context, args []string, _ io.Writer) error {
 	}
 	defer r.close()
 	host, _ := os.Hostname()
-	w := worker.New(r.temporal, worker.Deps{Pool: r.pool, Identity: fmt.Sprintf("%s/%d", host, os.Getpid())})
+	cal, pol := loadRules(r.cfg, r.log)
+	w := worker.New(r.temporal, worker.Deps{Pool: r.pool, Identity: fmt.Sprintf("%s/%d", host, os.Getpid()), Calendar: cal, Policies: pol})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	defer w.Stop()
 	r.log.Info().Msg("worker polling")
 	return r.serve(ctx)
+}
+
+// loadRules reads the calendar and policy profiles with the override
+// directories; invalid overrides are refused, logged, and the embedded data
+// stay in use.
+func loadRules(cfg config.Config, log zerolog.Logger) (*calendar.Calendar, *policy.Set) {
+	cal, pol := calendar.Default(), policy.Default()
+	if cfg.CalendarDir != "" {
+		if c, err := calendar.Load(cfg.CalendarDir); err != nil {
+			log.Error().Err(err).Str("dir", cfg.CalendarDir).Msg("CALENDAR_DIR refused; using the embedded calendar")
+		} else {
+			cal = c
+		}
+	}
+	if cfg.PolicyDir != "" {
+		if p, err := policy.Load(cfg.PolicyDir); err != nil {
+			log.Error().Err(err).Str("dir", cfg.PolicyDir).Msg("POLICY_DIR refused; using the embedded profiles")
+		} else {
+			pol = p
+		}
+	}
+	return cal, pol
 }

@@ -1,0 +1,365 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/creditcase/creditcase/internal/calendar"
+	"github.com/creditcase/creditcase/internal/policy"
+	"github.com/creditcase/creditcase/internal/reqid"
+)
+
+// Cases holds the activities every case workflow shares: deadlines through
+// the calendar and the case's policy profile, and the PostgreSQL projection
+// (cases, deadlines, events, escalations, notifications).
+type Cases struct {
+	Pool     *pgxpool.Pool
+	Calendar *calendar.Calendar
+	Policies *policy.Set
+}
+
+// Parties responsible for a deadline.
+const (
+	PartyCentre     = "centre"
+	PartySubject    = "subject"
+	PartySupervisor = "supervisor"
+)
+
+// PartyProvider names provider id as a party.
+func PartyProvider(id int64) string { return fmt.Sprintf("provider:%d", id) }
+
+// Deadline states.
+const (
+	DeadlinePending    = "pending"
+	DeadlineMet        = "met"
+	DeadlineMissed     = "missed"
+	DeadlineCancelled  = "cancelled"
+	DeadlineSuperseded = "superseded"
+)
+
+// DeadlineRequest asks for rule Rule of the case's profile, counted from
+// Start, lengthened by Extra working days (clock pauses and extensions).
+// ExtendBy, when set, names a rule whose length is added to Extra (a
+// head-approved extension); PausedFrom/PausedTo add the working days of a
+// clock pause. Supersedes is the seq of the deadline this one replaces.
+type DeadlineRequest struct {
+	CaseNo     string    `json:"case_no"`
+	ProfileID  string    `json:"profile_id"`
+	Rule       string    `json:"rule"`
+	Seq        int       `json:"seq"`
+	Party      string    `json:"party"`
+	Start      time.Time `json:"start"`
+	Extra      int       `json:"extra"`
+	ExtendBy   string    `json:"extend_by,omitempty"`
+	PausedFrom time.Time `json:"paused_from,omitzero"`
+	PausedTo   time.Time `json:"paused_to,omitzero"`
+	Supersedes int       `json:"supersedes,omitempty"`
+	Reason     string    `json:"reason,omitempty"`
+}
+
+// Deadline is a computed deadline as the workflow keeps and awaits it.
+type Deadline struct {
+	Rule        string        `json:"rule"`
+	Seq         int           `json:"seq"`
+	Party       string        `json:"party"`
+	Start       time.Time     `json:"start"`
+	N           int           `json:"n"`
+	Unit        calendar.Unit `json:"unit"`
+	Extra       int           `json:"extra"`
+	Due         calendar.Date `json:"due"`
+	DueAt       time.Time     `json:"due_at"`
+	RemindAt    time.Time     `json:"remind_at,omitzero"`
+	Version     string        `json:"calendar_version"`
+	Provisional bool          `json:"provisional"`
+	Explanation string        `json:"explanation"`
+	Source      string        `json:"source"`
+	OnLapse     []string      `json:"on_lapse"`
+	State       string        `json:"state"`
+	Reminded    bool          `json:"reminded"`
+}
+
+// ReminderHour is when, Asia/Shanghai, reminders go out on their day.
+const ReminderHour = 9
+
+// ComputeDeadline computes a deadline from the profile and the calendar and
+// stores it with its explanation. Years without a published holiday
+// schedule are counted provisionally and flagged, and recomputed when the
+// schedule arrives. Calling it again with the same request rewrites the same
+// row: it is idempotent.
+func (a *Cases) ComputeDeadline(ctx context.Context, req DeadlineRequest) (Deadline, error) {
+	out, err := a.Compute(req)
+	if err != nil {
+		return Deadline{}, err
+	}
+	if err := a.storeDeadline(ctx, req, out); err != nil {
+		return Deadline{}, err
+	}
+	activity.GetLogger(ctx).Info("deadline computed", "case_no", req.CaseNo, "rule", req.Rule, "seq", req.Seq,
+		"due", out.Due.String(), "provisional", out.Provisional, "request_id", reqid.From(ctx))
+	return out, nil
+}
+
+// Compute is ComputeDeadline without storing: the profile's rule through
+// the calendar, with its explanation.
+func (a *Cases) Compute(req DeadlineRequest) (Deadline, error) {
+	prof, err := a.Policies.Get(req.ProfileID)
+	if err != nil {
+		return Deadline{}, temporal.NewNonRetryableApplicationError(err.Error(), "unknown-profile", err)
+	}
+	rule, err := prof.Rule(req.Rule)
+	if err != nil {
+		return Deadline{}, temporal.NewNonRetryableApplicationError(err.Error(), "unknown-rule", err)
+	}
+	opt := calendar.Options{Region: prof.Region}
+	extra := req.Extra
+	if req.ExtendBy != "" {
+		ext, err := prof.Rule(req.ExtendBy)
+		if err != nil {
+			return Deadline{}, temporal.NewNonRetryableApplicationError(err.Error(), "unknown-rule", err)
+		}
+		if ext.Unit != calendar.WorkingDays || rule.Unit != calendar.WorkingDays {
+			return Deadline{}, temporal.NewNonRetryableApplicationError("extensions apply to working-day rules only", "bad-extension", nil)
+		}
+		extra += ext.Length
+	}
+	if !req.PausedFrom.IsZero() && rule.Unit == calendar.WorkingDays {
+		paused, err := a.pausedWorkingDays(req.PausedFrom, req.PausedTo, opt)
+		if err != nil {
+			return Deadline{}, err
+		}
+		extra += paused
+	}
+	start := calendar.DateOf(req.Start)
+	n := rule.Length
+	if rule.Unit == calendar.WorkingDays {
+		n += extra
+	}
+	d, err := a.Calendar.Add(start, n, rule.Unit, opt)
+	var unpublished *calendar.UnpublishedYearError
+	if errors.As(err, &unpublished) {
+		opt.Provisional = true
+		d, err = a.Calendar.Add(start, n, rule.Unit, opt)
+	}
+	if err != nil {
+		return Deadline{}, temporal.NewNonRetryableApplicationError(err.Error(), "deadline", err)
+	}
+	out := Deadline{
+		Rule: req.Rule, Seq: req.Seq, Party: req.Party, Start: req.Start,
+		N: rule.Length, Unit: rule.Unit, Extra: extra,
+		Due: d.Due, DueAt: d.DueAt, Version: d.Version, Provisional: d.Provisional,
+		Explanation: d.Explanation, Source: rule.Source, OnLapse: rule.OnLapse, State: DeadlinePending,
+	}
+	if extra > 0 && rule.Unit == calendar.WorkingDays {
+		out.Explanation = fmt.Sprintf("%d WD + %d WD (pause/extension): %s", rule.Length, extra, d.Explanation)
+	}
+	if rule.RemindBefore > 0 {
+		day, err := a.Calendar.SubtractWorkingDays(d.Due, rule.RemindBefore, opt)
+		if err == nil && day.After(start) {
+			out.RemindAt = day.Start().Add(ReminderHour * time.Hour)
+		}
+	}
+	return out, nil
+}
+
+func (a *Cases) pausedWorkingDays(from, to time.Time, opt calendar.Options) (int, error) {
+	if !to.After(from) {
+		return 0, nil
+	}
+	opt.Provisional = true // a pause's length never fails a case
+	n, err := a.Calendar.WorkingDaysBetween(calendar.DateOf(from), calendar.DateOf(to), opt)
+	if err != nil {
+		return 0, temporal.NewNonRetryableApplicationError(err.Error(), "deadline", err)
+	}
+	return n, nil
+}
+
+func (a *Cases) storeDeadline(ctx context.Context, req DeadlineRequest, d Deadline) error {
+	var remind any
+	if !d.RemindAt.IsZero() {
+		remind = d.RemindAt
+	}
+	tx, err := a.Pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	_, err = tx.Exec(ctx, `
+		INSERT INTO case_deadlines (case_no, rule_id, seq, party, starts_at, start_date, n, unit, extra_wd,
+			due_date, due_at, remind_at, calendar_version, provisional, explanation, source, reason)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)
+		ON CONFLICT (case_no, rule_id, seq) DO UPDATE SET
+			due_date = EXCLUDED.due_date, due_at = EXCLUDED.due_at, remind_at = EXCLUDED.remind_at,
+			calendar_version = EXCLUDED.calendar_version, provisional = EXCLUDED.provisional,
+			explanation = EXCLUDED.explanation, extra_wd = EXCLUDED.extra_wd`,
+		req.CaseNo, req.Rule, req.Seq, req.Party, req.Start, calendar.DateOf(req.Start).Start(), d.N, string(d.Unit), d.Extra,
+		d.Due.Start(), d.DueAt, remind, d.Version, d.Provisional, d.Explanation, d.Source, req.Reason)
+	if err != nil {
+		return fmt.Errorf("store deadline %s/%s#%d: %w", req.CaseNo, req.Rule, req.Seq, err)
+	}
+	if req.Supersedes > 0 {
+		_, err = tx.Exec(ctx, `UPDATE case_deadlines SET state = 'superseded', settled_at = coalesce(settled_at, now()),
+			reason = $4 WHERE case_no = $1 AND rule_id = $2 AND seq = $3 AND state IN ('pending', 'missed', 'superseded')`,
+			req.CaseNo, req.Rule, req.Supersedes, req.Reason)
+		if err != nil {
+			return err
+		}
+	}
+	return tx.Commit(ctx)
+}
+
+// SettleDeadline records that a deadline was met, missed or cancelled.
+type SettleDeadline struct {
+	CaseNo string    `json:"case_no"`
+	Rule   string    `json:"rule"`
+	Seq    int       `json:"seq"`
+	State  string    `json:"state"`
+	At     time.Time `json:"at"`
+	Reason string    `json:"reason,omitempty"`
+}
+
+// SettleDeadline stores the deadline's new state; repeating it is harmless.
+func (a *Cases) SettleDeadline(ctx context.Context, s SettleDeadline) error {
+	_, err := a.Pool.Exec(ctx, `UPDATE case_deadlines SET state = $4, settled_at = $5, reason = $6
+		WHERE case_no = $1 AND rule_id = $2 AND seq = $3 AND state IN ('pending', 'missed')`,
+		s.CaseNo, s.Rule, s.Seq, s.State, s.At, s.Reason)
+	return err
+}
+
+// CaseRow is the projection row of a case.
+type CaseRow struct {
+	CaseNo         string    `json:"case_no"`
+	Kind           string    `json:"kind"`
+	WorkflowID     string    `json:"workflow_id"`
+	RecordID       int64     `json:"record_id"`
+	SubjectID      int64     `json:"subject_id"`
+	ProviderID     int64     `json:"provider_id"`
+	ProfileID      string    `json:"profile_id"`
+	ProfileVersion string    `json:"profile_version"`
+	Stage          string    `json:"stage"`
+	Status         string    `json:"status"`
+	Outcome        string    `json:"outcome"`
+	NextDueAt      time.Time `json:"next_due_at,omitzero"`
+	NextRule       string    `json:"next_rule"`
+	OpenedAt       time.Time `json:"opened_at"`
+	AcceptedAt     time.Time `json:"accepted_at,omitzero"`
+	ClosedAt       time.Time `json:"closed_at,omitzero"`
+}
+
+// ProfileVersion returns the version of profile id, which a case stores.
+func (a *Cases) ProfileVersion(_ context.Context, id string) (string, error) {
+	p, err := a.Policies.Get(id)
+	if err != nil {
+		return "", temporal.NewNonRetryableApplicationError(err.Error(), "unknown-profile", err)
+	}
+	return p.Version, nil
+}
+
+// SaveCase writes the case's projection row (insert or update).
+func (a *Cases) SaveCase(ctx context.Context, c CaseRow) error {
+	_, err := a.Pool.Exec(ctx, `
+		INSERT INTO cases (case_no, kind, workflow_id, record_id, subject_id, provider_id, profile_id, profile_version,
+			stage, status, outcome, next_due_at, next_rule, opened_at, accepted_at, closed_at, updated_at)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16, now())
+		ON CONFLICT (case_no) DO UPDATE SET stage = EXCLUDED.stage, status = EXCLUDED.status,
+			outcome = EXCLUDED.outcome, next_due_at = EXCLUDED.next_due_at, next_rule = EXCLUDED.next_rule,
+			accepted_at = EXCLUDED.accepted_at, closed_at = EXCLUDED.closed_at, updated_at = now()`,
+		c.CaseNo, c.Kind, c.WorkflowID, c.RecordID, c.SubjectID, c.ProviderID, c.ProfileID, c.ProfileVersion,
+		c.Stage, c.Status, c.Outcome, nullTime(c.NextDueAt), c.NextRule, c.OpenedAt, nullTime(c.AcceptedAt), nullTime(c.ClosedAt))
+	if err != nil {
+		return fmt.Errorf("save case %s: %w", c.CaseNo, err)
+	}
+	return nil
+}
+
+// Event is one entry of a case's append-only event log. Seq is assigned by
+// the workflow, so a retried activity writes the same row once.
+type Event struct {
+	CaseNo    string         `json:"case_no"`
+	Seq       int            `json:"seq"`
+	At        time.Time      `json:"at"`
+	Actor     string         `json:"actor"`
+	Role      string         `json:"role"`
+	Action    string         `json:"action"`
+	Reason    string         `json:"reason,omitempty"`
+	Data      map[string]any `json:"data,omitempty"`
+	RequestID string         `json:"request_id,omitempty"`
+}
+
+// RecordEvent appends e once.
+func (a *Cases) RecordEvent(ctx context.Context, e Event) error {
+	data, err := json.Marshal(e.Data)
+	if err != nil {
+		return temporal.NewNonRetryableApplicationError(err.Error(), "event-data", err)
+	}
+	if e.Data == nil {
+		data = []byte("{}")
+	}
+	rid := e.RequestID
+	if rid == "" {
+		rid = reqid.From(ctx)
+	}
+	_, err = a.Pool.Exec(ctx, `INSERT INTO case_events (case_no, seq, at, actor, role, action, reason, data, request_id)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT (case_no, seq) DO NOTHING`,
+		e.CaseNo, e.Seq, e.At, e.Actor, e.Role, e.Action, e.Reason, data, rid)
+	if err != nil {
+		return fmt.Errorf("record event %s#%d: %w", e.CaseNo, e.Seq, err)
+	}
+	return nil
+}
+
+// Escalation is a lapsed deadline put before the supervisors.
+type Escalation struct {
+	CaseNo string    `json:"case_no"`
+	Rule   string    `json:"rule"`
+	Seq    int       `json:"seq"`
+	Party  string    `json:"party"`
+	Since  time.Time `json:"since"`
+}
+
+// Escalate creates the escalation once, however often it is retried.
+func (a *Cases) Escalate(ctx context.Context, e Escalation) error {
+	_, err := a.Pool.Exec(ctx, `INSERT INTO escalations (case_no, rule_id, seq, party, since)
+		VALUES ($1,$2,$3,$4,$5) ON CONFLICT (case_no, rule_id, seq) DO NOTHING`,
+		e.CaseNo, e.Rule, e.Seq, e.Party, e.Since)
+	if err != nil {
+		return fmt.Errorf("escalate %s/%s: %w", e.CaseNo, e.Rule, err)
+	}
+	return a.notify(ctx, Notice{CaseNo: e.CaseNo, Party: PartySupervisor, Kind: "escalation",
+		DedupKey: fmt.Sprintf("%s/%s/%d/escalation", e.CaseNo, e.Rule, e.Seq),
+		Message:  fmt.Sprintf("案件 %s 的期限 %s 已逾期（责任方 %s）", e.CaseNo, e.Rule, e.Party)})
+}
+
+// Notice is a message to a party's inbox.
+type Notice struct {
+	CaseNo   string `json:"case_no"`
+	Party    string `json:"party"`
+	Kind     string `json:"kind"`
+	Message  string `json:"message"`
+	DedupKey string `json:"dedup_key"`
+}
+
+// Notify puts the notice in the party's inbox once.
+func (a *Cases) Notify(ctx context.Context, n Notice) error { return a.notify(ctx, n) }
+
+func (a *Cases) notify(ctx context.Context, n Notice) error {
+	_, err := a.Pool.Exec(ctx, `INSERT INTO notifications (dedup_key, case_no, party, kind, message)
+		VALUES ($1,$2,$3,$4,$5) ON CONFLICT (dedup_key) DO NOTHING`, n.DedupKey, n.CaseNo, n.Party, n.Kind, n.Message)
+	if err != nil {
+		return fmt.Errorf("notify %s: %w", n.DedupKey, err)
+	}
+	return nil
+}
+
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t
+}

@@ -1,0 +1,209 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/creditcase/creditcase/internal/audit"
+	"github.com/creditcase/creditcase/internal/policy"
+	"github.com/creditcase/creditcase/internal/records"
+)
+
+// LabelRequest puts the objection label (异议标注) on a record.
+type LabelRequest struct {
+	CaseNo    string `json:"case_no"`
+	RecordID  int64  `json:"record_id"`
+	ProfileID string `json:"profile_id"`
+}
+
+// LabelResult says what the record was before and whether it left public view.
+type LabelResult struct {
+	PriorStatus string `json:"prior_status"`
+	Suspended   bool   `json:"suspended"`
+}
+
+// LabelRecord labels the record under objection; where the profile says a
+// labelled record is suspended (Qinzhou, Shenzhen), it also leaves public
+// view. The status before is returned so that an upheld objection restores
+// it. Repeating the call returns the first call's result.
+func (a *Cases) LabelRecord(ctx context.Context, req LabelRequest) (LabelResult, error) {
+	prof, err := a.Policies.Get(req.ProfileID)
+	if err != nil {
+		return LabelResult{}, temporal.NewNonRetryableApplicationError(err.Error(), "unknown-profile", err)
+	}
+	newStatus := records.StatusUnderObjection
+	if prof.Settings.LabelledRecord.Value == policy.Suspend {
+		newStatus = records.StatusSuspended
+	}
+	var res LabelResult
+	err = pgx.BeginFunc(ctx, a.Pool, func(tx pgx.Tx) error {
+		var prior string
+		err := tx.QueryRow(ctx, `SELECT prior_status, suspended FROM record_labels WHERE case_no = $1`, req.CaseNo).Scan(&prior, &res.Suspended)
+		if err == nil {
+			res.PriorStatus = prior
+			return nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		if err := tx.QueryRow(ctx, `SELECT status FROM records WHERE id = $1 FOR UPDATE`, req.RecordID).Scan(&prior); err != nil {
+			if errors.Is(err, pgx.ErrNoRows) {
+				return temporal.NewNonRetryableApplicationError(fmt.Sprintf("record %d does not exist", req.RecordID), "no-record", err)
+			}
+			return err
+		}
+		res.PriorStatus, res.Suspended = prior, newStatus == records.StatusSuspended
+		if _, err := tx.Exec(ctx, `INSERT INTO record_labels (case_no, record_id, prior_status, suspended) VALUES ($1,$2,$3,$4)`,
+			req.CaseNo, req.RecordID, prior, res.Suspended); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE records SET status = $2, updated_at = now() WHERE id = $1`, req.RecordID, newStatus); err != nil {
+			return err
+		}
+		return audit.Write(ctx, tx, audit.System, audit.Event{Action: "record.labelled", ObjectType: "record",
+			ObjectID: fmt.Sprint(req.RecordID), Reason: "异议标注 " + req.CaseNo, Data: map[string]any{"status": newStatus, "case_no": req.CaseNo}})
+	})
+	return res, err
+}
+
+// RecordRef names a record in a case.
+type RecordRef struct {
+	CaseNo   string `json:"case_no"`
+	RecordID int64  `json:"record_id"`
+	Reason   string `json:"reason"`
+}
+
+// SuspendPublicQuery stops serving the record to the public (Qinzhou art. 22:
+// the provider let its verification deadline lapse).
+func (a *Cases) SuspendPublicQuery(ctx context.Context, ref RecordRef) error {
+	return pgx.BeginFunc(ctx, a.Pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE records SET status = 'suspended', updated_at = now() WHERE id = $1 AND status <> 'suspended'`, ref.RecordID)
+		if err != nil || tag.RowsAffected() == 0 {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE record_labels SET suspended = true WHERE case_no = $1`, ref.CaseNo); err != nil {
+			return err
+		}
+		return audit.Write(ctx, tx, audit.System, audit.Event{Action: "record.suspended", ObjectType: "record",
+			ObjectID: fmt.Sprint(ref.RecordID), Reason: ref.Reason, Data: map[string]any{"case_no": ref.CaseNo}})
+	})
+}
+
+// OutcomeRequest applies an objection outcome to the record.
+type OutcomeRequest struct {
+	CaseNo     string         `json:"case_no"`
+	RecordID   int64          `json:"record_id"`
+	Outcome    string         `json:"outcome"` // corrected | upheld | deleted | withdrawn
+	Reason     string         `json:"reason"`
+	Correction map[string]any `json:"correction,omitempty"`
+	Actor      string         `json:"actor"`
+	Role       string         `json:"role"`
+	// Step distinguishes successive outcomes of one case (decision, appeal).
+	Step string `json:"step"`
+}
+
+// ApplyOutcome makes the record follow the outcome: corrected → a new version
+// (the old one stays in the history) published in the original scope;
+// upheld or withdrawn → the label comes off and the prior status returns;
+// deleted → the record stops being used and is archived, with the reason.
+// Each (case, step) is applied once, however often the activity runs.
+func (a *Cases) ApplyOutcome(ctx context.Context, req OutcomeRequest) error {
+	actor := audit.Actor{Username: req.Actor, Role: req.Role}
+	key := req.CaseNo + "/" + req.Step
+	return pgx.BeginFunc(ctx, a.Pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `INSERT INTO record_outcomes (outcome_key, case_no, record_id, outcome, reason)
+			VALUES ($1,$2,$3,$4,$5) ON CONFLICT (outcome_key) DO NOTHING`, key, req.CaseNo, req.RecordID, req.Outcome, req.Reason)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return nil // applied by an earlier attempt
+		}
+		var prior string
+		if err := tx.QueryRow(ctx, `SELECT prior_status FROM record_labels WHERE case_no = $1`, req.CaseNo).Scan(&prior); err != nil {
+			if !errors.Is(err, pgx.ErrNoRows) {
+				return err
+			}
+			prior = records.StatusActive
+		}
+		if prior == records.StatusUnderObjection || prior == records.StatusSuspended {
+			prior = records.StatusActive
+		}
+		switch req.Outcome {
+		case "upheld", "withdrawn":
+			_, err = tx.Exec(ctx, `UPDATE records SET status = $2, updated_at = now() WHERE id = $1`, req.RecordID, prior)
+			if err == nil {
+				err = audit.Write(ctx, tx, actor, audit.Event{Action: "record.label_removed", ObjectType: "record",
+					ObjectID: fmt.Sprint(req.RecordID), Reason: req.Reason, Data: map[string]any{"case_no": req.CaseNo, "status": prior}})
+			}
+		case "deleted":
+			_, err = tx.Exec(ctx, `UPDATE records SET status = 'archived', updated_at = now() WHERE id = $1`, req.RecordID)
+			if err == nil {
+				err = audit.Write(ctx, tx, actor, audit.Event{Action: "record.deleted_unverifiable", ObjectType: "record",
+					ObjectID: fmt.Sprint(req.RecordID), Reason: req.Reason, Data: map[string]any{"case_no": req.CaseNo}})
+			}
+		case "corrected":
+			err = correctRecord(ctx, tx, actor, req)
+		default:
+			return temporal.NewNonRetryableApplicationError("unknown outcome "+req.Outcome, "bad-outcome", nil)
+		}
+		return err
+	})
+}
+
+// correctable are the fields of a record a correction may change.
+var correctable = map[string]string{
+	"title": "title", "content": "content", "decision_no": "decision_no", "decided_on": "decided_on",
+	"severity": "severity", "category": "category", "disclosure": "disclosure",
+}
+
+func correctRecord(ctx context.Context, tx pgx.Tx, actor audit.Actor, req OutcomeRequest) error {
+	if len(req.Correction) == 0 {
+		return temporal.NewNonRetryableApplicationError("a correction needs the corrected fields", "bad-correction", nil)
+	}
+	sets := []string{}
+	args := []any{req.RecordID}
+	for _, k := range sortedKeys(req.Correction) {
+		col, ok := correctable[k]
+		if !ok {
+			return temporal.NewNonRetryableApplicationError("field "+k+" cannot be corrected", "bad-correction", nil)
+		}
+		args = append(args, fmt.Sprint(req.Correction[k]))
+		sets = append(sets, fmt.Sprintf("%s = $%d", col, len(args)))
+	}
+	var version int
+	err := tx.QueryRow(ctx, `UPDATE records SET `+strings.Join(sets, ", ")+`, version = version + 1, status = 'corrected', updated_at = now()
+		WHERE id = $1 RETURNING version`, args...).Scan(&version)
+	if err != nil {
+		return fmt.Errorf("correct record %d: %w", req.RecordID, err)
+	}
+	var snapshot []byte
+	if err := tx.QueryRow(ctx, `SELECT to_jsonb(r) FROM records r WHERE id = $1`, req.RecordID).Scan(&snapshot); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO record_versions (record_id, version, snapshot, reason, written_by) VALUES ($1,$2,$3,$4,$5)`,
+		req.RecordID, version, json.RawMessage(snapshot), req.Reason+" (异议 "+req.CaseNo+")", actor.Username); err != nil {
+		return err
+	}
+	return audit.Write(ctx, tx, actor, audit.Event{Action: "record.corrected", ObjectType: "record",
+		ObjectID: fmt.Sprint(req.RecordID), Reason: req.Reason, Data: map[string]any{"case_no": req.CaseNo, "version": version, "fields": sortedKeys(req.Correction)}})
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	for i := 1; i < len(keys); i++ {
+		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
+			keys[j], keys[j-1] = keys[j-1], keys[j]
+		}
+	}
+	return keys
+}

@@ -1,0 +1,196 @@
+package workflows
+
+import (
+	"time"
+
+	"github.com/creditcase/creditcase/activities"
+)
+
+// ObjectionWorkflowID is the workflow ID of objection case caseNo.
+func ObjectionWorkflowID(caseNo string) string { return "objection:" + caseNo }
+
+// CaseKindObjection is the CaseKind search attribute of objection cases.
+const CaseKindObjection = "objection"
+
+// Objection updates (refusable actions, validated before they enter history),
+// signals and query.
+const (
+	ObjectionAccept            = "accept"              // caseworker: the objection is complete (受理)
+	ObjectionRequestSupplement = "request-supplement"  // caseworker: one-time notice of what is missing (一次性告知)
+	ObjectionSupplement        = "supplement"          // subject: the missing material
+	ObjectionDecideOwnError    = "decide-own-error"    // caseworker: the centre's own error, corrected at once
+	ObjectionForwardToProvider = "forward-to-provider" // caseworker: ask the provider to verify (核查函)
+	ObjectionProviderReply     = "provider-reply"      // provider: result of its verification
+	ObjectionDecide            = "decide"              // caseworker: outcome and written reply
+	ObjectionPause             = "pause"               // caseworker: clock paused for an expert test or review
+	ObjectionResume            = "resume"              // caseworker: clock runs again
+	ObjectionExtend            = "extend"              // caseworker: head-approved extension
+	ObjectionWithdraw          = "withdraw"            // subject: withdraws the objection
+	ObjectionAppeal            = "appeal"              // subject: appeal (申诉) to the credit authority
+	ObjectionDecideAppeal      = "decide-appeal"       // supervisor: appeal decision
+	// SignalCalendarChanged makes running cases recompute open deadlines.
+	SignalCalendarChanged = "calendar-changed"
+	// QueryObjection returns ObjectionState.
+	QueryObjection = "state"
+)
+
+// Objection stages.
+const (
+	StageAcceptance           = "acceptance"            // received; completeness check (受理审查)
+	StageAwaitingSupplement   = "awaiting_supplement"   // one-time notice sent; waiting for the subject
+	StageCentreCheck          = "centre_check"          // accepted; the centre checks its own data
+	StageProviderVerification = "provider_verification" // forwarded; the provider verifies
+	StageDeciding             = "deciding"              // provider replied; the centre decides and replies
+	StageClosed               = "closed"                // written reply served; appeal window open
+	StageAppeal               = "appeal"                // appeal before the supervisors
+	StageFinished             = "finished"              // nothing more can happen
+)
+
+// Case statuses.
+const (
+	StatusOpen      = "open"
+	StatusClosed    = "closed"
+	StatusWithdrawn = "withdrawn"
+)
+
+// Objection outcomes (DESIGN.md §2.1.8).
+const (
+	OutcomeCorrected    = "corrected"    // record corrected: new version, old kept
+	OutcomeUpheld       = "upheld"       // record accurate: label removed
+	OutcomeDeleted      = "deleted"      // cannot be verified: removed from use, reason recorded
+	OutcomeWithdrawn    = "withdrawn"    // the subject withdrew
+	AppealUpheld        = "upheld"       // appeal decision: the outcome stands
+	AppealOverturned    = "overturned"   // appeal decision: the record follows the new outcome
+	FindingErrorFound   = "error"        // provider reply: the record is wrong
+	FindingAccurate     = "accurate"     // provider reply: the record is right
+	FindingUnverifiable = "unverifiable" // provider reply: cannot be verified
+)
+
+// Actor is who acts, from the API's authenticated account. It carries no
+// personal data: an account name and a role.
+type Actor struct {
+	Name string `json:"name"`
+	Role string `json:"role"`
+}
+
+// ObjectionInput opens an objection case.
+type ObjectionInput struct {
+	CaseNo     string    `json:"case_no"`
+	RecordID   int64     `json:"record_id"`
+	SubjectID  int64     `json:"subject_id"`
+	ProviderID int64     `json:"provider_id"`
+	ProfileID  string    `json:"profile_id"`
+	Grounds    []string  `json:"grounds"`
+	Statement  string    `json:"statement"`
+	Evidence   []string  `json:"evidence,omitempty"`
+	FiledBy    Actor     `json:"filed_by"`
+	ReceivedAt time.Time `json:"received_at"`
+}
+
+// AcceptInput accepts the objection as complete.
+type AcceptInput struct {
+	By Actor `json:"by"`
+}
+
+// SupplementRequest lists everything missing, at once (一次性告知).
+type SupplementRequest struct {
+	By      Actor    `json:"by"`
+	Missing []string `json:"missing"`
+}
+
+// SupplementInput is the subject's resubmission.
+type SupplementInput struct {
+	By        Actor    `json:"by"`
+	Statement string   `json:"statement"`
+	Evidence  []string `json:"evidence,omitempty"`
+}
+
+// OwnErrorInput records the centre's own error and the correction.
+type OwnErrorInput struct {
+	By         Actor          `json:"by"`
+	Reason     string         `json:"reason"`
+	Correction map[string]any `json:"correction"`
+}
+
+// ForwardInput sends the verification request to the provider.
+type ForwardInput struct {
+	By   Actor  `json:"by"`
+	Note string `json:"note,omitempty"`
+}
+
+// ProviderReplyInput is the provider's verification result.
+type ProviderReplyInput struct {
+	By         Actor          `json:"by"`
+	Finding    string         `json:"finding"`
+	Reasons    string         `json:"reasons"`
+	Correction map[string]any `json:"correction,omitempty"`
+	Evidence   []string       `json:"evidence,omitempty"`
+}
+
+// DecisionInput is the centre's outcome.
+type DecisionInput struct {
+	By         Actor          `json:"by"`
+	Outcome    string         `json:"outcome"`
+	Reasons    string         `json:"reasons"`
+	Correction map[string]any `json:"correction,omitempty"`
+}
+
+// PauseInput pauses the clock (expert test, review) with who approved it.
+type PauseInput struct {
+	By       Actor  `json:"by"`
+	Kind     string `json:"kind"` // expert_test | review
+	Reason   string `json:"reason"`
+	Approver string `json:"approver"`
+}
+
+// ResumeInput restarts the clock.
+type ResumeInput struct {
+	By     Actor  `json:"by"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// ExtendInput is a head-approved extension of the overall limit.
+type ExtendInput struct {
+	By       Actor  `json:"by"`
+	Reason   string `json:"reason"`
+	Approver string `json:"approver"`
+}
+
+// WithdrawInput withdraws the objection.
+type WithdrawInput struct {
+	By     Actor  `json:"by"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// AppealInput appeals the outcome (申诉).
+type AppealInput struct {
+	By      Actor  `json:"by"`
+	Grounds string `json:"grounds"`
+}
+
+// AppealDecisionInput is the supervisors' decision on an appeal.
+type AppealDecisionInput struct {
+	By         Actor          `json:"by"`
+	Decision   string         `json:"decision"` // upheld | overturned
+	Outcome    string         `json:"outcome,omitempty"`
+	Reasons    string         `json:"reasons"`
+	Correction map[string]any `json:"correction,omitempty"`
+}
+
+// ObjectionState is the live state the query returns and the workflow result.
+type ObjectionState struct {
+	CaseNo        string                `json:"case_no"`
+	Stage         string                `json:"stage"`
+	Status        string                `json:"status"`
+	Outcome       string                `json:"outcome,omitempty"`
+	Missing       []string              `json:"missing,omitempty"`
+	Paused        bool                  `json:"paused"`
+	PausedAt      time.Time             `json:"paused_at,omitzero"`
+	Finding       string                `json:"finding,omitempty"`
+	Appeal        string                `json:"appeal,omitempty"`
+	AppealOutcome string                `json:"appeal_outcome,omitempty"`
+	Deadlines     []activities.Deadline `json:"deadlines"`
+	Documents     []string              `json:"documents,omitempty"`
+	Escalations   []string              `json:"escalations,omitempty"`
+	Events        int                   `json:"events"`
+}

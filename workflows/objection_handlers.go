@@ -1,0 +1,482 @@
+package workflows
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/creditcase/creditcase/activities"
+	"github.com/creditcase/creditcase/internal/documents"
+	"github.com/creditcase/creditcase/internal/policy"
+)
+
+// update registers an Update whose validator runs before it enters history
+// and whose handler runs under the case mutex and bumps the version.
+func update[T any](ctx workflow.Context, o *objection, name string, validate func(T) error, handle func(workflow.Context, T) error) error {
+	return workflow.SetUpdateHandlerWithOptions(ctx, name,
+		func(ctx workflow.Context, in T) (ObjectionState, error) {
+			ctx = workflow.WithActivityOptions(ctx, caseActivityOptions)
+			o.mu.Lock(ctx)
+			defer o.mu.Unlock()
+			// The state may have moved between validation and now.
+			if err := validate(in); err != nil {
+				return o.st, err
+			}
+			if err := handle(ctx, in); err != nil {
+				return o.st, err
+			}
+			o.changed()
+			return o.st, o.save(ctx)
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, in T) error { return validate(in) }},
+	)
+}
+
+func actorRequired(a Actor) error {
+	return required(field{"by.name", a.Name}, field{"by.role", a.Role})
+}
+
+func (o *objection) setHandlers(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandler(ctx, QueryObjection, func() (ObjectionState, error) { return o.st, nil }); err != nil {
+		return err
+	}
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		ch := workflow.GetSignalChannel(ctx, SignalCalendarChanged)
+		for {
+			var note string
+			ch.Receive(ctx, &note)
+			o.calendarNote = note
+			o.recompute = true
+		}
+	})
+	regs := []func() error{
+		func() error {
+			return update(ctx, o, ObjectionAccept, func(in AcceptInput) error {
+				if err := o.errWrongStage(ObjectionAccept, StageAcceptance); err != nil {
+					return err
+				}
+				return actorRequired(in.By)
+			}, o.accept)
+		},
+		func() error {
+			return update(ctx, o, ObjectionRequestSupplement, func(in SupplementRequest) error {
+				if err := o.errWrongStage(ObjectionRequestSupplement, StageAcceptance); err != nil {
+					return err
+				}
+				if len(in.Missing) == 0 || slices.ContainsFunc(in.Missing, func(s string) bool { return strings.TrimSpace(s) == "" }) {
+					return temporal.NewApplicationError("missing: list every missing item at once (一次性告知)", "invalid-input")
+				}
+				return actorRequired(in.By)
+			}, o.requestSupplement)
+		},
+		func() error {
+			return update(ctx, o, ObjectionSupplement, func(in SupplementInput) error {
+				if err := o.errWrongStage(ObjectionSupplement, StageAwaitingSupplement); err != nil {
+					return err
+				}
+				if err := actorRequired(in.By); err != nil {
+					return err
+				}
+				return required(field{"statement", in.Statement})
+			}, o.supplement)
+		},
+		func() error {
+			return update(ctx, o, ObjectionDecideOwnError, func(in OwnErrorInput) error {
+				if err := o.errWrongStage(ObjectionDecideOwnError, StageCentreCheck); err != nil {
+					return err
+				}
+				if len(in.Correction) == 0 {
+					return temporal.NewApplicationError("correction: "+errNoCorrection.Error(), "invalid-input")
+				}
+				if err := actorRequired(in.By); err != nil {
+					return err
+				}
+				return required(field{"reason", in.Reason})
+			}, o.decideOwnError)
+		},
+		func() error {
+			return update(ctx, o, ObjectionForwardToProvider, func(in ForwardInput) error {
+				if err := o.errWrongStage(ObjectionForwardToProvider, StageCentreCheck); err != nil {
+					return err
+				}
+				return actorRequired(in.By)
+			}, o.forward)
+		},
+		func() error {
+			return update(ctx, o, ObjectionProviderReply, func(in ProviderReplyInput) error {
+				if err := o.errWrongStage(ObjectionProviderReply, StageProviderVerification); err != nil {
+					return err
+				}
+				if !slices.Contains([]string{FindingErrorFound, FindingAccurate, FindingUnverifiable}, in.Finding) {
+					return temporal.NewApplicationError("finding: want error, accurate or unverifiable", "invalid-input")
+				}
+				if err := actorRequired(in.By); err != nil {
+					return err
+				}
+				return required(field{"reasons", in.Reasons})
+			}, o.providerReplied)
+		},
+		func() error {
+			return update(ctx, o, ObjectionDecide, func(in DecisionInput) error {
+				if err := o.errWrongStage(ObjectionDecide, StageDeciding); err != nil {
+					return err
+				}
+				if err := o.validOutcome(in.Outcome, in.Correction); err != nil {
+					return err
+				}
+				if err := actorRequired(in.By); err != nil {
+					return err
+				}
+				return required(field{"reasons", in.Reasons})
+			}, o.decide)
+		},
+		func() error {
+			return update(ctx, o, ObjectionPause, func(in PauseInput) error {
+				if o.st.Paused {
+					return temporal.NewApplicationError("pause refused: the clock is already paused", "paused")
+				}
+				if err := o.errWrongStage(ObjectionPause, StageCentreCheck, StageProviderVerification, StageDeciding); err != nil {
+					return err
+				}
+				if in.Kind != "expert_test" && in.Kind != "review" {
+					return temporal.NewApplicationError("kind: want expert_test or review", "invalid-input")
+				}
+				if err := actorRequired(in.By); err != nil {
+					return err
+				}
+				return required(field{"reason", in.Reason}, field{"approver", in.Approver})
+			}, o.pause)
+		},
+		func() error {
+			return update(ctx, o, ObjectionResume, func(in ResumeInput) error {
+				if !o.st.Paused {
+					return temporal.NewApplicationError("resume refused: the clock is not paused", "wrong-stage")
+				}
+				return actorRequired(in.By)
+			}, o.resume)
+		},
+		func() error {
+			return update(ctx, o, ObjectionExtend, func(in ExtendInput) error {
+				if err := o.errWrongStage(ObjectionExtend, StageCentreCheck, StageProviderVerification, StageDeciding); err != nil {
+					return err
+				}
+				if o.extended {
+					return temporal.NewApplicationError("extend refused: the overall limit was already extended once", "already-extended")
+				}
+				if o.pending(policy.ObjectionOverall) == nil {
+					return temporal.NewApplicationError("extend refused: no running overall limit", "wrong-stage")
+				}
+				if err := actorRequired(in.By); err != nil {
+					return err
+				}
+				return required(field{"reason", in.Reason}, field{"approver", in.Approver})
+			}, o.extend)
+		},
+		func() error {
+			return update(ctx, o, ObjectionWithdraw, func(in WithdrawInput) error {
+				if err := o.errWrongStage(ObjectionWithdraw, StageAcceptance, StageAwaitingSupplement, StageCentreCheck, StageProviderVerification, StageDeciding); err != nil {
+					return err
+				}
+				return actorRequired(in.By)
+			}, o.withdraw)
+		},
+		func() error {
+			return update(ctx, o, ObjectionAppeal, func(in AppealInput) error {
+				if err := o.errWrongStage(ObjectionAppeal, StageClosed); err != nil {
+					return err
+				}
+				if o.pending(policy.ObjectionAppealWindow) == nil {
+					return temporal.NewApplicationError("appeal refused: the appeal window has closed", "window-closed")
+				}
+				if err := actorRequired(in.By); err != nil {
+					return err
+				}
+				return required(field{"grounds", in.Grounds})
+			}, o.appeal)
+		},
+		func() error {
+			return update(ctx, o, ObjectionDecideAppeal, func(in AppealDecisionInput) error {
+				if err := o.errWrongStage(ObjectionDecideAppeal, StageAppeal); err != nil {
+					return err
+				}
+				switch in.Decision {
+				case AppealUpheld:
+				case AppealOverturned:
+					if err := o.validOutcome(in.Outcome, in.Correction); err != nil {
+						return err
+					}
+					if in.Outcome == OutcomeUpheld || (in.Outcome == o.st.Outcome && in.Outcome != OutcomeCorrected) {
+						return temporal.NewApplicationError("outcome: an overturning decision corrects or deletes the record", "invalid-input")
+					}
+				default:
+					return temporal.NewApplicationError("decision: want upheld or overturned", "invalid-input")
+				}
+				if err := actorRequired(in.By); err != nil {
+					return err
+				}
+				return required(field{"reasons", in.Reasons})
+			}, o.decideAppeal)
+		},
+	}
+	for _, reg := range regs {
+		if err := reg(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validOutcome checks an outcome: deleted only when the record cannot be
+// verified (Anshan art. 11), corrected with the corrected fields.
+func (o *objection) validOutcome(outcome string, correction map[string]any) error {
+	switch outcome {
+	case OutcomeUpheld:
+	case OutcomeCorrected:
+		if len(correction) == 0 && len(o.providerReply.Correction) == 0 {
+			return temporal.NewApplicationError("correction: "+errNoCorrection.Error(), "invalid-input")
+		}
+	case OutcomeDeleted:
+		if o.st.Finding != FindingUnverifiable {
+			return temporal.NewApplicationError("outcome: deleted only when the provider could not verify the record", "invalid-input")
+		}
+	default:
+		return temporal.NewApplicationError("outcome: want corrected, upheld or deleted", "invalid-input")
+	}
+	return nil
+}
+
+func (o *objection) accept(ctx workflow.Context, in AcceptInput) error {
+	o.acceptedAt = workflow.Now(ctx)
+	o.st.Stage, o.st.Missing = StageCentreCheck, nil
+	if err := o.event(ctx, in.By, "objection.accepted", "", nil); err != nil {
+		return err
+	}
+	if err := o.startDeadline(ctx, policy.ObjectionOverall, activities.PartyCentre, o.acceptedAt); err != nil {
+		return err
+	}
+	_, err := o.issue(ctx, documents.KindAcceptance, nil, nil, nil)
+	return err
+}
+
+func (o *objection) requestSupplement(ctx workflow.Context, in SupplementRequest) error {
+	o.st.Stage, o.st.Missing = StageAwaitingSupplement, in.Missing
+	// The centre's check runs from a complete submission: the clock stops
+	// while the subject gathers what is missing.
+	if err := o.settle(ctx, policy.ObjectionCentreCheck, activities.DeadlineCancelled, "incomplete: one-time notice sent"); err != nil {
+		return err
+	}
+	if err := o.event(ctx, in.By, "objection.supplement_requested", "", map[string]any{"missing": in.Missing}); err != nil {
+		return err
+	}
+	_, err := o.issue(ctx, documents.KindSupplement, nil, map[string][]string{"missing": in.Missing}, nil)
+	return err
+}
+
+func (o *objection) supplement(ctx workflow.Context, in SupplementInput) error {
+	o.st.Stage = StageAcceptance
+	if err := o.event(ctx, in.By, "objection.supplemented", in.Statement, map[string]any{"evidence": in.Evidence, "missing": o.st.Missing}); err != nil {
+		return err
+	}
+	return o.startDeadline(ctx, policy.ObjectionCentreCheck, activities.PartyCentre, workflow.Now(ctx))
+}
+
+func (o *objection) decideOwnError(ctx workflow.Context, in OwnErrorInput) error {
+	if err := o.settle(ctx, policy.ObjectionCentreCheck, activities.DeadlineMet, "centre's own error found"); err != nil {
+		return err
+	}
+	if err := o.applyOutcome(ctx, in.By, OutcomeCorrected, in.Reason, in.Correction, "decision"); err != nil {
+		return err
+	}
+	if err := o.event(ctx, in.By, "objection.own_error_corrected", in.Reason, map[string]any{"correction": in.Correction}); err != nil {
+		return err
+	}
+	now := workflow.Now(ctx)
+	if err := o.startDeadline(ctx, policy.ObjectionOwnErrorNotify, activities.PartyCentre, now); err != nil {
+		return err
+	}
+	if _, err := o.issue(ctx, documents.KindCorrection, map[string]string{"error": in.Reason}, nil, in.Correction); err != nil {
+		return err
+	}
+	if err := o.settle(ctx, policy.ObjectionOwnErrorNotify, activities.DeadlineMet, "correction notice issued"); err != nil {
+		return err
+	}
+	return o.close(ctx, in.By, OutcomeCorrected)
+}
+
+// applyOutcome makes the record follow outcome; a correction is published in
+// the original scope at once, which meets the correction_publish deadline.
+func (o *objection) applyOutcome(ctx workflow.Context, by Actor, outcome, reason string, correction map[string]any, step string) error {
+	if outcome == OutcomeCorrected && len(correction) == 0 {
+		correction = o.providerReply.Correction
+	}
+	if err := workflow.ExecuteActivity(ctx, cases.ApplyOutcome, activities.OutcomeRequest{
+		CaseNo: o.in.CaseNo, RecordID: o.in.RecordID, Outcome: outcome, Reason: reason,
+		Correction: correction, Actor: by.Name, Role: by.Role, Step: step,
+	}).Get(ctx, nil); err != nil {
+		return err
+	}
+	if outcome != OutcomeCorrected {
+		return nil
+	}
+	if err := o.startDeadline(ctx, policy.ObjectionCorrectionPublish, activities.PartyCentre, workflow.Now(ctx)); err != nil {
+		return err
+	}
+	return o.settle(ctx, policy.ObjectionCorrectionPublish, activities.DeadlineMet, "corrected record published in the original scope")
+}
+
+func (o *objection) forward(ctx workflow.Context, in ForwardInput) error {
+	if err := o.settle(ctx, policy.ObjectionCentreCheck, activities.DeadlineMet, "forwarded to the provider"); err != nil {
+		return err
+	}
+	o.st.Stage = StageProviderVerification
+	if err := o.event(ctx, in.By, "objection.forwarded", in.Note, map[string]any{"provider_id": o.in.ProviderID}); err != nil {
+		return err
+	}
+	provider := activities.PartyProvider(o.in.ProviderID)
+	if err := o.startDeadline(ctx, policy.ObjectionProviderReply, provider, workflow.Now(ctx)); err != nil {
+		return err
+	}
+	grounds := append(slices.Clone(o.in.Grounds), o.in.Statement)
+	enclosures := slices.Clone(o.in.Evidence)
+	if len(enclosures) == 0 {
+		enclosures = []string{"异议申请书"}
+	}
+	_, err := o.issue(ctx, documents.KindVerification, nil, map[string][]string{"grounds": grounds, "enclosures": enclosures}, nil)
+	return err
+}
+
+func (o *objection) providerReplied(ctx workflow.Context, in ProviderReplyInput) error {
+	late := o.pending(policy.ObjectionProviderReply) == nil
+	if err := o.settle(ctx, policy.ObjectionProviderReply, activities.DeadlineMet, "provider replied"); err != nil {
+		return err
+	}
+	o.providerReply, o.st.Finding, o.st.Stage = in, in.Finding, StageDeciding
+	if err := o.event(ctx, in.By, "objection.provider_replied", in.Reasons, map[string]any{
+		"finding": in.Finding, "correction": in.Correction, "evidence": in.Evidence, "late": late,
+	}); err != nil {
+		return err
+	}
+	return o.startDeadline(ctx, policy.ObjectionApplicantNotify, activities.PartyCentre, workflow.Now(ctx))
+}
+
+func (o *objection) decide(ctx workflow.Context, in DecisionInput) error {
+	if err := o.applyOutcome(ctx, in.By, in.Outcome, in.Reasons, in.Correction, "decision"); err != nil {
+		return err
+	}
+	if err := o.event(ctx, in.By, "objection.decided", in.Reasons, map[string]any{"outcome": in.Outcome, "finding": o.st.Finding}); err != nil {
+		return err
+	}
+	ref, err := o.issue(ctx, documents.KindObjectionResult, map[string]string{"outcome": in.Outcome},
+		map[string][]string{"reasons": {in.Reasons}}, o.correction(in.Outcome, in.Correction))
+	if err != nil {
+		return err
+	}
+	o.resultNumber = ref.Number
+	if err := o.settle(ctx, policy.ObjectionApplicantNotify, activities.DeadlineMet, "written reply issued"); err != nil {
+		return err
+	}
+	return o.close(ctx, in.By, in.Outcome)
+}
+
+func (o *objection) pause(ctx workflow.Context, in PauseInput) error {
+	o.st.Paused, o.st.PausedAt = true, workflow.Now(ctx)
+	return o.event(ctx, in.By, "objection.paused", in.Reason, map[string]any{"kind": in.Kind, "approver": in.Approver})
+}
+
+// resume lengthens every running working-day deadline by the working days
+// the clock stood still.
+func (o *objection) resume(ctx workflow.Context, in ResumeInput) error {
+	from, to := o.st.PausedAt, workflow.Now(ctx)
+	o.st.Paused, o.st.PausedAt = false, time.Time{}
+	var open []int
+	for i, d := range o.st.Deadlines {
+		if d.State == activities.DeadlinePending && d.Unit == "wd" {
+			open = append(open, i)
+		}
+	}
+	for _, i := range open {
+		req := activities.DeadlineRequest{PausedFrom: from, PausedTo: to, Reason: "clock paused " + from.Format("2006-01-02") + ".." + to.Format("2006-01-02")}
+		if err := o.replace(ctx, &o.st.Deadlines[i], req, in.By, "deadline.moved_by_pause"); err != nil {
+			return err
+		}
+	}
+	return o.event(ctx, in.By, "objection.resumed", in.Reason, map[string]any{"paused_from": from, "paused_to": to})
+}
+
+func (o *objection) extend(ctx workflow.Context, in ExtendInput) error {
+	o.extended = true
+	d := o.pending(policy.ObjectionOverall)
+	req := activities.DeadlineRequest{ExtendBy: policy.ObjectionExtension, Reason: in.Reason + "（批准人：" + in.Approver + "）"}
+	return o.replace(ctx, d, req, in.By, "deadline.extended")
+}
+
+func (o *objection) withdraw(ctx workflow.Context, in WithdrawInput) error {
+	for i := range o.st.Deadlines {
+		if d := o.st.Deadlines[i]; d.State == activities.DeadlinePending {
+			if err := o.settle(ctx, d.Rule, activities.DeadlineCancelled, "withdrawn"); err != nil {
+				return err
+			}
+		}
+	}
+	if err := o.applyOutcome(ctx, in.By, OutcomeWithdrawn, "申请人撤回异议 "+in.Reason, nil, "withdrawal"); err != nil {
+		return err
+	}
+	o.closedAt = workflow.Now(ctx)
+	o.st.Status, o.st.Stage, o.st.Outcome, o.st.Paused = StatusWithdrawn, StageFinished, OutcomeWithdrawn, false
+	return o.event(ctx, in.By, "objection.withdrawn", in.Reason, nil)
+}
+
+func (o *objection) appeal(ctx workflow.Context, in AppealInput) error {
+	if err := o.settle(ctx, policy.ObjectionAppealWindow, activities.DeadlineMet, "appeal lodged"); err != nil {
+		return err
+	}
+	o.st.Stage, o.st.Appeal, o.appealedAt = StageAppeal, in.Grounds, workflow.Now(ctx)
+	if err := o.event(ctx, in.By, "objection.appealed", in.Grounds, nil); err != nil {
+		return err
+	}
+	return workflow.ExecuteActivity(ctx, cases.Notify, activities.Notice{
+		CaseNo: o.in.CaseNo, Party: activities.PartySupervisor, Kind: "appeal",
+		Message: o.in.CaseNo + "：申请人对异议处理结果提出申诉，请审查决定", DedupKey: o.in.CaseNo + "/appeal",
+	}).Get(ctx, nil)
+}
+
+func (o *objection) decideAppeal(ctx workflow.Context, in AppealDecisionInput) error {
+	o.st.AppealOutcome = in.Decision
+	if in.Decision == AppealOverturned {
+		if err := o.applyOutcome(ctx, in.By, in.Outcome, in.Reasons, in.Correction, "appeal"); err != nil {
+			return err
+		}
+		o.st.Outcome = in.Outcome
+	}
+	if err := o.event(ctx, in.By, "objection.appeal_decided", in.Reasons, map[string]any{"decision": in.Decision, "outcome": o.st.Outcome}); err != nil {
+		return err
+	}
+	result := "dismissed"
+	if in.Decision == AppealOverturned {
+		result = in.Outcome
+	}
+	facts := map[string]string{
+		"result": result, "request": o.st.Appeal, "appealed_at": o.appealedAt.Format(time.RFC3339),
+		"result_number": o.resultNumber,
+	}
+	if _, err := o.issue(ctx, documents.KindAppealDecision, facts, map[string][]string{"findings": {in.Reasons}}, o.correction(in.Outcome, in.Correction)); err != nil {
+		return err
+	}
+	o.st.Stage = StageFinished
+	return nil
+}
+
+// correction is the correction a written reply states: the decision's own,
+// or else the provider's.
+func (o *objection) correction(outcome string, c map[string]any) map[string]any {
+	if outcome != OutcomeCorrected {
+		return nil
+	}
+	if len(c) == 0 {
+		return o.providerReply.Correction
+	}
+	return c
+}

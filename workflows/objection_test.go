@@ -1,0 +1,420 @@
+package workflows
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/creditcase/creditcase/activities"
+	"github.com/creditcase/creditcase/internal/calendar"
+	"github.com/creditcase/creditcase/internal/documents"
+	"github.com/creditcase/creditcase/internal/policy"
+)
+
+var (
+	caseworker = Actor{Name: "cw.li", Role: "caseworker"}
+	subject    = Actor{Name: "subject.1", Role: "subject"}
+	provider   = Actor{Name: "prov.tax", Role: "provider"}
+	supervisor = Actor{Name: "sup.wang", Role: "supervisor"}
+)
+
+// harness runs ObjectionWorkflow in the time-skipping test environment with
+// the real deadline arithmetic (calendar + profiles) and records every side
+// effect the workflow asks for.
+type harness struct {
+	t   *testing.T
+	env *testsuite.TestWorkflowEnvironment
+	mu  sync.Mutex
+	// side effects, in order
+	escalations []activities.Escalation
+	suspended   []activities.RecordRef
+	outcomes    []activities.OutcomeRequest
+	documents   []string
+	notices     []activities.Notice
+	settled     map[string]string // rule#seq -> state
+	computed    []activities.Deadline
+	labelled    int
+}
+
+func newHarness(t *testing.T, start time.Time) *harness {
+	h := &harness{t: t, settled: map[string]string{}}
+	var suite testsuite.WorkflowTestSuite
+	h.env = suite.NewTestWorkflowEnvironment()
+	h.env.SetStartTime(start)
+	real := &activities.Cases{Calendar: calendar.Default(), Policies: policy.Default()}
+	h.env.RegisterWorkflow(ObjectionWorkflow)
+	h.env.RegisterActivity(cases)
+	h.env.OnActivity(cases.ProfileVersion, mockCtx, mockAny).Return("test", nil)
+	h.env.OnActivity(cases.SaveCase, mockCtx, mockAny).Return(nil)
+	h.env.OnActivity(cases.RecordEvent, mockCtx, mockAny).Return(nil)
+	h.env.OnActivity(cases.LabelRecord, mockCtx, mockAny).Return(func(_ context.Context, r activities.LabelRequest) (activities.LabelResult, error) {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.labelled++
+		return activities.LabelResult{PriorStatus: "active"}, nil
+	})
+	h.env.OnActivity(cases.ComputeDeadline, mockCtx, mockAny).Return(func(_ context.Context, r activities.DeadlineRequest) (activities.Deadline, error) {
+		d, err := real.Compute(r)
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.computed = append(h.computed, d)
+		return d, err
+	})
+	h.env.OnActivity(cases.SettleDeadline, mockCtx, mockAny).Return(func(_ context.Context, s activities.SettleDeadline) error {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.settled[s.Rule+"#"+itoa(s.Seq)] = s.State
+		return nil
+	})
+	h.env.OnActivity(cases.Escalate, mockCtx, mockAny).Return(func(_ context.Context, e activities.Escalation) error {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.escalations = append(h.escalations, e)
+		return nil
+	})
+	h.env.OnActivity(cases.Notify, mockCtx, mockAny).Return(func(_ context.Context, n activities.Notice) error {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.notices = append(h.notices, n)
+		return nil
+	})
+	h.env.OnActivity(cases.SuspendPublicQuery, mockCtx, mockAny).Return(func(_ context.Context, r activities.RecordRef) error {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.suspended = append(h.suspended, r)
+		return nil
+	})
+	h.env.OnActivity(cases.ApplyOutcome, mockCtx, mockAny).Return(func(_ context.Context, r activities.OutcomeRequest) error {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.outcomes = append(h.outcomes, r)
+		return nil
+	})
+	h.env.OnActivity(cases.IssueDocument, mockCtx, mockAny).Return(func(_ context.Context, r activities.DocumentRequest) (activities.DocumentRef, error) {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.documents = append(h.documents, r.Kind)
+		return activities.DocumentRef{Kind: r.Kind, Number: r.CaseNo + "-" + itoa(r.Seq)}, nil
+	})
+	return h
+}
+
+var (
+	mockCtx = mock.Anything
+	mockAny = mock.Anything
+)
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+// at schedules an update at wall time t (Asia/Shanghai) of the test clock;
+// the update must be accepted unless wantReject.
+func (h *harness) at(t time.Time, name string, arg any, wantReject bool) {
+	h.env.RegisterDelayedCallback(func() {
+		h.env.UpdateWorkflow(name, "", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) {
+				if !wantReject {
+					h.t.Errorf("%s at %s rejected: %v", name, t.Format(time.DateTime), err)
+				}
+			},
+			OnAccept: func() {
+				if wantReject {
+					h.t.Errorf("%s at %s accepted; want rejected", name, t.Format(time.DateTime))
+				}
+			},
+			OnComplete: func(_ any, err error) {
+				if err != nil && !wantReject {
+					h.t.Errorf("%s at %s failed: %v", name, t.Format(time.DateTime), err)
+				}
+			},
+		}, arg)
+	}, t.Sub(h.env.Now()))
+}
+
+func (h *harness) run(in ObjectionInput) ObjectionState {
+	h.t.Helper()
+	h.env.ExecuteWorkflow(ObjectionWorkflow, in)
+	if !h.env.IsWorkflowCompleted() {
+		h.t.Fatal("workflow did not complete")
+	}
+	if err := h.env.GetWorkflowError(); err != nil {
+		h.t.Fatalf("workflow error: %v", err)
+	}
+	var st ObjectionState
+	if err := h.env.GetWorkflowResult(&st); err != nil {
+		h.t.Fatal(err)
+	}
+	return st
+}
+
+func sh(y int, m time.Month, d, hh int) time.Time {
+	return time.Date(y, m, d, hh, 0, 0, 0, calendar.Shanghai)
+}
+
+func input(profile string, received time.Time) ObjectionInput {
+	return ObjectionInput{CaseNo: "YY2025-0001", RecordID: 7, SubjectID: 3, ProviderID: 2, ProfileID: profile,
+		Grounds: []string{"error"}, Statement: "记录有误", FiledBy: subject, ReceivedAt: received}
+}
+
+// deadline returns the last computed deadline of rule.
+func deadlineOf(st ObjectionState, rule string) activities.Deadline {
+	var out activities.Deadline
+	for _, d := range st.Deadlines {
+		if d.Rule == rule {
+			out = d
+		}
+	}
+	return out
+}
+
+func wantDue(t *testing.T, st ObjectionState, rule, due, state string) {
+	t.Helper()
+	d := deadlineOf(st, rule)
+	if d.Due.String() != due || d.State != state {
+		t.Errorf("%s: due %s state %s; want %s %s (%s)", rule, d.Due, d.State, due, state, d.Explanation)
+	}
+}
+
+// Happy path: accepted, forwarded, the provider finds an error, the record
+// is corrected, the reply goes out, nobody appeals and the window closes.
+func TestObjectionProviderFindsErrorRecordCorrected(t *testing.T) {
+	h := newHarness(t, sh(2025, 3, 3, 9)) // Monday
+	h.at(sh(2025, 3, 3, 11), ObjectionAccept, AcceptInput{By: caseworker}, false)
+	h.at(sh(2025, 3, 4, 10), ObjectionForwardToProvider, ForwardInput{By: caseworker}, false)
+	h.at(sh(2025, 3, 7, 15), ObjectionProviderReply, ProviderReplyInput{By: provider, Finding: FindingErrorFound,
+		Reasons: "金额录入错误", Correction: map[string]any{"content": "罚款 500 元"}}, false)
+	h.at(sh(2025, 3, 10, 10), ObjectionDecide, DecisionInput{By: caseworker, Outcome: OutcomeCorrected, Reasons: "经核实予以更正"}, false)
+	st := h.run(input("nantong", sh(2025, 3, 3, 9)))
+
+	if st.Status != StatusClosed || st.Outcome != OutcomeCorrected || st.Stage != StageFinished {
+		t.Fatalf("state %+v", st)
+	}
+	wantDue(t, st, policy.ObjectionCentreCheck, "2025-03-06", activities.DeadlineMet)
+	wantDue(t, st, policy.ObjectionOverall, "2025-03-17", activities.DeadlineMet)
+	wantDue(t, st, policy.ObjectionProviderReply, "2025-03-11", activities.DeadlineMet)
+	wantDue(t, st, policy.ObjectionApplicantNotify, "2025-03-11", activities.DeadlineMet)
+	// 60 calendar days from 2025-03-10: 2025-05-09 (a Friday).
+	wantDue(t, st, policy.ObjectionAppealWindow, "2025-05-09", activities.DeadlineMissed)
+	if len(h.outcomes) != 1 || h.outcomes[0].Outcome != OutcomeCorrected || h.outcomes[0].Correction["content"] != "罚款 500 元" {
+		t.Errorf("outcomes %+v; want one correction with the provider's corrected content", h.outcomes)
+	}
+	wantDocs := []string{string(documents.KindAcceptance), string(documents.KindVerification), string(documents.KindObjectionResult)}
+	if !slices.Equal(h.documents, wantDocs) {
+		t.Errorf("documents %v; want %v", h.documents, wantDocs)
+	}
+	if len(h.escalations) != 0 {
+		t.Errorf("escalations %+v; want none", h.escalations)
+	}
+	if h.labelled != 1 {
+		t.Errorf("record labelled %d times", h.labelled)
+	}
+}
+
+// The centre finds its own error: corrected at once, the applicant told,
+// the case closed with outcome corrected.
+func TestObjectionOwnErrorCorrectedAtOnce(t *testing.T) {
+	h := newHarness(t, sh(2025, 3, 3, 9))
+	h.at(sh(2025, 3, 3, 10), ObjectionAccept, AcceptInput{By: caseworker}, false)
+	h.at(sh(2025, 3, 4, 10), ObjectionDecideOwnError, OwnErrorInput{By: caseworker, Reason: "录入时错登主体",
+		Correction: map[string]any{"title": "更正后的标题"}}, false)
+	st := h.run(input("anshan", sh(2025, 3, 3, 9)))
+	if st.Outcome != OutcomeCorrected {
+		t.Fatalf("outcome %q", st.Outcome)
+	}
+	wantDue(t, st, policy.ObjectionOwnErrorNotify, "2025-03-06", activities.DeadlineMet)
+	wantDue(t, st, policy.ObjectionCorrectionPublish, deadlineOf(st, policy.ObjectionCorrectionPublish).Due.String(), activities.DeadlineMet)
+	if !slices.Contains(h.documents, string(documents.KindCorrection)) {
+		t.Errorf("documents %v lack the correction notice", h.documents)
+	}
+	if slices.Contains(h.documents, string(documents.KindVerification)) {
+		t.Errorf("a verification letter went to the provider on the centre's own error")
+	}
+}
+
+// Qinzhou: the provider lets its 5 WD lapse. It is reminded the working day
+// before, then on lapse the case is escalated and the record leaves public
+// query (Qinzhou art. 22); the case stays open until the late reply.
+func TestObjectionProviderLapseEscalatesAndSuspendsPublicQuery(t *testing.T) {
+	h := newHarness(t, sh(2025, 3, 3, 9))
+	h.at(sh(2025, 3, 3, 10), ObjectionAccept, AcceptInput{By: caseworker}, false)
+	h.at(sh(2025, 3, 3, 11), ObjectionForwardToProvider, ForwardInput{By: caseworker}, false)
+	// provider_reply due 2025-03-10 24:00; the reply comes on 03-12.
+	var during ObjectionState
+	h.env.RegisterDelayedCallback(func() {
+		v, err := h.env.QueryWorkflow(QueryObjection)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := v.Get(&during); err != nil {
+			t.Fatal(err)
+		}
+	}, sh(2025, 3, 11, 12).Sub(sh(2025, 3, 3, 9)))
+	h.at(sh(2025, 3, 12, 9), ObjectionProviderReply, ProviderReplyInput{By: provider, Finding: FindingAccurate, Reasons: "核实无误"}, false)
+	h.at(sh(2025, 3, 12, 10), ObjectionDecide, DecisionInput{By: caseworker, Outcome: OutcomeUpheld, Reasons: "维持原记录"}, false)
+	st := h.run(input("qinzhou", sh(2025, 3, 3, 9)))
+
+	if during.Status != StatusOpen || during.Stage != StageProviderVerification {
+		t.Errorf("after the lapse the case is %s/%s; want open at provider_verification", during.Status, during.Stage)
+	}
+	if len(h.escalations) != 1 || h.escalations[0].Rule != policy.ObjectionProviderReply || h.escalations[0].Party != "provider:2" {
+		t.Errorf("escalations %+v; want one for the provider's reply", h.escalations)
+	}
+	if !h.escalations[0].Since.Equal(sh(2025, 3, 11, 0)) {
+		t.Errorf("escalated since %s; want 2025-03-11 00:00 (24:00 of 03-10)", h.escalations[0].Since)
+	}
+	if len(h.suspended) != 1 || h.suspended[0].RecordID != 7 {
+		t.Errorf("public query suspended %+v; want once for record 7", h.suspended)
+	}
+	var reminded, lapseNotice bool
+	for _, n := range h.notices {
+		reminded = reminded || (n.Kind == "reminder" && n.Party == "provider:2")
+		lapseNotice = lapseNotice || (n.Kind == "lapse" && n.Party == "provider:2")
+	}
+	if !reminded || !lapseNotice {
+		t.Errorf("provider reminded %v, told of lapse %v; want both (notices %+v)", reminded, lapseNotice, h.notices)
+	}
+	if st.Outcome != OutcomeUpheld || deadlineOf(st, policy.ObjectionProviderReply).State != activities.DeadlineMissed {
+		t.Errorf("outcome %s, provider deadline %s", st.Outcome, deadlineOf(st, policy.ObjectionProviderReply).State)
+	}
+}
+
+// Incomplete: one-time notice of everything missing; the subject
+// resubmits; the check clock restarts from the complete submission.
+func TestObjectionIncompleteSupplementThenAccepted(t *testing.T) {
+	h := newHarness(t, sh(2025, 3, 3, 9))
+	h.at(sh(2025, 3, 3, 10), ObjectionRequestSupplement, SupplementRequest{By: caseworker, Missing: []string{"身份证明", "证据材料"}}, false)
+	h.at(sh(2025, 3, 3, 11), ObjectionAccept, AcceptInput{By: caseworker}, true) // not while awaiting supplement
+	h.at(sh(2025, 3, 10, 10), ObjectionSupplement, SupplementInput{By: subject, Statement: "补交材料"}, false)
+	h.at(sh(2025, 3, 10, 11), ObjectionAccept, AcceptInput{By: caseworker}, false)
+	h.at(sh(2025, 3, 10, 12), ObjectionWithdraw, WithdrawInput{By: subject, Reason: "已与提供单位沟通"}, false)
+	st := h.run(input("nantong", sh(2025, 3, 3, 9)))
+	var checks []activities.Deadline
+	for _, d := range st.Deadlines {
+		if d.Rule == policy.ObjectionCentreCheck {
+			checks = append(checks, d)
+		}
+	}
+	if len(checks) != 2 || checks[0].State != activities.DeadlineCancelled || checks[1].Due.String() != "2025-03-13" {
+		t.Fatalf("centre checks %+v; want the first cancelled and a new one due 2025-03-13", checks)
+	}
+	if !slices.Contains(h.documents, string(documents.KindSupplement)) || st.Status != StatusWithdrawn {
+		t.Errorf("documents %v, status %s", h.documents, st.Status)
+	}
+}
+
+// A clock pause (expert test) moves every running working-day deadline by
+// the working days it lasted; a head-approved extension adds 3 WD to the
+// overall limit, once.
+func TestObjectionPauseAndExtensionMoveDeadlines(t *testing.T) {
+	h := newHarness(t, sh(2025, 3, 3, 9))
+	h.at(sh(2025, 3, 3, 10), ObjectionAccept, AcceptInput{By: caseworker}, false)
+	h.at(sh(2025, 3, 4, 10), ObjectionPause, PauseInput{By: caseworker, Kind: "expert_test", Reason: "笔迹鉴定", Approver: "主任"}, false)
+	h.at(sh(2025, 3, 4, 11), ObjectionForwardToProvider, ForwardInput{By: caseworker}, true) // refused while paused
+	h.at(sh(2025, 3, 11, 10), ObjectionResume, ResumeInput{By: caseworker}, false)           // 5 WD paused (03-05..03-11)
+	h.at(sh(2025, 3, 11, 11), ObjectionExtend, ExtendInput{By: caseworker, Reason: "案情复杂", Approver: "主任"}, false)
+	h.at(sh(2025, 3, 11, 12), ObjectionExtend, ExtendInput{By: caseworker, Reason: "再延", Approver: "主任"}, true)
+	h.at(sh(2025, 3, 11, 13), ObjectionWithdraw, WithdrawInput{By: subject}, false)
+	st := h.run(input("nantong", sh(2025, 3, 3, 9)))
+	// overall: 10 WD from 03-03 = 03-17; +5 paused = 03-24; +3 extension = 03-27.
+	var overall []string
+	for _, d := range st.Deadlines {
+		if d.Rule == policy.ObjectionOverall {
+			overall = append(overall, d.Due.String()+"/"+d.State)
+		}
+	}
+	want := []string{"2025-03-17/superseded", "2025-03-24/superseded", "2025-03-27/cancelled"}
+	if !slices.Equal(overall, want) {
+		t.Errorf("overall deadlines %v; want %v", overall, want)
+	}
+	// centre_check: 3 WD from 03-03 = 03-06; +5 = 03-13.
+	wantDue(t, st, policy.ObjectionCentreCheck, "2025-03-13", activities.DeadlineCancelled)
+}
+
+// Appeal (申诉): the supervisors overturn an upheld outcome; the record is
+// corrected after all and a decision letter goes out.
+func TestObjectionAppealOverturned(t *testing.T) {
+	h := newHarness(t, sh(2025, 3, 3, 9))
+	h.at(sh(2025, 3, 3, 10), ObjectionAccept, AcceptInput{By: caseworker}, false)
+	h.at(sh(2025, 3, 3, 11), ObjectionForwardToProvider, ForwardInput{By: caseworker}, false)
+	h.at(sh(2025, 3, 4, 9), ObjectionProviderReply, ProviderReplyInput{By: provider, Finding: FindingAccurate, Reasons: "核实无误"}, false)
+	h.at(sh(2025, 3, 4, 10), ObjectionDecide, DecisionInput{By: caseworker, Outcome: OutcomeDeleted, Reasons: "x"}, true) // deleted needs unverifiable
+	h.at(sh(2025, 3, 4, 11), ObjectionDecide, DecisionInput{By: caseworker, Outcome: OutcomeUpheld, Reasons: "维持"}, false)
+	h.at(sh(2025, 3, 20, 10), ObjectionAppeal, AppealInput{By: subject, Grounds: "提供单位未核对原始凭证"}, false)
+	h.at(sh(2025, 4, 1, 10), ObjectionDecideAppeal, AppealDecisionInput{By: supervisor, Decision: AppealOverturned,
+		Outcome: OutcomeCorrected, Reasons: "原始凭证显示金额有误", Correction: map[string]any{"content": "更正"}}, false)
+	st := h.run(input("nantong", sh(2025, 3, 3, 9)))
+	if st.Outcome != OutcomeCorrected || st.AppealOutcome != AppealOverturned || st.Stage != StageFinished {
+		t.Fatalf("state %+v", st)
+	}
+	if len(h.outcomes) != 2 || h.outcomes[0].Outcome != OutcomeUpheld || h.outcomes[1].Outcome != OutcomeCorrected || h.outcomes[1].Step != "appeal" {
+		t.Errorf("outcomes %+v", h.outcomes)
+	}
+	if h.documents[len(h.documents)-1] != string(documents.KindAppealDecision) {
+		t.Errorf("last document %s; want the appeal decision", h.documents[len(h.documents)-1])
+	}
+	// 03-04 + 60 days = 05-03, a Saturday inside 劳动节 (05-01..05-05): the
+	// window ends on the next working day (民法典 art. 203).
+	wantDue(t, st, policy.ObjectionAppealWindow, "2025-05-06", activities.DeadlineMet)
+}
+
+// Spring Festival 2026: an objection received on Friday 2026-02-13 has its
+// 3 WD check due 2026-02-25 (02-14 Sat is a make-up working day; 02-15..23
+// off) and its 10 WD overall limit due 2026-03-05 when accepted the same day
+// (02-28 Sat is the second make-up working day).
+func TestObjectionAcrossSpringFestival(t *testing.T) {
+	h := newHarness(t, sh(2026, 2, 13, 9))
+	h.at(sh(2026, 2, 13, 10), ObjectionAccept, AcceptInput{By: caseworker}, false)
+	var st ObjectionState
+	h.env.RegisterDelayedCallback(func() {
+		v, _ := h.env.QueryWorkflow(QueryObjection)
+		_ = v.Get(&st)
+	}, time.Hour*2)
+	h.at(sh(2026, 2, 13, 12), ObjectionWithdraw, WithdrawInput{By: subject}, false)
+	h.run(input("nantong", sh(2026, 2, 13, 9)))
+	wantDue(t, st, policy.ObjectionCentreCheck, "2026-02-25", activities.DeadlinePending)
+	if d := deadlineOf(st, policy.ObjectionCentreCheck); !d.DueAt.Equal(sh(2026, 2, 26, 0)) {
+		t.Errorf("centre check due at %s; want 2026-02-26 00:00 +08:00", d.DueAt)
+	}
+	wantDue(t, st, policy.ObjectionOverall, "2026-03-05", activities.DeadlinePending)
+}
+
+// A calendar change makes the running case recompute its open deadlines;
+// old and new values are both kept.
+func TestObjectionRecomputesOnCalendarChange(t *testing.T) {
+	h := newHarness(t, sh(2025, 3, 3, 9))
+	h.at(sh(2025, 3, 3, 10), ObjectionAccept, AcceptInput{By: caseworker}, false)
+	h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(SignalCalendarChanged, "2025 notice amended") }, 2*time.Hour)
+	h.at(sh(2025, 3, 3, 12), ObjectionWithdraw, WithdrawInput{By: subject}, false)
+	st := h.run(input("nantong", sh(2025, 3, 3, 9)))
+	var seqs []int
+	for _, d := range st.Deadlines {
+		if d.Rule == policy.ObjectionOverall {
+			seqs = append(seqs, d.Seq)
+		}
+	}
+	if !slices.Equal(seqs, []int{1, 2}) || deadlineOf(st, policy.ObjectionOverall).State != activities.DeadlineCancelled {
+		t.Errorf("overall deadline seqs %v; want the original and its recomputation", seqs)
+	}
+	if d := st.Deadlines[0]; d.State != activities.DeadlineSuperseded {
+		t.Errorf("original centre check state %s; want superseded", d.State)
+	}
+}
+
+// Actions in the wrong stage are refused by the validators and change nothing.
+func TestObjectionRefusesActionsOutOfStage(t *testing.T) {
+	h := newHarness(t, sh(2025, 3, 3, 9))
+	h.at(sh(2025, 3, 3, 10), ObjectionDecide, DecisionInput{By: caseworker, Outcome: OutcomeUpheld, Reasons: "x"}, true)
+	h.at(sh(2025, 3, 3, 10), ObjectionProviderReply, ProviderReplyInput{By: provider, Finding: FindingAccurate, Reasons: "x"}, true)
+	h.at(sh(2025, 3, 3, 10), ObjectionRequestSupplement, SupplementRequest{By: caseworker}, true) // nothing listed
+	h.at(sh(2025, 3, 3, 10), ObjectionAppeal, AppealInput{By: subject, Grounds: "x"}, true)
+	h.at(sh(2025, 3, 3, 11), ObjectionWithdraw, WithdrawInput{By: subject}, false)
+	st := h.run(input("nantong", sh(2025, 3, 3, 9)))
+	if st.Status != StatusWithdrawn || len(h.outcomes) != 1 || h.outcomes[0].Outcome != OutcomeWithdrawn {
+		t.Fatalf("state %+v outcomes %+v", st, h.outcomes)
+	}
+}
