@@ -80,6 +80,10 @@ func renderPDF(doc []byte, info pdfInfo) ([]byte, error) {
 	pdf.SetLang("zh-CN")
 	l := &layout{pdf: pdf}
 	pdf.SetFooterFunc(func() {
+		// Runs inside AddPage, in the middle of a paragraph: fpdf restores
+		// its own font and colours afterwards, the layout's size is ours.
+		saved := l.size
+		defer func() { l.size = saved }()
 		pdf.SetTextColor(0, 0, 0)
 		pdf.SetY(pageH - marginBottom + 10)
 		l.size = 14
@@ -246,7 +250,7 @@ func (l *layout) list(n *html.Node) error {
 			l.ensure(bodyLine)
 			if j == 0 {
 				y := l.pdf.GetY()
-				l.line(marginLeft+ind, lw, "L", 0, label)
+				l.line(marginLeft+ind, lw, "L", bodyLine, label)
 				l.pdf.SetY(y)
 			}
 			l.line(marginLeft+ind+lw, textW-ind-lw, "L", bodyLine, ln)
