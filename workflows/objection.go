@@ -67,6 +67,8 @@ type objection struct {
 	openedAt       time.Time
 	acceptedAt     time.Time
 	closedAt       time.Time
+	// opened is set once the case is on file and the record labelled.
+	opened bool
 	// version changes with every state change, so the main loop re-plans its timer.
 	version       int
 	recompute     bool
@@ -108,6 +110,7 @@ func (o *objection) open(ctx workflow.Context) error {
 	if err := o.startDeadline(ctx, policy.ObjectionCentreCheck, activities.PartyCentre, o.openedAt); err != nil {
 		return err
 	}
+	o.opened = true
 	return o.save(ctx)
 }
 

@@ -19,6 +19,11 @@ func update[T any](ctx workflow.Context, o *objection, name string, validate fun
 	return workflow.SetUpdateHandlerWithOptions(ctx, name,
 		func(ctx workflow.Context, in T) (ObjectionState, error) {
 			ctx = workflow.WithActivityOptions(ctx, caseActivityOptions)
+			// An update that arrives with the start runs before the main
+			// function: it waits until the case is on file.
+			if err := workflow.Await(ctx, func() bool { return o.opened }); err != nil {
+				return o.st, err
+			}
 			o.mu.Lock(ctx)
 			defer o.mu.Unlock()
 			// The state may have moved between validation and now.

@@ -40,6 +40,7 @@ type harness struct {
 	settled     map[string]string // rule#seq -> state
 	computed    []activities.Deadline
 	labelled    int
+	calls       []string // SaveCase and RecordEvent, in order
 }
 
 func newHarness(t *testing.T, start time.Time) *harness {
@@ -51,8 +52,18 @@ func newHarness(t *testing.T, start time.Time) *harness {
 	h.env.RegisterWorkflow(ObjectionWorkflow)
 	h.env.RegisterActivity(cases)
 	h.env.OnActivity(cases.ProfileVersion, mockCtx, mockAny).Return("test", nil)
-	h.env.OnActivity(cases.SaveCase, mockCtx, mockAny).Return(nil)
-	h.env.OnActivity(cases.RecordEvent, mockCtx, mockAny).Return(nil)
+	h.env.OnActivity(cases.SaveCase, mockCtx, mockAny).Return(func(context.Context, activities.CaseRow) error {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.calls = append(h.calls, "SaveCase")
+		return nil
+	})
+	h.env.OnActivity(cases.RecordEvent, mockCtx, mockAny).Return(func(_ context.Context, e activities.Event) error {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.calls = append(h.calls, "RecordEvent:"+e.Action)
+		return nil
+	})
 	h.env.OnActivity(cases.LabelRecord, mockCtx, mockAny).Return(func(_ context.Context, r activities.LabelRequest) (activities.LabelResult, error) {
 		h.mu.Lock()
 		defer h.mu.Unlock()
@@ -416,5 +427,20 @@ func TestObjectionRefusesActionsOutOfStage(t *testing.T) {
 	st := h.run(input("nantong", sh(2025, 3, 3, 9)))
 	if st.Status != StatusWithdrawn || len(h.outcomes) != 1 || h.outcomes[0].Outcome != OutcomeWithdrawn {
 		t.Fatalf("state %+v outcomes %+v", st, h.outcomes)
+	}
+}
+
+// An update sent together with the start (the API opens a case and acts at
+// once) waits until the case is on file: the case row is written before any
+// event of the update.
+func TestObjectionUpdateWithTheStartWaitsForTheCaseFile(t *testing.T) {
+	start := sh(2025, 3, 3, 9)
+	h := newHarness(t, start)
+	h.at(start, ObjectionAccept, AcceptInput{By: caseworker}, false)
+	h.at(start.Add(time.Hour), ObjectionWithdraw, WithdrawInput{By: subject}, false)
+	h.run(input("nantong", start))
+	want := []string{"SaveCase", "RecordEvent:objection.filed", "SaveCase", "RecordEvent:objection.accepted"}
+	if len(h.calls) < len(want) || !slices.Equal(h.calls[:len(want)], want) {
+		t.Fatalf("calls %v; want them to begin %v", h.calls, want)
 	}
 }
