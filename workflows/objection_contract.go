@@ -2,8 +2,6 @@ package workflows
 
 import (
 	"time"
-
-	"github.com/creditcase/creditcase/activities"
 )
 
 // ObjectionWorkflowID is the workflow ID of objection case caseNo.
@@ -179,18 +177,9 @@ type AppealDecisionInput struct {
 
 // ObjectionState is the live state the query returns and the workflow result.
 type ObjectionState struct {
-	CaseNo        string                `json:"case_no"`
-	Stage         string                `json:"stage"`
-	Status        string                `json:"status"`
-	Outcome       string                `json:"outcome,omitempty"`
-	Missing       []string              `json:"missing,omitempty"`
-	Paused        bool                  `json:"paused"`
-	PausedAt      time.Time             `json:"paused_at,omitzero"`
-	Finding       string                `json:"finding,omitempty"`
-	Appeal        string                `json:"appeal,omitempty"`
-	AppealOutcome string                `json:"appeal_outcome,omitempty"`
-	Deadlines     []activities.Deadline `json:"deadlines"`
-	Documents     []string              `json:"documents,omitempty"`
-	Escalations   []string              `json:"escalations,omitempty"`
-	Events        int                   `json:"events"`
+	CaseProgress
+	Missing       []string `json:"missing,omitempty"`
+	Finding       string   `json:"finding,omitempty"`
+	Appeal        string   `json:"appeal,omitempty"`
+	AppealOutcome string   `json:"appeal_outcome,omitempty"`
 }

@@ -13,62 +13,24 @@ import (
 	"github.com/creditcase/creditcase/internal/policy"
 )
 
-// update registers an Update whose validator runs before it enters history
-// and whose handler runs under the case mutex and bumps the version.
-func update[T any](ctx workflow.Context, o *objection, name string, validate func(T) error, handle func(workflow.Context, T) error) error {
-	return workflow.SetUpdateHandlerWithOptions(ctx, name,
-		func(ctx workflow.Context, in T) (ObjectionState, error) {
-			ctx = workflow.WithActivityOptions(ctx, caseActivityOptions)
-			// An update that arrives with the start runs before the main
-			// function: it waits until the case is on file.
-			if err := workflow.Await(ctx, func() bool { return o.opened }); err != nil {
-				return o.st, err
-			}
-			o.mu.Lock(ctx)
-			defer o.mu.Unlock()
-			// The state may have moved between validation and now.
-			if err := validate(in); err != nil {
-				return o.st, err
-			}
-			if err := handle(ctx, in); err != nil {
-				return o.st, err
-			}
-			o.changed()
-			return o.st, o.save(ctx)
-		},
-		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, in T) error { return validate(in) }},
-	)
-}
-
-func actorRequired(a Actor) error {
-	return required(field{"by.name", a.Name}, field{"by.role", a.Role})
-}
-
 func (o *objection) setHandlers(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, QueryObjection, func() (ObjectionState, error) { return o.st, nil }); err != nil {
 		return err
 	}
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		ch := workflow.GetSignalChannel(ctx, SignalCalendarChanged)
-		for {
-			var note string
-			ch.Receive(ctx, &note)
-			o.calendarNote = note
-			o.recompute = true
-		}
-	})
+	o.cf.listenCalendar(ctx)
+	state := func() ObjectionState { return o.st }
 	regs := []func() error{
 		func() error {
-			return update(ctx, o, ObjectionAccept, func(in AcceptInput) error {
-				if err := o.errWrongStage(ObjectionAccept, StageAcceptance); err != nil {
+			return caseUpdate(ctx, o.cf, ObjectionAccept, state, func(in AcceptInput) error {
+				if err := o.cf.stageError(ObjectionAccept, StageAcceptance); err != nil {
 					return err
 				}
 				return actorRequired(in.By)
 			}, o.accept)
 		},
 		func() error {
-			return update(ctx, o, ObjectionRequestSupplement, func(in SupplementRequest) error {
-				if err := o.errWrongStage(ObjectionRequestSupplement, StageAcceptance); err != nil {
+			return caseUpdate(ctx, o.cf, ObjectionRequestSupplement, state, func(in SupplementRequest) error {
+				if err := o.cf.stageError(ObjectionRequestSupplement, StageAcceptance); err != nil {
 					return err
 				}
 				if len(in.Missing) == 0 || slices.ContainsFunc(in.Missing, func(s string) bool { return strings.TrimSpace(s) == "" }) {
@@ -78,8 +40,8 @@ func (o *objection) setHandlers(ctx workflow.Context) error {
 			}, o.requestSupplement)
 		},
 		func() error {
-			return update(ctx, o, ObjectionSupplement, func(in SupplementInput) error {
-				if err := o.errWrongStage(ObjectionSupplement, StageAwaitingSupplement); err != nil {
+			return caseUpdate(ctx, o.cf, ObjectionSupplement, state, func(in SupplementInput) error {
+				if err := o.cf.stageError(ObjectionSupplement, StageAwaitingSupplement); err != nil {
 					return err
 				}
 				if err := actorRequired(in.By); err != nil {
@@ -89,8 +51,8 @@ func (o *objection) setHandlers(ctx workflow.Context) error {
 			}, o.supplement)
 		},
 		func() error {
-			return update(ctx, o, ObjectionDecideOwnError, func(in OwnErrorInput) error {
-				if err := o.errWrongStage(ObjectionDecideOwnError, StageCentreCheck); err != nil {
+			return caseUpdate(ctx, o.cf, ObjectionDecideOwnError, state, func(in OwnErrorInput) error {
+				if err := o.cf.stageError(ObjectionDecideOwnError, StageCentreCheck); err != nil {
 					return err
 				}
 				if len(in.Correction) == 0 {
@@ -103,16 +65,16 @@ func (o *objection) setHandlers(ctx workflow.Context) error {
 			}, o.decideOwnError)
 		},
 		func() error {
-			return update(ctx, o, ObjectionForwardToProvider, func(in ForwardInput) error {
-				if err := o.errWrongStage(ObjectionForwardToProvider, StageCentreCheck); err != nil {
+			return caseUpdate(ctx, o.cf, ObjectionForwardToProvider, state, func(in ForwardInput) error {
+				if err := o.cf.stageError(ObjectionForwardToProvider, StageCentreCheck); err != nil {
 					return err
 				}
 				return actorRequired(in.By)
 			}, o.forward)
 		},
 		func() error {
-			return update(ctx, o, ObjectionProviderReply, func(in ProviderReplyInput) error {
-				if err := o.errWrongStage(ObjectionProviderReply, StageProviderVerification); err != nil {
+			return caseUpdate(ctx, o.cf, ObjectionProviderReply, state, func(in ProviderReplyInput) error {
+				if err := o.cf.stageError(ObjectionProviderReply, StageProviderVerification); err != nil {
 					return err
 				}
 				if !slices.Contains([]string{FindingErrorFound, FindingAccurate, FindingUnverifiable}, in.Finding) {
@@ -125,8 +87,8 @@ func (o *objection) setHandlers(ctx workflow.Context) error {
 			}, o.providerReplied)
 		},
 		func() error {
-			return update(ctx, o, ObjectionDecide, func(in DecisionInput) error {
-				if err := o.errWrongStage(ObjectionDecide, StageDeciding); err != nil {
+			return caseUpdate(ctx, o.cf, ObjectionDecide, state, func(in DecisionInput) error {
+				if err := o.cf.stageError(ObjectionDecide, StageDeciding); err != nil {
 					return err
 				}
 				if err := o.validOutcome(in.Outcome, in.Correction); err != nil {
@@ -139,11 +101,11 @@ func (o *objection) setHandlers(ctx workflow.Context) error {
 			}, o.decide)
 		},
 		func() error {
-			return update(ctx, o, ObjectionPause, func(in PauseInput) error {
+			return caseUpdate(ctx, o.cf, ObjectionPause, state, func(in PauseInput) error {
 				if o.st.Paused {
 					return temporal.NewApplicationError("pause refused: the clock is already paused", "paused")
 				}
-				if err := o.errWrongStage(ObjectionPause, StageCentreCheck, StageProviderVerification, StageDeciding); err != nil {
+				if err := o.cf.stageError(ObjectionPause, StageCentreCheck, StageProviderVerification, StageDeciding); err != nil {
 					return err
 				}
 				if in.Kind != "expert_test" && in.Kind != "review" {
@@ -156,7 +118,7 @@ func (o *objection) setHandlers(ctx workflow.Context) error {
 			}, o.pause)
 		},
 		func() error {
-			return update(ctx, o, ObjectionResume, func(in ResumeInput) error {
+			return caseUpdate(ctx, o.cf, ObjectionResume, state, func(in ResumeInput) error {
 				if !o.st.Paused {
 					return temporal.NewApplicationError("resume refused: the clock is not paused", "wrong-stage")
 				}
@@ -164,14 +126,14 @@ func (o *objection) setHandlers(ctx workflow.Context) error {
 			}, o.resume)
 		},
 		func() error {
-			return update(ctx, o, ObjectionExtend, func(in ExtendInput) error {
-				if err := o.errWrongStage(ObjectionExtend, StageCentreCheck, StageProviderVerification, StageDeciding); err != nil {
+			return caseUpdate(ctx, o.cf, ObjectionExtend, state, func(in ExtendInput) error {
+				if err := o.cf.stageError(ObjectionExtend, StageCentreCheck, StageProviderVerification, StageDeciding); err != nil {
 					return err
 				}
 				if o.extended {
 					return temporal.NewApplicationError("extend refused: the overall limit was already extended once", "already-extended")
 				}
-				if o.pending(policy.ObjectionOverall) == nil {
+				if o.cf.pending(policy.ObjectionOverall) == nil {
 					return temporal.NewApplicationError("extend refused: no running overall limit", "wrong-stage")
 				}
 				if err := actorRequired(in.By); err != nil {
@@ -181,19 +143,19 @@ func (o *objection) setHandlers(ctx workflow.Context) error {
 			}, o.extend)
 		},
 		func() error {
-			return update(ctx, o, ObjectionWithdraw, func(in WithdrawInput) error {
-				if err := o.errWrongStage(ObjectionWithdraw, StageAcceptance, StageAwaitingSupplement, StageCentreCheck, StageProviderVerification, StageDeciding); err != nil {
+			return caseUpdate(ctx, o.cf, ObjectionWithdraw, state, func(in WithdrawInput) error {
+				if err := o.cf.stageError(ObjectionWithdraw, StageAcceptance, StageAwaitingSupplement, StageCentreCheck, StageProviderVerification, StageDeciding); err != nil {
 					return err
 				}
 				return actorRequired(in.By)
 			}, o.withdraw)
 		},
 		func() error {
-			return update(ctx, o, ObjectionAppeal, func(in AppealInput) error {
-				if err := o.errWrongStage(ObjectionAppeal, StageClosed); err != nil {
+			return caseUpdate(ctx, o.cf, ObjectionAppeal, state, func(in AppealInput) error {
+				if err := o.cf.stageError(ObjectionAppeal, StageClosed); err != nil {
 					return err
 				}
-				if o.pending(policy.ObjectionAppealWindow) == nil {
+				if o.cf.pending(policy.ObjectionAppealWindow) == nil {
 					return temporal.NewApplicationError("appeal refused: the appeal window has closed", "window-closed")
 				}
 				if err := actorRequired(in.By); err != nil {
@@ -203,8 +165,8 @@ func (o *objection) setHandlers(ctx workflow.Context) error {
 			}, o.appeal)
 		},
 		func() error {
-			return update(ctx, o, ObjectionDecideAppeal, func(in AppealDecisionInput) error {
-				if err := o.errWrongStage(ObjectionDecideAppeal, StageAppeal); err != nil {
+			return caseUpdate(ctx, o.cf, ObjectionDecideAppeal, state, func(in AppealDecisionInput) error {
+				if err := o.cf.stageError(ObjectionDecideAppeal, StageAppeal); err != nil {
 					return err
 				}
 				switch in.Decision {
@@ -254,15 +216,15 @@ func (o *objection) validOutcome(outcome string, correction map[string]any) erro
 }
 
 func (o *objection) accept(ctx workflow.Context, in AcceptInput) error {
-	o.acceptedAt = workflow.Now(ctx)
+	o.cf.acceptedAt = workflow.Now(ctx)
 	o.st.Stage, o.st.Missing = StageCentreCheck, nil
-	if err := o.event(ctx, in.By, "objection.accepted", "", nil); err != nil {
+	if err := o.cf.event(ctx, in.By, "objection.accepted", "", nil); err != nil {
 		return err
 	}
-	if err := o.startDeadline(ctx, policy.ObjectionOverall, activities.PartyCentre, o.acceptedAt); err != nil {
+	if err := o.cf.startDeadline(ctx, policy.ObjectionOverall, activities.PartyCentre, o.cf.acceptedAt); err != nil {
 		return err
 	}
-	_, err := o.issue(ctx, documents.KindAcceptance, nil, nil, nil)
+	_, err := o.cf.issue(ctx, documents.KindAcceptance, nil, nil, nil)
 	return err
 }
 
@@ -270,42 +232,42 @@ func (o *objection) requestSupplement(ctx workflow.Context, in SupplementRequest
 	o.st.Stage, o.st.Missing = StageAwaitingSupplement, in.Missing
 	// The centre's check runs from a complete submission: the clock stops
 	// while the subject gathers what is missing.
-	if err := o.settle(ctx, policy.ObjectionCentreCheck, activities.DeadlineCancelled, "incomplete: one-time notice sent"); err != nil {
+	if err := o.cf.settle(ctx, policy.ObjectionCentreCheck, activities.DeadlineCancelled, "incomplete: one-time notice sent"); err != nil {
 		return err
 	}
-	if err := o.event(ctx, in.By, "objection.supplement_requested", "", map[string]any{"missing": in.Missing}); err != nil {
+	if err := o.cf.event(ctx, in.By, "objection.supplement_requested", "", map[string]any{"missing": in.Missing}); err != nil {
 		return err
 	}
-	_, err := o.issue(ctx, documents.KindSupplement, nil, map[string][]string{"missing": in.Missing}, nil)
+	_, err := o.cf.issue(ctx, documents.KindSupplement, nil, map[string][]string{"missing": in.Missing}, nil)
 	return err
 }
 
 func (o *objection) supplement(ctx workflow.Context, in SupplementInput) error {
 	o.st.Stage = StageAcceptance
-	if err := o.event(ctx, in.By, "objection.supplemented", in.Statement, map[string]any{"evidence": in.Evidence, "missing": o.st.Missing}); err != nil {
+	if err := o.cf.event(ctx, in.By, "objection.supplemented", in.Statement, map[string]any{"evidence": in.Evidence, "missing": o.st.Missing}); err != nil {
 		return err
 	}
-	return o.startDeadline(ctx, policy.ObjectionCentreCheck, activities.PartyCentre, workflow.Now(ctx))
+	return o.cf.startDeadline(ctx, policy.ObjectionCentreCheck, activities.PartyCentre, workflow.Now(ctx))
 }
 
 func (o *objection) decideOwnError(ctx workflow.Context, in OwnErrorInput) error {
-	if err := o.settle(ctx, policy.ObjectionCentreCheck, activities.DeadlineMet, "centre's own error found"); err != nil {
+	if err := o.cf.settle(ctx, policy.ObjectionCentreCheck, activities.DeadlineMet, "centre's own error found"); err != nil {
 		return err
 	}
 	if err := o.applyOutcome(ctx, in.By, OutcomeCorrected, in.Reason, in.Correction, "decision"); err != nil {
 		return err
 	}
-	if err := o.event(ctx, in.By, "objection.own_error_corrected", in.Reason, map[string]any{"correction": in.Correction}); err != nil {
+	if err := o.cf.event(ctx, in.By, "objection.own_error_corrected", in.Reason, map[string]any{"correction": in.Correction}); err != nil {
 		return err
 	}
 	now := workflow.Now(ctx)
-	if err := o.startDeadline(ctx, policy.ObjectionOwnErrorNotify, activities.PartyCentre, now); err != nil {
+	if err := o.cf.startDeadline(ctx, policy.ObjectionOwnErrorNotify, activities.PartyCentre, now); err != nil {
 		return err
 	}
-	if _, err := o.issue(ctx, documents.KindCorrection, map[string]string{"error": in.Reason}, nil, in.Correction); err != nil {
+	if _, err := o.cf.issue(ctx, documents.KindCorrection, map[string]string{"error": in.Reason}, nil, in.Correction); err != nil {
 		return err
 	}
-	if err := o.settle(ctx, policy.ObjectionOwnErrorNotify, activities.DeadlineMet, "correction notice issued"); err != nil {
+	if err := o.cf.settle(ctx, policy.ObjectionOwnErrorNotify, activities.DeadlineMet, "correction notice issued"); err != nil {
 		return err
 	}
 	return o.close(ctx, in.By, OutcomeCorrected)
@@ -326,22 +288,22 @@ func (o *objection) applyOutcome(ctx workflow.Context, by Actor, outcome, reason
 	if outcome != OutcomeCorrected {
 		return nil
 	}
-	if err := o.startDeadline(ctx, policy.ObjectionCorrectionPublish, activities.PartyCentre, workflow.Now(ctx)); err != nil {
+	if err := o.cf.startDeadline(ctx, policy.ObjectionCorrectionPublish, activities.PartyCentre, workflow.Now(ctx)); err != nil {
 		return err
 	}
-	return o.settle(ctx, policy.ObjectionCorrectionPublish, activities.DeadlineMet, "corrected record published in the original scope")
+	return o.cf.settle(ctx, policy.ObjectionCorrectionPublish, activities.DeadlineMet, "corrected record published in the original scope")
 }
 
 func (o *objection) forward(ctx workflow.Context, in ForwardInput) error {
-	if err := o.settle(ctx, policy.ObjectionCentreCheck, activities.DeadlineMet, "forwarded to the provider"); err != nil {
+	if err := o.cf.settle(ctx, policy.ObjectionCentreCheck, activities.DeadlineMet, "forwarded to the provider"); err != nil {
 		return err
 	}
 	o.st.Stage = StageProviderVerification
-	if err := o.event(ctx, in.By, "objection.forwarded", in.Note, map[string]any{"provider_id": o.in.ProviderID}); err != nil {
+	if err := o.cf.event(ctx, in.By, "objection.forwarded", in.Note, map[string]any{"provider_id": o.in.ProviderID}); err != nil {
 		return err
 	}
 	provider := activities.PartyProvider(o.in.ProviderID)
-	if err := o.startDeadline(ctx, policy.ObjectionProviderReply, provider, workflow.Now(ctx)); err != nil {
+	if err := o.cf.startDeadline(ctx, policy.ObjectionProviderReply, provider, workflow.Now(ctx)); err != nil {
 		return err
 	}
 	grounds := append(slices.Clone(o.in.Grounds), o.in.Statement)
@@ -349,103 +311,86 @@ func (o *objection) forward(ctx workflow.Context, in ForwardInput) error {
 	if len(enclosures) == 0 {
 		enclosures = []string{"异议申请书"}
 	}
-	_, err := o.issue(ctx, documents.KindVerification, nil, map[string][]string{"grounds": grounds, "enclosures": enclosures}, nil)
+	_, err := o.cf.issue(ctx, documents.KindVerification, nil, map[string][]string{"grounds": grounds, "enclosures": enclosures}, nil)
 	return err
 }
 
 func (o *objection) providerReplied(ctx workflow.Context, in ProviderReplyInput) error {
-	late := o.pending(policy.ObjectionProviderReply) == nil
-	if err := o.settle(ctx, policy.ObjectionProviderReply, activities.DeadlineMet, "provider replied"); err != nil {
+	late := o.cf.pending(policy.ObjectionProviderReply) == nil
+	if err := o.cf.settle(ctx, policy.ObjectionProviderReply, activities.DeadlineMet, "provider replied"); err != nil {
 		return err
 	}
 	o.providerReply, o.st.Finding, o.st.Stage = in, in.Finding, StageDeciding
-	if err := o.event(ctx, in.By, "objection.provider_replied", in.Reasons, map[string]any{
+	if err := o.cf.event(ctx, in.By, "objection.provider_replied", in.Reasons, map[string]any{
 		"finding": in.Finding, "correction": in.Correction, "evidence": in.Evidence, "late": late,
 	}); err != nil {
 		return err
 	}
-	return o.startDeadline(ctx, policy.ObjectionApplicantNotify, activities.PartyCentre, workflow.Now(ctx))
+	return o.cf.startDeadline(ctx, policy.ObjectionApplicantNotify, activities.PartyCentre, workflow.Now(ctx))
 }
 
 func (o *objection) decide(ctx workflow.Context, in DecisionInput) error {
 	if err := o.applyOutcome(ctx, in.By, in.Outcome, in.Reasons, in.Correction, "decision"); err != nil {
 		return err
 	}
-	if err := o.event(ctx, in.By, "objection.decided", in.Reasons, map[string]any{"outcome": in.Outcome, "finding": o.st.Finding}); err != nil {
+	if err := o.cf.event(ctx, in.By, "objection.decided", in.Reasons, map[string]any{"outcome": in.Outcome, "finding": o.st.Finding}); err != nil {
 		return err
 	}
-	ref, err := o.issue(ctx, documents.KindObjectionResult, map[string]string{"outcome": in.Outcome},
+	ref, err := o.cf.issue(ctx, documents.KindObjectionResult, map[string]string{"outcome": in.Outcome},
 		map[string][]string{"reasons": {in.Reasons}}, o.correction(in.Outcome, in.Correction))
 	if err != nil {
 		return err
 	}
 	o.resultNumber = ref.Number
-	if err := o.settle(ctx, policy.ObjectionApplicantNotify, activities.DeadlineMet, "written reply issued"); err != nil {
+	if err := o.cf.settle(ctx, policy.ObjectionApplicantNotify, activities.DeadlineMet, "written reply issued"); err != nil {
 		return err
 	}
 	return o.close(ctx, in.By, in.Outcome)
 }
 
 func (o *objection) pause(ctx workflow.Context, in PauseInput) error {
-	o.st.Paused, o.st.PausedAt = true, workflow.Now(ctx)
-	return o.event(ctx, in.By, "objection.paused", in.Reason, map[string]any{"kind": in.Kind, "approver": in.Approver})
+	o.cf.pause(ctx)
+	return o.cf.event(ctx, in.By, "objection.paused", in.Reason, map[string]any{"kind": in.Kind, "approver": in.Approver})
 }
 
 // resume lengthens every running working-day deadline by the working days
 // the clock stood still.
 func (o *objection) resume(ctx workflow.Context, in ResumeInput) error {
-	from, to := o.st.PausedAt, workflow.Now(ctx)
-	o.st.Paused, o.st.PausedAt = false, time.Time{}
-	var open []int
-	for i, d := range o.st.Deadlines {
-		if d.State == activities.DeadlinePending && d.Unit == "wd" {
-			open = append(open, i)
-		}
+	from, to, err := o.cf.resume(ctx, in.By)
+	if err != nil {
+		return err
 	}
-	for _, i := range open {
-		req := activities.DeadlineRequest{PausedFrom: from, PausedTo: to, Reason: "clock paused " + from.Format("2006-01-02") + ".." + to.Format("2006-01-02")}
-		if err := o.replace(ctx, &o.st.Deadlines[i], req, in.By, "deadline.moved_by_pause"); err != nil {
-			return err
-		}
-	}
-	return o.event(ctx, in.By, "objection.resumed", in.Reason, map[string]any{"paused_from": from, "paused_to": to})
+	return o.cf.event(ctx, in.By, "objection.resumed", in.Reason, map[string]any{"paused_from": from, "paused_to": to})
 }
 
 func (o *objection) extend(ctx workflow.Context, in ExtendInput) error {
 	o.extended = true
-	d := o.pending(policy.ObjectionOverall)
+	d := o.cf.pending(policy.ObjectionOverall)
 	req := activities.DeadlineRequest{ExtendBy: policy.ObjectionExtension, Reason: in.Reason + "（批准人：" + in.Approver + "）"}
-	return o.replace(ctx, d, req, in.By, "deadline.extended")
+	return o.cf.replace(ctx, d, req, in.By, "deadline.extended")
 }
 
 func (o *objection) withdraw(ctx workflow.Context, in WithdrawInput) error {
-	for i := range o.st.Deadlines {
-		if d := o.st.Deadlines[i]; d.State == activities.DeadlinePending {
-			if err := o.settle(ctx, d.Rule, activities.DeadlineCancelled, "withdrawn"); err != nil {
-				return err
-			}
-		}
+	if err := o.cf.cancelPending(ctx, "withdrawn"); err != nil {
+		return err
 	}
 	if err := o.applyOutcome(ctx, in.By, OutcomeWithdrawn, "申请人撤回异议 "+in.Reason, nil, "withdrawal"); err != nil {
 		return err
 	}
-	o.closedAt = workflow.Now(ctx)
+	o.cf.closedAt = workflow.Now(ctx)
 	o.st.Status, o.st.Stage, o.st.Outcome, o.st.Paused = StatusWithdrawn, StageFinished, OutcomeWithdrawn, false
-	return o.event(ctx, in.By, "objection.withdrawn", in.Reason, nil)
+	return o.cf.event(ctx, in.By, "objection.withdrawn", in.Reason, nil)
 }
 
 func (o *objection) appeal(ctx workflow.Context, in AppealInput) error {
-	if err := o.settle(ctx, policy.ObjectionAppealWindow, activities.DeadlineMet, "appeal lodged"); err != nil {
+	if err := o.cf.settle(ctx, policy.ObjectionAppealWindow, activities.DeadlineMet, "appeal lodged"); err != nil {
 		return err
 	}
 	o.st.Stage, o.st.Appeal, o.appealedAt = StageAppeal, in.Grounds, workflow.Now(ctx)
-	if err := o.event(ctx, in.By, "objection.appealed", in.Grounds, nil); err != nil {
+	if err := o.cf.event(ctx, in.By, "objection.appealed", in.Grounds, nil); err != nil {
 		return err
 	}
-	return workflow.ExecuteActivity(ctx, cases.Notify, activities.Notice{
-		CaseNo: o.in.CaseNo, Party: activities.PartySupervisor, Kind: "appeal",
-		Message: o.in.CaseNo + "：申请人对异议处理结果提出申诉，请审查决定", DedupKey: o.in.CaseNo + "/appeal",
-	}).Get(ctx, nil)
+	return o.cf.tell(ctx, activities.PartySupervisor, "appeal", "appeal", "申请人对异议处理结果提出申诉，请审查决定")
 }
 
 func (o *objection) decideAppeal(ctx workflow.Context, in AppealDecisionInput) error {
@@ -456,7 +401,7 @@ func (o *objection) decideAppeal(ctx workflow.Context, in AppealDecisionInput) e
 		}
 		o.st.Outcome = in.Outcome
 	}
-	if err := o.event(ctx, in.By, "objection.appeal_decided", in.Reasons, map[string]any{"decision": in.Decision, "outcome": o.st.Outcome}); err != nil {
+	if err := o.cf.event(ctx, in.By, "objection.appeal_decided", in.Reasons, map[string]any{"decision": in.Decision, "outcome": o.st.Outcome}); err != nil {
 		return err
 	}
 	result := "dismissed"
@@ -467,7 +412,7 @@ func (o *objection) decideAppeal(ctx workflow.Context, in AppealDecisionInput) e
 		"result": result, "request": o.st.Appeal, "appealed_at": o.appealedAt.Format(time.RFC3339),
 		"result_number": o.resultNumber,
 	}
-	if _, err := o.issue(ctx, documents.KindAppealDecision, facts, map[string][]string{"findings": {in.Reasons}}, o.correction(in.Outcome, in.Correction)); err != nil {
+	if _, err := o.cf.issue(ctx, documents.KindAppealDecision, facts, map[string][]string{"findings": {in.Reasons}}, o.correction(in.Outcome, in.Correction)); err != nil {
 		return err
 	}
 	o.st.Stage = StageFinished

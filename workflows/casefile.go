@@ -1,0 +1,496 @@
+package workflows
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/creditcase/creditcase/activities"
+	"github.com/creditcase/creditcase/internal/documents"
+	"github.com/creditcase/creditcase/internal/policy"
+)
+
+// CaseProgress is the part of a case's live state every procedure shares:
+// where it stands, its deadlines, documents, escalations and events. Each
+// procedure's state embeds it.
+type CaseProgress struct {
+	CaseNo      string                `json:"case_no"`
+	Stage       string                `json:"stage"`
+	Status      string                `json:"status"`
+	Outcome     string                `json:"outcome,omitempty"`
+	Paused      bool                  `json:"paused"`
+	PausedAt    time.Time             `json:"paused_at,omitzero"`
+	Deadlines   []activities.Deadline `json:"deadlines"`
+	Documents   []string              `json:"documents,omitempty"`
+	Escalations []string              `json:"escalations,omitempty"`
+	Events      int                   `json:"events"`
+}
+
+// CaseRef names the case and what it is about. It carries identifiers
+// only: names and ID numbers stay in PostgreSQL, out of workflow history.
+type CaseRef struct {
+	CaseNo     string `json:"case_no"`
+	Kind       string `json:"kind"`
+	RecordID   int64  `json:"record_id"`
+	SubjectID  int64  `json:"subject_id"`
+	ProviderID int64  `json:"provider_id"`
+	ProfileID  string `json:"profile_id"`
+}
+
+// caseFile is the machinery every case workflow shares: the case mutex, the
+// deadlines (computed by an activity from the profile through the calendar,
+// awaited with timers, reminded and lapsed as the profile says), the
+// append-only event log, documents, and the projection row with the search
+// attributes. A procedure keeps its own steps and calls these.
+type caseFile struct {
+	ref            CaseRef
+	p              *CaseProgress
+	mu             workflow.Mutex
+	profileVersion string
+	openedAt       time.Time
+	acceptedAt     time.Time
+	closedAt       time.Time
+	// opened is set once the case is on file; updates wait for it.
+	opened bool
+	// version changes with every state change, so the main loop re-plans its timer.
+	version      int
+	recompute    bool
+	calendarNote string
+	docSeq       int
+	// onProceed is called when a deadline whose lapse action is "proceed"
+	// runs out (a waiting period ends and the procedure moves on).
+	onProceed func(ctx workflow.Context, d activities.Deadline) error
+}
+
+func newCaseFile(ctx workflow.Context, ref CaseRef, p *CaseProgress) *caseFile {
+	p.CaseNo = ref.CaseNo
+	return &caseFile{ref: ref, p: p, mu: workflow.NewMutex(ctx)}
+}
+
+// system is the actor of what the workflow does by itself (lapses).
+var system = Actor{Name: "system", Role: "system"}
+
+// caseActivityOptions retry without limit: a database outage delays a case,
+// it must never fail it. Errors marked non-retryable (bad input) stop at once.
+var caseActivityOptions = workflow.ActivityOptions{
+	StartToCloseTimeout: 30 * time.Second,
+	RetryPolicy: &temporal.RetryPolicy{
+		InitialInterval:    time.Second,
+		BackoffCoefficient: 2,
+		MaximumInterval:    time.Minute,
+	},
+}
+
+// cases is the activity set the workflows call, by method reference.
+var cases *activities.Cases
+
+func (c *caseFile) changed() { c.version++ }
+
+// open writes the case's projection row once its profile version is known.
+func (c *caseFile) open(ctx workflow.Context, openedAt time.Time) error {
+	c.openedAt = openedAt
+	if c.openedAt.IsZero() {
+		c.openedAt = workflow.Now(ctx)
+	}
+	if err := workflow.ExecuteActivity(ctx, cases.ProfileVersion, c.ref.ProfileID).Get(ctx, &c.profileVersion); err != nil {
+		return err
+	}
+	return c.save(ctx)
+}
+
+// listenCalendar makes a calendar change (SignalCalendarChanged) recompute
+// every open deadline at the next turn of the main loop.
+func (c *caseFile) listenCalendar(ctx workflow.Context) {
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		ch := workflow.GetSignalChannel(ctx, SignalCalendarChanged)
+		for {
+			var note string
+			ch.Receive(ctx, &note)
+			c.calendarNote = note
+			c.recompute = true
+		}
+	})
+}
+
+// run waits until the case reaches StageFinished, firing reminders and
+// lapses on time and recomputing after calendar changes.
+func (c *caseFile) run(ctx workflow.Context) error {
+	for c.p.Stage != StageFinished {
+		seen := c.version
+		moved := func() bool { return c.version != seen || c.recompute || c.p.Stage == StageFinished }
+		next, ok := c.nextTimer()
+		if !ok {
+			if err := workflow.Await(ctx, moved); err != nil {
+				return err
+			}
+		} else if wait := next.Sub(workflow.Now(ctx)); wait > 0 {
+			woken, err := workflow.AwaitWithTimeout(ctx, wait, moved)
+			if err != nil {
+				return err
+			}
+			if woken && !c.recompute {
+				continue
+			}
+		}
+		c.mu.Lock(ctx)
+		err := c.tick(ctx)
+		c.mu.Unlock()
+		if err != nil {
+			return err
+		}
+	}
+	return workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+}
+
+// tick recomputes deadlines after a calendar change and fires every
+// reminder and lapse that is due.
+func (c *caseFile) tick(ctx workflow.Context) error {
+	if c.recompute {
+		c.recompute = false
+		if err := c.recomputeDeadlines(ctx); err != nil {
+			return err
+		}
+	}
+	if c.p.Paused {
+		return nil
+	}
+	now := workflow.Now(ctx)
+	for i := range c.p.Deadlines {
+		d := &c.p.Deadlines[i]
+		if d.State != activities.DeadlinePending {
+			continue
+		}
+		if !d.Reminded && !d.RemindAt.IsZero() && !now.Before(d.RemindAt) && now.Before(d.DueAt) {
+			d.Reminded = true
+			if err := c.notify(ctx, d.Party, "reminder", fmt.Sprintf("期限 %s 将于 %s 届满（%s）", d.Rule, d.Due, d.Explanation), d, "remind"); err != nil {
+				return err
+			}
+		}
+		if now.Before(d.DueAt) {
+			continue
+		}
+		if err := c.lapse(ctx, d); err != nil {
+			return err
+		}
+	}
+	c.changed()
+	return c.save(ctx)
+}
+
+// lapse takes the profile's actions for a missed deadline. A lapse never
+// closes a case by itself.
+func (c *caseFile) lapse(ctx workflow.Context, d *activities.Deadline) error {
+	d.State = activities.DeadlineMissed
+	if err := workflow.ExecuteActivity(ctx, cases.SettleDeadline, activities.SettleDeadline{
+		CaseNo: c.ref.CaseNo, Rule: d.Rule, Seq: d.Seq, State: activities.DeadlineMissed, At: d.DueAt, Reason: "lapsed",
+	}).Get(ctx, nil); err != nil {
+		return err
+	}
+	if err := c.event(ctx, system, "deadline.lapsed", d.Rule, map[string]any{"rule": d.Rule, "seq": d.Seq, "party": d.Party, "due_at": d.DueAt}); err != nil {
+		return err
+	}
+	for _, action := range d.OnLapse {
+		var err error
+		switch action {
+		case policy.LapseRemind:
+			err = c.notify(ctx, d.Party, "lapse", fmt.Sprintf("期限 %s 已于 %s 届满，请立即办理", d.Rule, d.Due), d, "lapse")
+		case policy.LapseEscalate:
+			err = workflow.ExecuteActivity(ctx, cases.Escalate, activities.Escalation{
+				CaseNo: c.ref.CaseNo, Rule: d.Rule, Seq: d.Seq, Party: d.Party, Since: d.DueAt,
+			}).Get(ctx, nil)
+			c.p.Escalations = append(c.p.Escalations, fmt.Sprintf("%s#%d", d.Rule, d.Seq))
+		case policy.LapseSuspendPublicQuery:
+			err = workflow.ExecuteActivity(ctx, cases.SuspendPublicQuery, activities.RecordRef{
+				CaseNo: c.ref.CaseNo, RecordID: c.ref.RecordID, Reason: "逾期未办理（" + d.Rule + "）",
+			}).Get(ctx, nil)
+		case policy.LapseProceed:
+			if c.onProceed != nil {
+				err = c.onProceed(ctx, *d)
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// nextTimer is the earliest pending reminder or due instant.
+func (c *caseFile) nextTimer() (time.Time, bool) {
+	if c.p.Paused {
+		return time.Time{}, false
+	}
+	var next time.Time
+	for _, d := range c.p.Deadlines {
+		if d.State != activities.DeadlinePending {
+			continue
+		}
+		t := d.DueAt
+		if !d.Reminded && !d.RemindAt.IsZero() && d.RemindAt.Before(t) {
+			t = d.RemindAt
+		}
+		if next.IsZero() || t.Before(next) {
+			next = t
+		}
+	}
+	return next, !next.IsZero()
+}
+
+// event appends one entry to the case's event log.
+func (c *caseFile) event(ctx workflow.Context, by Actor, action, reason string, data map[string]any) error {
+	c.p.Events++
+	return workflow.ExecuteActivity(ctx, cases.RecordEvent, activities.Event{
+		CaseNo: c.ref.CaseNo, Seq: c.p.Events, At: workflow.Now(ctx), Actor: by.Name, Role: by.Role,
+		Action: action, Reason: reason, Data: data,
+	}).Get(ctx, nil)
+}
+
+func (c *caseFile) notify(ctx workflow.Context, party, kind, msg string, d *activities.Deadline, step string) error {
+	return workflow.ExecuteActivity(ctx, cases.Notify, activities.Notice{
+		CaseNo: c.ref.CaseNo, Party: party, Kind: kind, Message: c.ref.CaseNo + "：" + msg,
+		DedupKey: fmt.Sprintf("%s/%s/%d/%s", c.ref.CaseNo, d.Rule, d.Seq, step),
+	}).Get(ctx, nil)
+}
+
+// tell puts a message without a deadline in a party's inbox, once per key.
+func (c *caseFile) tell(ctx workflow.Context, party, kind, key, msg string) error {
+	return workflow.ExecuteActivity(ctx, cases.Notify, activities.Notice{
+		CaseNo: c.ref.CaseNo, Party: party, Kind: kind, Message: c.ref.CaseNo + "：" + msg,
+		DedupKey: c.ref.CaseNo + "/" + key,
+	}).Get(ctx, nil)
+}
+
+// startDeadline computes rule from start and adds it to the case.
+func (c *caseFile) startDeadline(ctx workflow.Context, rule, party string, start time.Time) error {
+	d, err := c.computeDeadline(ctx, activities.DeadlineRequest{Rule: rule, Party: party, Start: start})
+	if err != nil {
+		return err
+	}
+	c.p.Deadlines = append(c.p.Deadlines, d)
+	return nil
+}
+
+func (c *caseFile) computeDeadline(ctx workflow.Context, req activities.DeadlineRequest) (activities.Deadline, error) {
+	req.CaseNo, req.ProfileID = c.ref.CaseNo, c.ref.ProfileID
+	req.Seq = 1
+	for _, d := range c.p.Deadlines {
+		if d.Rule == req.Rule && d.Seq >= req.Seq {
+			req.Seq = d.Seq + 1
+		}
+	}
+	var d activities.Deadline
+	err := workflow.ExecuteActivity(ctx, cases.ComputeDeadline, req).Get(ctx, &d)
+	return d, err
+}
+
+// pending returns the pending deadline of rule, or nil.
+func (c *caseFile) pending(rule string) *activities.Deadline {
+	for i := range c.p.Deadlines {
+		if d := &c.p.Deadlines[i]; d.Rule == rule && d.State == activities.DeadlinePending {
+			return d
+		}
+	}
+	return nil
+}
+
+// settle marks the pending deadline of rule met or cancelled.
+func (c *caseFile) settle(ctx workflow.Context, rule, state, reason string) error {
+	d := c.pending(rule)
+	if d == nil {
+		return nil
+	}
+	d.State = state
+	return workflow.ExecuteActivity(ctx, cases.SettleDeadline, activities.SettleDeadline{
+		CaseNo: c.ref.CaseNo, Rule: rule, Seq: d.Seq, State: state, At: workflow.Now(ctx), Reason: reason,
+	}).Get(ctx, nil)
+}
+
+// cancelPending cancels every pending deadline (withdrawal, refusal).
+func (c *caseFile) cancelPending(ctx workflow.Context, reason string) error {
+	for i := range c.p.Deadlines {
+		if d := c.p.Deadlines[i]; d.State == activities.DeadlinePending {
+			if err := c.settle(ctx, d.Rule, activities.DeadlineCancelled, reason); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// replace supersedes deadline d by a recomputation req and records both.
+func (c *caseFile) replace(ctx workflow.Context, d *activities.Deadline, req activities.DeadlineRequest, by Actor, action string) error {
+	req.Rule, req.Party, req.Start, req.Supersedes = d.Rule, d.Party, d.Start, d.Seq
+	if req.Extra == 0 {
+		req.Extra = d.Extra
+	}
+	nd, err := c.computeDeadline(ctx, req)
+	if err != nil {
+		return err
+	}
+	nd.Reminded = d.Reminded && !nd.RemindAt.After(d.RemindAt)
+	old := *d
+	d.State = activities.DeadlineSuperseded
+	c.p.Deadlines = append(c.p.Deadlines, nd)
+	return c.event(ctx, by, action, req.Reason, map[string]any{
+		"rule": old.Rule, "old_seq": old.Seq, "old_due": old.Due.String(), "old_calendar": old.Version,
+		"new_seq": nd.Seq, "new_due": nd.Due.String(), "new_calendar": nd.Version, "explanation": nd.Explanation,
+	})
+}
+
+func (c *caseFile) recomputeDeadlines(ctx workflow.Context) error {
+	var open []int
+	for i, d := range c.p.Deadlines {
+		if d.State == activities.DeadlinePending {
+			open = append(open, i)
+		}
+	}
+	for _, i := range open {
+		if err := c.replace(ctx, &c.p.Deadlines[i], activities.DeadlineRequest{Reason: "calendar changed: " + c.calendarNote},
+			system, "deadline.recomputed"); err != nil {
+			return err
+		}
+	}
+	c.changed()
+	return c.save(ctx)
+}
+
+// pause stops the case clock (expert test, review, hearing).
+func (c *caseFile) pause(ctx workflow.Context) {
+	c.p.Paused, c.p.PausedAt = true, workflow.Now(ctx)
+}
+
+// resume lengthens every running working-day deadline by the working days
+// the clock stood still, and returns the pause's bounds.
+func (c *caseFile) resume(ctx workflow.Context, by Actor) (from, to time.Time, err error) {
+	from, to = c.p.PausedAt, workflow.Now(ctx)
+	c.p.Paused, c.p.PausedAt = false, time.Time{}
+	var open []int
+	for i, d := range c.p.Deadlines {
+		if d.State == activities.DeadlinePending && d.Unit == "wd" {
+			open = append(open, i)
+		}
+	}
+	for _, i := range open {
+		req := activities.DeadlineRequest{PausedFrom: from, PausedTo: to, Reason: "clock paused " + from.Format("2006-01-02") + ".." + to.Format("2006-01-02")}
+		if err := c.replace(ctx, &c.p.Deadlines[i], req, by, "deadline.moved_by_pause"); err != nil {
+			return from, to, err
+		}
+	}
+	return from, to, nil
+}
+
+// issue renders and stores a written notice of the case; the activity reads
+// names and record details from PostgreSQL, so they stay out of history.
+func (c *caseFile) issue(ctx workflow.Context, kind documents.Kind, facts map[string]string, lists map[string][]string, correction map[string]any) (activities.DocumentRef, error) {
+	c.docSeq++
+	var ref activities.DocumentRef
+	err := workflow.ExecuteActivity(ctx, cases.IssueDocument, activities.DocumentRequest{
+		CaseNo: c.ref.CaseNo, Kind: string(kind), Seq: c.docSeq, Facts: facts, Lists: lists, Correction: correction,
+	}).Get(ctx, &ref)
+	if err == nil {
+		c.p.Documents = append(c.p.Documents, ref.Number)
+	}
+	return ref, err
+}
+
+// save writes the projection row and the search attributes (no personal data).
+func (c *caseFile) save(ctx workflow.Context) error {
+	row := activities.CaseRow{
+		CaseNo: c.ref.CaseNo, Kind: c.ref.Kind, WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID,
+		RecordID: c.ref.RecordID, SubjectID: c.ref.SubjectID, ProviderID: c.ref.ProviderID,
+		ProfileID: c.ref.ProfileID, ProfileVersion: c.profileVersion,
+		Stage: c.p.Stage, Status: c.p.Status, Outcome: c.p.Outcome,
+		OpenedAt: c.openedAt, AcceptedAt: c.acceptedAt, ClosedAt: c.closedAt,
+	}
+	if next := c.nextDeadline(); next != nil {
+		row.NextDueAt, row.NextRule = next.DueAt, next.Rule
+	}
+	if err := workflow.ExecuteActivity(ctx, cases.SaveCase, row).Get(ctx, nil); err != nil {
+		return err
+	}
+	sa := []temporal.SearchAttributeUpdate{
+		CaseKind.ValueSet(c.ref.Kind), CaseStage.ValueSet(c.p.Stage), CaseStatus.ValueSet(c.p.Status),
+	}
+	if !row.NextDueAt.IsZero() {
+		sa = append(sa, CaseDeadline.ValueSet(row.NextDueAt))
+	} else {
+		sa = append(sa, CaseDeadline.ValueUnset())
+	}
+	return workflow.UpsertTypedSearchAttributes(ctx, sa...)
+}
+
+func (c *caseFile) nextDeadline() *activities.Deadline {
+	var next *activities.Deadline
+	for i := range c.p.Deadlines {
+		d := &c.p.Deadlines[i]
+		if d.State == activities.DeadlinePending && (next == nil || d.DueAt.Before(next.DueAt)) {
+			next = d
+		}
+	}
+	return next
+}
+
+// stageError builds the validator error for an action refused in this stage.
+func (c *caseFile) stageError(action string, allowed ...string) error {
+	inStage := slices.Contains(allowed, c.p.Stage)
+	if inStage && !c.p.Paused {
+		return nil
+	}
+	if inStage {
+		return temporal.NewApplicationError(fmt.Sprintf("%s refused: the case clock is paused; resume it first", action), "paused")
+	}
+	return temporal.NewApplicationError(fmt.Sprintf("%s refused: the case is at stage %s (allowed at %s)", action, c.p.Stage, strings.Join(allowed, ", ")), "wrong-stage")
+}
+
+// caseUpdate registers an Update whose validator runs before it enters
+// history and whose handler runs under the case mutex, after the case is
+// on file, re-validates, bumps the version and saves the projection.
+func caseUpdate[T, S any](ctx workflow.Context, c *caseFile, name string, state func() S, validate func(T) error, handle func(workflow.Context, T) error) error {
+	return workflow.SetUpdateHandlerWithOptions(ctx, name,
+		func(ctx workflow.Context, in T) (S, error) {
+			ctx = workflow.WithActivityOptions(ctx, caseActivityOptions)
+			// An update that arrives with the start runs before the main
+			// function: it waits until the case is on file.
+			if err := workflow.Await(ctx, func() bool { return c.opened }); err != nil {
+				return state(), err
+			}
+			c.mu.Lock(ctx)
+			defer c.mu.Unlock()
+			// The state may have moved between validation and now.
+			if err := validate(in); err != nil {
+				return state(), err
+			}
+			if err := handle(ctx, in); err != nil {
+				return state(), err
+			}
+			c.changed()
+			return state(), c.save(ctx)
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, in T) error { return validate(in) }},
+	)
+}
+
+// field is an input field for the required check: name and value.
+type field struct{ name, value string }
+
+// required refuses an action whose required fields are empty, naming them.
+func required(fields ...field) error {
+	var missing []string
+	for _, f := range fields {
+		if strings.TrimSpace(f.value) == "" {
+			missing = append(missing, f.name)
+		}
+	}
+	if len(missing) > 0 {
+		return temporal.NewApplicationError("missing: "+strings.Join(missing, ", "), "invalid-input")
+	}
+	return nil
+}
+
+func actorRequired(a Actor) error {
+	return required(field{"by.name", a.Name}, field{"by.role", a.Role})
+}
