@@ -1,0 +1,327 @@
+// Package supervision serves the credit authority (信用管理部门): the
+// red/yellow/green deadline board, escalation handling, the provider
+// performance report (Nantong art. 40) and the disclosure-expiry sweep's
+// store. Everything reads or writes the case projection in PostgreSQL,
+// never Temporal.
+package supervision
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/creditcase/creditcase/internal/calendar"
+	"github.com/creditcase/creditcase/internal/policy"
+)
+
+// Lights of the board.
+const (
+	Green  = "green"  // more than the profile's warning margin left
+	Yellow = "yellow" // within the warning margin (default 1 working day)
+	Red    = "red"    // missed: due time passed
+)
+
+// Board lists open deadlines with their lights.
+//
+// How a light becomes an indexed condition: for every policy profile the
+// board computes, through the calendar with the profile's region, the
+// instant Edge = start of the (margin+1)-th working day after today
+// (Asia/Shanghai). A deadline has at most `margin` working days left
+// (calendar.WorkingDaysBetween(today, due) <= margin) exactly when its
+// due date is before that day, i.e. due_at <= Edge (due_at is 24:00 of the
+// due date). So, with now the board's clock:
+//
+//	red    due_at <= now           (missed deadlines lapsed at due_at, so they are in this range)
+//	yellow now < due_at <= Edge(profile)
+//	green  due_at > Edge(profile)
+//
+// The per-profile edges are passed as arrays and joined on the case's
+// profile; the scan itself is a range on case_deadlines.due_at (indexes
+// case_deadlines_open_keyset and case_deadlines_open_party, migration 00020)
+// bounded by the smallest and largest edge, in keyset order.
+type Board struct {
+	Pool     *pgxpool.Pool
+	Calendar *calendar.Calendar
+	Policies *policy.Set
+	// Now is the board's clock (nil = time.Now).
+	Now func() time.Time
+}
+
+// DefaultWarningMargin is used for a case whose profile is unknown.
+const DefaultWarningMargin = 1
+
+// BoardFilter selects and orders deadlines; zero fields select all.
+type BoardFilter struct {
+	Kind    string // objection, listing, repair
+	Stage   string
+	Party   string // centre, subject, supervisor, provider:<id>
+	Light   string // green, yellow, red
+	Profile string // locality (policy profile id)
+	Desc    bool   // latest due first (default: soonest first)
+	After   string // cursor from a previous page
+	Limit   int
+}
+
+// BoardItem is one open deadline with its light.
+type BoardItem struct {
+	CaseNo      string    `json:"case_no"`
+	Kind        string    `json:"kind"`
+	Stage       string    `json:"stage"`
+	Profile     string    `json:"profile"`
+	Rule        string    `json:"rule"`
+	Seq         int       `json:"seq"`
+	Party       string    `json:"party"`
+	Due         string    `json:"due"`
+	DueAt       time.Time `json:"due_at"`
+	State       string    `json:"state"`
+	Light       string    `json:"light"`
+	DaysLeft    *int      `json:"working_days_left,omitempty"`
+	Explanation string    `json:"explanation"`
+}
+
+// BoardPage is a page of the board.
+type BoardPage struct {
+	AsOf  time.Time   `json:"as_of"`
+	Items []BoardItem `json:"items"`
+	Next  string      `json:"next,omitempty"`
+}
+
+// MaxPage is the largest page any list here returns.
+const MaxPage = 500
+
+// ErrInvalid is a filter or input the caller must correct.
+type ErrInvalid struct{ Field, ZH, EN string }
+
+func (e *ErrInvalid) Error() string { return e.Field + ": " + e.EN }
+
+type edge struct {
+	profile string
+	at      time.Time
+}
+
+// edges returns, per profile, the instant up to which a due_at is yellow.
+func (b *Board) edges(now time.Time) ([]edge, error) {
+	today := calendar.DateOf(now)
+	var out []edge
+	for _, id := range b.Policies.IDs() {
+		p, err := b.Policies.Get(id)
+		if err != nil {
+			return nil, err
+		}
+		at, err := b.edge(today, p.Region, p.Settings.WarningMarginWD.Value)
+		if err != nil {
+			return nil, fmt.Errorf("profile %s: %w", id, err)
+		}
+		out = append(out, edge{id, at})
+	}
+	return out, nil
+}
+
+func (b *Board) edge(today calendar.Date, region string, margin int) (time.Time, error) {
+	opt := calendar.Options{Region: region, Provisional: true}
+	d, err := b.Calendar.Add(today, margin+1, calendar.WorkingDays, opt)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return d.Due.Start(), nil
+}
+
+type cursor struct {
+	DueAt  time.Time `json:"d"`
+	CaseNo string    `json:"c"`
+	Rule   string    `json:"r"`
+	Seq    int       `json:"s"`
+}
+
+func (c cursor) encode() string {
+	raw, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(raw)
+}
+
+func decodeCursor(s string) (cursor, error) {
+	var c cursor
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err == nil {
+		err = json.Unmarshal(raw, &c)
+	}
+	if err != nil || c.CaseNo == "" {
+		return c, &ErrInvalid{Field: "after", ZH: "分页游标无效", EN: "invalid page cursor"}
+	}
+	return c, nil
+}
+
+// ValidParty reports whether p names a party: centre, subject, supervisor or
+// provider:<id>.
+func ValidParty(p string) bool {
+	switch p {
+	case "centre", "subject", "supervisor":
+		return true
+	}
+	id, ok := strings.CutPrefix(p, "provider:")
+	if !ok {
+		return false
+	}
+	n, err := strconv.ParseInt(id, 10, 64)
+	return err == nil && n > 0 && strconv.FormatInt(n, 10) == id
+}
+
+// List returns one page of open deadlines of open cases.
+func (b *Board) List(ctx context.Context, f BoardFilter) (BoardPage, error) {
+	now := time.Now()
+	if b.Now != nil {
+		now = b.Now()
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	if limit > MaxPage {
+		limit = MaxPage
+	}
+	edges, err := b.edges(now)
+	if err != nil {
+		return BoardPage{}, err
+	}
+	profiles := make([]string, len(edges))
+	ats := make([]time.Time, len(edges))
+	lo, hi := now, now
+	for i, e := range edges {
+		profiles[i], ats[i] = e.profile, e.at
+		if i == 0 || e.at.Before(lo) {
+			lo = e.at
+		}
+		if e.at.After(hi) {
+			hi = e.at
+		}
+	}
+	// A case under a profile the set does not know gets the default margin,
+	// national calendar.
+	defEdge, err := b.edge(calendar.DateOf(now), "", DefaultWarningMargin)
+	if err != nil {
+		return BoardPage{}, err
+	}
+	if defEdge.Before(lo) {
+		lo = defEdge
+	}
+	if defEdge.After(hi) {
+		hi = defEdge
+	}
+
+	args := []any{profiles, ats, defEdge}
+	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
+	where := []string{"d.state IN ('pending', 'missed')", "c.status = 'open'"}
+	if f.Kind != "" {
+		where = append(where, "c.kind = "+arg(f.Kind))
+	}
+	if f.Stage != "" {
+		where = append(where, "c.stage = "+arg(f.Stage))
+	}
+	if f.Profile != "" {
+		where = append(where, "c.profile_id = "+arg(f.Profile))
+	}
+	if f.Party != "" {
+		if !ValidParty(f.Party) {
+			return BoardPage{}, &ErrInvalid{Field: "party", ZH: "责任方应为 centre、subject、supervisor 或 provider:<编号>", EN: "party must be centre, subject, supervisor or provider:<id>"}
+		}
+		where = append(where, "d.party = "+arg(f.Party))
+	}
+	edgeExpr := "coalesce(e.edge, $3)"
+	switch f.Light {
+	case "":
+	case Red:
+		where = append(where, "d.due_at <= "+arg(now))
+	case Yellow:
+		where = append(where, "d.due_at > "+arg(now), "d.due_at <= "+arg(hi), "d.due_at <= "+edgeExpr)
+	case Green:
+		where = append(where, "d.due_at > "+arg(lo), "d.due_at > "+edgeExpr)
+	default:
+		return BoardPage{}, &ErrInvalid{Field: "light", ZH: "灯色应为 green、yellow 或 red", EN: "light must be green, yellow or red"}
+	}
+	cmp, order := ">", "ASC"
+	if f.Desc {
+		cmp, order = "<", "DESC"
+	}
+	if f.After != "" {
+		c, err := decodeCursor(f.After)
+		if err != nil {
+			return BoardPage{}, err
+		}
+		where = append(where, fmt.Sprintf("(d.due_at, d.case_no, d.rule_id, d.seq) %s (%s, %s, %s, %s)",
+			cmp, arg(c.DueAt), arg(c.CaseNo), arg(c.Rule), arg(c.Seq)))
+	}
+	q := `SELECT d.case_no, c.kind, c.stage, c.profile_id, d.rule_id, d.seq, d.party, d.due_date, d.due_at, d.state,
+			d.explanation, ` + edgeExpr + `
+		FROM case_deadlines d
+		JOIN cases c ON c.case_no = d.case_no
+		LEFT JOIN unnest($1::text[], $2::timestamptz[]) AS e(profile, edge) ON e.profile = c.profile_id
+		WHERE ` + strings.Join(where, " AND ") + `
+		ORDER BY d.due_at ` + order + `, d.case_no ` + order + `, d.rule_id ` + order + `, d.seq ` + order + `
+		LIMIT ` + arg(limit+1)
+	rows, err := b.Pool.Query(ctx, q, args...)
+	if err != nil {
+		return BoardPage{}, err
+	}
+	type row struct {
+		BoardItem
+		due  time.Time
+		edge time.Time
+	}
+	got, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+		var it row
+		err := r.Scan(&it.CaseNo, &it.Kind, &it.Stage, &it.Profile, &it.Rule, &it.Seq, &it.Party, &it.due, &it.DueAt,
+			&it.State, &it.Explanation, &it.edge)
+		return it, err
+	})
+	if err != nil {
+		return BoardPage{}, err
+	}
+	page := BoardPage{AsOf: now, Items: make([]BoardItem, 0, min(len(got), limit))}
+	for i, r := range got {
+		if i == limit {
+			last := page.Items[limit-1]
+			page.Next = cursor{DueAt: last.DueAt, CaseNo: last.CaseNo, Rule: last.Rule, Seq: last.Seq}.encode()
+			break
+		}
+		it := r.BoardItem
+		due := calendar.NewDate(r.due.Year(), r.due.Month(), r.due.Day())
+		it.Due = due.String()
+		it.Light = LightOf(now, it.DueAt, r.edge, it.State)
+		region := ""
+		if p, err := b.Policies.Get(it.Profile); err == nil {
+			region = p.Region
+		}
+		if n, err := b.Calendar.WorkingDaysBetween(calendar.DateOf(now), due, calendar.Options{Region: region, Provisional: true}); err == nil {
+			it.DaysLeft = &n
+		}
+		page.Items = append(page.Items, it)
+	}
+	return page, nil
+}
+
+// LightOf is the light of a deadline due at dueAt in state, at now, where
+// edge is its profile's yellow edge (see Board).
+func LightOf(now, dueAt, edge time.Time, state string) string {
+	switch {
+	case state == "missed" || !dueAt.After(now):
+		return Red
+	case !dueAt.After(edge):
+		return Yellow
+	}
+	return Green
+}
+
+// ErrNotFound is returned for a row that does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrConflict is an action the object's state does not allow.
+type ErrConflict struct{ ZH, EN string }
+
+func (e *ErrConflict) Error() string { return e.EN }
