@@ -94,6 +94,12 @@ var registry = map[Kind]spec{
 	KindObjectionResult: {"信用信息异议处理结果告知书", RoleSubject, func() Data { return new(ObjectionResult) }},
 	KindCorrection:      {"信用信息更正结果告知书", RoleSubject, func() Data { return new(CorrectionNotice) }},
 	KindAppealDecision:  {"信用信息异议申诉决定书", RoleSubject, func() Data { return new(AppealDecision) }},
+	// 信用修复 (repair).
+	KindRepairAcceptance: {"信用修复申请受理通知书", RoleSubject, func() Data { return new(RepairAcceptance) }},
+	KindRepairSupplement: {"信用修复申请补正通知书", RoleSubject, func() Data { return new(RepairSupplement) }},
+	KindRepairPublicity:  {"信用修复公示", RolePublic, func() Data { return new(RepairPublicity) }},
+	KindRepairDecision:   {"信用修复决定书", RoleSubject, func() Data { return new(RepairDecision) }},
+	KindRepairRefusal:    {"不予信用修复决定书", RoleSubject, func() Data { return new(RepairRefusal) }},
 }
 
 // Kinds returns every renderable kind, in no particular order.
