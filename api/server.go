@@ -71,6 +71,7 @@ func New(d Deps) *echo.Echo {
 	v1.POST("/engine-checks", s.createEngineCheck)
 	v1.GET("/engine-checks/:id", s.getEngineCheck)
 	s.routesRecords(v1)
+	s.routesObjections(v1)
 	return e
 }
 

@@ -1,0 +1,399 @@
+package integration
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/creditcase/creditcase/api"
+	"github.com/creditcase/creditcase/internal/auth"
+	"github.com/creditcase/creditcase/internal/policy"
+	"github.com/creditcase/creditcase/internal/seed"
+	"github.com/creditcase/creditcase/workflows"
+)
+
+// apiUser is a logged-in API user (bearer token).
+type apiUser struct {
+	t       *testing.T
+	token   string
+	account auth.Account
+}
+
+// logIn logs username in through the API and returns its bearer client.
+func logIn(t *testing.T, username, password string) *apiUser {
+	t.Helper()
+	var lr api.LoginResponse
+	resp := call(t, baseURL(), http.MethodPost, "/api/v1/auth/login",
+		api.LoginRequest{Username: username, Password: password, Kind: auth.KindBearer, Label: "integration"}, &lr)
+	if resp.StatusCode != http.StatusOK || lr.Token == "" {
+		t.Fatalf("log-in %s: %d", username, resp.StatusCode)
+	}
+	return &apiUser{t: t, token: lr.Token, account: lr.Account}
+}
+
+// response is an answer with its body read.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (c *apiUser) send(method, path, contentType string, body io.Reader) response {
+	c.t.Helper()
+	req, err := http.NewRequest(method, baseURL()+path, body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Accept-Language", "en")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return response{status: resp.StatusCode, header: resp.Header, body: data}
+}
+
+// do sends body as JSON and wants status; the answer is decoded into out.
+func (c *apiUser) do(want int, method, path string, body, out any) response {
+	c.t.Helper()
+	var r io.Reader
+	ct := ""
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		r, ct = bytes.NewReader(b), "application/json"
+	}
+	resp := c.send(method, path, ct, r)
+	if resp.status != want {
+		c.t.Fatalf("%s %s as %s: status %d, want %d: %s", method, path, c.account.Username, resp.status, want, resp.body)
+	}
+	if out != nil {
+		if err := json.Unmarshal(resp.body, out); err != nil {
+			c.t.Fatalf("%s %s: decode %s: %v", method, path, resp.body, err)
+		}
+	}
+	return resp
+}
+
+// multipart sends fields and files (name → content) as multipart/form-data.
+func (c *apiUser) multipart(want int, path string, fields url.Values, files map[string][]byte, out any) {
+	c.t.Helper()
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	for k, vs := range fields {
+		for _, v := range vs {
+			if err := w.WriteField(k, v); err != nil {
+				c.t.Fatal(err)
+			}
+		}
+	}
+	for name, data := range files {
+		fw, err := w.CreateFormFile("file", name)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		if _, err := fw.Write(data); err != nil {
+			c.t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		c.t.Fatal(err)
+	}
+	resp := c.send(http.MethodPost, path, w.FormDataContentType(), &buf)
+	if resp.status != want {
+		c.t.Fatalf("POST %s as %s: status %d, want %d: %s", path, c.account.Username, resp.status, want, resp.body)
+	}
+	if out != nil {
+		if err := json.Unmarshal(resp.body, out); err != nil {
+			c.t.Fatalf("POST %s: decode %s: %v", path, resp.body, err)
+		}
+	}
+}
+
+// problemType reads the type of a problem+json answer.
+func problemOf(t *testing.T, r response) api.Problem {
+	t.Helper()
+	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/problem+json") {
+		t.Fatalf("content type %q, want problem+json: %s", ct, r.body)
+	}
+	var p api.Problem
+	if err := json.Unmarshal(r.body, &p); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// evidencePDF is a small, complete PDF that passes the content checks.
+func evidencePDF(note string) []byte {
+	return []byte("%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n" +
+		"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n% " + note + "\n" +
+		"trailer << /Root 1 0 R >>\n%%EOF\n")
+}
+
+// The objection procedure through HTTP on the real worker: the subject files
+// with evidence, the caseworker accepts and forwards, the provider replies
+// with a correction, the caseworker decides corrected; the record gets a new
+// version and the written result downloads as a PDF for the subject and for
+// no other subject. A second objection on the same record is refused (409)
+// and an action in the wrong stage is refused (422).
+func TestObjectionThroughHTTP(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	demo, err := seed.Demo(ctx, sys.Pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	subject := logIn(t, "subject", seed.DemoPassword)
+	caseworker := logIn(t, "caseworker", seed.DemoPassword)
+	provider := logIn(t, "provider", seed.DemoPassword)
+	supervisor := logIn(t, "supervisor", seed.DemoPassword)
+	admin := logIn(t, "admin", seed.DemoPassword)
+
+	// Another subject, with an account of its own.
+	var otherID int64
+	for _, id := range demo.SubjectIDs {
+		if id != subject.account.SubjectID {
+			otherID = id
+			break
+		}
+	}
+	admin.do(http.StatusCreated, http.MethodPost, "/api/v1/accounts", auth.NewAccount{
+		Username: "subject-other", DisplayName: "另一信息主体", Password: seed.DemoPassword, Role: auth.Subject, SubjectID: otherID}, nil)
+	other := logIn(t, "subject-other", seed.DemoPassword)
+
+	// The subject's record from the demo provider: 守合同重信用企业.
+	var page struct {
+		Records []struct {
+			ID         int64  `json:"id"`
+			ProviderID int64  `json:"provider_id"`
+			DecisionNo string `json:"decision_no"`
+			Content    string `json:"content"`
+		} `json:"records"`
+	}
+	subject.do(http.StatusOK, http.MethodGet, "/api/v1/records", nil, &page)
+	i := slices.IndexFunc(page.Records, func(r struct {
+		ID         int64  `json:"id"`
+		ProviderID int64  `json:"provider_id"`
+		DecisionNo string `json:"decision_no"`
+		Content    string `json:"content"`
+	}) bool {
+		return r.DecisionNo == "苏市监〔2024〕55号"
+	})
+	if i < 0 {
+		t.Fatalf("demo record not among the subject's records: %+v", page.Records)
+	}
+	rec := page.Records[i]
+	if rec.ProviderID != provider.account.ProviderID {
+		t.Fatalf("record provider %d, provider account bound to %d", rec.ProviderID, provider.account.ProviderID)
+	}
+
+	// 1. The subject files, with a piece of evidence.
+	var filed api.FiledObjection
+	subject.multipart(http.StatusCreated, "/api/v1/objections", url.Values{
+		"record_id": {fmt.Sprint(rec.ID)},
+		"grounds":   {"荣誉年度记载错误", "应为 2025 年度"},
+		"statement": {"该荣誉为 2025 年度授予，请予更正"},
+	}, map[string][]byte{"荣誉证书.pdf": evidencePDF("certificate")}, &filed)
+	caseNo := filed.Case.CaseNo
+	if !strings.HasPrefix(caseNo, fmt.Sprintf("YY%d-", time.Now().Year())) || filed.Case.Stage != workflows.StageAcceptance ||
+		filed.Case.Status != workflows.StatusOpen || len(filed.Evidence) != 1 || filed.Evidence[0].ContentType != "application/pdf" {
+		t.Fatalf("filed: %+v", filed)
+	}
+	t.Cleanup(func() {
+		_ = sys.Temporal.TerminateWorkflow(context.Background(), workflows.ObjectionWorkflowID(caseNo), "", "test over")
+	})
+	base := "/api/v1/objections/" + caseNo
+
+	// 2. A second objection on the same record is refused while the first is open.
+	dup := subject.send(http.MethodPost, "/api/v1/objections", "application/json",
+		strings.NewReader(fmt.Sprintf(`{"record_id": %d, "grounds": ["重复"], "statement": "再次提出"}`, rec.ID)))
+	if dup.status != http.StatusConflict || problemOf(t, dup).Type != "/problems/objection-open" || !strings.Contains(string(dup.body), caseNo) {
+		t.Fatalf("second objection: %d %s", dup.status, dup.body)
+	}
+
+	// 3. Deciding before the case is accepted is refused, naming the stage.
+	wrong := caseworker.send(http.MethodPost, base+"/decide", "application/json",
+		strings.NewReader(`{"outcome": "upheld", "reasons": "太早"}`))
+	if wrong.status != http.StatusUnprocessableEntity || problemOf(t, wrong).Type != "/problems/wrong-stage" {
+		t.Fatalf("decide at acceptance: %d %s", wrong.status, wrong.body)
+	}
+	// An action without its required field names the field.
+	var bad api.Problem
+	resp := caseworker.send(http.MethodPost, base+"/request-supplement", "application/json", strings.NewReader(`{"missing": []}`))
+	if err := json.Unmarshal(resp.body, &bad); err != nil || resp.status != http.StatusUnprocessableEntity ||
+		len(bad.Errors) != 1 || bad.Errors[0].Field != "missing" {
+		t.Fatalf("request-supplement without items: %d %s", resp.status, resp.body)
+	}
+	// The provider may not accept; another subject does not learn the case exists.
+	provider.do(http.StatusForbidden, http.MethodPost, base+"/accept", nil, nil)
+	other.do(http.StatusNotFound, http.MethodGet, base, nil, nil)
+	other.do(http.StatusNotFound, http.MethodPost, base+"/withdraw", map[string]string{"reason": "x"}, nil)
+
+	// 4. The caseworker accepts and forwards to the provider.
+	var st workflows.ObjectionState
+	caseworker.do(http.StatusOK, http.MethodPost, base+"/accept", nil, &st)
+	if st.Stage != workflows.StageCentreCheck {
+		t.Fatalf("after accept: %s", st.Stage)
+	}
+	caseworker.do(http.StatusOK, http.MethodPost, base+"/forward-to-provider", map[string]string{"note": "请核实授予年度"}, &st)
+	if st.Stage != workflows.StageProviderVerification {
+		t.Fatalf("after forward: %s", st.Stage)
+	}
+
+	// 5. The provider finds the request in its inbox and replies with evidence and a correction.
+	var inbox api.CasePage
+	provider.do(http.StatusOK, http.MethodGet, "/api/v1/objections?stage="+workflows.StageProviderVerification, nil, &inbox)
+	if !slices.ContainsFunc(inbox.Cases, func(c api.CaseSummary) bool { return c.CaseNo == caseNo }) {
+		t.Fatalf("provider inbox lacks %s: %+v", caseNo, inbox.Cases)
+	}
+	var uploaded struct {
+		Evidence []struct {
+			Name string `json:"name"`
+		} `json:"evidence"`
+	}
+	provider.multipart(http.StatusCreated, base+"/evidence", nil, map[string][]byte{"原始决定.pdf": evidencePDF("decision")}, &uploaded)
+	if len(uploaded.Evidence) != 1 {
+		t.Fatalf("provider upload: %+v", uploaded)
+	}
+	corrected := "2025 年度江苏省守合同重信用企业"
+	provider.do(http.StatusOK, http.MethodPost, base+"/provider-reply", workflows.ProviderReplyInput{
+		Finding: workflows.FindingErrorFound, Reasons: "经核对原始文件，授予年度应为 2025 年度",
+		Correction: map[string]any{"content": corrected}, Evidence: []string{uploaded.Evidence[0].Name},
+	}, &st)
+	if st.Stage != workflows.StageDeciding || st.Finding != workflows.FindingErrorFound {
+		t.Fatalf("after provider reply: %s/%s", st.Stage, st.Finding)
+	}
+
+	// 6. The caseworker decides: corrected.
+	caseworker.do(http.StatusOK, http.MethodPost, base+"/decide", workflows.DecisionInput{
+		Outcome: workflows.OutcomeCorrected, Reasons: "经信息提供单位核实，予以更正"}, &st)
+	if st.Stage != workflows.StageClosed || st.Outcome != workflows.OutcomeCorrected {
+		t.Fatalf("after decision: %s/%s", st.Stage, st.Outcome)
+	}
+
+	// 7. The record is corrected as a new version, the old one kept.
+	var detail struct {
+		Content  string `json:"content"`
+		Status   string `json:"status"`
+		Version  int    `json:"version"`
+		Versions []struct {
+			Version int `json:"version"`
+		} `json:"versions"`
+	}
+	subject.do(http.StatusOK, http.MethodGet, fmt.Sprintf("/api/v1/records/%d", rec.ID), nil, &detail)
+	if detail.Content != corrected || detail.Status != "corrected" || detail.Version != 2 || len(detail.Versions) != 2 {
+		t.Fatalf("record after decision: %+v", detail)
+	}
+
+	// 8. The case page: live state, every deadline explained with its state, events.
+	var cp api.ObjectionDetail
+	subject.do(http.StatusOK, http.MethodGet, base, nil, &cp)
+	if cp.Live == nil || cp.Live.Stage != workflows.StageClosed || cp.Case.Outcome != workflows.OutcomeCorrected {
+		t.Fatalf("case page: live %+v, case %+v", cp.Live, cp.Case)
+	}
+	states := map[string]string{}
+	for _, d := range cp.Deadlines {
+		if d.Explanation == "" || d.DueAt.IsZero() {
+			t.Errorf("deadline %s#%d without due time or explanation", d.Rule, d.Seq)
+		}
+		states[d.Rule] = d.State
+	}
+	for rule, want := range map[string]string{policy.ObjectionCentreCheck: "met", policy.ObjectionProviderReply: "met",
+		policy.ObjectionApplicantNotify: "met", policy.ObjectionOverall: "met", policy.ObjectionAppealWindow: "pending"} {
+		if states[rule] != want {
+			t.Errorf("deadline %s: %q, want %q (all: %v)", rule, states[rule], want, states)
+		}
+	}
+	var actions []string
+	for _, e := range cp.Events {
+		actions = append(actions, e.Action)
+	}
+	for _, want := range []string{"objection.filed", "objection.accepted", "objection.forwarded", "objection.provider_replied", "objection.decided", "objection.closed"} {
+		if !slices.Contains(actions, want) {
+			t.Errorf("event %s missing: %v", want, actions)
+		}
+	}
+	if len(cp.Evidence) != 2 {
+		t.Errorf("evidence on file: %d, want the subject's and the provider's", len(cp.Evidence))
+	}
+
+	// 9. The written result downloads as a PDF for the subject, not for another subject.
+	var docs struct {
+		Documents []struct {
+			ID        int64  `json:"id"`
+			Kind      string `json:"kind"`
+			Recipient string `json:"recipient"`
+		} `json:"documents"`
+	}
+	subject.do(http.StatusOK, http.MethodGet, base+"/documents", nil, &docs)
+	var resultID int64
+	for _, d := range docs.Documents {
+		if d.Recipient != "subject" {
+			t.Errorf("subject sees document %s addressed to %s", d.Kind, d.Recipient)
+		}
+		if d.Kind == "objection_result" {
+			resultID = d.ID
+		}
+	}
+	if resultID == 0 {
+		t.Fatalf("no result among the subject's documents: %+v", docs.Documents)
+	}
+	pdf := subject.send(http.MethodGet, fmt.Sprintf("%s/documents/%d", base, resultID), "", nil)
+	if pdf.status != http.StatusOK || pdf.header.Get("Content-Type") != "application/pdf" || !bytes.HasPrefix(pdf.body, []byte("%PDF-")) {
+		t.Fatalf("result PDF: %d %q %.20q", pdf.status, pdf.header.Get("Content-Type"), pdf.body)
+	}
+	html := subject.send(http.MethodGet, fmt.Sprintf("%s/documents/%d?format=html", base, resultID), "", nil)
+	if html.status != http.StatusOK || !strings.HasPrefix(html.header.Get("Content-Type"), "text/html") || !strings.Contains(string(html.body), caseNo) {
+		t.Fatalf("result HTML: %d %q", html.status, html.header.Get("Content-Type"))
+	}
+	if r := other.send(http.MethodGet, fmt.Sprintf("%s/documents/%d", base, resultID), "", nil); r.status != http.StatusNotFound {
+		t.Fatalf("another subject downloads the result: %d", r.status)
+	}
+
+	// 10. Lists: the subject's own cases; the supervisors see every case.
+	var mine api.CasePage
+	subject.do(http.StatusOK, http.MethodGet, "/api/v1/objections?mine", nil, &mine)
+	if !slices.ContainsFunc(mine.Cases, func(c api.CaseSummary) bool { return c.CaseNo == caseNo }) {
+		t.Fatalf("subject's list lacks %s", caseNo)
+	}
+	var others api.CasePage
+	other.do(http.StatusOK, http.MethodGet, "/api/v1/objections?mine", nil, &others)
+	if slices.ContainsFunc(others.Cases, func(c api.CaseSummary) bool { return c.CaseNo == caseNo }) {
+		t.Fatalf("another subject lists %s", caseNo)
+	}
+	var all api.CasePage
+	supervisor.do(http.StatusOK, http.MethodGet, "/api/v1/objections?status=closed", nil, &all)
+	if !slices.ContainsFunc(all.Cases, func(c api.CaseSummary) bool { return c.CaseNo == caseNo }) {
+		t.Fatalf("supervisor's list lacks %s", caseNo)
+	}
+
+	// 11. Once closed, a new objection on the record may be filed again.
+	var again api.FiledObjection
+	subject.do(http.StatusCreated, http.MethodPost, "/api/v1/objections", api.FileObjectionRequest{
+		RecordID: rec.ID, Grounds: []string{"更正后仍有误"}, Statement: "更正后的年度仍需核实"}, &again)
+	if again.Case.CaseNo == caseNo {
+		t.Fatalf("new filing reused %s", caseNo)
+	}
+	t.Cleanup(func() {
+		_ = sys.Temporal.TerminateWorkflow(context.Background(), workflows.ObjectionWorkflowID(again.Case.CaseNo), "", "test over")
+	})
+}
