@@ -221,7 +221,7 @@ func (a *Cases) documentData(kind documents.Kind, req DocumentRequest, cf caseFi
 			Result: documents.AppealResult(facts["result"]), Correction: correction,
 			Basis: a.citation(cf.profileID, "objection.appeal_window"), Remedies: a.remedies(false)}, nil
 	}
-	return nil, temporal.NewNonRetryableApplicationError("no data mapping for "+string(kind), "bad-document", nil)
+	return a.repairDocumentData(kind, req, cf, dues, h)
 }
 
 func parseTime(s string) time.Time {

@@ -48,4 +48,5 @@ func Register(r sdkworker.Registry, deps Deps) {
 func RegisterWorkflows(r sdkworker.WorkflowRegistry) {
 	r.RegisterWorkflow(workflows.EngineCheckWorkflow)
 	r.RegisterWorkflow(workflows.ObjectionWorkflow)
+	r.RegisterWorkflow(workflows.RepairWorkflow)
 }

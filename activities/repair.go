@@ -1,0 +1,254 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/creditcase/creditcase/internal/audit"
+	"github.com/creditcase/creditcase/internal/calendar"
+	"github.com/creditcase/creditcase/internal/documents"
+	"github.com/creditcase/creditcase/internal/ident"
+	"github.com/creditcase/creditcase/internal/repair"
+)
+
+// EligibilityRequest asks whether the repair application CaseNo may go on:
+// the record's state on At and the documents filed with the application.
+type EligibilityRequest struct {
+	CaseNo       string    `json:"case_no"`
+	RecordID     int64     `json:"record_id"`
+	ProfileID    string    `json:"profile_id"`
+	At           time.Time `json:"at"`
+	CommitmentID int64     `json:"commitment_id"`
+	EvidenceIDs  []int64   `json:"evidence_ids,omitempty"`
+}
+
+// RepairEligibility checks the application against every condition
+// (internal/repair.Check, the same function as the dry run). It reads, it
+// writes nothing: repeating it is harmless.
+func (a *Cases) RepairEligibility(ctx context.Context, req EligibilityRequest) (repair.Result, error) {
+	prof, err := a.Policies.Get(req.ProfileID)
+	if err != nil {
+		return repair.Result{}, temporal.NewNonRetryableApplicationError(err.Error(), "unknown-profile", err)
+	}
+	f, _, err := repair.Load(ctx, a.Pool, req.RecordID, calendar.DateOf(req.At))
+	if errors.Is(err, repair.ErrNoRecord) {
+		return repair.Result{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf("record %d does not exist", req.RecordID), "no-record", err)
+	}
+	if err != nil {
+		return repair.Result{}, err
+	}
+	if f, err = repair.Documents(ctx, a.Pool, f, req.CaseNo, req.CommitmentID, req.EvidenceIDs); err != nil {
+		return repair.Result{}, err
+	}
+	r, err := repair.Check(f, prof, a.Calendar)
+	if err != nil {
+		return repair.Result{}, temporal.NewNonRetryableApplicationError(err.Error(), "eligibility", err)
+	}
+	return r, nil
+}
+
+// PublicityRequest publishes a repair proposal until the end of its period.
+type PublicityRequest struct {
+	CaseNo      string        `json:"case_no"`
+	RecordID    int64         `json:"record_id"`
+	Proposal    string        `json:"proposal"`
+	StartsAt    time.Time     `json:"starts_at"`
+	EndsOn      calendar.Date `json:"ends_on"`
+	EndsAt      time.Time     `json:"ends_at"`
+	Explanation string        `json:"explanation"`
+}
+
+// OpenPublicity writes the public notice of the proposal: the subject as the
+// public record shows it (a person's identity number masked; a person's
+// name masked too when the record itself is not 社会公开), the record
+// summary and the proposed outcome. Repeating it changes nothing.
+func (a *Cases) OpenPublicity(ctx context.Context, req PublicityRequest) error {
+	var kind, id, name, provider, title, decisionNo, disclosure string
+	var decided time.Time
+	err := a.Pool.QueryRow(ctx, `SELECT s.kind, s.ident, s.name, p.name, r.title, r.decision_no, r.decided_on, r.disclosure
+		FROM records r JOIN subjects s ON s.id = r.subject_id JOIN providers p ON p.id = r.provider_id WHERE r.id = $1`,
+		req.RecordID).Scan(&kind, &id, &name, &provider, &title, &decisionNo, &decided, &disclosure)
+	if err != nil {
+		return fmt.Errorf("publicity of %s: %w", req.CaseNo, err)
+	}
+	if ident.Kind(kind) == ident.Person && disclosure != "public" {
+		name = ident.MaskName(name)
+	}
+	_, err = a.Pool.Exec(ctx, `INSERT INTO repair_publicity (application_no, record_id, subject_name, subject_ident, provider_name,
+			record_title, decision_no, decided_on, proposed_outcome, starts_at, ends_on, ends_at, explanation)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) ON CONFLICT (application_no) DO NOTHING`,
+		req.CaseNo, req.RecordID, name, ident.Mask(ident.Kind(kind), id), provider, title, decisionNo, decided,
+		req.Proposal, req.StartsAt, req.EndsOn.Start(), req.EndsAt, req.Explanation)
+	return err
+}
+
+// PublicityEnd closes a publicity notice: ended (the period ran out or
+// the case ended in it) or withdrawn.
+type PublicityEnd struct {
+	CaseNo string `json:"case_no"`
+	Status string `json:"status"` // ended | withdrawn
+}
+
+// ClosePublicity takes the notice off the public list; idempotent.
+func (a *Cases) ClosePublicity(ctx context.Context, req PublicityEnd) error {
+	_, err := a.Pool.Exec(ctx, `UPDATE repair_publicity SET status = $2 WHERE application_no = $1 AND status = 'running'`, req.CaseNo, req.Status)
+	return err
+}
+
+// PublicObjectionAnswer is the answer to an objection raised during
+// publicity, after the provider's verification.
+type PublicObjectionAnswer struct {
+	CaseNo      string `json:"case_no"`
+	ObjectionID int64  `json:"objection_id"`
+	Upheld      bool   `json:"upheld"`
+	Answer      string `json:"answer"`
+}
+
+// AnswerPublicObjection stores the verified answer, which the objector reads
+// with the receipt given at submission; the first answer stands.
+func (a *Cases) AnswerPublicObjection(ctx context.Context, req PublicObjectionAnswer) error {
+	status := "rejected"
+	if req.Upheld {
+		status = "upheld"
+	}
+	_, err := a.Pool.Exec(ctx, `UPDATE repair_public_objections SET status = $3, answer = $4, answered_at = now()
+		WHERE application_no = $1 AND id = $2 AND status = 'received'`, req.CaseNo, req.ObjectionID, status, req.Answer)
+	return err
+}
+
+// RepairApplication closes an application with its outcome.
+type RepairApplication struct {
+	CaseNo  string `json:"case_no"`
+	Outcome string `json:"outcome"`
+}
+
+// CloseRepairApplication marks the application closed, so that a new one may
+// be filed for the record; idempotent.
+func (a *Cases) CloseRepairApplication(ctx context.Context, req RepairApplication) error {
+	_, err := a.Pool.Exec(ctx, `UPDATE repair_applications SET status = 'closed', outcome = $2, closed_at = coalesce(closed_at, now())
+		WHERE application_no = $1`, req.CaseNo, req.Outcome)
+	return err
+}
+
+// RepairRequest applies an approved repair to the record.
+type RepairRequest struct {
+	CaseNo   string    `json:"case_no"`
+	RecordID int64     `json:"record_id"`
+	Reason   string    `json:"reason"`
+	Actor    string    `json:"actor"`
+	Role     string    `json:"role"`
+	At       time.Time `json:"at"`
+}
+
+// OutboxRepaired is the record_outbox payload of a repaired record: what a
+// downstream user of the record must do (stop disclosing and sharing it,
+// end measures based on it).
+type OutboxRepaired struct {
+	RecordID     int64     `json:"record_id"`
+	CaseNo       string    `json:"case_no"`
+	Status       string    `json:"status"`
+	RepairedAt   time.Time `json:"repaired_at"`
+	StopDisclose bool      `json:"stop_disclosure"`
+	StopSharing  bool      `json:"stop_sharing"`
+	EndMeasures  bool      `json:"end_joint_punishment"`
+}
+
+// ApplyRepair makes the record repaired in one transaction: the original as
+// it stood is archived (repair_archive, kept for good), the record leaves
+// public disclosure and sharing (status repaired), the audit trail says who
+// and why, and an outbox row tells downstream users. Done once per case,
+// however often it runs.
+func (a *Cases) ApplyRepair(ctx context.Context, req RepairRequest) error {
+	return pgx.BeginFunc(ctx, a.Pool, func(tx pgx.Tx) error {
+		var status string
+		var version int
+		var snapshot []byte
+		err := tx.QueryRow(ctx, `SELECT status, version, to_jsonb(r) FROM records r WHERE id = $1 FOR UPDATE`, req.RecordID).Scan(&status, &version, &snapshot)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("record %d does not exist", req.RecordID), "no-record", err)
+		}
+		if err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `INSERT INTO repair_archive (application_no, record_id, version, prior_status, snapshot)
+			VALUES ($1,$2,$3,$4,$5) ON CONFLICT (application_no) DO NOTHING`, req.CaseNo, req.RecordID, version, status, json.RawMessage(snapshot))
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return nil // applied by an earlier attempt
+		}
+		if _, err := tx.Exec(ctx, `UPDATE records SET status = 'repaired', updated_at = now() WHERE id = $1`, req.RecordID); err != nil {
+			return err
+		}
+		actor := audit.Actor{Username: req.Actor, Role: req.Role}
+		if err := audit.Write(ctx, tx, actor, audit.Event{Action: "record.repaired", ObjectType: "record",
+			ObjectID: fmt.Sprint(req.RecordID), Reason: req.Reason,
+			Data: map[string]any{"case_no": req.CaseNo, "prior_status": status, "version": version, "archived": true}}); err != nil {
+			return err
+		}
+		payload, err := json.Marshal(OutboxRepaired{RecordID: req.RecordID, CaseNo: req.CaseNo, Status: "repaired", RepairedAt: req.At,
+			StopDisclose: true, StopSharing: true, EndMeasures: true})
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO record_outbox (record_id, event, dedup_key, payload) VALUES ($1, 'record.repaired', $2, $3)
+			ON CONFLICT (dedup_key) DO NOTHING`, req.RecordID, "repair/"+req.CaseNo, payload)
+		return err
+	})
+}
+
+// ActiveListings returns the workflow IDs of the listings (严重失信名单) in
+// force that rest on record id (migration 00030 of the listing procedure),
+// so that the repair workflow can end them early.
+func (a *Cases) ActiveListings(ctx context.Context, recordID int64) ([]string, error) {
+	rows, err := a.Pool.Query(ctx, `SELECT l.workflow_id FROM listings l JOIN listing_records r USING (proposal_no)
+		WHERE r.record_id = $1 AND l.status = 'listed' ORDER BY l.workflow_id`, recordID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// repairDocumentData maps a repair document request to its data.
+func (a *Cases) repairDocumentData(kind documents.Kind, req DocumentRequest, cf caseFile, dues map[string]documents.Due, h documents.Header) (documents.Data, error) {
+	received := calendar.DateOf(cf.openedAt)
+	facts := req.Facts
+	switch kind {
+	case documents.KindRepairAcceptance:
+		return &documents.RepairAcceptance{Header: h, Subject: cf.subject, Record: cf.record, ReceivedOn: received,
+			AcceptedOn: calendar.DateOf(cf.acceptedAt), ResultDue: dues["repair.overall"],
+			Basis: a.citation(cf.profileID, "repair.acceptance")}, nil
+	case documents.KindRepairSupplement:
+		return &documents.RepairSupplement{Header: h, Subject: cf.subject, Record: cf.record, ReceivedOn: received,
+			Missing: req.Lists["missing"], Basis: a.citation(cf.profileID, "repair.acceptance")}, nil
+	case documents.KindRepairPublicity:
+		h.Addressee = "社会公众"
+		return &documents.RepairPublicity{Header: h, Subject: cf.subject, Record: cf.record, Proposal: facts["proposal"],
+			From: calendar.DateOf(parseTime(facts["from"])), Until: dues["repair.publicity"],
+			Basis: a.citation(cf.profileID, "repair.publicity")}, nil
+	case documents.KindRepairDecision:
+		return &documents.RepairDecision{Header: h, Subject: cf.subject, Record: cf.record, ReceivedOn: received,
+			PublicityFrom: calendar.DateOf(parseTime(facts["publicity_from"])), PublicityTo: calendar.DateOf(parseTime(facts["publicity_to"])),
+			Reasons: req.Lists["reasons"], RepairedOn: h.Date, Basis: a.citation(cf.profileID, "repair.overall")}, nil
+	case documents.KindRepairRefusal:
+		var from *calendar.Date
+		if s := facts["eligible_from"]; s != "" {
+			d, err := calendar.ParseDate(s)
+			if err != nil {
+				return nil, temporal.NewNonRetryableApplicationError("eligible_from: "+err.Error(), "bad-document", err)
+			}
+			from = &d
+		}
+		return &documents.RepairRefusal{Header: h, Subject: cf.subject, Record: cf.record, ReceivedOn: received,
+			Reasons: req.Lists["reasons"], EligibleFrom: from, Basis: a.citation(cf.profileID, "repair.overall"),
+			Remedies: a.remedies(false)}, nil
+	}
+	return nil, temporal.NewNonRetryableApplicationError("no data mapping for "+string(kind), "bad-document", nil)
+}
