@@ -55,6 +55,8 @@ type caseFile struct {
 	openedAt   time.Time
 	acceptedAt time.Time
 	labelled   bool
+	// listing is the listing behind a listing document (nil otherwise).
+	listing *listingFacts
 }
 
 // IssueDocument renders a document of the case and stores it; a retry
@@ -70,6 +72,9 @@ func (a *Cases) IssueDocument(ctx context.Context, req DocumentRequest) (Documen
 	}
 	deadlines, err := a.pendingDues(ctx, req.CaseNo)
 	if err != nil {
+		return DocumentRef{}, err
+	}
+	if cf.listing, err = a.listingFactsOf(ctx, req.CaseNo, req.Kind); err != nil {
 		return DocumentRef{}, err
 	}
 	now := calendar.DateOf(time.Now())
@@ -220,6 +225,9 @@ func (a *Cases) documentData(kind documents.Kind, req DocumentRequest, cf caseFi
 			AppealedOn: calendar.DateOf(parseTime(facts["appealed_at"])), Request: facts["request"], Findings: req.Lists["findings"],
 			Result: documents.AppealResult(facts["result"]), Correction: correction,
 			Basis: a.citation(cf.profileID, "objection.appeal_window"), Remedies: a.remedies(false)}, nil
+	case documents.KindListingNotice, documents.KindListingDecision, documents.KindListingRepairNotice,
+		documents.KindListingNotListed, documents.KindListingRemoval:
+		return a.listingDocumentData(kind, req, cf, h)
 	}
 	return a.repairDocumentData(kind, req, cf, dues, h)
 }

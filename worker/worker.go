@@ -48,5 +48,6 @@ func Register(r sdkworker.Registry, deps Deps) {
 func RegisterWorkflows(r sdkworker.WorkflowRegistry) {
 	r.RegisterWorkflow(workflows.EngineCheckWorkflow)
 	r.RegisterWorkflow(workflows.ObjectionWorkflow)
+	r.RegisterWorkflow(workflows.ListingWorkflow)
 	r.RegisterWorkflow(workflows.RepairWorkflow)
 }

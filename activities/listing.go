@@ -1,0 +1,520 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/creditcase/creditcase/internal/audit"
+	"github.com/creditcase/creditcase/internal/calendar"
+	"github.com/creditcase/creditcase/internal/documents"
+	"github.com/creditcase/creditcase/internal/policy"
+)
+
+// Listing statuses (listings.status).
+const (
+	ListingProposed  = "proposed"
+	ListingNoticed   = "noticed"
+	ListingListed    = "listed"
+	ListingNotListed = "not_listed"
+	ListingRemoved   = "removed"
+)
+
+// RulePeriodEnd names the end of a listing's disclosure period among the
+// case's deadlines; its length is the decision's, not a profile rule's.
+const RulePeriodEnd = "listing.period_end"
+
+// ProposalCheck asks whether a listing proposal may go ahead.
+type ProposalCheck struct {
+	ProposalNo   string  `json:"proposal_no"`
+	SubjectID    int64   `json:"subject_id"`
+	ProviderID   int64   `json:"provider_id"`
+	ProfileID    string  `json:"profile_id"`
+	RecordIDs    []int64 `json:"record_ids"`
+	PeriodLength int     `json:"period_length"`
+	PeriodUnit   string  `json:"period_unit"`
+}
+
+// ListingBounds are the profile's shortest and longest listing periods.
+type ListingBounds struct {
+	MinMonths int    `json:"min_months"`
+	MaxMonths int    `json:"max_months"`
+	Min       string `json:"min"`
+	Max       string `json:"max"`
+}
+
+// ProposalError lists everything wrong with a proposal. Conflict is true
+// when the only problems are listings already running for the records.
+type ProposalError struct {
+	Problems []string
+	Conflict bool
+}
+
+func (e *ProposalError) Error() string {
+	return "listing proposal refused: " + strings.Join(e.Problems, "; ")
+}
+
+// Bounds returns profile's listing period bounds.
+func Bounds(policies *policy.Set, profileID string) (ListingBounds, error) {
+	p, err := policies.Get(profileID)
+	if err != nil {
+		return ListingBounds{}, err
+	}
+	lo, err := p.Period(policy.ListingPeriodMin)
+	if err != nil {
+		return ListingBounds{}, err
+	}
+	hi, err := p.Period(policy.ListingPeriodMax)
+	if err != nil {
+		return ListingBounds{}, err
+	}
+	return ListingBounds{MinMonths: periodMonths(lo.Length, string(lo.Unit)), MaxMonths: periodMonths(hi.Length, string(hi.Unit)),
+		Min: periodWords(lo.Length, string(lo.Unit)), Max: periodWords(hi.Length, string(hi.Unit))}, nil
+}
+
+func periodMonths(n int, unit string) int {
+	switch calendar.Unit(unit) {
+	case calendar.Years:
+		return 12 * n
+	case calendar.Months:
+		return n
+	}
+	return 0
+}
+
+// CheckProposal validates a proposal against the records: every record
+// exists, is negative and serious, is the subject's and was supplied by
+// the provider, and none is under another pending proposal or listing; the
+// period lies within the profile's bounds. It returns a *ProposalError
+// naming every problem.
+func CheckProposal(ctx context.Context, pool *pgxpool.Pool, policies *policy.Set, req ProposalCheck) (ListingBounds, error) {
+	var problems []string
+	b, err := Bounds(policies, req.ProfileID)
+	if err != nil {
+		return b, &ProposalError{Problems: []string{"profile: " + err.Error()}}
+	}
+	if m := periodMonths(req.PeriodLength, req.PeriodUnit); m == 0 || m < b.MinMonths || m > b.MaxMonths {
+		problems = append(problems, fmt.Sprintf("period: must be %s to %s in months or years", b.Min, b.Max))
+	}
+	if len(req.RecordIDs) == 0 {
+		problems = append(problems, "record_ids: at least one record is required")
+	}
+	rows, err := pool.Query(ctx, `SELECT id, subject_id, provider_id, category, coalesce(severity, ''), status
+		FROM records WHERE id = ANY($1)`, req.RecordIDs)
+	if err != nil {
+		return b, err
+	}
+	type rec struct {
+		subject, provider        int64
+		category, severity, stat string
+	}
+	found := map[int64]rec{}
+	for rows.Next() {
+		var id int64
+		var r rec
+		if err := rows.Scan(&id, &r.subject, &r.provider, &r.category, &r.severity, &r.stat); err != nil {
+			rows.Close()
+			return b, err
+		}
+		found[id] = r
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return b, err
+	}
+	for _, id := range req.RecordIDs {
+		r, ok := found[id]
+		switch {
+		case !ok:
+			problems = append(problems, fmt.Sprintf("record %d: not found", id))
+			continue
+		case r.category != "negative":
+			problems = append(problems, fmt.Sprintf("record %d: not a negative record", id))
+		case r.severity != "serious":
+			problems = append(problems, fmt.Sprintf("record %d: not serious (%s)", id, r.severity))
+		}
+		if r.subject != req.SubjectID {
+			problems = append(problems, fmt.Sprintf("record %d: belongs to another subject", id))
+		}
+		if r.provider != req.ProviderID {
+			problems = append(problems, fmt.Sprintf("record %d: supplied by another provider", id))
+		}
+		if r.stat == "archived" || r.stat == "repaired" {
+			problems = append(problems, fmt.Sprintf("record %d: no longer in use (%s)", id, r.stat))
+		}
+	}
+	var busy []string
+	crows, err := pool.Query(ctx, `SELECT l.proposal_no, r.record_id FROM listings l JOIN listing_records r USING (proposal_no)
+		WHERE r.record_id = ANY($1) AND l.status IN ('proposed', 'noticed', 'listed') AND l.proposal_no <> $2
+		ORDER BY r.record_id`, req.RecordIDs, req.ProposalNo)
+	if err != nil {
+		return b, err
+	}
+	for crows.Next() {
+		var no string
+		var id int64
+		if err := crows.Scan(&no, &id); err != nil {
+			crows.Close()
+			return b, err
+		}
+		busy = append(busy, fmt.Sprintf("record %d: already under listing %s", id, no))
+	}
+	crows.Close()
+	if err := crows.Err(); err != nil {
+		return b, err
+	}
+	if len(problems)+len(busy) > 0 {
+		return b, &ProposalError{Problems: append(problems, busy...), Conflict: len(problems) == 0}
+	}
+	return b, nil
+}
+
+// ValidateProposal is CheckProposal as an activity: a refused proposal is
+// a non-retryable error naming every problem.
+func (a *Cases) ValidateProposal(ctx context.Context, req ProposalCheck) (ListingBounds, error) {
+	b, err := CheckProposal(ctx, a.Pool, a.Policies, req)
+	var pe *ProposalError
+	if errors.As(err, &pe) {
+		kind := "invalid-proposal"
+		if pe.Conflict {
+			kind = "already-listed"
+		}
+		return b, temporal.NewNonRetryableApplicationError(pe.Error(), kind, nil)
+	}
+	return b, err
+}
+
+// ListingRow is the projection row of a listing, with its records.
+type ListingRow struct {
+	ProposalNo      string    `json:"proposal_no"`
+	WorkflowID      string    `json:"workflow_id"`
+	SubjectID       int64     `json:"subject_id"`
+	ProviderID      int64     `json:"provider_id"`
+	ProfileID       string    `json:"profile_id"`
+	RecordIDs       []int64   `json:"record_ids"`
+	Status          string    `json:"status"`
+	Stage           string    `json:"stage"`
+	Reasons         string    `json:"reasons"`
+	LegalBasis      []string  `json:"legal_basis"`
+	Measures        []string  `json:"measures"`
+	JointPunishment bool      `json:"joint_punishment"`
+	Period          string    `json:"period"`
+	ProposedAt      time.Time `json:"proposed_at"`
+	ServedAt        time.Time `json:"served_at,omitzero"`
+	ListedAt        time.Time `json:"listed_at,omitzero"`
+	RemovalDue      string    `json:"removal_due,omitempty"` // YYYY-MM-DD
+	RemovedAt       time.Time `json:"removed_at,omitzero"`
+	RemovalReason   string    `json:"removal_reason,omitempty"`
+	// Actor and Role are who caused the change (for the audit trail).
+	Actor string `json:"actor"`
+	Role  string `json:"role"`
+}
+
+// SaveListing writes the listing's projection row and its records. When the
+// status changes it writes one audit event for the listing and one for each
+// record (listed: published, removed: disclosure stopped and archived); a
+// retry finds the status already written and writes nothing twice.
+func (a *Cases) SaveListing(ctx context.Context, l ListingRow) error {
+	var due any
+	if l.RemovalDue != "" {
+		d, err := calendar.ParseDate(l.RemovalDue)
+		if err != nil {
+			return temporal.NewNonRetryableApplicationError("removal_due: "+err.Error(), "bad-listing", err)
+		}
+		due = d.Start()
+	}
+	return pgx.BeginFunc(ctx, a.Pool, func(tx pgx.Tx) error {
+		var prior string
+		err := tx.QueryRow(ctx, `SELECT status FROM listings WHERE proposal_no = $1 FOR UPDATE`, l.ProposalNo).Scan(&prior)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		_, err = tx.Exec(ctx, `
+			INSERT INTO listings (proposal_no, workflow_id, subject_id, provider_id, profile_id, status, stage, reasons,
+				legal_basis, measures, joint_punishment, period, proposed_at, served_at, listed_at, removal_due, removed_at,
+				removal_reason, archived, updated_at)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19, now())
+			ON CONFLICT (proposal_no) DO UPDATE SET status = EXCLUDED.status, stage = EXCLUDED.stage,
+				measures = EXCLUDED.measures, joint_punishment = EXCLUDED.joint_punishment, period = EXCLUDED.period,
+				served_at = EXCLUDED.served_at, listed_at = EXCLUDED.listed_at, removal_due = EXCLUDED.removal_due,
+				removed_at = EXCLUDED.removed_at, removal_reason = EXCLUDED.removal_reason, archived = EXCLUDED.archived,
+				updated_at = now()`,
+			l.ProposalNo, l.WorkflowID, l.SubjectID, l.ProviderID, l.ProfileID, l.Status, l.Stage, l.Reasons,
+			nonNil(l.LegalBasis), nonNil(l.Measures), l.JointPunishment, l.Period, l.ProposedAt, nullTime(l.ServedAt),
+			nullTime(l.ListedAt), due, nullTime(l.RemovedAt), l.RemovalReason, l.Status == ListingRemoved)
+		if err != nil {
+			return fmt.Errorf("save listing %s: %w", l.ProposalNo, err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO listing_records (proposal_no, record_id) SELECT $1, unnest($2::bigint[])
+			ON CONFLICT DO NOTHING`, l.ProposalNo, l.RecordIDs); err != nil {
+			return fmt.Errorf("save listing records %s: %w", l.ProposalNo, err)
+		}
+		if prior == l.Status {
+			return nil
+		}
+		actor := audit.Actor{Username: l.Actor, Role: l.Role}
+		if actor.Username == "" {
+			actor = audit.System
+		}
+		data := map[string]any{"status": l.Status, "prior": prior, "records": l.RecordIDs}
+		if err := audit.Write(ctx, tx, actor, audit.Event{Action: "listing." + l.Status, ObjectType: "listing",
+			ObjectID: l.ProposalNo, Reason: l.RemovalReason, Data: data}); err != nil {
+			return err
+		}
+		var action string
+		switch l.Status {
+		case ListingListed:
+			action = "record.listed"
+		case ListingRemoved:
+			action = "record.delisted"
+		default:
+			return nil
+		}
+		for _, id := range l.RecordIDs {
+			if err := audit.Write(ctx, tx, actor, audit.Event{Action: action, ObjectType: "record", ObjectID: fmt.Sprint(id),
+				Reason: l.RemovalReason, Data: map[string]any{"proposal_no": l.ProposalNo, "removal_due": l.RemovalDue}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// PeriodEndRequest asks for the end of a listing's disclosure period.
+type PeriodEndRequest struct {
+	CaseNo    string    `json:"case_no"`
+	ProfileID string    `json:"profile_id"`
+	Seq       int       `json:"seq"`
+	Start     time.Time `json:"start"`
+	Length    int       `json:"length"`
+	Unit      string    `json:"unit"` // month | year
+	Reason    string    `json:"reason,omitempty"`
+}
+
+// ComputePeriodEnd computes the end of a disclosure period (months or
+// years, 民法典 arts. 201–203) through the calendar, stores it among the
+// case's deadlines and returns it; its lapse action is "proceed" (the
+// entry is removed). Years without a published schedule are counted
+// provisionally and flagged.
+func (a *Cases) ComputePeriodEnd(ctx context.Context, req PeriodEndRequest) (Deadline, error) {
+	d, err := a.PeriodEnd(req)
+	if err != nil {
+		return Deadline{}, err
+	}
+	if err := a.storeDeadline(ctx, DeadlineRequest{CaseNo: req.CaseNo, ProfileID: req.ProfileID, Rule: RulePeriodEnd,
+		Seq: req.Seq, Party: PartyCentre, Start: req.Start, Reason: req.Reason}, d); err != nil {
+		return Deadline{}, err
+	}
+	return d, nil
+}
+
+// PeriodEnd is ComputePeriodEnd without storing.
+func (a *Cases) PeriodEnd(req PeriodEndRequest) (Deadline, error) {
+	prof, err := a.Policies.Get(req.ProfileID)
+	if err != nil {
+		return Deadline{}, temporal.NewNonRetryableApplicationError(err.Error(), "unknown-profile", err)
+	}
+	unit := calendar.Unit(req.Unit)
+	if unit != calendar.Months && unit != calendar.Years {
+		return Deadline{}, temporal.NewNonRetryableApplicationError("listing period unit must be month or year", "bad-period", nil)
+	}
+	lo, err := prof.Period(policy.ListingPeriodMin)
+	if err != nil {
+		return Deadline{}, temporal.NewNonRetryableApplicationError(err.Error(), "unknown-rule", err)
+	}
+	opt := calendar.Options{Region: prof.Region, Provisional: true}
+	d, err := a.Calendar.Add(calendar.DateOf(req.Start), req.Length, unit, opt)
+	if err != nil {
+		return Deadline{}, temporal.NewNonRetryableApplicationError(err.Error(), "deadline", err)
+	}
+	return Deadline{
+		Rule: RulePeriodEnd, Seq: req.Seq, Party: PartyCentre, Start: req.Start, N: req.Length, Unit: unit,
+		Due: d.Due, DueAt: d.DueAt, Version: d.Version, Provisional: d.Provisional, Explanation: d.Explanation,
+		Source: lo.Source, OnLapse: []string{policy.LapseProceed}, State: DeadlinePending,
+	}, nil
+}
+
+// listingFacts is what listing documents say beyond the case row: every
+// record relied on and the listing as last saved.
+type listingFacts struct {
+	records    []documents.Record
+	reasons    string
+	basis      []string
+	measures   []string
+	joint      bool
+	period     string
+	servedAt   time.Time
+	listedAt   time.Time
+	removalDue time.Time
+	removedAt  time.Time
+}
+
+// listingFactsOf reads the listing behind a listing document; nil for the
+// other kinds.
+func (a *Cases) listingFactsOf(ctx context.Context, caseNo string, kind string) (*listingFacts, error) {
+	if !strings.HasPrefix(kind, "listing_") {
+		return nil, nil
+	}
+	f := &listingFacts{}
+	var served, listed, due, removed *time.Time
+	err := a.Pool.QueryRow(ctx, `SELECT reasons, legal_basis, measures, joint_punishment, period, served_at, listed_at, removal_due, removed_at
+		FROM listings WHERE proposal_no = $1`, caseNo).
+		Scan(&f.reasons, &f.basis, &f.measures, &f.joint, &f.period, &served, &listed, &due, &removed)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, temporal.NewNonRetryableApplicationError("listing "+caseNo+" not found", "no-case", err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range []struct {
+		from *time.Time
+		to   *time.Time
+	}{{served, &f.servedAt}, {listed, &f.listedAt}, {due, &f.removalDue}, {removed, &f.removedAt}} {
+		if p.from != nil {
+			*p.to = *p.from
+		}
+	}
+	rows, err := a.Pool.Query(ctx, `SELECT r.title, p.name, r.decision_no, r.decided_on FROM listing_records lr
+		JOIN records r ON r.id = lr.record_id JOIN providers p ON p.id = r.provider_id
+		WHERE lr.proposal_no = $1 ORDER BY r.id`, caseNo)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r documents.Record
+		var decided time.Time
+		if err := rows.Scan(&r.Title, &r.Provider, &r.DecisionNo, &decided); err != nil {
+			return nil, err
+		}
+		r.DecidedOn = calendar.NewDate(decided.Year(), decided.Month(), decided.Day())
+		f.records = append(f.records, r)
+	}
+	return f, rows.Err()
+}
+
+// dateOf is the Asia/Shanghai date of t; a DATE column (midnight UTC) keeps
+// its calendar day.
+func dateOf(t time.Time, isDate bool) calendar.Date {
+	if t.IsZero() {
+		return calendar.Date{}
+	}
+	if isDate {
+		return calendar.NewDate(t.Year(), t.Month(), t.Day())
+	}
+	return calendar.DateOf(t)
+}
+
+// listingDocumentData maps a listing document's kind to its data.
+func (a *Cases) listingDocumentData(kind documents.Kind, req DocumentRequest, cf caseFile, h documents.Header) (documents.Data, error) {
+	f := cf.listing
+	if f == nil {
+		return nil, temporal.NewNonRetryableApplicationError("no listing for "+req.CaseNo, "bad-document", nil)
+	}
+	facts := req.Facts
+	switch kind {
+	case documents.KindListingNotice:
+		repr := "5个工作日"
+		if p, err := a.Policies.Get(cf.profileID); err == nil {
+			if r, err := p.Rule(policy.ListingRepresentation); err == nil {
+				repr = periodWords(r.Length, string(r.Unit))
+			}
+		}
+		return &documents.ListingNotice{Header: h, Subject: cf.subject, Records: f.records, Reasons: []string{f.reasons},
+			LegalBasis: f.basis, Measures: measureTexts(f.measures), JointPunishment: f.joint, Period: f.period,
+			RepresentationPeriod: repr, RemovalConditions: removalConditions, RemovalProcedure: removalProcedure,
+			Basis: a.citation(cf.profileID, policy.ListingRepresentation)}, nil
+	case documents.KindListingDecision:
+		return &documents.ListingDecision{Header: h, Subject: cf.subject, Records: f.records, ServedOn: dateOf(f.servedAt, false),
+			Representation: facts["representation"], Answers: req.Lists["answers"], Reasons: req.Lists["reasons"],
+			LegalBasis: f.basis, Measures: measureTexts(f.measures), JointPunishment: f.joint, Period: f.period,
+			ListedOn: dateOf(f.listedAt, false), RemovalDue: dateOf(f.removalDue, true), Remedies: a.remedies(false)}, nil
+	case documents.KindListingRepairNotice:
+		shortest := "1年"
+		if p, err := a.Policies.Get(cf.profileID); err == nil {
+			if r, err := p.Period(policy.RepairMinPeriodSerious); err == nil {
+				shortest = periodWords(r.Length, string(r.Unit))
+			}
+		}
+		return &documents.ListingRepairNotice{Header: h, Subject: cf.subject, DecisionNumber: facts["decision_number"],
+			ShortestPeriod: shortest, Conditions: repairConditions, Procedure: repairProcedure}, nil
+	case documents.KindListingNotListed:
+		return &documents.ListingNotListed{Header: h, Subject: cf.subject, Records: f.records,
+			Representation: facts["representation"], Answers: req.Lists["answers"], Reasons: req.Lists["reasons"]}, nil
+	case documents.KindListingRemoval:
+		return &documents.ListingRemoval{Header: h, Subject: cf.subject, Records: f.records, ListedOn: dateOf(f.listedAt, false),
+			RemovedOn: dateOf(f.removedAt, false), Reason: documents.RemovalReason(facts["reason"]), Detail: facts["detail"]}, nil
+	}
+	return nil, temporal.NewNonRetryableApplicationError("no data mapping for "+string(kind), "bad-document", nil)
+}
+
+// What a pre-listing notice and a repair notice say about removal and repair
+// (DESIGN.md §2.2.6, §2.3.1).
+var (
+	removalConditions = []string{
+		"列入期限届满的，自动移出名单",
+		"列入所依据的行政决定被依法撤销、变更或者确认无效的，自撤销等之日起3个工作日内移出名单",
+		"在列入期间纠正失信行为、履行法定义务并完成信用修复的，可以提前移出名单",
+	}
+	removalProcedure = []string{
+		"期满移出由本中心依职权办理，无需申请",
+		"依据被撤销的，可以向本中心提交撤销决定，本中心核实后移出",
+		"信用修复：向本中心提出申请，经信息提供单位出具意见、公示5个工作日无异议后移出",
+	}
+	repairConditions = []string{
+		"已纠正失信行为、履行相关义务，消除不良影响",
+		"自列入之日起满最短公示期，且一年内未再发生同类失信行为",
+		"作出信用承诺（签署信用承诺书）",
+	}
+	repairProcedure = []string{
+		"向本中心提交信用修复申请书、信用承诺书及履行义务的证明材料",
+		"本中心自收到申请之日起3个工作日内决定是否受理，材料不全的一次性告知需补正的全部内容",
+		"信息提供单位出具书面修复意见后，拟修复结果公示5个工作日",
+		"公示无异议的，作出信用修复决定并移出名单，停止公开和联合惩戒",
+	}
+)
+
+// ListingMeasureNames are the measures a listing may carry, as documents
+// name them.
+var ListingMeasureNames = map[string]string{
+	"public_disclosure":     "在信用网站向社会公开",
+	"joint_punishment":      "实施跨部门联合惩戒",
+	"procurement_ban":       "限制参加政府采购、招标投标",
+	"subsidy_ban":           "限制申请财政性资金项目和政策支持",
+	"qualification_limit":   "限制新增行政许可、资质认定",
+	"key_supervision":       "列为重点监管对象，增加检查频次",
+	"honours_ban":           "取消参加评先评优资格",
+	"consumption_limit":     "限制高消费",
+	"financing_restriction": "依法限制融资授信",
+}
+
+// MeasureText names a measure for documents (the code itself if unknown).
+func MeasureText(m string) string {
+	if s, ok := ListingMeasureNames[m]; ok {
+		return s
+	}
+	return m
+}
+
+func measureTexts(ms []string) []string {
+	out := make([]string, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, MeasureText(m))
+	}
+	slices.Sort(out)
+	return out
+}

@@ -1,0 +1,338 @@
+package workflows
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/creditcase/creditcase/activities"
+	"github.com/creditcase/creditcase/internal/documents"
+	"github.com/creditcase/creditcase/internal/policy"
+)
+
+// ListingWorkflow carries one proposal to list a subject as seriously
+// dishonest (列入严重失信主体名单, DESIGN.md §2.2) from the proposal to the
+// removal of the entry:
+//
+//	proposal (validated) → written notice (告知书) → service recorded
+//	→ representation window (statements, hearing, or waiver; lapse = none)
+//	→ every point answered → decision, never heavier than the proposal
+//	→ not listed (closed, told in writing)
+//	→ listed: entry published, decision + repair notice served together
+//	→ removed at the end of the period, early on repair or by decision,
+//	  or within listing.revoked_removal when the basis is revoked.
+//
+// The listed phase can last years: the workflow continues as new when the
+// entry is published and whenever the server suggests it, carrying its
+// state, so the history of each run stays small.
+func ListingWorkflow(ctx workflow.Context, in ListingInput) (ListingState, error) {
+	ctx = workflow.WithActivityOptions(ctx, caseActivityOptions)
+	if len(in.RecordIDs) == 0 {
+		return ListingState{}, temporal.NewNonRetryableApplicationError("a proposal relies on at least one record", "invalid-proposal", nil)
+	}
+	l := &listing{in: in}
+	if in.Carry != nil {
+		l.st = in.Carry.State
+		l.minMonths, l.maxMonths, l.runs = in.Carry.MinMonths, in.Carry.MaxMonths, in.Carry.Runs
+	} else {
+		l.st = ListingState{
+			CaseProgress: CaseProgress{Stage: StageListingNotice, Status: StatusOpen},
+			ProposalNo:   in.ProposalNo, RecordIDs: in.RecordIDs, ProposedMeasures: in.Measures,
+			ProposedJoint: in.JointPunishment, ProposedPeriod: in.Period,
+		}
+	}
+	l.cf = newCaseFile(ctx, CaseRef{
+		CaseNo: in.ProposalNo, Kind: CaseKindListing, RecordID: in.RecordIDs[0], SubjectID: in.SubjectID,
+		ProviderID: in.ProviderID, ProfileID: in.ProfileID,
+	}, &l.st.CaseProgress)
+	l.cf.onProceed = l.proceed
+	if c := in.Carry; c != nil {
+		l.cf.profileVersion, l.cf.openedAt, l.cf.closedAt, l.cf.docSeq = c.ProfileVersion, c.OpenedAt, c.ClosedAt, c.DocSeq
+		l.cf.opened = true
+	}
+	if err := l.setHandlers(ctx); err != nil {
+		return l.st, err
+	}
+	if in.Carry == nil {
+		if err := l.open(ctx); err != nil {
+			return l.st, err
+		}
+	}
+	err := l.run(ctx)
+	return l.st, err
+}
+
+type listing struct {
+	in                   ListingInput
+	st                   ListingState
+	cf                   *caseFile
+	minMonths, maxMonths int
+	runs                 int
+}
+
+// open validates the proposal, writes the case and the listing, and
+// renders the written notice, which then awaits service.
+func (l *listing) open(ctx workflow.Context) error {
+	l.cf.mu.Lock(ctx)
+	defer l.cf.mu.Unlock()
+	var b activities.ListingBounds
+	if err := workflow.ExecuteActivity(ctx, cases.ValidateProposal, activities.ProposalCheck{
+		ProposalNo: l.in.ProposalNo, SubjectID: l.in.SubjectID, ProviderID: l.in.ProviderID, ProfileID: l.in.ProfileID,
+		RecordIDs: l.in.RecordIDs, PeriodLength: l.in.Period.Length, PeriodUnit: l.in.Period.Unit,
+	}).Get(ctx, &b); err != nil {
+		return err
+	}
+	l.minMonths, l.maxMonths = b.MinMonths, b.MaxMonths
+	if err := l.cf.open(ctx, l.in.ProposedAt); err != nil {
+		return err
+	}
+	if err := l.project(ctx, l.in.ProposedBy); err != nil {
+		return err
+	}
+	if err := l.cf.event(ctx, l.in.ProposedBy, "listing.proposed", l.in.Reasons, map[string]any{
+		"records": l.in.RecordIDs, "legal_basis": l.in.LegalBasis, "measures": l.in.Measures,
+		"joint_punishment": l.in.JointPunishment, "period": periodText(l.in.Period),
+	}); err != nil {
+		return err
+	}
+	if _, err := l.cf.issue(ctx, documents.KindListingNotice, nil, nil, nil); err != nil {
+		return err
+	}
+	l.cf.opened = true
+	return l.cf.save(ctx)
+}
+
+// run is the case file's main loop with two additions: an early-removal
+// signal from an approved repair, and continue-as-new in the listed phase.
+func (l *listing) run(ctx workflow.Context) error {
+	c := l.cf
+	repaired := workflow.GetSignalChannel(ctx, SignalListingRepaired)
+	for c.p.Stage != StageFinished {
+		if repaired.Len() > 0 {
+			var r ListingRepaired
+			repaired.ReceiveAsync(&r)
+			c.mu.Lock(ctx)
+			err := l.repaired(ctx, r)
+			c.mu.Unlock()
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		if l.shouldContinue(ctx) {
+			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+				return err
+			}
+			if c.p.Stage != StageFinished && repaired.Len() == 0 && !c.recompute {
+				return workflow.NewContinueAsNewError(ctx, ListingWorkflow, l.carry())
+			}
+			continue
+		}
+		seen := c.version
+		moved := func() bool {
+			return c.version != seen || c.recompute || c.p.Stage == StageFinished || repaired.Len() > 0 || l.shouldContinue(ctx)
+		}
+		next, ok := c.nextTimer()
+		if !ok {
+			if err := workflow.Await(ctx, moved); err != nil {
+				return err
+			}
+			if !c.recompute {
+				continue
+			}
+		} else if wait := next.Sub(workflow.Now(ctx)); wait > 0 {
+			woken, err := workflow.AwaitWithTimeout(ctx, wait, moved)
+			if err != nil {
+				return err
+			}
+			if woken && !c.recompute {
+				continue
+			}
+		}
+		c.mu.Lock(ctx)
+		err := c.tick(ctx)
+		c.mu.Unlock()
+		if err != nil {
+			return err
+		}
+	}
+	return workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+}
+
+// shouldContinue: a listed case starts a fresh run once published, and
+// again whenever the server suggests it (history grown large).
+func (l *listing) shouldContinue(ctx workflow.Context) bool {
+	if l.st.Stage != StageListed && l.st.Stage != StageRemovalDue {
+		return false
+	}
+	return l.in.Carry == nil || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
+}
+
+func (l *listing) carry() ListingInput {
+	in := l.in
+	in.Carry = &ListingCarry{
+		State: l.st, ProfileVersion: l.cf.profileVersion, OpenedAt: l.cf.openedAt, ClosedAt: l.cf.closedAt,
+		DocSeq: l.cf.docSeq, MinMonths: l.minMonths, MaxMonths: l.maxMonths, Runs: l.runs + 1,
+	}
+	return in
+}
+
+// proceed is called when a "proceed" deadline runs out: the representation
+// window (the review begins) or the listing period (the entry is removed).
+func (l *listing) proceed(ctx workflow.Context, d activities.Deadline) error {
+	switch d.Rule {
+	case policy.ListingRepresentation:
+		if l.st.Stage != StageRepresentation {
+			return nil
+		}
+		l.st.Stage = StageReview
+		if len(l.st.Points) == 0 {
+			l.st.Representation = "none"
+			if err := l.cf.event(ctx, system, "listing.no_representation", "陈述申辩期届满，当事人未提出陈述申辩", map[string]any{"due": d.Due.String()}); err != nil {
+				return err
+			}
+		}
+		if err := l.cf.tell(ctx, activities.PartyCentre, "review", "review", "陈述申辩期已届满，请复核并作出决定"); err != nil {
+			return err
+		}
+		return l.project(ctx, system)
+	case activities.RulePeriodEnd:
+		// The period ended as decided: met, not missed.
+		for i := range l.cf.p.Deadlines {
+			if x := &l.cf.p.Deadlines[i]; x.Rule == d.Rule && x.Seq == d.Seq {
+				x.State = activities.DeadlineMet
+			}
+		}
+		if err := workflow.ExecuteActivity(ctx, cases.SettleDeadline, activities.SettleDeadline{
+			CaseNo: l.cf.ref.CaseNo, Rule: d.Rule, Seq: d.Seq, State: activities.DeadlineMet, At: d.DueAt, Reason: "listing period ended",
+		}).Get(ctx, nil); err != nil {
+			return err
+		}
+		if l.st.Stage != StageListed && l.st.Stage != StageRemovalDue {
+			return nil
+		}
+		return l.remove(ctx, system, RemovalExpired, "列入期限届满")
+	}
+	return nil
+}
+
+// repaired removes the entry after an approved repair of one of its records.
+func (l *listing) repaired(ctx workflow.Context, r ListingRepaired) error {
+	if (l.st.Stage != StageListed && l.st.Stage != StageRemovalDue) || !slices.Contains(l.st.RecordIDs, r.RecordID) {
+		return l.cf.event(ctx, system, "listing.repair_signal_ignored", "", map[string]any{
+			"repair_case_no": r.RepairCaseNo, "record_id": r.RecordID, "stage": l.st.Stage,
+		})
+	}
+	l.st.RepairCaseNo = r.RepairCaseNo
+	by := Actor{Name: "repair:" + r.RepairCaseNo, Role: "system"}
+	if err := l.remove(ctx, by, RemovalRepaired, "信用修复案件 "+r.RepairCaseNo+" 已核准"); err != nil {
+		return err
+	}
+	l.cf.changed()
+	return l.cf.save(ctx)
+}
+
+// remove takes the entry off the list: disclosure stops, the entry is
+// archived, the subject is told in writing, and the case ends.
+func (l *listing) remove(ctx workflow.Context, by Actor, reason, detail string) error {
+	now := workflow.Now(ctx)
+	if err := l.cf.settle(ctx, policy.ListingRevokedRemoval, activities.DeadlineMet, "entry removed"); err != nil {
+		return err
+	}
+	if err := l.cf.settle(ctx, activities.RulePeriodEnd, activities.DeadlineCancelled, "removed early: "+reason); err != nil {
+		return err
+	}
+	l.st.RemovedAt, l.st.RemovalReason = now, reason
+	l.st.Outcome, l.st.Status, l.st.Stage = OutcomeRemoved, StatusClosed, StageFinished
+	l.cf.closedAt = now
+	if err := l.project(ctx, by); err != nil {
+		return err
+	}
+	if err := l.cf.event(ctx, by, "listing.removed", detail, map[string]any{"reason": reason, "repair_case_no": l.st.RepairCaseNo}); err != nil {
+		return err
+	}
+	if _, err := l.cf.issue(ctx, documents.KindListingRemoval, map[string]string{"reason": reason, "detail": detail}, nil, nil); err != nil {
+		return err
+	}
+	return l.cf.tell(ctx, activities.PartySubject, "removed", "removed", "已移出严重失信主体名单（"+detail+"）")
+}
+
+// status is the listing's projection status for the stage it is at.
+func (l *listing) status() string {
+	switch l.st.Stage {
+	case StageListingNotice:
+		return activities.ListingProposed
+	case StageRepresentation, StageHearing, StageReview:
+		return activities.ListingNoticed
+	case StageListed, StageRemovalDue:
+		return activities.ListingListed
+	}
+	if l.st.Outcome == OutcomeNotListed {
+		return activities.ListingNotListed
+	}
+	return activities.ListingRemoved
+}
+
+// project writes the listing's projection row.
+func (l *listing) project(ctx workflow.Context, by Actor) error {
+	row := activities.ListingRow{
+		ProposalNo: l.in.ProposalNo, WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID,
+		SubjectID: l.in.SubjectID, ProviderID: l.in.ProviderID, ProfileID: l.in.ProfileID, RecordIDs: l.in.RecordIDs,
+		Status: l.status(), Stage: l.st.Stage, Reasons: l.in.Reasons, LegalBasis: l.in.LegalBasis,
+		Measures: l.in.Measures, JointPunishment: l.in.JointPunishment, Period: periodText(l.in.Period),
+		ProposedAt: l.cf.openedAt, ServedAt: l.st.ServedAt, ListedAt: l.st.ListedAt, RemovalDue: l.st.RemovalDue,
+		RemovedAt: l.st.RemovedAt, RemovalReason: l.st.RemovalReason, Actor: by.Name, Role: by.Role,
+	}
+	if !l.st.ListedAt.IsZero() {
+		row.Measures, row.JointPunishment, row.Period = l.st.Measures, l.st.JointPunishment, periodText(l.st.Period)
+	}
+	return workflow.ExecuteActivity(ctx, cases.SaveListing, row).Get(ctx, nil)
+}
+
+// periodText writes a listing period as documents do: "3年", "18个月".
+func periodText(p ListingPeriod) string {
+	if p.Unit == "year" {
+		return fmt.Sprintf("%d年", p.Length)
+	}
+	return fmt.Sprintf("%d个月", p.Length)
+}
+
+// representationText says what the subject did in the window.
+func (l *listing) representationText() string {
+	switch {
+	case l.st.HearingRecorded:
+		return "当事人申请听证，本中心已依法组织听证并制作听证笔录"
+	case len(l.st.Points) > 0:
+		return "当事人在陈述申辩期内提出了陈述、申辩意见"
+	case l.st.Representation == "waived":
+		return "当事人明确表示放弃陈述、申辩"
+	}
+	return "当事人在陈述申辩期内未提出陈述、申辩意见"
+}
+
+// answerTexts are the points with their answers, as decisions state them.
+func (l *listing) answerTexts() []string {
+	out := make([]string, 0, len(l.st.Points))
+	for _, p := range l.st.Points {
+		verdict := "不予采纳"
+		if p.Answer != nil && p.Answer.Adopted {
+			verdict = "予以采纳"
+		}
+		reasons := ""
+		if p.Answer != nil {
+			reasons = p.Answer.Reasons
+		}
+		out = append(out, fmt.Sprintf("意见：%s。复核：%s，理由：%s", p.Text, verdict, reasons))
+	}
+	return out
+}
+
+// nextPointID numbers representation points P1, P2, … in order of arrival.
+func (l *listing) addPoints(texts []string, source string, at time.Time) {
+	for _, t := range texts {
+		l.st.Points = append(l.st.Points, Point{ID: fmt.Sprintf("P%d", len(l.st.Points)+1), Text: t, Source: source, At: at})
+	}
+}

@@ -1,0 +1,408 @@
+package workflows
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/creditcase/creditcase/activities"
+	"github.com/creditcase/creditcase/internal/calendar"
+	"github.com/creditcase/creditcase/internal/documents"
+	"github.com/creditcase/creditcase/internal/policy"
+)
+
+func (l *listing) setHandlers(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandler(ctx, QueryListing, func() (ListingState, error) { return l.st, nil }); err != nil {
+		return err
+	}
+	l.cf.listenCalendar(ctx)
+	state := func() ListingState { return l.st }
+	windowOpen := func(action string) error {
+		if err := l.cf.stageError(action, StageRepresentation); err != nil {
+			return err
+		}
+		if l.cf.pending(policy.ListingRepresentation) == nil {
+			return temporal.NewApplicationError(action+" refused: the representation window has closed", "window-closed")
+		}
+		return nil
+	}
+	regs := []func() error{
+		func() error {
+			return caseUpdate(ctx, l.cf, ListingRecordService, state, func(in ServiceInput) error {
+				if err := l.cf.stageError(ListingRecordService, StageListingNotice); err != nil {
+					return err
+				}
+				if !slices.Contains([]string{ServiceInPerson, ServicePost, ServiceElectronic, ServiceAnnouncement}, in.Method) {
+					return temporal.NewApplicationError("method: want in_person, post, electronic or announcement", "invalid-input")
+				}
+				if in.ServedAt.IsZero() {
+					return temporal.NewApplicationError("missing: served_at", "invalid-input")
+				}
+				if in.ServedAt.After(workflow.Now(ctx)) || in.ServedAt.Before(l.cf.openedAt) {
+					return temporal.NewApplicationError("served_at: between the proposal and now", "invalid-input")
+				}
+				return actorRequired(in.By)
+			}, l.recordService)
+		},
+		func() error {
+			return caseUpdate(ctx, l.cf, ListingSubmitStatement, state, func(in StatementInput) error {
+				if err := windowOpen(ListingSubmitStatement); err != nil {
+					return err
+				}
+				if len(in.Points) == 0 || slices.ContainsFunc(in.Points, func(s string) bool { return strings.TrimSpace(s) == "" }) {
+					return temporal.NewApplicationError("points: at least one statement, none empty", "invalid-input")
+				}
+				return actorRequired(in.By)
+			}, l.submitStatement)
+		},
+		func() error {
+			return caseUpdate(ctx, l.cf, ListingRequestHearing, state, func(in HearingRequest) error {
+				if err := windowOpen(ListingRequestHearing); err != nil {
+					return err
+				}
+				return actorRequired(in.By)
+			}, l.requestHearing)
+		},
+		func() error {
+			return caseUpdate(ctx, l.cf, ListingScheduleHearing, state, func(in HearingSchedule) error {
+				if err := l.cf.stageError(ListingScheduleHearing, StageHearing); err != nil {
+					return err
+				}
+				if in.At.IsZero() {
+					return temporal.NewApplicationError("missing: at", "invalid-input")
+				}
+				if err := actorRequired(in.By); err != nil {
+					return err
+				}
+				return required(field{"place", in.Place})
+			}, l.scheduleHearing)
+		},
+		func() error {
+			return caseUpdate(ctx, l.cf, ListingRecordHearing, state, func(in HearingRecord) error {
+				if err := l.cf.stageError(ListingRecordHearing, StageHearing); err != nil {
+					return err
+				}
+				if l.st.HearingAt.IsZero() {
+					return temporal.NewApplicationError("record-hearing refused: no hearing scheduled", "wrong-stage")
+				}
+				if slices.ContainsFunc(in.Points, func(s string) bool { return strings.TrimSpace(s) == "" }) {
+					return temporal.NewApplicationError("points: none may be empty", "invalid-input")
+				}
+				if err := actorRequired(in.By); err != nil {
+					return err
+				}
+				return required(field{"summary", in.Summary})
+			}, l.recordHearing)
+		},
+		func() error {
+			return caseUpdate(ctx, l.cf, ListingWaive, state, func(in WaiveInput) error {
+				if err := windowOpen(ListingWaive); err != nil {
+					return err
+				}
+				return actorRequired(in.By)
+			}, l.waive)
+		},
+		func() error {
+			return caseUpdate(ctx, l.cf, ListingAnswer, state, func(in AnswerInput) error {
+				if err := l.cf.stageError(ListingAnswer, StageReview); err != nil {
+					return err
+				}
+				if len(in.Answers) == 0 {
+					return temporal.NewApplicationError("answers: at least one", "invalid-input")
+				}
+				for i, a := range in.Answers {
+					if !slices.ContainsFunc(l.st.Points, func(p Point) bool { return p.ID == a.PointID }) {
+						return temporal.NewApplicationError(fmt.Sprintf("answers[%d].point_id: no point %q", i, a.PointID), "invalid-input")
+					}
+					if strings.TrimSpace(a.Reasons) == "" {
+						return temporal.NewApplicationError(fmt.Sprintf("answers[%d].reasons: required (采纳或不予采纳均须说明理由)", i), "invalid-input")
+					}
+				}
+				return actorRequired(in.By)
+			}, l.answer)
+		},
+		func() error {
+			return caseUpdate(ctx, l.cf, ListingDecide, state, func(in ListingDecision) error {
+				if err := l.cf.stageError(ListingDecide, StageReview); err != nil {
+					return err
+				}
+				if open := l.unanswered(); len(open) > 0 {
+					return temporal.NewApplicationError("decide refused: representation points not answered: "+strings.Join(open, ", "), "unanswered")
+				}
+				if err := actorRequired(in.By); err != nil {
+					return err
+				}
+				if err := required(field{"reasons", in.Reasons}); err != nil {
+					return err
+				}
+				if in.List {
+					return l.notHeavier(in)
+				}
+				return nil
+			}, l.decide)
+		},
+		func() error {
+			return caseUpdate(ctx, l.cf, ListingRevokeBasis, state, func(in RevokeBasisInput) error {
+				if err := l.cf.stageError(ListingRevokeBasis, StageListed); err != nil {
+					return err
+				}
+				if in.RevokedAt.After(workflow.Now(ctx)) {
+					return temporal.NewApplicationError("revoked_at: not in the future", "invalid-input")
+				}
+				if err := actorRequired(in.By); err != nil {
+					return err
+				}
+				return required(field{"reason", in.Reason}, field{"instrument", in.Instrument})
+			}, l.revokeBasis)
+		},
+		func() error {
+			return caseUpdate(ctx, l.cf, ListingRemove, state, func(in RemoveInput) error {
+				if err := l.cf.stageError(ListingRemove, StageListed, StageRemovalDue); err != nil {
+					return err
+				}
+				if err := actorRequired(in.By); err != nil {
+					return err
+				}
+				return required(field{"reason", in.Reason})
+			}, l.removeByDecision)
+		},
+	}
+	for _, reg := range regs {
+		if err := reg(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// unanswered lists the ids of representation points without an answer.
+func (l *listing) unanswered() []string {
+	var open []string
+	for _, p := range l.st.Points {
+		if p.Answer == nil {
+			open = append(open, p.ID)
+		}
+	}
+	return open
+}
+
+// notHeavier refuses a listing heavier than the proposal (行政处罚法 art.
+// 45: no heavier measure because the subject defended) or outside the
+// profile's period bounds.
+func (l *listing) notHeavier(in ListingDecision) error {
+	if len(in.Measures) == 0 {
+		return temporal.NewApplicationError("measures: a listing carries at least one measure", "invalid-input")
+	}
+	var extra []string
+	for _, m := range in.Measures {
+		if !slices.Contains(l.st.ProposedMeasures, m) {
+			extra = append(extra, m)
+		}
+	}
+	if len(extra) > 0 {
+		return temporal.NewApplicationError("decide refused: measures not in the proposal (不得加重): "+strings.Join(extra, ", "), "heavier-than-proposed")
+	}
+	if in.JointPunishment && !l.st.ProposedJoint {
+		return temporal.NewApplicationError("decide refused: joint punishment was not proposed (不得加重)", "heavier-than-proposed")
+	}
+	m := in.Period.Months()
+	if m == 0 || in.Period.Length < 1 {
+		return temporal.NewApplicationError("period: a length in months or years", "invalid-input")
+	}
+	if m > l.st.ProposedPeriod.Months() {
+		return temporal.NewApplicationError(fmt.Sprintf("decide refused: period %s is longer than the proposed %s (不得加重)",
+			periodText(in.Period), periodText(l.st.ProposedPeriod)), "heavier-than-proposed")
+	}
+	if m < l.minMonths || m > l.maxMonths {
+		return temporal.NewApplicationError(fmt.Sprintf("period: %s is outside the profile's %d..%d months", periodText(in.Period), l.minMonths, l.maxMonths), "invalid-input")
+	}
+	return nil
+}
+
+func (l *listing) recordService(ctx workflow.Context, in ServiceInput) error {
+	l.st.ServiceMethod, l.st.ServedAt, l.st.Stage = in.Method, in.ServedAt, StageRepresentation
+	if err := l.cf.event(ctx, in.By, "listing.notice_served", in.Note, map[string]any{
+		"method": in.Method, "served_at": in.ServedAt, "documents": l.st.Documents,
+	}); err != nil {
+		return err
+	}
+	if err := l.cf.startDeadline(ctx, policy.ListingRepresentation, activities.PartySubject, in.ServedAt); err != nil {
+		return err
+	}
+	d := l.cf.pending(policy.ListingRepresentation)
+	if err := l.cf.tell(ctx, activities.PartySubject, "representation", "representation",
+		fmt.Sprintf("告知书已送达，可于 %s 前提交陈述申辩意见或申请听证（%s）", d.Due, d.Explanation)); err != nil {
+		return err
+	}
+	return l.project(ctx, in.By)
+}
+
+func (l *listing) submitStatement(ctx workflow.Context, in StatementInput) error {
+	first := len(l.st.Points) + 1
+	l.addPoints(in.Points, "statement", workflow.Now(ctx))
+	l.st.Evidence = append(l.st.Evidence, in.Evidence...)
+	l.st.Representation = "statements"
+	return l.cf.event(ctx, in.By, "listing.statement_submitted", "", map[string]any{
+		"points": in.Points, "first_point": fmt.Sprintf("P%d", first), "evidence": in.Evidence,
+	})
+}
+
+func (l *listing) requestHearing(ctx workflow.Context, in HearingRequest) error {
+	if err := l.cf.settle(ctx, policy.ListingRepresentation, activities.DeadlineMet, "hearing requested"); err != nil {
+		return err
+	}
+	l.st.HearingRequested, l.st.Stage, l.st.Representation = true, StageHearing, "hearing"
+	if err := l.cf.event(ctx, in.By, "listing.hearing_requested", in.Reason, nil); err != nil {
+		return err
+	}
+	if err := l.cf.tell(ctx, activities.PartyCentre, "hearing", "hearing-requested", "当事人申请听证，请安排听证"); err != nil {
+		return err
+	}
+	return l.project(ctx, in.By)
+}
+
+func (l *listing) scheduleHearing(ctx workflow.Context, in HearingSchedule) error {
+	l.st.HearingAt, l.st.HearingPlace = in.At, in.Place
+	if err := l.cf.event(ctx, in.By, "listing.hearing_scheduled", "", map[string]any{"at": in.At, "place": in.Place}); err != nil {
+		return err
+	}
+	return l.cf.tell(ctx, activities.PartySubject, "hearing", "hearing-scheduled:"+in.At.Format("20060102T1504"),
+		fmt.Sprintf("听证定于 %s 在 %s 举行", in.At.In(calendar.Shanghai).Format("2006-01-02 15:04"), in.Place))
+}
+
+func (l *listing) recordHearing(ctx workflow.Context, in HearingRecord) error {
+	l.addPoints(in.Points, "hearing", workflow.Now(ctx))
+	l.st.Evidence = append(l.st.Evidence, in.Evidence...)
+	l.st.HearingRecorded, l.st.Stage = true, StageReview
+	if err := l.cf.event(ctx, in.By, "listing.hearing_recorded", in.Summary, map[string]any{"points": in.Points, "evidence": in.Evidence}); err != nil {
+		return err
+	}
+	return l.project(ctx, in.By)
+}
+
+func (l *listing) waive(ctx workflow.Context, in WaiveInput) error {
+	if err := l.cf.settle(ctx, policy.ListingRepresentation, activities.DeadlineMet, "representation waived"); err != nil {
+		return err
+	}
+	if len(l.st.Points) == 0 {
+		l.st.Representation = "waived"
+	}
+	l.st.Stage = StageReview
+	if err := l.cf.event(ctx, in.By, "listing.representation_waived", in.Reason, map[string]any{"points": len(l.st.Points)}); err != nil {
+		return err
+	}
+	return l.project(ctx, in.By)
+}
+
+func (l *listing) answer(ctx workflow.Context, in AnswerInput) error {
+	for _, a := range in.Answers {
+		for i := range l.st.Points {
+			if l.st.Points[i].ID == a.PointID {
+				ans := a
+				l.st.Points[i].Answer = &ans
+			}
+		}
+	}
+	return l.cf.event(ctx, in.By, "listing.representation_answered", "", map[string]any{"answers": in.Answers})
+}
+
+func (l *listing) decide(ctx workflow.Context, in ListingDecision) error {
+	if !in.List {
+		return l.decideNotList(ctx, in)
+	}
+	now := workflow.Now(ctx)
+	seq := 1
+	for _, d := range l.st.Deadlines {
+		if d.Rule == activities.RulePeriodEnd && d.Seq >= seq {
+			seq = d.Seq + 1
+		}
+	}
+	var end activities.Deadline
+	if err := workflow.ExecuteActivity(ctx, cases.ComputePeriodEnd, activities.PeriodEndRequest{
+		CaseNo: l.in.ProposalNo, ProfileID: l.in.ProfileID, Seq: seq, Start: now, Length: in.Period.Length, Unit: in.Period.Unit,
+		Reason: "listing decided",
+	}).Get(ctx, &end); err != nil {
+		return err
+	}
+	l.st.Deadlines = append(l.st.Deadlines, end)
+	l.st.Measures, l.st.JointPunishment, l.st.Period = in.Measures, in.JointPunishment, in.Period
+	l.st.ListedAt, l.st.RemovalDue = now, end.Due.String()
+	l.st.Outcome, l.st.Stage = OutcomeListed, StageListed
+	if err := l.project(ctx, in.By); err != nil {
+		return err
+	}
+	lighter := len(in.Measures) < len(l.st.ProposedMeasures) || in.Period.Months() < l.st.ProposedPeriod.Months() ||
+		(l.st.ProposedJoint && !in.JointPunishment)
+	if err := l.cf.event(ctx, in.By, "listing.decided", in.Reasons, map[string]any{
+		"list": true, "measures": in.Measures, "joint_punishment": in.JointPunishment, "period": periodText(in.Period),
+		"removal_due": l.st.RemovalDue, "lighter_than_proposed": lighter, "explanation": end.Explanation,
+	}); err != nil {
+		return err
+	}
+	// 两书同达: the decision letter and the repair notice are served together.
+	facts := map[string]string{"representation": l.representationText()}
+	decision, err := l.cf.issue(ctx, documents.KindListingDecision, facts,
+		map[string][]string{"answers": l.answerTexts(), "reasons": {in.Reasons}}, nil)
+	if err != nil {
+		return err
+	}
+	repair, err := l.cf.issue(ctx, documents.KindListingRepairNotice, map[string]string{"decision_number": decision.Number}, nil, nil)
+	if err != nil {
+		return err
+	}
+	if err := l.cf.event(ctx, in.By, "listing.decision_served", "列入决定书与信用修复告知书一并送达", map[string]any{
+		"decision": decision.Number, "repair_notice": repair.Number,
+	}); err != nil {
+		return err
+	}
+	return l.cf.tell(ctx, activities.PartySubject, "decision", "decision",
+		fmt.Sprintf("已列入严重失信主体名单，期限%s，至 %s 届满；列入决定书与信用修复告知书已送达", periodText(in.Period), l.st.RemovalDue))
+}
+
+func (l *listing) decideNotList(ctx workflow.Context, in ListingDecision) error {
+	now := workflow.Now(ctx)
+	l.st.Outcome, l.st.Status, l.st.Stage = OutcomeNotListed, StatusClosed, StageFinished
+	l.cf.closedAt = now
+	if err := l.project(ctx, in.By); err != nil {
+		return err
+	}
+	if err := l.cf.event(ctx, in.By, "listing.decided", in.Reasons, map[string]any{"list": false}); err != nil {
+		return err
+	}
+	if _, err := l.cf.issue(ctx, documents.KindListingNotListed, map[string]string{"representation": l.representationText()},
+		map[string][]string{"answers": l.answerTexts(), "reasons": {in.Reasons}}, nil); err != nil {
+		return err
+	}
+	return l.cf.tell(ctx, activities.PartySubject, "decision", "decision", "决定不予列入严重失信主体名单，决定书已送达")
+}
+
+func (l *listing) revokeBasis(ctx workflow.Context, in RevokeBasisInput) error {
+	at := in.RevokedAt
+	if at.IsZero() {
+		at = workflow.Now(ctx)
+	}
+	l.st.Stage = StageRemovalDue
+	if err := l.cf.event(ctx, in.By, "listing.basis_revoked", in.Reason, map[string]any{"instrument": in.Instrument, "revoked_at": at}); err != nil {
+		return err
+	}
+	if err := l.cf.startDeadline(ctx, policy.ListingRevokedRemoval, activities.PartyCentre, at); err != nil {
+		return err
+	}
+	d := l.cf.pending(policy.ListingRevokedRemoval)
+	if err := l.cf.tell(ctx, activities.PartyCentre, "removal", "revoked-removal",
+		fmt.Sprintf("列入依据已被撤销（%s），应于 %s 前移出名单", in.Instrument, d.Due)); err != nil {
+		return err
+	}
+	return l.project(ctx, in.By)
+}
+
+func (l *listing) removeByDecision(ctx workflow.Context, in RemoveInput) error {
+	reason := RemovalDecision
+	if l.st.Stage == StageRemovalDue {
+		reason = RemovalRevoked
+	}
+	return l.remove(ctx, in.By, reason, in.Reason)
+}

@@ -1,0 +1,413 @@
+package workflows
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/creditcase/creditcase/activities"
+	"github.com/creditcase/creditcase/internal/calendar"
+	"github.com/creditcase/creditcase/internal/documents"
+	"github.com/creditcase/creditcase/internal/policy"
+)
+
+// listingHarness is the objection harness (deadlines computed for real,
+// side effects recorded) with the listing activities added.
+type listingHarness struct {
+	*harness
+	rows []activities.ListingRow
+}
+
+func newListingHarness(t *testing.T, start time.Time) *listingHarness {
+	h := &listingHarness{harness: newHarness(t, start)}
+	real := &activities.Cases{Calendar: calendar.Default(), Policies: policy.Default()}
+	h.env.RegisterWorkflow(ListingWorkflow)
+	h.env.OnActivity(cases.ValidateProposal, mockCtx, mockAny).Return(func(_ context.Context, c activities.ProposalCheck) (activities.ListingBounds, error) {
+		return activities.Bounds(policy.Default(), c.ProfileID)
+	})
+	h.env.OnActivity(cases.SaveListing, mockCtx, mockAny).Return(func(_ context.Context, r activities.ListingRow) error {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.rows = append(h.rows, r)
+		return nil
+	})
+	h.env.OnActivity(cases.ComputePeriodEnd, mockCtx, mockAny).Return(func(_ context.Context, r activities.PeriodEndRequest) (activities.Deadline, error) {
+		d, err := real.PeriodEnd(r)
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.computed = append(h.computed, d)
+		return d, err
+	})
+	return h
+}
+
+// proposal: three measures with joint punishment, 3 years, two records.
+func proposal(at time.Time) ListingInput {
+	return ListingInput{ProposalNo: "LB-2025-000001", SubjectID: 3, ProviderID: 2, ProfileID: "nantong", RecordIDs: []int64{7, 8},
+		Reasons: "拒不履行法定义务，情节严重", LegalBasis: []string{"《南通市公共信用信息管理办法》第三十条"},
+		Measures: []string{"public_disclosure", "procurement_ban", "subsidy_ban"}, JointPunishment: true,
+		Period: ListingPeriod{Length: 3, Unit: "year"}, ProposedBy: provider, ProposedAt: at}
+}
+
+// runListing runs to completion or continue-as-new; it returns the final
+// state, or the input of the next run (nil when the case finished).
+func (h *listingHarness) runListing(in ListingInput) (ListingState, *ListingInput) {
+	h.t.Helper()
+	h.env.ExecuteWorkflow(ListingWorkflow, in)
+	if !h.env.IsWorkflowCompleted() {
+		h.t.Fatal("workflow did not complete")
+	}
+	err := h.env.GetWorkflowError()
+	var can *workflow.ContinueAsNewError
+	if errors.As(err, &can) {
+		var next ListingInput
+		if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
+			h.t.Fatal(err)
+		}
+		if can.WorkflowType.Name != "ListingWorkflow" || next.Carry == nil {
+			h.t.Fatalf("continued as %s with carry %v", can.WorkflowType.Name, next.Carry)
+		}
+		return next.Carry.State, &next
+	}
+	if err != nil {
+		h.t.Fatalf("workflow error: %v", err)
+	}
+	var st ListingState
+	if err := h.env.GetWorkflowResult(&st); err != nil {
+		h.t.Fatal(err)
+	}
+	return st, nil
+}
+
+func (h *listingHarness) lastRow() activities.ListingRow {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.rows[len(h.rows)-1]
+}
+
+func deadlineIn(ds []activities.Deadline, rule string) activities.Deadline {
+	var out activities.Deadline
+	for _, d := range ds {
+		if d.Rule == rule {
+			out = d
+		}
+	}
+	return out
+}
+
+var served = ServiceInput{By: caseworker, Method: ServiceInPerson, ServedAt: sh(2025, 3, 3, 10), Note: "当面送达，当事人签收"}
+
+// listed runs a proposal to a listing without representation and returns
+// the input of the listed run (continue-as-new).
+func listed(t *testing.T) *ListingInput {
+	h := newListingHarness(t, sh(2025, 3, 3, 9))
+	h.at(sh(2025, 3, 3, 11), ListingRecordService, served, false)
+	h.at(sh(2025, 3, 11, 10), ListingDecide, ListingDecision{By: caseworker, List: true,
+		Measures: []string{"public_disclosure", "procurement_ban", "subsidy_ban"}, JointPunishment: true,
+		Period: ListingPeriod{Length: 3, Unit: "year"}, Reasons: "事实清楚，证据确凿"}, false)
+	_, next := h.runListing(proposal(sh(2025, 3, 3, 9)))
+	if next == nil {
+		t.Fatal("listing did not continue as new")
+	}
+	return next
+}
+
+// No representation: the window (5 WD from service on Mon 03-03: due Mon
+// 03-10) lapses, "no representation" is recorded, the decision lists for
+// the proposed 3 years, the entry is published, the decision letter and
+// the repair notice go out together, and the listed phase continues as new.
+func TestListingNoRepresentationThenListed(t *testing.T) {
+	h := newListingHarness(t, sh(2025, 3, 3, 9))
+	h.at(sh(2025, 3, 3, 10), ListingDecide, ListingDecision{By: caseworker, List: false, Reasons: "x"}, true) // not before service
+	h.at(sh(2025, 3, 3, 11), ListingRecordService, served, false)
+	h.at(sh(2025, 3, 11, 10), ListingSubmitStatement, StatementInput{By: subject, Points: []string{"迟到的意见"}}, true) // window closed
+	h.at(sh(2025, 3, 11, 11), ListingDecide, ListingDecision{By: caseworker, List: true,
+		Measures: []string{"public_disclosure", "procurement_ban", "subsidy_ban"}, JointPunishment: true,
+		Period: ListingPeriod{Length: 3, Unit: "year"}, Reasons: "事实清楚，证据确凿"}, false)
+	st, next := h.runListing(proposal(sh(2025, 3, 3, 9)))
+	if next == nil {
+		t.Fatal("the listed phase did not continue as new")
+	}
+	if st.Stage != StageListed || st.Outcome != OutcomeListed || st.Representation != "none" {
+		t.Fatalf("state %s/%s representation %q", st.Stage, st.Outcome, st.Representation)
+	}
+	rep := deadlineIn(st.Deadlines, policy.ListingRepresentation)
+	if rep.Due.String() != "2025-03-10" || rep.State != activities.DeadlineMissed {
+		t.Errorf("representation window due %s %s; want 2025-03-10 lapsed (%s)", rep.Due, rep.State, rep.Explanation)
+	}
+	// 3 years from 2025-03-11 is Sat 2028-03-11: the next working day.
+	end := deadlineIn(st.Deadlines, activities.RulePeriodEnd)
+	if st.RemovalDue != "2028-03-13" || end.Due.String() != "2028-03-13" || end.State != activities.DeadlinePending {
+		t.Errorf("removal due %s, period end %s %s; want 2028-03-13 pending", st.RemovalDue, end.Due, end.State)
+	}
+	wantDocs := []string{string(documents.KindListingNotice), string(documents.KindListingDecision), string(documents.KindListingRepairNotice)}
+	if !slices.Equal(h.documents, wantDocs) {
+		t.Errorf("documents %v; want %v", h.documents, wantDocs)
+	}
+	row := h.lastRow()
+	if row.Status != activities.ListingListed || !row.JointPunishment || row.RemovalDue != "2028-03-13" || row.Period != "3年" {
+		t.Errorf("projection %+v", row)
+	}
+	if !slices.Contains(h.calls, "RecordEvent:listing.no_representation") || !slices.Contains(h.calls, "RecordEvent:listing.decision_served") {
+		t.Errorf("events %v lack no_representation or decision_served", h.calls)
+	}
+	if next.Carry.DocSeq != 3 || next.Carry.MinMonths != 12 || next.Carry.MaxMonths != 36 || next.Carry.Runs != 1 {
+		t.Errorf("carry %+v", next.Carry)
+	}
+}
+
+// The listed phase after continue-as-new sleeps to the end of the period
+// (3 years) and then removes the entry, stops disclosure and archives it.
+func TestListingExpiresAfterThreeYearsInTheContinuedRun(t *testing.T) {
+	next := listed(t)
+	h := newListingHarness(t, next.Carry.State.ListedAt)
+	st, again := h.runListing(*next)
+	if again != nil {
+		t.Fatal("the continued run continued again without a suggestion")
+	}
+	if st.Stage != StageFinished || st.Outcome != OutcomeRemoved || st.RemovalReason != RemovalExpired || st.Status != StatusClosed {
+		t.Fatalf("state %s/%s reason %s", st.Stage, st.Outcome, st.RemovalReason)
+	}
+	if !st.RemovedAt.Equal(sh(2028, 3, 14, 0)) {
+		t.Errorf("removed at %s; want 2028-03-14 00:00 (24:00 of the last day)", st.RemovedAt)
+	}
+	if d := deadlineIn(st.Deadlines, activities.RulePeriodEnd); d.State != activities.DeadlineMet {
+		t.Errorf("period end %s; want met", d.State)
+	}
+	row := h.lastRow()
+	if row.Status != activities.ListingRemoved || row.RemovalReason != RemovalExpired {
+		t.Errorf("projection %+v", row)
+	}
+	if !slices.Equal(h.documents, []string{string(documents.KindListingRemoval)}) {
+		t.Errorf("documents %v; want the removal decision", h.documents)
+	}
+	if h.settled[activities.RulePeriodEnd+"#1"] != activities.DeadlineMet {
+		t.Errorf("settled %v", h.settled)
+	}
+}
+
+// Representation adopted in full: not listed, closed, told in writing.
+func TestListingRepresentationAdoptedNotListed(t *testing.T) {
+	h := newListingHarness(t, sh(2025, 3, 3, 9))
+	h.at(sh(2025, 3, 3, 11), ListingRecordService, served, false)
+	h.at(sh(2025, 3, 5, 10), ListingSubmitStatement, StatementInput{By: subject, Points: []string{"罚款已全额缴纳"}, Evidence: []string{"缴款凭证"}}, false)
+	h.at(sh(2025, 3, 7, 10), ListingSubmitStatement, StatementInput{By: subject, Points: []string{"已整改完毕"}}, false)
+	h.at(sh(2025, 3, 7, 11), ListingAnswer, AnswerInput{By: provider, Answers: []Answer{{PointID: "P1", Adopted: true, Reasons: "x"}}}, true) // not yet in review
+	h.at(sh(2025, 3, 11, 10), ListingAnswer, AnswerInput{By: provider, Answers: []Answer{
+		{PointID: "P1", Adopted: true, Reasons: "经核实已缴纳"}, {PointID: "P2", Adopted: true, Reasons: "现场核查已整改"}}}, false)
+	h.at(sh(2025, 3, 11, 11), ListingDecide, ListingDecision{By: caseworker, List: false, Reasons: "当事人已履行义务，不予列入"}, false)
+	st, next := h.runListing(proposal(sh(2025, 3, 3, 9)))
+	if next != nil {
+		t.Fatal("a case not listed continued as new")
+	}
+	if st.Outcome != OutcomeNotListed || st.Status != StatusClosed || st.Stage != StageFinished || st.Representation != "statements" {
+		t.Fatalf("state %s/%s/%s representation %s", st.Status, st.Stage, st.Outcome, st.Representation)
+	}
+	if len(st.Points) != 2 || st.Points[1].ID != "P2" || !st.Points[1].Answer.Adopted {
+		t.Errorf("points %+v", st.Points)
+	}
+	if h.documents[len(h.documents)-1] != string(documents.KindListingNotListed) {
+		t.Errorf("documents %v; want the not-listed decision last", h.documents)
+	}
+	if h.lastRow().Status != activities.ListingNotListed {
+		t.Errorf("projection status %s", h.lastRow().Status)
+	}
+}
+
+// Partly adopted: listed with a lighter measure, without joint punishment,
+// for a shorter period.
+func TestListingPartlyAdoptedListedLighter(t *testing.T) {
+	h := newListingHarness(t, sh(2025, 3, 3, 9))
+	h.at(sh(2025, 3, 3, 11), ListingRecordService, served, false)
+	h.at(sh(2025, 3, 5, 10), ListingSubmitStatement, StatementInput{By: subject, Points: []string{"不应限制申请财政资金", "失信行为已纠正"}}, false)
+	h.at(sh(2025, 3, 6, 10), ListingWaive, WaiveInput{By: subject, Reason: "无其他意见"}, false)
+	h.at(sh(2025, 3, 6, 11), ListingAnswer, AnswerInput{By: caseworker, Answers: []Answer{
+		{PointID: "P1", Adopted: true, Reasons: "与失信行为无直接关联"}, {PointID: "P2", Adopted: false, Reasons: "未提供整改证明"}}}, false)
+	h.at(sh(2025, 3, 6, 12), ListingDecide, ListingDecision{By: caseworker, List: true,
+		Measures: []string{"public_disclosure", "procurement_ban"}, Period: ListingPeriod{Length: 2, Unit: "year"}, Reasons: "部分采纳"}, false)
+	st, next := h.runListing(proposal(sh(2025, 3, 3, 9)))
+	if next == nil || st.Stage != StageListed {
+		t.Fatalf("stage %s, continued %v", st.Stage, next != nil)
+	}
+	if !slices.Equal(st.Measures, []string{"public_disclosure", "procurement_ban"}) || st.JointPunishment || st.Period.Months() != 24 {
+		t.Errorf("listed with %v joint %v period %+v", st.Measures, st.JointPunishment, st.Period)
+	}
+	row := h.lastRow()
+	if len(row.Measures) != 2 || row.JointPunishment || row.Period != "2年" {
+		t.Errorf("projection %+v", row)
+	}
+	// 2 years from Thu 2025-03-06: Mon 2027-03-08 (03-06 is a Saturday).
+	if st.RemovalDue != "2027-03-08" {
+		t.Errorf("removal due %s", st.RemovalDue)
+	}
+}
+
+// A hearing: the window closes, the hearing is scheduled and its record
+// attached before anything is decided; points raised there are answered.
+func TestListingHearingRequested(t *testing.T) {
+	h := newListingHarness(t, sh(2025, 3, 3, 9))
+	h.at(sh(2025, 3, 3, 11), ListingRecordService, served, false)
+	h.at(sh(2025, 3, 4, 10), ListingRequestHearing, HearingRequest{By: subject, Reason: "对事实认定有异议"}, false)
+	h.at(sh(2025, 3, 4, 11), ListingSubmitStatement, StatementInput{By: subject, Points: []string{"x"}}, true)
+	h.at(sh(2025, 3, 4, 12), ListingRecordHearing, HearingRecord{By: caseworker, Summary: "x"}, true) // not scheduled
+	h.at(sh(2025, 3, 4, 13), ListingDecide, ListingDecision{By: caseworker, List: false, Reasons: "x"}, true)
+	h.at(sh(2025, 3, 5, 10), ListingScheduleHearing, HearingSchedule{By: caseworker, At: sh(2025, 3, 12, 9), Place: "第一听证室"}, false)
+	h.at(sh(2025, 3, 12, 12), ListingRecordHearing, HearingRecord{By: caseworker, Summary: "听证笔录：当事人陈述处罚决定正在复议",
+		Points: []string{"处罚决定正在行政复议中"}}, false)
+	h.at(sh(2025, 3, 12, 13), ListingAnswer, AnswerInput{By: caseworker, Answers: []Answer{{PointID: "P1", Adopted: false, Reasons: "复议期间不停止执行"}}}, false)
+	h.at(sh(2025, 3, 12, 14), ListingDecide, ListingDecision{By: caseworker, List: true, Measures: []string{"public_disclosure"},
+		JointPunishment: true, Period: ListingPeriod{Length: 1, Unit: "year"}, Reasons: "听证意见不予采纳"}, false)
+	st, next := h.runListing(proposal(sh(2025, 3, 3, 9)))
+	if next == nil || !st.HearingRequested || !st.HearingRecorded || st.Points[0].Source != "hearing" {
+		t.Fatalf("state %+v", st)
+	}
+	if d := deadlineIn(st.Deadlines, policy.ListingRepresentation); d.State != activities.DeadlineMet {
+		t.Errorf("representation window %s; want met by the hearing request", d.State)
+	}
+	var scheduled bool
+	for _, n := range h.notices {
+		scheduled = scheduled || (n.Party == activities.PartySubject && n.Kind == "hearing")
+	}
+	if !scheduled {
+		t.Errorf("subject not told of the hearing: %+v", h.notices)
+	}
+}
+
+// Waiver: the review begins at once, without waiting for the window.
+func TestListingWaiveGoesStraightToReview(t *testing.T) {
+	h := newListingHarness(t, sh(2025, 3, 3, 9))
+	h.at(sh(2025, 3, 3, 11), ListingRecordService, served, false)
+	h.at(sh(2025, 3, 4, 10), ListingWaive, WaiveInput{By: subject}, false)
+	h.at(sh(2025, 3, 4, 11), ListingSubmitStatement, StatementInput{By: subject, Points: []string{"x"}}, true)
+	h.at(sh(2025, 3, 4, 12), ListingDecide, ListingDecision{By: caseworker, List: true, Measures: []string{"public_disclosure"},
+		Period: ListingPeriod{Length: 1, Unit: "year"}, Reasons: "放弃陈述申辩"}, false)
+	st, next := h.runListing(proposal(sh(2025, 3, 3, 9)))
+	if next == nil || st.Representation != "waived" || !st.ListedAt.Equal(sh(2025, 3, 4, 12)) {
+		t.Fatalf("representation %s listed at %s", st.Representation, st.ListedAt)
+	}
+	if d := deadlineIn(st.Deadlines, policy.ListingRepresentation); d.State != activities.DeadlineMet {
+		t.Errorf("window %s; want met by the waiver", d.State)
+	}
+}
+
+// A decision is refused while any representation point is unanswered.
+func TestListingDecisionRefusedWhileUnanswered(t *testing.T) {
+	h := newListingHarness(t, sh(2025, 3, 3, 9))
+	h.at(sh(2025, 3, 3, 11), ListingRecordService, served, false)
+	h.at(sh(2025, 3, 4, 10), ListingSubmitStatement, StatementInput{By: subject, Points: []string{"一", "二"}}, false)
+	h.at(sh(2025, 3, 4, 11), ListingWaive, WaiveInput{By: subject}, false)
+	h.at(sh(2025, 3, 4, 12), ListingDecide, ListingDecision{By: caseworker, List: false, Reasons: "x"}, true)
+	h.at(sh(2025, 3, 4, 13), ListingAnswer, AnswerInput{By: caseworker, Answers: []Answer{{PointID: "P1", Adopted: true, Reasons: "理由"}}}, false)
+	h.at(sh(2025, 3, 4, 14), ListingDecide, ListingDecision{By: caseworker, List: false, Reasons: "x"}, true)
+	h.at(sh(2025, 3, 4, 15), ListingAnswer, AnswerInput{By: caseworker, Answers: []Answer{{PointID: "P9", Adopted: true, Reasons: "理由"}}}, true)
+	h.at(sh(2025, 3, 4, 16), ListingAnswer, AnswerInput{By: caseworker, Answers: []Answer{{PointID: "P2", Adopted: false}}}, true) // no reasons
+	h.at(sh(2025, 3, 4, 17), ListingAnswer, AnswerInput{By: caseworker, Answers: []Answer{{PointID: "P2", Adopted: false, Reasons: "理由"}}}, false)
+	h.at(sh(2025, 3, 4, 18), ListingDecide, ListingDecision{By: caseworker, List: false, Reasons: "x"}, false)
+	st, _ := h.runListing(proposal(sh(2025, 3, 3, 9)))
+	if st.Outcome != OutcomeNotListed {
+		t.Fatalf("outcome %s", st.Outcome)
+	}
+	if n := len(slices.DeleteFunc(slices.Clone(h.calls), func(s string) bool { return s != "RecordEvent:listing.decided" })); n != 1 {
+		t.Errorf("%d decisions recorded; want 1", n)
+	}
+}
+
+// A decision heavier than the proposal is refused: a measure not proposed,
+// joint punishment not proposed, a longer period (行政处罚法 art. 45); so
+// is a period outside the profile's bounds.
+func TestListingHarsherThanProposedRefused(t *testing.T) {
+	h := newListingHarness(t, sh(2025, 3, 3, 9))
+	in := proposal(sh(2025, 3, 3, 9))
+	in.Measures, in.JointPunishment, in.Period = []string{"public_disclosure", "procurement_ban"}, false, ListingPeriod{Length: 2, Unit: "year"}
+	h.at(sh(2025, 3, 3, 11), ListingRecordService, served, false)
+	h.at(sh(2025, 3, 4, 10), ListingWaive, WaiveInput{By: subject}, false)
+	base := ListingDecision{By: caseworker, List: true, Measures: []string{"public_disclosure"}, Period: ListingPeriod{Length: 2, Unit: "year"}, Reasons: "r"}
+	more := base
+	more.Measures = []string{"public_disclosure", "consumption_limit"}
+	joint := base
+	joint.JointPunishment = true
+	longer := base
+	longer.Period = ListingPeriod{Length: 25, Unit: "month"}
+	short := base
+	short.Period = ListingPeriod{Length: 6, Unit: "month"}
+	h.at(sh(2025, 3, 4, 11), ListingDecide, more, true)
+	h.at(sh(2025, 3, 4, 12), ListingDecide, joint, true)
+	h.at(sh(2025, 3, 4, 13), ListingDecide, longer, true)
+	h.at(sh(2025, 3, 4, 14), ListingDecide, short, true)
+	h.at(sh(2025, 3, 4, 15), ListingDecide, base, false)
+	st, next := h.runListing(in)
+	if next == nil || !slices.Equal(st.Measures, []string{"public_disclosure"}) || st.Period.Months() != 24 {
+		t.Fatalf("listed %v %+v", st.Measures, st.Period)
+	}
+}
+
+// The basis is revoked: removal is due within 3 WD; the deadline lapses
+// and is escalated, then the entry is removed.
+func TestListingRevokedBasisRemovalDeadline(t *testing.T) {
+	next := listed(t)
+	h := newListingHarness(t, next.Carry.State.ListedAt)
+	h.at(sh(2025, 3, 12, 10), ListingRevokeBasis, RevokeBasisInput{By: caseworker, Reason: "处罚决定被复议撤销",
+		Instrument: "通政复决字〔2025〕第12号", RevokedAt: sh(2025, 3, 12, 9)}, false)
+	var during ListingState
+	h.env.RegisterDelayedCallback(func() {
+		v, err := h.env.QueryWorkflow(QueryListing)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := v.Get(&during); err != nil {
+			t.Fatal(err)
+		}
+	}, sh(2025, 3, 13, 9).Sub(next.Carry.State.ListedAt))
+	h.at(sh(2025, 3, 18, 10), ListingRemove, RemoveInput{By: supervisor, Reason: "依据已撤销"}, false)
+	st, again := h.runListing(*next)
+	if again != nil {
+		t.Fatal("continued as new")
+	}
+	if during.Stage != StageRemovalDue || during.RemovalDue != "2028-03-13" {
+		t.Errorf("during: stage %s", during.Stage)
+	}
+	d := deadlineIn(st.Deadlines, policy.ListingRevokedRemoval)
+	if d.Due.String() != "2025-03-17" || d.State != activities.DeadlineMissed {
+		t.Errorf("revoked removal due %s %s; want 2025-03-17 missed", d.Due, d.State)
+	}
+	if len(h.escalations) != 1 || h.escalations[0].Rule != policy.ListingRevokedRemoval {
+		t.Errorf("escalations %+v", h.escalations)
+	}
+	if st.RemovalReason != RemovalRevoked || st.Outcome != OutcomeRemoved {
+		t.Errorf("removed for %s, outcome %s", st.RemovalReason, st.Outcome)
+	}
+	if e := deadlineIn(st.Deadlines, activities.RulePeriodEnd); e.State != activities.DeadlineCancelled {
+		t.Errorf("period end %s; want cancelled", e.State)
+	}
+}
+
+// An approved repair removes the entry early; a signal about another
+// record changes nothing.
+func TestListingEarlyRemovalByRepairSignal(t *testing.T) {
+	next := listed(t)
+	h := newListingHarness(t, next.Carry.State.ListedAt)
+	h.env.RegisterDelayedCallback(func() {
+		h.env.SignalWorkflow(SignalListingRepaired, ListingRepaired{RepairCaseNo: "XF-2026-000001", RecordID: 99, At: sh(2026, 3, 20, 10)})
+	}, sh(2026, 3, 20, 10).Sub(next.Carry.State.ListedAt))
+	h.env.RegisterDelayedCallback(func() {
+		h.env.SignalWorkflow(SignalListingRepaired, ListingRepaired{RepairCaseNo: "XF-2026-000002", RecordID: 8, At: sh(2026, 3, 23, 10)})
+	}, sh(2026, 3, 23, 10).Sub(next.Carry.State.ListedAt))
+	st, again := h.runListing(*next)
+	if again != nil {
+		t.Fatal("continued as new")
+	}
+	if st.RemovalReason != RemovalRepaired || st.RepairCaseNo != "XF-2026-000002" || !st.RemovedAt.Equal(sh(2026, 3, 23, 10)) {
+		t.Fatalf("removed %s by %s at %s", st.RemovalReason, st.RepairCaseNo, st.RemovedAt)
+	}
+	if !slices.Contains(h.calls, "RecordEvent:listing.repair_signal_ignored") {
+		t.Errorf("the signal for record 99 was not recorded as ignored: %v", h.calls)
+	}
+	if h.lastRow().Status != activities.ListingRemoved {
+		t.Errorf("projection %+v", h.lastRow())
+	}
+}
