@@ -210,9 +210,11 @@ func (s *Server) fileObjection(c echo.Context) error {
 	}
 	if err != nil || rec.SubjectID != a.SubjectID {
 		if err == nil {
-			return s.deny(c, http.StatusNotFound, "record", strconv.FormatInt(in.RecordID, 10))
+			// Logged as a denial, answered as an unknown record: whether
+			// another subject's record exists is not told.
+			_ = s.deny(c, http.StatusNotFound, "record", strconv.FormatInt(in.RecordID, 10))
 		}
-		return invalid([]records.FieldError{{Field: "record_id", Code: "unknown", ZH: "没有该信用记录", EN: "no such record"}})
+		return invalid([]records.FieldError{{Field: "record_id", Code: "unknown", ZH: "您名下没有该信用记录", EN: "you have no such record"}})
 	}
 	if open, err := s.openObjection(ctx, rec.ID, rec.SubjectID); err != nil {
 		return err
@@ -249,8 +251,13 @@ func (s *Server) fileObjection(c echo.Context) error {
 		ProfileID: profile.ID, Grounds: in.Grounds, Statement: in.Statement, Evidence: names,
 		FiledBy: by, ReceivedAt: now.UTC(),
 	}
-	err = pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO cases (case_no, kind, workflow_id, record_id, subject_id, provider_id,
+	// Once the workflow is started the registration must commit even if
+	// the client goes away: the transaction runs on the request's context
+	// without its cancellation, bounded by its own timeout.
+	regCtx, regCancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), engineTimeout)
+	defer regCancel()
+	err = pgx.BeginFunc(regCtx, s.Pool, func(tx pgx.Tx) error {
+		_, err := tx.Exec(regCtx, `INSERT INTO cases (case_no, kind, workflow_id, record_id, subject_id, provider_id,
 			profile_id, profile_version, stage, status, opened_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 			caseNo, workflows.CaseKindObjection, workflows.ObjectionWorkflowID(caseNo), rec.ID, rec.SubjectID, rec.ProviderID,
@@ -258,7 +265,7 @@ func (s *Server) fileObjection(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		_, err = s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		_, err = s.Temporal.ExecuteWorkflow(regCtx, client.StartWorkflowOptions{
 			ID:                       workflows.ObjectionWorkflowID(caseNo),
 			TaskQueue:                workflows.TaskQueue,
 			WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
@@ -890,11 +897,17 @@ const (
 	refusedExtended   = "already-extended"
 )
 
-// refused maps the engine's answer to a refused or failed update.
+// refused maps the engine's answer to a refused or failed update: a
+// validator's refusal is the client's (422); an update the workflow accepted
+// but could not carry out is ours (500, cause logged); no answer in time is
+// the engine's (503).
 func refused(actionName string, cs CaseSummary, err error) error {
 	var ae *temporal.ApplicationError
+	var act *temporal.ActivityError
 	var nf *serviceerror.NotFound
 	switch {
+	case errors.As(err, &act):
+		return fmt.Errorf("objection %s: %s failed in the workflow: %w", cs.CaseNo, actionName, err)
 	case errors.As(err, &ae):
 		switch ae.Type() {
 		case refusedInput:
@@ -913,6 +926,7 @@ func refused(actionName string, cs CaseSummary, err error) error {
 				Title:  Message{ZH: "当前不能办理此事项", EN: "This action is not possible now"},
 				Detail: Message{ZH: zh + "，未作任何更改", EN: ae.Message() + "; nothing was changed"}, Cause: err}
 		}
+		return fmt.Errorf("objection %s: %s refused: %w", cs.CaseNo, actionName, err)
 	case errors.As(err, &nf):
 		return &Error{Status: http.StatusUnprocessableEntity, Code: "case-finished",
 			Title:  Message{ZH: "案件已办结", EN: "The case is finished"},

@@ -16,6 +16,7 @@ import (
 
 	"github.com/creditcase/creditcase/api"
 	"github.com/creditcase/creditcase/internal/auth"
+	"github.com/creditcase/creditcase/internal/documents"
 	"github.com/creditcase/creditcase/internal/policy"
 	"github.com/creditcase/creditcase/internal/seed"
 	"github.com/creditcase/creditcase/workflows"
@@ -154,7 +155,8 @@ func evidencePDF(note string) []byte {
 // with a correction, the caseworker decides corrected; the record gets a new
 // version and the written result downloads as a PDF for the subject and for
 // no other subject. A second objection on the same record is refused (409)
-// and an action in the wrong stage is refused (422).
+// and an action in the wrong stage is refused (422). The subject appeals and
+// the supervisors decide; the finished case still shows its live state.
 func TestObjectionThroughHTTP(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -242,6 +244,16 @@ func TestObjectionThroughHTTP(t *testing.T) {
 	if err := json.Unmarshal(resp.body, &bad); err != nil || resp.status != http.StatusUnprocessableEntity ||
 		len(bad.Errors) != 1 || bad.Errors[0].Field != "missing" {
 		t.Fatalf("request-supplement without items: %d %s", resp.status, resp.body)
+	}
+	// Another subject cannot file on this record, and learns no more than
+	// about a record that does not exist.
+	var notOwn, noSuch api.Problem
+	other.do(http.StatusUnprocessableEntity, http.MethodPost, "/api/v1/objections", api.FileObjectionRequest{
+		RecordID: rec.ID, Grounds: []string{"不是我的记录"}, Statement: "试图提出异议"}, &notOwn)
+	other.do(http.StatusUnprocessableEntity, http.MethodPost, "/api/v1/objections", api.FileObjectionRequest{
+		RecordID: 1 << 40, Grounds: []string{"不存在的记录"}, Statement: "试图提出异议"}, &noSuch)
+	if notOwn.Type != noSuch.Type || len(notOwn.Errors) != 1 || notOwn.Errors[0] != noSuch.Errors[0] {
+		t.Fatalf("another's record answered differently from a missing one: %+v vs %+v", notOwn, noSuch)
 	}
 	// The provider may not accept; another subject does not learn the case exists.
 	provider.do(http.StatusForbidden, http.MethodPost, base+"/accept", nil, nil)
@@ -386,7 +398,34 @@ func TestObjectionThroughHTTP(t *testing.T) {
 		t.Fatalf("supervisor's list lacks %s", caseNo)
 	}
 
-	// 11. Once closed, a new objection on the record may be filed again.
+	// 11. The subject appeals; the supervisors find it among the appeals and decide.
+	subject.do(http.StatusOK, http.MethodPost, base+"/appeal", workflows.AppealInput{Grounds: "更正后的授予年度仍有误"}, &st)
+	var appeals api.CasePage
+	supervisor.do(http.StatusOK, http.MethodGet, "/api/v1/objections?stage=appeal", nil, &appeals)
+	if !slices.ContainsFunc(appeals.Cases, func(c api.CaseSummary) bool { return c.CaseNo == caseNo }) {
+		t.Fatalf("appeals lack %s", caseNo)
+	}
+	caseworker.do(http.StatusForbidden, http.MethodPost, base+"/decide-appeal", workflows.AppealDecisionInput{Decision: "upheld", Reasons: "x"}, nil)
+	supervisor.do(http.StatusOK, http.MethodPost, base+"/decide-appeal", workflows.AppealDecisionInput{Decision: workflows.AppealUpheld, Reasons: "原处理结果并无不当"}, &st)
+	if st.Stage != workflows.StageFinished || st.AppealOutcome != workflows.AppealUpheld {
+		t.Fatalf("after appeal decision: %s/%s", st.Stage, st.AppealOutcome)
+	}
+
+	// 12. The finished case still shows its live state; nothing more can be done.
+	var fin api.ObjectionDetail
+	subject.do(http.StatusOK, http.MethodGet, base, nil, &fin)
+	if fin.Live == nil || fin.Live.Stage != workflows.StageFinished {
+		t.Fatalf("finished case: live %+v", fin.Live)
+	}
+	if !slices.ContainsFunc(fin.Documents, func(d documents.Meta) bool { return d.Kind == documents.KindAppealDecision }) {
+		t.Errorf("no appeal decision among the subject's documents: %+v", fin.Documents)
+	}
+	wd := subject.send(http.MethodPost, base+"/withdraw", "application/json", strings.NewReader(`{"reason": "不再需要"}`))
+	if wd.status != http.StatusUnprocessableEntity {
+		t.Fatalf("withdraw a finished case: %d %s", wd.status, wd.body)
+	}
+
+	// 13. Once the case is over, a new objection on the record may be filed again.
 	var again api.FiledObjection
 	subject.do(http.StatusCreated, http.MethodPost, "/api/v1/objections", api.FileObjectionRequest{
 		RecordID: rec.ID, Grounds: []string{"更正后仍有误"}, Statement: "更正后的年度仍需核实"}, &again)
@@ -396,4 +435,124 @@ func TestObjectionThroughHTTP(t *testing.T) {
 	t.Cleanup(func() {
 		_ = sys.Temporal.TerminateWorkflow(context.Background(), workflows.ObjectionWorkflowID(again.Case.CaseNo), "", "test over")
 	})
+}
+
+// The other paths through HTTP: one-time notice of what is missing and the
+// subject's supplement with evidence; clock pause, resume and the one
+// head-approved extension; the centre's own error corrected at once. Each
+// refusal names its reason.
+func TestObjectionSupplementPauseOwnErrorThroughHTTP(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if _, err := seed.Demo(ctx, sys.Pool); err != nil {
+		t.Fatal(err)
+	}
+	subject := logIn(t, "subject", seed.DemoPassword)
+	caseworker := logIn(t, "caseworker", seed.DemoPassword)
+	supervisor := logIn(t, "supervisor", seed.DemoPassword)
+
+	var recordID int64
+	if err := sys.Pool.QueryRow(ctx, `SELECT id FROM records WHERE subject_id = $1 AND decision_no = $2`,
+		subject.account.SubjectID, "通市监登字〔2015〕101号").Scan(&recordID); err != nil {
+		t.Fatal(err)
+	}
+	var filed api.FiledObjection
+	subject.do(http.StatusCreated, http.MethodPost, "/api/v1/objections", api.FileObjectionRequest{
+		RecordID: recordID, Grounds: []string{"注册资本记载错误"}, Statement: "注册资本应为 800 万元"}, &filed)
+	caseNo := filed.Case.CaseNo
+	t.Cleanup(func() {
+		_ = sys.Temporal.TerminateWorkflow(context.Background(), workflows.ObjectionWorkflowID(caseNo), "", "test over")
+	})
+	base := "/api/v1/objections/" + caseNo
+	expect := func(who *apiUser, path string, body any, status int, problem string) {
+		t.Helper()
+		var b io.Reader = strings.NewReader("")
+		if body != nil {
+			data, err := json.Marshal(body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b = bytes.NewReader(data)
+		}
+		r := who.send(http.MethodPost, base+path, "application/json", b)
+		if r.status != status || problemOf(t, r).Type != problem {
+			t.Fatalf("POST %s: %d %s, want %d %s", path, r.status, r.body, status, problem)
+		}
+	}
+	var st workflows.ObjectionState
+
+	// One-time notice of what is missing; the subject supplements with evidence.
+	caseworker.do(http.StatusOK, http.MethodPost, base+"/request-supplement", workflows.SupplementRequest{Missing: []string{"验资报告", "营业执照副本"}}, &st)
+	if st.Stage != workflows.StageAwaitingSupplement || len(st.Missing) != 2 {
+		t.Fatalf("after request-supplement: %+v", st)
+	}
+	expect(subject, "/supplement", workflows.SupplementInput{Statement: "补交材料", Evidence: []string{"未上传.pdf"}}, http.StatusUnprocessableEntity, "/problems/invalid-input")
+	var up struct {
+		Evidence []struct {
+			ID   int64  `json:"id"`
+			Name string `json:"name"`
+		} `json:"evidence"`
+	}
+	subject.multipart(http.StatusCreated, base+"/evidence", nil, map[string][]byte{"验资报告.pdf": evidencePDF("capital")}, &up)
+	subject.do(http.StatusOK, http.MethodPost, base+"/supplement", workflows.SupplementInput{Statement: "补交验资报告", Evidence: []string{up.Evidence[0].Name}}, &st)
+	if st.Stage != workflows.StageAcceptance {
+		t.Fatalf("after supplement: %s", st.Stage)
+	}
+	ev := subject.send(http.MethodGet, fmt.Sprintf("%s/evidence/%d", base, up.Evidence[0].ID), "", nil)
+	if ev.status != http.StatusOK || ev.header.Get("Content-Type") != "application/pdf" || !bytes.Equal(ev.body, evidencePDF("capital")) {
+		t.Fatalf("evidence download: %d %q", ev.status, ev.header.Get("Content-Type"))
+	}
+
+	// Accepted; the clock paused for a review, resumed, extended once.
+	caseworker.do(http.StatusOK, http.MethodPost, base+"/accept", nil, &st)
+	caseworker.do(http.StatusOK, http.MethodPost, base+"/pause", workflows.PauseInput{Kind: "review", Reason: "复核原始登记档案", Approver: "王主任"}, &st)
+	if !st.Paused {
+		t.Fatal("not paused")
+	}
+	expect(caseworker, "/forward-to-provider", nil, http.StatusUnprocessableEntity, "/problems/paused")
+	expect(caseworker, "/pause", workflows.PauseInput{Kind: "lunch", Reason: "x", Approver: "y"}, http.StatusUnprocessableEntity, "/problems/paused")
+	caseworker.do(http.StatusOK, http.MethodPost, base+"/resume", workflows.ResumeInput{Reason: "复核完毕"}, &st)
+	caseworker.do(http.StatusOK, http.MethodPost, base+"/extend", workflows.ExtendInput{Reason: "案情复杂", Approver: "王主任"}, &st)
+	expect(caseworker, "/extend", workflows.ExtendInput{Reason: "再次延长", Approver: "王主任"}, http.StatusUnprocessableEntity, "/problems/already-extended")
+
+	// The centre's own error: a correction naming a field records do not have is refused first.
+	var bad api.Problem
+	r := caseworker.send(http.MethodPost, base+"/decide-own-error", "application/json",
+		strings.NewReader(`{"reason": "录入错误", "correction": {"capital": "800 万元"}}`))
+	if err := json.Unmarshal(r.body, &bad); err != nil || r.status != http.StatusUnprocessableEntity || len(bad.Errors) != 1 || bad.Errors[0].Field != "correction.capital" {
+		t.Fatalf("correction of an unknown field: %d %s", r.status, r.body)
+	}
+	caseworker.do(http.StatusOK, http.MethodPost, base+"/decide-own-error", workflows.OwnErrorInput{
+		Reason: "本机构录入错误", Correction: map[string]any{"content": "成立于 2015 年，注册资本 800 万元"}}, &st)
+	if st.Stage != workflows.StageClosed || st.Outcome != workflows.OutcomeCorrected {
+		t.Fatalf("after own error: %s/%s", st.Stage, st.Outcome)
+	}
+
+	// Closed with a written correction notice; withdrawing is no longer possible.
+	var cp api.ObjectionDetail
+	subject.do(http.StatusOK, http.MethodGet, base, nil, &cp)
+	if cp.Live == nil || cp.Live.Stage != workflows.StageClosed {
+		t.Fatalf("closed case: live %+v", cp.Live)
+	}
+	kinds := map[string]bool{}
+	for _, d := range cp.Documents {
+		kinds[string(d.Kind)] = true
+	}
+	for _, k := range []string{"objection_acceptance", "objection_supplement", "objection_correction"} {
+		if !kinds[k] {
+			t.Errorf("document %s missing: %v", k, kinds)
+		}
+	}
+	var moved bool
+	for _, d := range cp.Deadlines {
+		moved = moved || d.State == "superseded"
+	}
+	if !moved {
+		t.Error("no deadline superseded by the pause or the extension")
+	}
+	expect(subject, "/withdraw", map[string]string{"reason": "不再需要"}, http.StatusUnprocessableEntity, "/problems/wrong-stage")
+
+	// Escalations are the supervisors' and caseworkers', not the subjects'.
+	supervisor.do(http.StatusOK, http.MethodGet, "/api/v1/escalations?state=all", nil, nil)
+	subject.do(http.StatusForbidden, http.MethodGet, "/api/v1/escalations", nil, nil)
 }
