@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/creditcase/creditcase/internal/calendar"
+	"github.com/creditcase/creditcase/internal/notify"
 	"github.com/creditcase/creditcase/internal/policy"
 	"github.com/creditcase/creditcase/internal/reqid"
 )
@@ -23,6 +24,9 @@ type Cases struct {
 	Pool     *pgxpool.Pool
 	Calendar *calendar.Calendar
 	Policies *policy.Set
+	// Notifier delivers notices (nil = the inbox table only); see
+	// internal/notify.
+	Notifier notify.Notifier
 }
 
 // Parties responsible for a deadline.
@@ -349,6 +353,9 @@ type Notice struct {
 func (a *Cases) Notify(ctx context.Context, n Notice) error { return a.notify(ctx, n) }
 
 func (a *Cases) notify(ctx context.Context, n Notice) error {
+	if a.Notifier != nil {
+		return a.Notifier.Send(ctx, notify.Notice(n))
+	}
 	_, err := a.Pool.Exec(ctx, `INSERT INTO notifications (dedup_key, case_no, party, kind, message)
 		VALUES ($1,$2,$3,$4,$5) ON CONFLICT (dedup_key) DO NOTHING`, n.DedupKey, n.CaseNo, n.Party, n.Kind, n.Message)
 	if err != nil {

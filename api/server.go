@@ -72,6 +72,7 @@ func New(d Deps) *echo.Echo {
 	v1.GET("/engine-checks/:id", s.getEngineCheck)
 	s.routesRecords(v1)
 	s.routesObjections(v1)
+	s.routesSupervision(v1)
 	return e
 }
 

@@ -9,7 +9,9 @@ import (
 
 	"github.com/creditcase/creditcase/activities"
 	"github.com/creditcase/creditcase/internal/calendar"
+	"github.com/creditcase/creditcase/internal/notify"
 	"github.com/creditcase/creditcase/internal/policy"
+	"github.com/creditcase/creditcase/internal/supervision"
 	"github.com/creditcase/creditcase/workflows"
 )
 
@@ -20,6 +22,8 @@ type Deps struct {
 	Identity string
 	Calendar *calendar.Calendar
 	Policies *policy.Set
+	// Notifier delivers the case notices (nil = the in-app inbox only).
+	Notifier notify.Notifier
 }
 
 // New returns a worker on workflows.TaskQueue with everything registered;
@@ -41,7 +45,8 @@ func Register(r sdkworker.Registry, deps Deps) {
 		deps.Policies = policy.Default()
 	}
 	r.RegisterActivity(&activities.Engine{Pool: deps.Pool, Identity: deps.Identity})
-	r.RegisterActivity(&activities.Cases{Pool: deps.Pool, Calendar: deps.Calendar, Policies: deps.Policies})
+	r.RegisterActivity(&activities.Cases{Pool: deps.Pool, Calendar: deps.Calendar, Policies: deps.Policies, Notifier: deps.Notifier})
+	r.RegisterActivity(&activities.Sweep{Sweeper: &supervision.Sweeper{Pool: deps.Pool}})
 }
 
 // RegisterWorkflows registers the workflow functions only.
@@ -49,5 +54,6 @@ func RegisterWorkflows(r sdkworker.WorkflowRegistry) {
 	r.RegisterWorkflow(workflows.EngineCheckWorkflow)
 	r.RegisterWorkflow(workflows.ObjectionWorkflow)
 	r.RegisterWorkflow(workflows.ListingWorkflow)
+	r.RegisterWorkflow(workflows.DisclosureSweepWorkflow)
 	r.RegisterWorkflow(workflows.RepairWorkflow)
 }

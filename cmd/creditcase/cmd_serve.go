@@ -18,6 +18,7 @@ import (
 	"github.com/creditcase/creditcase/internal/db"
 	"github.com/creditcase/creditcase/internal/logging"
 	"github.com/creditcase/creditcase/internal/metrics"
+	"github.com/creditcase/creditcase/internal/notify"
 	"github.com/creditcase/creditcase/internal/policy"
 	"github.com/creditcase/creditcase/internal/stack"
 	"github.com/creditcase/creditcase/internal/temporalclient"
@@ -137,11 +138,18 @@ func runWorker(ctx context.Context, args []string, _ io.Writer) error {
 	defer r.close()
 	host, _ := os.Hostname()
 	cal, pol := loadRules(r.cfg, r.log)
-	w := worker.New(r.temporal, worker.Deps{Pool: r.pool, Identity: fmt.Sprintf("%s/%d", host, os.Getpid()), Calendar: cal, Policies: pol})
+	notifier, err := notify.FromEnv(r.pool, r.log, false)
+	if err != nil {
+		return err
+	}
+	w := worker.New(r.temporal, worker.Deps{Pool: r.pool, Identity: fmt.Sprintf("%s/%d", host, os.Getpid()), Calendar: cal, Policies: pol, Notifier: notifier})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	defer w.Stop()
+	if err := worker.EnsureSchedules(ctx, r.temporal); err != nil {
+		return err
+	}
 	r.log.Info().Msg("worker polling")
 	return r.serve(ctx)
 }

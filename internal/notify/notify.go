@@ -248,3 +248,20 @@ func (s SMTP) message(n Notice, to string) []byte {
 }
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+// FromEnv builds a worker's notifier: the inbox, plus e-mail when SMTP_ADDR
+// is set (SMTPFromEnv), plus the masking log sender when dev is true.
+func FromEnv(pool *pgxpool.Pool, log zerolog.Logger, dev bool) (Notifier, error) {
+	f := Fanout{Inbox: Inbox{Pool: pool}, Log: log}
+	cfg, ok, err := SMTPFromEnv()
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		f.External = append(f.External, SMTP{Config: cfg, Pool: pool})
+	}
+	if dev {
+		f.External = append(f.External, Log{Log: log})
+	}
+	return f, nil
+}

@@ -30,6 +30,7 @@ import (
 	"github.com/creditcase/creditcase/internal/engine"
 	"github.com/creditcase/creditcase/internal/logging"
 	"github.com/creditcase/creditcase/internal/metrics"
+	"github.com/creditcase/creditcase/internal/notify"
 	"github.com/creditcase/creditcase/internal/pgcluster"
 	"github.com/creditcase/creditcase/internal/temporalclient"
 	"github.com/creditcase/creditcase/worker"
@@ -157,9 +158,16 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 		return nil, err
 	}
 	host, _ := os.Hostname()
-	s.Worker = worker.New(s.Temporal, worker.Deps{Pool: s.Pool, Identity: fmt.Sprintf("%s/%d", host, os.Getpid())})
+	notifier, err := notify.FromEnv(s.Pool, o.Logger, true)
+	if err != nil {
+		return nil, err
+	}
+	s.Worker = worker.New(s.Temporal, worker.Deps{Pool: s.Pool, Identity: fmt.Sprintf("%s/%d", host, os.Getpid()), Notifier: notifier})
 	if err = s.Worker.Start(); err != nil {
 		return nil, fmt.Errorf("start worker: %w", err)
+	}
+	if err = worker.EnsureSchedules(ctx, s.Temporal); err != nil {
+		return nil, err
 	}
 	s.stopWorkers = s.Worker.Stop
 	progress(fmt.Sprintf("worker polling task queue %q", workflows.TaskQueue))

@@ -1,0 +1,70 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/creditcase/creditcase/workflows"
+)
+
+// Schedules are the Temporal Schedules the worker keeps: today only the
+// daily disclosure-expiry sweep, at 00:10 Asia/Shanghai. If the cluster
+// was down at that time the run is caught up within a day; runs never
+// overlap (a run still going at the next start time makes it skip).
+func Schedules() []client.ScheduleOptions {
+	return []client.ScheduleOptions{{
+		ID: workflows.DisclosureSweepScheduleID,
+		Spec: client.ScheduleSpec{
+			Calendars: []client.ScheduleCalendarSpec{{
+				Hour:    []client.ScheduleRange{{Start: workflows.DisclosureSweepHour}},
+				Minute:  []client.ScheduleRange{{Start: workflows.DisclosureSweepMinute}},
+				Comment: "daily disclosure-expiry sweep (公开期限届满处理)",
+			}},
+			TimeZoneName: "Asia/Shanghai",
+		},
+		Action: &client.ScheduleWorkflowAction{
+			ID:        workflows.DisclosureSweepWorkflowID,
+			Workflow:  workflows.DisclosureSweepWorkflow,
+			Args:      []any{workflows.DisclosureSweepInput{}},
+			TaskQueue: workflows.TaskQueue,
+		},
+		Overlap:       enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
+		CatchupWindow: 24 * time.Hour,
+	}}
+}
+
+// EnsureSchedules creates every schedule of Schedules, or updates its
+// spec, action and policies when it exists (a pause set by an operator is
+// kept). Every worker replica calls it at start; concurrent calls are safe.
+func EnsureSchedules(ctx context.Context, c client.Client) error {
+	for _, o := range Schedules() {
+		if err := ensureSchedule(ctx, c, o); err != nil {
+			return fmt.Errorf("schedule %s: %w", o.ID, err)
+		}
+	}
+	return nil
+}
+
+func ensureSchedule(ctx context.Context, c client.Client, o client.ScheduleOptions) error {
+	_, err := c.ScheduleClient().Create(ctx, o)
+	if !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
+		return err
+	}
+	h := c.ScheduleClient().GetHandle(ctx, o.ID)
+	return h.Update(ctx, client.ScheduleUpdateOptions{
+		DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
+			s := in.Description.Schedule
+			spec := o.Spec
+			s.Spec = &spec
+			s.Action = o.Action
+			s.Policy = &client.SchedulePolicies{Overlap: o.Overlap, CatchupWindow: o.CatchupWindow, PauseOnFailure: o.PauseOnFailure}
+			return &client.ScheduleUpdate{Schedule: &s}, nil
+		},
+	})
+}
