@@ -555,65 +555,6 @@ func parseInstant(v string) (time.Time, error) {
 	return d, err
 }
 
-// Escalation is a lapsed deadline put before the supervisors.
-type Escalation struct {
-	ID        int64     `json:"id"`
-	CaseNo    string    `json:"case_no"`
-	Kind      string    `json:"kind"`
-	Stage     string    `json:"stage"`
-	Rule      string    `json:"rule"`
-	Seq       int       `json:"seq"`
-	Party     string    `json:"party"`
-	Since     time.Time `json:"since"`
-	State     string    `json:"state"`
-	CreatedAt time.Time `json:"created_at"`
-}
-
-// listEscalations lists escalations, oldest lapse first (?state=open by
-// default; state=all for every one).
-func (s *Server) listEscalations(c echo.Context) error {
-	if _, err := s.require(c, "escalation", auth.Supervisor, auth.Caseworker); err != nil {
-		return err
-	}
-	state := c.QueryParam("state")
-	switch state {
-	case "":
-		state = "open"
-	case "all":
-		state = ""
-	case "open", "acknowledged", "resolved":
-	default:
-		return badParam("state", "应为 open、acknowledged、resolved 或 all", "must be open, acknowledged, resolved or all")
-	}
-	limit, err := limitParam(c)
-	if err != nil {
-		return err
-	}
-	if limit == 0 {
-		limit = defaultCasePage
-	}
-	before, err := int64Param("before", c.QueryParam("before"))
-	if err != nil {
-		return err
-	}
-	rows, err := s.Pool.Query(c.Request().Context(), `
-		SELECT e.id, e.case_no, c.kind, c.stage, e.rule_id, e.seq, e.party, e.since, e.state, e.created_at
-		FROM escalations e JOIN cases c ON c.case_no = e.case_no
-		WHERE ($1 = '' OR e.state = $1) AND ($2::bigint = 0 OR e.id < $2)
-		ORDER BY e.id DESC LIMIT $3`, state, before, limit)
-	if err != nil {
-		return err
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Escalation, error) {
-		var e Escalation
-		return e, r.Scan(&e.ID, &e.CaseNo, &e.Kind, &e.Stage, &e.Rule, &e.Seq, &e.Party, &e.Since, &e.State, &e.CreatedAt)
-	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, map[string]any{"escalations": nonNil(out)})
-}
-
 // ---- detail ----
 
 // CaseDeadline is a deadline of a case as stored: its rule, how it was

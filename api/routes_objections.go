@@ -72,8 +72,9 @@ var objectionActions = []objectionAction{
 }
 
 // routesObjections registers the objection procedure (异议处理): filing,
-// inboxes, case detail, every action, evidence, written notices and the
-// supervisors' escalations. Each handler authorises its caller itself.
+// inboxes, case detail, every action, evidence and written notices. The
+// supervisors' escalations are in routesSupervision. Each handler authorises
+// its caller itself.
 func (s *Server) routesObjections(v1 *echo.Group) {
 	mw := []echo.MiddlewareFunc{s.authenticate(), s.csrf()}
 	add := func(method, path string, h echo.HandlerFunc) { v1.Add(method, path, h, mw...) }
@@ -89,5 +90,4 @@ func (s *Server) routesObjections(v1 *echo.Group) {
 	add(http.MethodGet, "/objections/:no/evidence/:id", s.downloadEvidence)
 	add(http.MethodGet, "/objections/:no/documents", s.listCaseDocuments)
 	add(http.MethodGet, "/objections/:no/documents/:id", s.downloadDocument)
-	add(http.MethodGet, "/escalations", s.listEscalations)
 }
