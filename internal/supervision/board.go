@@ -45,8 +45,9 @@ const (
 //
 // The per-profile edges are passed as arrays and joined on the case's
 // profile; the scan itself is a range on case_deadlines.due_at (indexes
-// case_deadlines_open_keyset and case_deadlines_open_party, migration 00020)
-// bounded by the smallest and largest edge, in keyset order.
+// case_deadlines_board and case_deadlines_board_party, migration 00022,
+// which hold only deadlines of open cases) bounded by the smallest and
+// largest edge, in keyset order.
 type Board struct {
 	Pool     *pgxpool.Pool
 	Calendar *calendar.Calendar
@@ -217,7 +218,7 @@ func (b *Board) List(ctx context.Context, f BoardFilter) (BoardPage, error) {
 
 	args := []any{profiles, ats, defEdge}
 	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
-	where := []string{"d.state IN ('pending', 'missed')", "c.status = 'open'"}
+	where := []string{"d.state IN ('pending', 'missed')", "d.case_open", "c.status = 'open'"}
 	if f.Kind != "" {
 		where = append(where, "c.kind = "+arg(f.Kind))
 	}

@@ -193,6 +193,20 @@ func TestBoardFilters(t *testing.T) {
 	if !found {
 		t.Errorf("party=centre misses %s/y: %v", a, labels(p.Items))
 	}
+	// Closing a case takes its deadlines, missed ones included, off the
+	// board (case_open follows cases.status); reopening brings them back.
+	f.exec(`UPDATE case_deadlines SET state = 'missed' WHERE case_no = $1 AND rule_id = 'x'`, a)
+	for _, st := range []string{"closed", "open"} {
+		f.exec(`UPDATE cases SET status = $2 WHERE case_no = $1`, a, st)
+		p, err := bd.List(ctx, supervision.BoardFilter{Party: party})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string][]string{"closed": {"z:green"}, "open": {"x:red", "z:green"}}[st]
+		if got := labels(p.Items); !slices.Equal(got, want) {
+			t.Errorf("case %s: %v; want %v", st, got, want)
+		}
+	}
 	for _, bad := range []supervision.BoardFilter{{Light: "blue"}, {Party: "provider:x"}, {Party: "nobody"}, {After: "!!"}} {
 		var inv *supervision.ErrInvalid
 		if _, err := bd.List(ctx, bad); !errors.As(err, &inv) {
