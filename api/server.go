@@ -73,6 +73,7 @@ func New(d Deps) *echo.Echo {
 	s.routesRecords(v1)
 	s.routesObjections(v1)
 	s.routesSupervision(v1)
+	s.routesListings(v1)
 	s.routesRepairs(v1)
 	return e
 }
