@@ -98,12 +98,13 @@ func TestBoardAndEscalationsOverHTTP(t *testing.T) {
 	}
 	var list struct {
 		Escalations []struct {
-			ID    int64  `json:"id"`
-			State string `json:"state"`
+			ID      int64  `json:"id"`
+			State   string `json:"state"`
+			Profile string `json:"profile"` // served by the supervision handler, which replaces any earlier GET /escalations
 		} `json:"escalations"`
 	}
 	as(t, "supervisor").expect(http.StatusOK, http.MethodGet, "/api/v1/escalations?case_no="+no, nil).decode(t, &list)
-	if len(list.Escalations) != 1 || list.Escalations[0].ID != escID || list.Escalations[0].State != "open" {
+	if len(list.Escalations) != 1 || list.Escalations[0].ID != escID || list.Escalations[0].State != "open" || list.Escalations[0].Profile != "nantong" {
 		t.Fatalf("escalations %+v", list)
 	}
 	sup := as(t, "supervisor")
