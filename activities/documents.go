@@ -78,7 +78,7 @@ func (a *Cases) IssueDocument(ctx context.Context, req DocumentRequest) (Documen
 		return DocumentRef{}, err
 	}
 	now := calendar.DateOf(time.Now())
-	number := documents.FormatNumber(docPrefix, now.Year, docNumber(req.CaseNo, req.Seq))
+	number := documents.FormatNumber(docPrefixOf(req.Kind), now.Year, docNumber(req.CaseNo, req.Seq))
 	data, err := a.documentData(kind, req, cf, deadlines, documents.Header{
 		CaseRef: req.CaseNo, Number: number, Organ: Organ, Date: now, Addressee: cf.subject.Name,
 	})

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -16,6 +17,18 @@ import (
 	"github.com/creditcase/creditcase/internal/ident"
 	"github.com/creditcase/creditcase/internal/repair"
 )
+
+// repairDocPrefix numbers the repair procedure's documents in their own
+// series (信修字), apart from the objection series.
+const repairDocPrefix = "信修字"
+
+// docPrefixOf is the number series of a document kind.
+func docPrefixOf(kind string) string {
+	if strings.HasPrefix(kind, "repair_") {
+		return repairDocPrefix
+	}
+	return docPrefix
+}
 
 // EligibilityRequest asks whether the repair application CaseNo may go on:
 // the record's state on At and the documents filed with the application.
