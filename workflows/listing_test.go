@@ -3,7 +3,10 @@ package workflows
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -409,5 +412,25 @@ func TestListingEarlyRemovalByRepairSignal(t *testing.T) {
 	}
 	if h.lastRow().Status != activities.ListingRemoved {
 		t.Errorf("projection %+v", h.lastRow())
+	}
+}
+
+// The recorded listing histories (replayed by TestReplayRecordedHistories)
+// cover both runs: the first ends by continuing as new once listed, the
+// second starts from the carried state and ends with the removal.
+func TestListingRecordedHistoriesCoverContinueAsNew(t *testing.T) {
+	listedRun, err := os.ReadFile(filepath.Join("testdata", "histories", "listing_listed.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	removedRun, err := os.ReadFile(filepath.Join("testdata", "histories", "listing_removed.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(listedRun), "EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW") {
+		t.Error("listing_listed.json does not end by continuing as new")
+	}
+	if !strings.Contains(string(removedRun), "continuedExecutionRunId") || !strings.Contains(string(removedRun), "EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED") {
+		t.Error("listing_removed.json is not a continued run that completed")
 	}
 }

@@ -22,10 +22,17 @@ func Recording() bool { return os.Getenv("RECORD_HISTORIES") == "1" }
 // the SDK's replayer reads.
 func RecordHistory(t *testing.T, c client.Client, id, path string) {
 	t.Helper()
+	RecordRunHistory(t, c, id, "", path)
+}
+
+// RecordRunHistory writes the history of one run of workflow id (runID ""
+// is the latest), e.g. a run that continued as new.
+func RecordRunHistory(t *testing.T, c client.Client, id, runID, path string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	hist := &historypb.History{}
-	it := c.GetWorkflowHistory(ctx, id, "", false, 0)
+	it := c.GetWorkflowHistory(ctx, id, runID, false, 0)
 	for it.HasNext() {
 		ev, err := it.Next()
 		if err != nil {
