@@ -27,6 +27,10 @@ const (
 	ListingRemoved   = "removed"
 )
 
+// listingDocPrefix numbers the listing procedure's documents in their own
+// series (信列字), apart from the objection and repair series.
+const listingDocPrefix = "信列字"
+
 // RulePeriodEnd names the end of a listing's disclosure period among the
 // case's deadlines; its length is the decision's, not a profile rule's.
 const RulePeriodEnd = "listing.period_end"

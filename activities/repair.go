@@ -27,6 +27,9 @@ func docPrefixOf(kind string) string {
 	if strings.HasPrefix(kind, "repair_") {
 		return repairDocPrefix
 	}
+	if strings.HasPrefix(kind, "listing_") {
+		return listingDocPrefix
+	}
 	return docPrefix
 }
 
