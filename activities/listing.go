@@ -306,7 +306,9 @@ type PeriodEndRequest struct {
 	Start     time.Time `json:"start"`
 	Length    int       `json:"length"`
 	Unit      string    `json:"unit"` // month | year
-	Reason    string    `json:"reason,omitempty"`
+	// Supersedes is the seq of the period end this one replaces (0: none).
+	Supersedes int    `json:"supersedes,omitempty"`
+	Reason     string `json:"reason,omitempty"`
 }
 
 // ComputePeriodEnd computes the end of a disclosure period (months or
@@ -320,7 +322,7 @@ func (a *Cases) ComputePeriodEnd(ctx context.Context, req PeriodEndRequest) (Dea
 		return Deadline{}, err
 	}
 	if err := a.storeDeadline(ctx, DeadlineRequest{CaseNo: req.CaseNo, ProfileID: req.ProfileID, Rule: RulePeriodEnd,
-		Seq: req.Seq, Party: PartyCentre, Start: req.Start, Reason: req.Reason}, d); err != nil {
+		Seq: req.Seq, Party: PartyCentre, Start: req.Start, Supersedes: req.Supersedes, Reason: req.Reason}, d); err != nil {
 		return Deadline{}, err
 	}
 	return d, nil

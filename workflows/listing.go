@@ -152,14 +152,83 @@ func (l *listing) run(ctx workflow.Context) error {
 				continue
 			}
 		}
-		c.mu.Lock(ctx)
-		err := c.tick(ctx)
-		c.mu.Unlock()
-		if err != nil {
+		if err := l.tick(ctx); err != nil {
 			return err
 		}
 	}
 	return workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+}
+
+// tick is the case file's tick, with the recomputation after a calendar
+// change done here: the end of the listing period is the decision's
+// length, not a profile rule, and is recomputed as such.
+func (l *listing) tick(ctx workflow.Context) error {
+	c := l.cf
+	c.mu.Lock(ctx)
+	defer c.mu.Unlock()
+	if c.recompute {
+		c.recompute = false
+		if err := l.recomputeDeadlines(ctx); err != nil {
+			return err
+		}
+	}
+	return c.tick(ctx)
+}
+
+func (l *listing) recomputeDeadlines(ctx workflow.Context) error {
+	c := l.cf
+	reason := "calendar changed: " + c.calendarNote
+	var open []int
+	for i, d := range c.p.Deadlines {
+		if d.State == activities.DeadlinePending {
+			open = append(open, i)
+		}
+	}
+	for _, i := range open {
+		d := &c.p.Deadlines[i]
+		if d.Rule != activities.RulePeriodEnd {
+			if err := c.replace(ctx, d, activities.DeadlineRequest{Reason: reason}, system, "deadline.recomputed"); err != nil {
+				return err
+			}
+			continue
+		}
+		old := *d
+		nd, err := l.periodEnd(ctx, old.Start, ListingPeriod{Length: old.N, Unit: string(old.Unit)}, old.Seq, reason)
+		if err != nil {
+			return err
+		}
+		c.p.Deadlines[i].State = activities.DeadlineSuperseded
+		c.p.Deadlines = append(c.p.Deadlines, nd)
+		l.st.RemovalDue = nd.Due.String()
+		if err := c.event(ctx, system, "deadline.recomputed", reason, map[string]any{
+			"rule": old.Rule, "old_seq": old.Seq, "old_due": old.Due.String(), "old_calendar": old.Version,
+			"new_seq": nd.Seq, "new_due": nd.Due.String(), "new_calendar": nd.Version, "explanation": nd.Explanation,
+		}); err != nil {
+			return err
+		}
+		if err := l.project(ctx, system); err != nil {
+			return err
+		}
+	}
+	c.changed()
+	return c.save(ctx)
+}
+
+// periodEnd computes (and stores) the end of a listing period from start;
+// supersedes is the seq of the end it replaces (0 for none).
+func (l *listing) periodEnd(ctx workflow.Context, start time.Time, p ListingPeriod, supersedes int, reason string) (activities.Deadline, error) {
+	seq := 1
+	for _, d := range l.st.Deadlines {
+		if d.Rule == activities.RulePeriodEnd && d.Seq >= seq {
+			seq = d.Seq + 1
+		}
+	}
+	var end activities.Deadline
+	err := workflow.ExecuteActivity(ctx, cases.ComputePeriodEnd, activities.PeriodEndRequest{
+		CaseNo: l.in.ProposalNo, ProfileID: l.in.ProfileID, Seq: seq, Start: start, Length: p.Length, Unit: p.Unit,
+		Supersedes: supersedes, Reason: reason,
+	}).Get(ctx, &end)
+	return end, err
 }
 
 // shouldContinue: a listed case starts a fresh run once published, and

@@ -314,17 +314,8 @@ func (l *listing) decide(ctx workflow.Context, in ListingDecision) error {
 		return l.decideNotList(ctx, in)
 	}
 	now := workflow.Now(ctx)
-	seq := 1
-	for _, d := range l.st.Deadlines {
-		if d.Rule == activities.RulePeriodEnd && d.Seq >= seq {
-			seq = d.Seq + 1
-		}
-	}
-	var end activities.Deadline
-	if err := workflow.ExecuteActivity(ctx, cases.ComputePeriodEnd, activities.PeriodEndRequest{
-		CaseNo: l.in.ProposalNo, ProfileID: l.in.ProfileID, Seq: seq, Start: now, Length: in.Period.Length, Unit: in.Period.Unit,
-		Reason: "listing decided",
-	}).Get(ctx, &end); err != nil {
+	end, err := l.periodEnd(ctx, now, in.Period, 0, "listing decided")
+	if err != nil {
 		return err
 	}
 	l.st.Deadlines = append(l.st.Deadlines, end)

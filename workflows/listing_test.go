@@ -434,3 +434,32 @@ func TestListingRecordedHistoriesCoverContinueAsNew(t *testing.T) {
 		t.Error("listing_removed.json is not a continued run that completed")
 	}
 }
+
+// A calendar change in the listed phase recomputes the end of the period
+// through the calendar (not as a profile rule); both values are kept and
+// the entry is removed on the recomputed day.
+func TestListingPeriodEndRecomputedOnCalendarChange(t *testing.T) {
+	next := listed(t)
+	h := newListingHarness(t, next.Carry.State.ListedAt)
+	h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(SignalCalendarChanged, "2028 schedule published") }, 24*time.Hour)
+	st, again := h.runListing(*next)
+	if again != nil {
+		t.Fatal("continued as new")
+	}
+	var ends []string
+	for _, d := range st.Deadlines {
+		if d.Rule == activities.RulePeriodEnd {
+			ends = append(ends, itoa(d.Seq)+"/"+d.Due.String()+"/"+d.State)
+		}
+	}
+	want := []string{"1/2028-03-13/superseded", "2/2028-03-13/met"}
+	if !slices.Equal(ends, want) {
+		t.Errorf("period ends %v; want %v", ends, want)
+	}
+	if st.RemovalReason != RemovalExpired || !st.RemovedAt.Equal(sh(2028, 3, 14, 0)) {
+		t.Errorf("removed %s at %s", st.RemovalReason, st.RemovedAt)
+	}
+	if !slices.Contains(h.calls, "RecordEvent:deadline.recomputed") {
+		t.Errorf("no recomputation event: %v", h.calls)
+	}
+}
