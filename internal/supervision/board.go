@@ -44,10 +44,12 @@ const (
 //	green  due_at > Edge(profile)
 //
 // The per-profile edges are passed as arrays and joined on the case's
-// profile; the scan itself is a range on case_deadlines.due_at (indexes
-// case_deadlines_board and case_deadlines_board_party, migration 00022,
-// which hold only deadlines of open cases) bounded by the smallest and
-// largest edge, in keyset order.
+// profile; the scan itself is a range on case_deadlines.due_at bounded by
+// the smallest and largest edge, in keyset order, over partial indexes that
+// hold only the open deadlines of open cases (migrations 00022, 00023):
+// (due_at), (party, due_at), (case_kind, due_at), (case_stage, due_at),
+// (case_profile, due_at). The case's status, kind, stage and profile are
+// copied onto its deadlines by triggers, so a page needs no join.
 type Board struct {
 	Pool     *pgxpool.Pool
 	Calendar *calendar.Calendar
@@ -218,15 +220,15 @@ func (b *Board) List(ctx context.Context, f BoardFilter) (BoardPage, error) {
 
 	args := []any{profiles, ats, defEdge}
 	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
-	where := []string{"d.state IN ('pending', 'missed')", "d.case_open", "c.status = 'open'"}
+	where := []string{"d.state IN ('pending', 'missed')", "d.case_open"}
 	if f.Kind != "" {
-		where = append(where, "c.kind = "+arg(f.Kind))
+		where = append(where, "d.case_kind = "+arg(f.Kind))
 	}
 	if f.Stage != "" {
-		where = append(where, "c.stage = "+arg(f.Stage))
+		where = append(where, "d.case_stage = "+arg(f.Stage))
 	}
 	if f.Profile != "" {
-		where = append(where, "c.profile_id = "+arg(f.Profile))
+		where = append(where, "d.case_profile = "+arg(f.Profile))
 	}
 	if f.Party != "" {
 		if !ValidParty(f.Party) {
@@ -258,11 +260,10 @@ func (b *Board) List(ctx context.Context, f BoardFilter) (BoardPage, error) {
 		where = append(where, fmt.Sprintf("(d.due_at, d.case_no, d.rule_id, d.seq) %s (%s, %s, %s, %s)",
 			cmp, arg(c.DueAt), arg(c.CaseNo), arg(c.Rule), arg(c.Seq)))
 	}
-	q := `SELECT d.case_no, c.kind, c.stage, c.profile_id, d.rule_id, d.seq, d.party, d.due_date, d.due_at, d.state,
+	q := `SELECT d.case_no, d.case_kind, d.case_stage, d.case_profile, d.rule_id, d.seq, d.party, d.due_date, d.due_at, d.state,
 			d.explanation, ` + edgeExpr + `
 		FROM case_deadlines d
-		JOIN cases c ON c.case_no = d.case_no
-		LEFT JOIN unnest($1::text[], $2::timestamptz[]) AS e(profile, edge) ON e.profile = c.profile_id
+		LEFT JOIN unnest($1::text[], $2::timestamptz[]) AS e(profile, edge) ON e.profile = d.case_profile
 		WHERE ` + strings.Join(where, " AND ") + `
 		ORDER BY d.due_at ` + order + `, d.case_no ` + order + `, d.rule_id ` + order + `, d.seq ` + order + `
 		LIMIT ` + arg(limit+1)

@@ -207,6 +207,17 @@ func TestBoardFilters(t *testing.T) {
 			t.Errorf("case %s: %v; want %v", st, got, want)
 		}
 	}
+	// A stage change follows onto the deadlines.
+	f.exec(`UPDATE cases SET stage = 'appeal' WHERE case_no = $1`, b)
+	for stage, want := range map[string][]string{"deciding": nil, "appeal": {"z:green"}} {
+		p, err := bd.List(ctx, supervision.BoardFilter{Party: party, Stage: stage})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := labels(p.Items); !slices.Equal(got, want) {
+			t.Errorf("stage=%s after the change: %v; want %v", stage, got, want)
+		}
+	}
 	for _, bad := range []supervision.BoardFilter{{Light: "blue"}, {Party: "provider:x"}, {Party: "nobody"}, {After: "!!"}} {
 		var inv *supervision.ErrInvalid
 		if _, err := bd.List(ctx, bad); !errors.As(err, &inv) {
