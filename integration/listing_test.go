@@ -87,7 +87,9 @@ func TestListingNotListedAndRemovedByRepairSignalOnRealWorker(t *testing.T) {
 	stamp := time.Now().UnixNano() % 1_000_000
 	notListed, repaired := fmt.Sprintf("LB-IT-%06d", stamp), fmt.Sprintf("LB-IT-%06d", stamp+1)
 	for _, no := range []string{notListed, repaired} {
-		defer func() { _ = sys.Temporal.TerminateWorkflow(context.Background(), workflows.ListingWorkflowID(no), "", "test over") }()
+		defer func() {
+			_ = sys.Temporal.TerminateWorkflow(context.Background(), workflows.ListingWorkflowID(no), "", "test over")
+		}()
 	}
 	cw := workflows.Actor{Name: "cw.demo", Role: "caseworker"}
 
