@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -146,7 +147,7 @@ func (l *listing) setHandlers(ctx workflow.Context) error {
 		},
 		func() error {
 			return caseUpdate(ctx, l.cf, ListingRevokeBasis, state, func(in RevokeBasisInput) error {
-				if err := l.cf.stageError(ListingRevokeBasis, StageListed); err != nil {
+				if err := l.cf.stageError(ListingRevokeBasis, StageListingNotice, StageRepresentation, StageHearing, StageReview, StageListed); err != nil {
 					return err
 				}
 				if in.RevokedAt.After(workflow.Now(ctx)) {
@@ -375,6 +376,9 @@ func (l *listing) revokeBasis(ctx workflow.Context, in RevokeBasisInput) error {
 	if at.IsZero() {
 		at = workflow.Now(ctx)
 	}
+	if l.st.Stage != StageListed {
+		return l.dropProposal(ctx, in, at)
+	}
 	l.st.Stage = StageRemovalDue
 	if err := l.cf.event(ctx, in.By, "listing.basis_revoked", in.Reason, map[string]any{"instrument": in.Instrument, "revoked_at": at}); err != nil {
 		return err
@@ -396,4 +400,27 @@ func (l *listing) removeByDecision(ctx workflow.Context, in RemoveInput) error {
 		reason = RemovalRevoked
 	}
 	return l.remove(ctx, in.By, reason, in.Reason)
+}
+
+// dropProposal ends a proposal whose basis was revoked before the
+// decision: nothing is listed, the running deadlines are cancelled and the
+// subject is told in writing.
+func (l *listing) dropProposal(ctx workflow.Context, in RevokeBasisInput, at time.Time) error {
+	if err := l.cf.cancelPending(ctx, "basis revoked"); err != nil {
+		return err
+	}
+	l.st.Outcome, l.st.Status, l.st.Stage = OutcomeNotListed, StatusClosed, StageFinished
+	l.cf.closedAt = workflow.Now(ctx)
+	if err := l.project(ctx, in.By); err != nil {
+		return err
+	}
+	if err := l.cf.event(ctx, in.By, "listing.basis_revoked", in.Reason, map[string]any{"instrument": in.Instrument, "revoked_at": at, "before_decision": true}); err != nil {
+		return err
+	}
+	reason := "列入所依据的决定已被撤销（" + in.Instrument + "）：" + in.Reason
+	if _, err := l.cf.issue(ctx, documents.KindListingNotListed, map[string]string{"representation": l.representationText()},
+		map[string][]string{"answers": l.answerTexts(), "reasons": {reason}}, nil); err != nil {
+		return err
+	}
+	return l.cf.tell(ctx, activities.PartySubject, "decision", "decision", "列入依据已被撤销，不予列入严重失信主体名单，决定书已送达")
 }

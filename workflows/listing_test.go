@@ -463,3 +463,21 @@ func TestListingPeriodEndRecomputedOnCalendarChange(t *testing.T) {
 		t.Errorf("no recomputation event: %v", h.calls)
 	}
 }
+
+// The basis revoked before the decision: nothing is listed, the window is
+// cancelled, and the subject gets the not-listed letter.
+func TestListingBasisRevokedBeforeDecisionDropsProposal(t *testing.T) {
+	h := newListingHarness(t, sh(2025, 3, 3, 9))
+	h.at(sh(2025, 3, 3, 11), ListingRecordService, served, false)
+	h.at(sh(2025, 3, 5, 10), ListingRevokeBasis, RevokeBasisInput{By: caseworker, Reason: "处罚决定被撤销", Instrument: "通政复决字〔2025〕第3号"}, false)
+	st, next := h.runListing(proposal(sh(2025, 3, 3, 9)))
+	if next != nil || st.Outcome != OutcomeNotListed || st.Status != StatusClosed {
+		t.Fatalf("state %s/%s", st.Status, st.Outcome)
+	}
+	if d := deadlineIn(st.Deadlines, policy.ListingRepresentation); d.State != activities.DeadlineCancelled {
+		t.Errorf("window %s; want cancelled", d.State)
+	}
+	if h.documents[len(h.documents)-1] != string(documents.KindListingNotListed) || h.lastRow().Status != activities.ListingNotListed {
+		t.Errorf("documents %v, projection %s", h.documents, h.lastRow().Status)
+	}
+}
