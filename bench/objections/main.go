@@ -14,11 +14,12 @@
 //   - Engine: N × ExecuteWorkflow(EngineCheckWorkflow) from C goroutines with
 //     the SDK client; a start counts when the server acknowledged it.
 //
-// For each it also reports when every started case had settled: the
-// objection's opening work done (record labelled, first deadline computed
-// and stored), the engine check's workflow completed.
+// The two alternate in rounds so that both see the same machine. For each
+// it also reports when every started case had settled: the objection's
+// opening work done (record labelled, first deadline computed and stored),
+// the engine check's workflow completed.
 //
-//	go run ./bench/objections               # -n 200 -c 8
+//	go run ./bench/objections               # -n 200 -c 8 -rounds 4
 //	go run ./bench/objections -n 500 -c 16
 package main
 
@@ -67,10 +68,11 @@ const warmup = 8
 func run() error {
 	n := flag.Int("n", 200, "cases to open through each path")
 	conc := flag.Int("c", 8, "concurrent clients")
+	rounds := flag.Int("rounds", 4, "alternating rounds the cases are split into")
 	timeout := flag.Duration("timeout", 10*time.Minute, "bound on the whole run")
 	flag.Parse()
-	if *n < 1 || *conc < 1 {
-		return errors.New("-n and -c must be positive")
+	if *n < 1 || *conc < 1 || *rounds < 1 || *rounds > *n {
+		return errors.New("-n, -c and -rounds must be positive, -rounds at most -n")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
@@ -124,36 +126,51 @@ func run() error {
 		return fmt.Errorf("warm-up engine: %w", err)
 	}
 
-	fmt.Fprintf(os.Stderr, "API: %d objections, %d clients\n", *n, *conc)
-	apiRes, err := burst(ctx, *n, *conc, fileOne)
-	if err != nil {
-		return fmt.Errorf("API: %w", err)
-	}
-	apiSettled, err := settleObjections(ctx, sys, apiRes)
-	if err != nil {
-		return err
+	// The two paths alternate in rounds (API first in even rounds, engine
+	// first in odd ones), so that a change in the machine's load during the
+	// run weighs on both alike; each round waits until its cases settled.
+	var apiTotal, engTotal total
+	for r := range *rounds {
+		lo, hi := r**n / *rounds, (r+1)**n / *rounds
+		apiRound := func() error {
+			res, err := burst(ctx, hi-lo, *conc, func(ctx context.Context, i int) (string, error) { return fileOne(ctx, lo+i) })
+			if err != nil {
+				return fmt.Errorf("API: %w", err)
+			}
+			settled, err := settleObjections(ctx, sys, res)
+			apiTotal.add(res, settled)
+			return err
+		}
+		engRound := func() error {
+			res, err := burst(ctx, hi-lo, *conc, startOne)
+			if err != nil {
+				return fmt.Errorf("engine: %w", err)
+			}
+			settled, err := settleEngineChecks(ctx, sys.Temporal, res)
+			engTotal.add(res, settled)
+			return err
+		}
+		first, second := apiRound, engRound
+		if r%2 == 1 {
+			first, second = engRound, apiRound
+		}
+		fmt.Fprintf(os.Stderr, "round %d/%d: %d cases each way\n", r+1, *rounds, hi-lo)
+		if err := first(); err != nil {
+			return err
+		}
+		if err := second(); err != nil {
+			return err
+		}
 	}
 
-	fmt.Fprintf(os.Stderr, "engine: %d EngineCheckWorkflow starts, %d goroutines\n", *n, *conc)
-	engRes, err := burst(ctx, *n, *conc, startOne)
-	if err != nil {
-		return fmt.Errorf("engine: %w", err)
-	}
-	engSettled, err := settleEngineChecks(ctx, sys.Temporal, engRes)
-	if err != nil {
-		return err
-	}
-
-	fmt.Printf("objection cases opened, %d cases, %d concurrent clients, one run on one server\n", *n, *conc)
+	fmt.Printf("objection cases opened: %d per path, %d concurrent clients, %d alternating rounds, one run on one server\n", *n, *conc, *rounds)
 	fmt.Printf("%-36s %10s %10s %10s %10s %14s\n", "path", "opened/s", "p50", "p95", "max", "settled/s")
-	report := func(name string, r result, settled time.Duration) {
-		fmt.Printf("%-36s %10.1f %10s %10s %10s %14.1f\n", name, r.rate(), r.pct(50), r.pct(95), r.pct(100),
-			float64(len(r.ids))/settled.Seconds())
+	report := func(name string, t total) {
+		fmt.Printf("%-36s %10.1f %10s %10s %10s %14.1f\n", name, t.rate(), t.pct(50), t.pct(95), t.pct(100), t.settledRate())
 	}
-	report("API  POST /api/v1/objections", apiRes, apiSettled)
-	report("engine  EngineCheckWorkflow start", engRes, engSettled)
-	fmt.Printf("ratio API / engine: opened %.2f, settled %.2f\n", apiRes.rate()/engRes.rate(),
-		(float64(len(apiRes.ids))/apiSettled.Seconds())/(float64(len(engRes.ids))/engSettled.Seconds()))
+	report("API  POST /api/v1/objections", apiTotal)
+	report("engine  EngineCheckWorkflow start", engTotal)
+	fmt.Printf("ratio API / engine: opened %.2f, settled %.2f\n", apiTotal.rate()/engTotal.rate(), apiTotal.settledRate()/engTotal.settledRate())
 	return nil
 }
 
@@ -264,13 +281,33 @@ type result struct {
 	elapsed   time.Duration
 }
 
-func (r result) rate() float64 { return float64(len(r.ids)) / r.elapsed.Seconds() }
-
 func (r result) pct(p int) time.Duration {
 	l := slices.Clone(r.latencies)
 	slices.Sort(l)
 	i := (len(l)*p + 99) / 100
 	return l[max(0, min(len(l), i)-1)].Round(100 * time.Microsecond)
+}
+
+// total sums the rounds of one path: cases opened, time spent opening
+// them, time until they settled, and every call's latency.
+type total struct {
+	opened    int
+	elapsed   time.Duration
+	settled   time.Duration
+	latencies []time.Duration
+}
+
+func (t *total) add(r result, settled time.Duration) {
+	t.opened += len(r.ids)
+	t.elapsed += r.elapsed
+	t.settled += settled
+	t.latencies = append(t.latencies, r.latencies...)
+}
+
+func (t total) rate() float64        { return float64(t.opened) / t.elapsed.Seconds() }
+func (t total) settledRate() float64 { return float64(t.opened) / t.settled.Seconds() }
+func (t total) pct(p int) time.Duration {
+	return result{latencies: t.latencies}.pct(p)
 }
 
 // burst calls op for 0..n-1 from c workers and stops at the first error.
