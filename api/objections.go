@@ -299,10 +299,10 @@ func (s *Server) fileObjection(c echo.Context) error {
 	}
 	s.Logger.Info().Str("request_id", c.Response().Header().Get(echo.HeaderXRequestID)).
 		Str("case_no", caseNo).Int("evidence", len(stored)).Msg("objection filed")
-	cs, err := scanCase(s.Pool.QueryRow(ctx, `SELECT `+caseColumns+` WHERE c.case_no = $1`, caseNo))
-	if err != nil {
-		return err
-	}
+	// The case as registered; the workflow moves it on from here.
+	cs := CaseSummary{CaseNo: caseNo, Kind: workflows.CaseKindObjection, RecordID: rec.ID, SubjectID: rec.SubjectID,
+		ProviderID: rec.ProviderID, ProfileID: profile.ID, ProfileVersion: profile.Version,
+		Stage: workflows.StageAcceptance, Status: workflows.StatusOpen, OpenedAt: wfIn.ReceivedAt, UpdatedAt: wfIn.ReceivedAt}
 	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/objections/"+caseNo)
 	return c.JSON(http.StatusCreated, FiledObjection{Case: cs, Evidence: stored})
 }
