@@ -18,8 +18,10 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/creditcase/creditcase/activities"
+	"github.com/creditcase/creditcase/internal/audit"
 	"github.com/creditcase/creditcase/internal/auth"
 	"github.com/creditcase/creditcase/internal/calendar"
+	"github.com/creditcase/creditcase/internal/db"
 	"github.com/creditcase/creditcase/internal/ident"
 	"github.com/creditcase/creditcase/internal/policy"
 	"github.com/creditcase/creditcase/workflows"
@@ -359,9 +361,20 @@ func (s *Server) listingDocument(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	d, err := s.documentStore().GetDocument(c.Request().Context(), id)
-	if err != nil || d.CaseRef != l.ProposalNo || !documentReadable(a, d.Recipient) {
+	ctx := c.Request().Context()
+	d, err := s.documentStore().GetDocument(ctx, id)
+	if errors.Is(err, db.ErrNotFound) || (err == nil && d.CaseRef != l.ProposalNo) {
 		return notFound()
+	}
+	if err != nil {
+		return err
+	}
+	if !documentReadable(a, d.Recipient) {
+		return s.deny(c, http.StatusNotFound, "document", strconv.FormatInt(id, 10))
+	}
+	if err := audit.Write(ctx, s.Pool, a.Actor(), audit.Event{Action: "document.read", ObjectType: "document",
+		ObjectID: strconv.FormatInt(id, 10), Data: map[string]any{"case_no": l.ProposalNo, "kind": d.Kind}}); err != nil {
+		return err
 	}
 	if c.QueryParam("format") == "html" {
 		c.Response().Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; font-src data:; img-src data:")

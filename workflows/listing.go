@@ -83,6 +83,13 @@ func (l *listing) open(ctx workflow.Context) error {
 		ProposalNo: l.in.ProposalNo, SubjectID: l.in.SubjectID, ProviderID: l.in.ProviderID, ProfileID: l.in.ProfileID,
 		RecordIDs: l.in.RecordIDs, PeriodLength: l.in.Period.Length, PeriodUnit: l.in.Period.Unit,
 	}).Get(ctx, &b); err != nil {
+		// The API checks the same before it starts the case; should the
+		// records have changed since, the proposal ends here and its row
+		// stops blocking other proposals on the records.
+		l.st.Outcome, l.st.Status, l.st.Stage = OutcomeNotListed, StatusClosed, StageFinished
+		if perr := l.project(ctx, l.in.ProposedBy); perr != nil {
+			return perr
+		}
 		return err
 	}
 	l.minMonths, l.maxMonths = b.MinMonths, b.MaxMonths

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/creditcase/creditcase/activities"
@@ -31,6 +32,9 @@ func newListingHarness(t *testing.T, start time.Time) *listingHarness {
 	real := &activities.Cases{Calendar: calendar.Default(), Policies: policy.Default()}
 	h.env.RegisterWorkflow(ListingWorkflow)
 	h.env.OnActivity(cases.ValidateProposal, mockCtx, mockAny).Return(func(_ context.Context, c activities.ProposalCheck) (activities.ListingBounds, error) {
+		if slices.Contains(c.RecordIDs, 404) {
+			return activities.ListingBounds{}, temporal.NewNonRetryableApplicationError("listing proposal refused: record 404: not found", "invalid-proposal", nil)
+		}
 		return activities.Bounds(policy.Default(), c.ProfileID)
 	})
 	h.env.OnActivity(cases.SaveListing, mockCtx, mockAny).Return(func(_ context.Context, r activities.ListingRow) error {
@@ -479,5 +483,24 @@ func TestListingBasisRevokedBeforeDecisionDropsProposal(t *testing.T) {
 	}
 	if h.documents[len(h.documents)-1] != string(documents.KindListingNotListed) || h.lastRow().Status != activities.ListingNotListed {
 		t.Errorf("documents %v, projection %s", h.documents, h.lastRow().Status)
+	}
+}
+
+// A proposal the worker finds invalid (records changed since the API
+// checked) fails the case, and its row no longer blocks the records.
+func TestListingInvalidProposalFailsAndFreesTheRecords(t *testing.T) {
+	h := newListingHarness(t, sh(2025, 3, 3, 9))
+	in := proposal(sh(2025, 3, 3, 9))
+	in.RecordIDs = []int64{7, 404}
+	h.env.ExecuteWorkflow(ListingWorkflow, in)
+	var ae *temporal.ApplicationError
+	if err := h.env.GetWorkflowError(); !errors.As(err, &ae) || ae.Type() != "invalid-proposal" {
+		t.Fatalf("workflow error %v; want invalid-proposal", err)
+	}
+	if row := h.lastRow(); row.Status != activities.ListingNotListed {
+		t.Errorf("projection status %s; want not_listed", row.Status)
+	}
+	if len(h.documents) != 0 {
+		t.Errorf("documents %v issued for an invalid proposal", h.documents)
 	}
 }
