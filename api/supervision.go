@@ -21,10 +21,8 @@ import (
 // deadline board, escalations and their handling, the provider performance
 // report, the disclosure sweep runs, and every party's inbox.
 //
-// GET /escalations is served here (with the handling actions); an earlier
-// registration of the same route is replaced by this one, which answers
-// the same query (state=open by default, state=all, before, limit) with a
-// superset of the fields.
+// GET /escalations (state=open by default, state=all, party, case_no,
+// before, limit) is served here, beside the handling actions.
 func (s *Server) routesSupervision(v1 *echo.Group) {
 	mw := []echo.MiddlewareFunc{s.authenticate(), s.csrf()}
 	add := func(method, path string, h echo.HandlerFunc) { v1.Add(method, path, h, mw...) }

@@ -100,7 +100,7 @@ func TestBoardAndEscalationsOverHTTP(t *testing.T) {
 		Escalations []struct {
 			ID      int64  `json:"id"`
 			State   string `json:"state"`
-			Profile string `json:"profile"` // served by the supervision handler, which replaces any earlier GET /escalations
+			Profile string `json:"profile"`
 		} `json:"escalations"`
 	}
 	as(t, "supervisor").expect(http.StatusOK, http.MethodGet, "/api/v1/escalations?case_no="+no, nil).decode(t, &list)
