@@ -32,7 +32,9 @@ import (
 // records_disclosure_sweep (migration 00020), so each batch is a range scan
 // whatever the table's size. A batch and the run's counters are written in
 // one transaction: a retried batch archives nothing twice and counts
-// nothing twice.
+// nothing twice. Rows are locked (FOR UPDATE, waiting rather than skipping:
+// the keyset moves on, so a skipped row would wait for the next day) and
+// re-checked after the wait, so a record repaired meanwhile is left alone.
 type Sweeper struct{ Pool *pgxpool.Pool }
 
 // SweepCursor is where the next batch starts.
@@ -99,7 +101,7 @@ func (s *Sweeper) Batch(ctx context.Context, runID string, asOf calendar.Date, c
 			  AND disclosure_end < $1 `+keyset+`
 			ORDER BY disclosure_end, id
 			LIMIT $2
-			FOR UPDATE SKIP LOCKED
+			FOR UPDATE
 		)
 		UPDATE records r SET status = 'archived', updated_at = now()
 		FROM batch b, records old
