@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -563,4 +564,72 @@ func TestObjectionSupplementPauseOwnErrorThroughHTTP(t *testing.T) {
 	// Escalations are the supervisors' and caseworkers', not the subjects'.
 	supervisor.do(http.StatusOK, http.MethodGet, "/api/v1/escalations?state=all", nil, nil)
 	subject.do(http.StatusForbidden, http.MethodGet, "/api/v1/escalations", nil, nil)
+}
+
+// Concurrent filings on one record: the registration transaction and the
+// unique index let exactly one through; the others are told which case is
+// open.
+func TestConcurrentObjectionsOnOneRecordOpenOneCase(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if _, err := seed.Demo(ctx, sys.Pool); err != nil {
+		t.Fatal(err)
+	}
+	subject := logIn(t, "subject", seed.DemoPassword)
+	var recordID int64
+	if err := sys.Pool.QueryRow(ctx, `SELECT id FROM records WHERE subject_id = $1 AND decision_no = $2`,
+		subject.account.SubjectID, "通税信〔2025〕7号").Scan(&recordID); err != nil {
+		t.Fatal(err)
+	}
+	body, err := json.Marshal(api.FileObjectionRequest{RecordID: recordID, Grounds: []string{"纳税信用等级有误"}, Statement: "应为 A 级"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 6
+	answers := make([]response, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			answers[i] = subject.send(http.MethodPost, "/api/v1/objections", "application/json", bytes.NewReader(body))
+		}()
+	}
+	wg.Wait()
+	var created []api.FiledObjection
+	conflicts := 0
+	for _, a := range answers {
+		switch a.status {
+		case http.StatusCreated:
+			var f api.FiledObjection
+			if err := json.Unmarshal(a.body, &f); err != nil {
+				t.Fatal(err)
+			}
+			created = append(created, f)
+		case http.StatusConflict:
+			conflicts++
+		default:
+			t.Errorf("concurrent filing: %d %s", a.status, a.body)
+		}
+	}
+	for _, f := range created {
+		t.Cleanup(func() {
+			_ = sys.Temporal.TerminateWorkflow(context.Background(), workflows.ObjectionWorkflowID(f.Case.CaseNo), "", "test over")
+		})
+	}
+	if len(created) != 1 || conflicts != n-1 {
+		t.Fatalf("%d created, %d refused; want 1 and %d", len(created), conflicts, n-1)
+	}
+	for _, a := range answers {
+		if a.status == http.StatusConflict && !strings.Contains(string(a.body), created[0].Case.CaseNo) {
+			t.Errorf("refusal does not name the open case %s: %s", created[0].Case.CaseNo, a.body)
+		}
+	}
+	var open int
+	if err := sys.Pool.QueryRow(ctx, `SELECT count(*) FROM cases WHERE record_id = $1 AND status = 'open'`, recordID).Scan(&open); err != nil {
+		t.Fatal(err)
+	}
+	if open != 1 {
+		t.Fatalf("%d open cases on the record", open)
+	}
 }
