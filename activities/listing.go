@@ -435,15 +435,22 @@ func (a *Cases) listingDocumentData(kind documents.Kind, req DocumentRequest, cf
 	switch kind {
 	case documents.KindListingNotice:
 		repr := "5个工作日"
+		// The right to state and defend and the ban on a heavier measure are
+		// 行政处罚法 arts. 44–45; a local article is cited where the profile
+		// takes the rule from the local regulation.
+		basis := []documents.Citation{{Instrument: "中华人民共和国行政处罚法", Article: "第四十四条、第四十五条"}}
 		if p, err := a.Policies.Get(cf.profileID); err == nil {
 			if r, err := p.Rule(policy.ListingRepresentation); err == nil {
 				repr = periodWords(r.Length, string(r.Unit))
+				if !r.Fallback {
+					basis = append(a.citation(cf.profileID, policy.ListingRepresentation), basis...)
+				}
 			}
 		}
 		return &documents.ListingNotice{Header: h, Subject: cf.subject, Records: f.records, Reasons: []string{f.reasons},
 			LegalBasis: f.basis, Measures: measureTexts(f.measures), JointPunishment: f.joint, Period: f.period,
 			RepresentationPeriod: repr, RemovalConditions: removalConditions, RemovalProcedure: removalProcedure,
-			Basis: a.citation(cf.profileID, policy.ListingRepresentation)}, nil
+			Basis: basis}, nil
 	case documents.KindListingDecision:
 		return &documents.ListingDecision{Header: h, Subject: cf.subject, Records: f.records, ServedOn: dateOf(f.servedAt, false),
 			Representation: facts["representation"], Answers: req.Lists["answers"], Reasons: req.Lists["reasons"],
