@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -157,10 +158,44 @@ func (a *Cases) ApplyOutcome(ctx context.Context, req OutcomeRequest) error {
 	})
 }
 
-// correctable are the fields of a record a correction may change.
-var correctable = map[string]string{
-	"title": "title", "content": "content", "decision_no": "decision_no", "decided_on": "decided_on",
-	"severity": "severity", "category": "category", "disclosure": "disclosure",
+// CorrectableFields are the fields of a record a correction may change, in
+// a fixed order; each is also the column it writes.
+var CorrectableFields = []string{"title", "content", "decision_no", "decided_on", "severity", "category", "disclosure"}
+
+// CorrectableValues are the values the enumerated correctable fields accept;
+// the others take any non-empty text.
+var CorrectableValues = map[string][]string{
+	"severity":   {records.Minor, records.General, records.Serious},
+	"category":   {records.Basic, records.Positive, records.Negative, records.Other},
+	"disclosure": {records.Public, records.Government, records.Authorised},
+}
+
+// CheckCorrection refuses a correction with no fields or with a field that
+// cannot be corrected, naming it. It walks the fixed field list, not the
+// map, so workflow validators may call it deterministically.
+func CheckCorrection(c map[string]any) error {
+	if len(c) == 0 {
+		return errors.New("correction: a correction needs the corrected fields")
+	}
+	known := 0
+	for _, f := range CorrectableFields {
+		v, ok := c[f]
+		if !ok {
+			continue
+		}
+		known++
+		text, isText := v.(string)
+		if !isText || strings.TrimSpace(text) == "" {
+			return fmt.Errorf("correction.%s: must be non-empty text", f)
+		}
+		if allowed := CorrectableValues[f]; allowed != nil && !slices.Contains(allowed, text) {
+			return fmt.Errorf("correction.%s: must be one of %s", f, strings.Join(allowed, ", "))
+		}
+	}
+	if known != len(c) {
+		return fmt.Errorf("correction: only %s can be corrected", strings.Join(CorrectableFields, ", "))
+	}
+	return nil
 }
 
 func correctRecord(ctx context.Context, tx pgx.Tx, actor audit.Actor, req OutcomeRequest) error {
@@ -170,8 +205,8 @@ func correctRecord(ctx context.Context, tx pgx.Tx, actor audit.Actor, req Outcom
 	sets := []string{}
 	args := []any{req.RecordID}
 	for _, k := range sortedKeys(req.Correction) {
-		col, ok := correctable[k]
-		if !ok {
+		col := k
+		if !slices.Contains(CorrectableFields, k) {
 			return temporal.NewNonRetryableApplicationError("field "+k+" cannot be corrected", "bad-correction", nil)
 		}
 		args = append(args, fmt.Sprint(req.Correction[k]))

@@ -24,6 +24,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/creditcase/creditcase/activities"
 	"github.com/creditcase/creditcase/internal/audit"
 	"github.com/creditcase/creditcase/internal/auth"
 	"github.com/creditcase/creditcase/internal/calendar"
@@ -66,11 +67,11 @@ var caseStatuses = []string{workflows.StatusOpen, workflows.StatusClosed, workfl
 // the values each accepts (nil: any non-empty text). The activity that
 // applies the outcome refuses any other field; checking here answers 422
 // instead of letting a case stall on a correction it cannot apply.
-var correctable = map[string][]string{
-	"title": nil, "content": nil, "decision_no": nil, "decided_on": nil,
-	"severity":   {records.Minor, records.General, records.Serious},
-	"category":   {records.Basic, records.Positive, records.Negative, records.Other},
-	"disclosure": {records.Public, records.Government, records.Authorised},
+func correctable(field string) ([]string, bool) {
+	if !slices.Contains(activities.CorrectableFields, field) {
+		return nil, false
+	}
+	return activities.CorrectableValues[field], true
 }
 
 // CaseSummary is a case as the projection holds it, with its next
@@ -738,7 +739,7 @@ func correctionOf[T any](get func(*T) map[string]any) func(*T) []Field {
 	return func(in *T) []Field {
 		var fe []Field
 		for k, v := range get(in) {
-			allowed, ok := correctable[k]
+			allowed, ok := correctable(k)
 			text, isText := v.(string)
 			switch {
 			case !ok:

@@ -47,7 +47,9 @@ func TestListingThroughHTTP(t *testing.T) {
 	rec, err := records.NewStore(sys.Pool, prof, calendar.Default()).CreateRecord(ctx, audit.System, prov.account.ProviderID, records.RecordInput{
 		SubjectID: subject.account.SubjectID, Category: records.Negative, Severity: records.Serious, Disclosure: records.Public,
 		Title: "拒不履行行政处罚决定", Content: "经催告仍拒不履行", DecisionNo: fmt.Sprintf("通市监强〔IT〕%d号", time.Now().UnixNano()),
-		DecidedOn: calendar.DateOf(time.Now()).AddDays(-10).String(),
+		// Decided before the seeded records, so it is no "repeat" that would
+		// bar their repair in other tests (same provider, later decision).
+		DecidedOn: calendar.DateOf(time.Now()).AddDays(-120).String(),
 	})
 	if err != nil {
 		t.Fatal(err)

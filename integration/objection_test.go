@@ -20,14 +20,14 @@ import (
 func TestObjectionOnRealWorkerCorrectsRecordAndStoresDocuments(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	demo, err := seed.Demo(ctx, sys.Pool)
-	if err != nil {
+	if _, err := seed.Demo(ctx, sys.Pool); err != nil {
 		t.Fatal(err)
 	}
-	// The general negative record of the first provider (虚假宣传行政处罚).
-	recordID := demo.RecordIDs[2]
-	var subjectID, providerID int64
-	if err := sys.Pool.QueryRow(ctx, `SELECT subject_id, provider_id FROM records WHERE id = $1`, recordID).Scan(&subjectID, &providerID); err != nil {
+	// The demo's general negative record 虚假宣传行政处罚, found by its
+	// decision number: seeding is idempotent, and other tests may seed first.
+	var recordID, subjectID, providerID int64
+	if err := sys.Pool.QueryRow(ctx, `SELECT id, subject_id, provider_id FROM records WHERE decision_no = $1`,
+		"通市监处罚〔2025〕12号").Scan(&recordID, &subjectID, &providerID); err != nil {
 		t.Fatal(err)
 	}
 	caseNo := "YY-IT-0001"

@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"errors"
 	"time"
 
 	"go.temporal.io/sdk/workflow"
@@ -93,5 +92,3 @@ func (o *objection) close(ctx workflow.Context, by Actor, outcome string) error 
 	}
 	return o.cf.event(ctx, by, "objection.closed", outcome, map[string]any{"outcome": outcome})
 }
-
-var errNoCorrection = errors.New("a correction needs the corrected fields")

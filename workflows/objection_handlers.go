@@ -55,8 +55,8 @@ func (o *objection) setHandlers(ctx workflow.Context) error {
 				if err := o.cf.stageError(ObjectionDecideOwnError, StageCentreCheck); err != nil {
 					return err
 				}
-				if len(in.Correction) == 0 {
-					return temporal.NewApplicationError("correction: "+errNoCorrection.Error(), "invalid-input")
+				if err := activities.CheckCorrection(in.Correction); err != nil {
+					return temporal.NewApplicationError(err.Error(), "invalid-input")
 				}
 				if err := actorRequired(in.By); err != nil {
 					return err
@@ -79,6 +79,11 @@ func (o *objection) setHandlers(ctx workflow.Context) error {
 				}
 				if !slices.Contains([]string{FindingErrorFound, FindingAccurate, FindingUnverifiable}, in.Finding) {
 					return temporal.NewApplicationError("finding: want error, accurate or unverifiable", "invalid-input")
+				}
+				if len(in.Correction) > 0 {
+					if err := activities.CheckCorrection(in.Correction); err != nil {
+						return temporal.NewApplicationError(err.Error(), "invalid-input")
+					}
 				}
 				if err := actorRequired(in.By); err != nil {
 					return err
@@ -202,8 +207,11 @@ func (o *objection) validOutcome(outcome string, correction map[string]any) erro
 	switch outcome {
 	case OutcomeUpheld:
 	case OutcomeCorrected:
-		if len(correction) == 0 && len(o.providerReply.Correction) == 0 {
-			return temporal.NewApplicationError("correction: "+errNoCorrection.Error(), "invalid-input")
+		if len(correction) == 0 {
+			correction = o.providerReply.Correction
+		}
+		if err := activities.CheckCorrection(correction); err != nil {
+			return temporal.NewApplicationError(err.Error(), "invalid-input")
 		}
 	case OutcomeDeleted:
 		if o.st.Finding != FindingUnverifiable {
@@ -264,9 +272,12 @@ func (o *objection) decideOwnError(ctx workflow.Context, in OwnErrorInput) error
 	if err := o.cf.startDeadline(ctx, policy.ObjectionOwnErrorNotify, activities.PartyCentre, now); err != nil {
 		return err
 	}
-	if _, err := o.cf.issue(ctx, documents.KindCorrection, map[string]string{"error": in.Reason}, nil, in.Correction); err != nil {
+	ref, err := o.cf.issue(ctx, documents.KindCorrection, map[string]string{"error": in.Reason}, nil, in.Correction)
+	if err != nil {
 		return err
 	}
+	// The correction notice is the written reply an appeal is lodged against.
+	o.resultNumber = ref.Number
 	if err := o.cf.settle(ctx, policy.ObjectionOwnErrorNotify, activities.DeadlineMet, "correction notice issued"); err != nil {
 		return err
 	}

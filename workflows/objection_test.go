@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/creditcase/creditcase/activities"
@@ -110,6 +111,10 @@ func newHarness(t *testing.T, start time.Time) *harness {
 	h.env.OnActivity(cases.IssueDocument, mockCtx, mockAny).Return(func(_ context.Context, r activities.DocumentRequest) (activities.DocumentRef, error) {
 		h.mu.Lock()
 		defer h.mu.Unlock()
+		// As the real activity: an appeal decision names the reply appealed against.
+		if r.Kind == string(documents.KindAppealDecision) && r.Facts["result_number"] == "" {
+			return activities.DocumentRef{}, temporal.NewNonRetryableApplicationError("result_number required", "bad-document", nil)
+		}
 		h.documents = append(h.documents, r.Kind)
 		return activities.DocumentRef{Kind: r.Kind, Number: r.CaseNo + "-" + itoa(r.Seq)}, nil
 	})
@@ -442,5 +447,39 @@ func TestObjectionUpdateWithTheStartWaitsForTheCaseFile(t *testing.T) {
 	want := []string{"SaveCase", "RecordEvent:objection.filed", "SaveCase", "RecordEvent:objection.accepted"}
 	if len(h.calls) < len(want) || !slices.Equal(h.calls[:len(want)], want) {
 		t.Fatalf("calls %v; want them to begin %v", h.calls, want)
+	}
+}
+
+// An appeal against a case the centre closed as its own error is decided
+// like any other: the correction notice is the reply appealed against.
+func TestObjectionAppealAfterOwnErrorIsDecided(t *testing.T) {
+	h := newHarness(t, sh(2025, 3, 3, 9))
+	h.at(sh(2025, 3, 3, 10), ObjectionAccept, AcceptInput{By: caseworker}, false)
+	h.at(sh(2025, 3, 4, 10), ObjectionDecideOwnError, OwnErrorInput{By: caseworker, Reason: "录入错误",
+		Correction: map[string]any{"title": "更正后的标题"}}, false)
+	h.at(sh(2025, 3, 10, 10), ObjectionAppeal, AppealInput{By: subject, Grounds: "更正不完整"}, false)
+	h.at(sh(2025, 3, 12, 10), ObjectionDecideAppeal, AppealDecisionInput{By: supervisor, Decision: AppealUpheld, Reasons: "更正完整"}, false)
+	st := h.run(input("nantong", sh(2025, 3, 3, 9)))
+	if st.Stage != StageFinished || st.AppealOutcome != AppealUpheld {
+		t.Fatalf("state %+v", st)
+	}
+	if h.documents[len(h.documents)-1] != string(documents.KindAppealDecision) {
+		t.Errorf("documents %v; want the appeal decision last", h.documents)
+	}
+}
+
+// A correction naming a field that cannot be corrected, or a value a field
+// does not take, is refused by the validator instead of stalling the case.
+func TestObjectionRefusesUncorrectableCorrections(t *testing.T) {
+	h := newHarness(t, sh(2025, 3, 3, 9))
+	h.at(sh(2025, 3, 3, 10), ObjectionAccept, AcceptInput{By: caseworker}, false)
+	h.at(sh(2025, 3, 3, 11), ObjectionDecideOwnError, OwnErrorInput{By: caseworker, Reason: "x",
+		Correction: map[string]any{"subject_id": "9"}}, true)
+	h.at(sh(2025, 3, 3, 11), ObjectionDecideOwnError, OwnErrorInput{By: caseworker, Reason: "x",
+		Correction: map[string]any{"severity": "catastrophic"}}, true)
+	h.at(sh(2025, 3, 3, 12), ObjectionWithdraw, WithdrawInput{By: subject}, false)
+	st := h.run(input("nantong", sh(2025, 3, 3, 9)))
+	if st.Status != StatusWithdrawn || len(h.outcomes) != 1 {
+		t.Fatalf("state %+v outcomes %+v", st, h.outcomes)
 	}
 }

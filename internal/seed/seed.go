@@ -37,7 +37,7 @@ type Result struct {
 	Logins      []Login
 	ProviderIDs map[string]int64 // by code
 	SubjectIDs  map[string]int64 // by identifier
-	RecordIDs   []int64
+	RecordIDs   []int64          // every demo record, in a fixed order, on every call
 }
 
 type demoProvider struct{ code, name string }
@@ -121,14 +121,17 @@ func Demo(ctx context.Context, pool *pgxpool.Pool) (Result, error) {
 		in := records.RecordInput{SubjectID: subIDs[r.subject], Category: r.category, Severity: r.severity,
 			Disclosure: r.disclosure, Title: r.title, Content: r.content, DecisionNo: r.no,
 			DecidedOn: today.AddDays(-r.daysAgo).String()}
-		rec, err := st.CreateRecord(ctx, sys, provIDs[r.provider], in)
+		id, err := st.CreateRecord(ctx, sys, provIDs[r.provider], in)
+		recordID := id.ID
 		if errors.Is(err, records.ErrConflict) {
-			continue
+			// Seeded before: find it, so the IDs come back in the same order.
+			err = pool.QueryRow(ctx, `SELECT id FROM records WHERE provider_id = $1 AND subject_id = $2 AND decision_no = $3`,
+				provIDs[r.provider], subIDs[r.subject], r.no).Scan(&recordID)
 		}
 		if err != nil {
 			return res, fmt.Errorf("record %s: %w", r.no, err)
 		}
-		res.RecordIDs = append(res.RecordIDs, rec.ID)
+		res.RecordIDs = append(res.RecordIDs, recordID)
 	}
 
 	accounts := []struct {
