@@ -18,10 +18,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/creditcase/creditcase/activities"
-	"github.com/creditcase/creditcase/internal/audit"
 	"github.com/creditcase/creditcase/internal/auth"
 	"github.com/creditcase/creditcase/internal/calendar"
-	"github.com/creditcase/creditcase/internal/db"
 	"github.com/creditcase/creditcase/internal/ident"
 	"github.com/creditcase/creditcase/internal/policy"
 	"github.com/creditcase/creditcase/workflows"
@@ -345,11 +343,7 @@ func (s *Server) listingDocuments(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out, err := s.readableDocuments(c.Request().Context(), a, l.ProposalNo)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, map[string]any{"documents": out})
+	return s.serveDocumentList(c, a, l.ProposalNo)
 }
 
 func (s *Server) listingDocument(c echo.Context) error {
@@ -357,30 +351,7 @@ func (s *Server) listingDocument(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(c)
-	if err != nil {
-		return err
-	}
-	ctx := c.Request().Context()
-	d, err := s.documentStore().GetDocument(ctx, id)
-	if errors.Is(err, db.ErrNotFound) || (err == nil && d.CaseRef != l.ProposalNo) {
-		return notFound()
-	}
-	if err != nil {
-		return err
-	}
-	if !documentReadable(a, d.Recipient) {
-		return s.deny(c, http.StatusNotFound, "document", strconv.FormatInt(id, 10))
-	}
-	if err := audit.Write(ctx, s.Pool, a.Actor(), audit.Event{Action: "document.read", ObjectType: "document",
-		ObjectID: strconv.FormatInt(id, 10), Data: map[string]any{"case_no": l.ProposalNo, "kind": d.Kind}}); err != nil {
-		return err
-	}
-	if c.QueryParam("format") == "html" {
-		c.Response().Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; font-src data:; img-src data:")
-		return sendFile(c, "text/html; charset=utf-8", d.Number+".html", d.HTML)
-	}
-	return sendFile(c, "application/pdf", d.Number+".pdf", d.PDF)
+	return s.serveDocument(c, a, l.ProposalNo)
 }
 
 // listingAction is one refusable step of a listing: the update it sends,

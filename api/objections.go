@@ -995,21 +995,32 @@ func (s *Server) listCaseDocuments(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out, err := s.readableDocuments(c.Request().Context(), a, cs.CaseNo)
+	return s.serveDocumentList(c, a, cs.CaseNo)
+}
+
+// downloadDocument serves a written notice of an objection.
+func (s *Server) downloadDocument(c echo.Context) error {
+	a, cs, err := s.objectionCase(c)
+	if err != nil {
+		return err
+	}
+	return s.serveDocument(c, a, cs.CaseNo)
+}
+
+// serveDocumentList answers the documents of a case the caller may read.
+func (s *Server) serveDocumentList(c echo.Context, a auth.Account, caseNo string) error {
+	out, err := s.readableDocuments(c.Request().Context(), a, caseNo)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]any{"documents": out})
 }
 
-// downloadDocument serves a written notice as PDF (default) or HTML
-// (?format=html) to the parties it is addressed to and to centre staff;
-// every download is written to the audit trail.
-func (s *Server) downloadDocument(c echo.Context) error {
-	a, cs, err := s.objectionCase(c)
-	if err != nil {
-		return err
-	}
+// serveDocument serves a written notice of case caseNo as PDF (default) or
+// HTML (?format=html) to the parties it is addressed to and to centre
+// staff; every download is written to the audit trail. A document of
+// another case, or one not addressed to the caller, is 404.
+func (s *Server) serveDocument(c echo.Context, a auth.Account, caseNo string) error {
 	id, err := pathID(c)
 	if err != nil {
 		return err
@@ -1023,7 +1034,7 @@ func (s *Server) downloadDocument(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	d, err := s.documentStore().GetDocument(ctx, id)
-	if errors.Is(err, db.ErrNotFound) || (err == nil && d.CaseRef != cs.CaseNo) {
+	if errors.Is(err, db.ErrNotFound) || (err == nil && d.CaseRef != caseNo) {
 		return notFound()
 	}
 	if err != nil {
@@ -1033,15 +1044,14 @@ func (s *Server) downloadDocument(c echo.Context) error {
 		return s.deny(c, http.StatusNotFound, "document", strconv.FormatInt(id, 10))
 	}
 	if err := audit.Write(ctx, s.Pool, a.Actor(), audit.Event{Action: "document.read", ObjectType: "document",
-		ObjectID: strconv.FormatInt(id, 10), Data: map[string]any{"case_no": cs.CaseNo, "kind": d.Kind, "format": format}}); err != nil {
+		ObjectID: strconv.FormatInt(id, 10), Data: map[string]any{"case_no": caseNo, "kind": d.Kind, "format": format}}); err != nil {
 		return err
 	}
-	name := d.Number
 	if format == "html" {
 		c.Response().Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; font-src data:; img-src data:")
-		return sendFile(c, "text/html; charset=utf-8", name+".html", d.HTML)
+		return sendFile(c, "text/html; charset=utf-8", d.Number+".html", d.HTML)
 	}
-	return sendFile(c, "application/pdf", name+".pdf", d.PDF)
+	return sendFile(c, "application/pdf", d.Number+".pdf", d.PDF)
 }
 
 // sendFile answers a download with its type and an attachment name.

@@ -27,7 +27,6 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/creditcase/creditcase/internal/audit"
 	"github.com/creditcase/creditcase/internal/auth"
 	"github.com/creditcase/creditcase/internal/calendar"
 	"github.com/creditcase/creditcase/internal/db"
@@ -652,51 +651,16 @@ func (s *Server) listRepairDocuments(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out, err := s.readableDocuments(c.Request().Context(), a, cs.CaseNo)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, map[string]any{"documents": out})
+	return s.serveDocumentList(c, a, cs.CaseNo)
 }
 
-// downloadRepairDocument serves a letter of the case as PDF or HTML to
-// those it is addressed to and to staff; each download is audited.
+// downloadRepairDocument serves a letter of the repair case.
 func (s *Server) downloadRepairDocument(c echo.Context) error {
 	a, cs, err := s.repairCase(c)
 	if err != nil {
 		return err
 	}
-	id, err := pathID(c)
-	if err != nil {
-		return err
-	}
-	format := c.QueryParam("format")
-	if format == "" {
-		format = "pdf"
-	}
-	if format != "pdf" && format != "html" {
-		return badParam("format", "应为 pdf 或 html", "must be pdf or html")
-	}
-	ctx := c.Request().Context()
-	d, err := s.documentStore().GetDocument(ctx, id)
-	if errors.Is(err, db.ErrNotFound) || (err == nil && d.CaseRef != cs.CaseNo) {
-		return notFound()
-	}
-	if err != nil {
-		return err
-	}
-	if !documentReadable(a, d.Recipient) {
-		return s.deny(c, http.StatusNotFound, "document", strconv.FormatInt(id, 10))
-	}
-	if err := audit.Write(ctx, s.Pool, a.Actor(), audit.Event{Action: "document.read", ObjectType: "document",
-		ObjectID: strconv.FormatInt(id, 10), Data: map[string]any{"case_no": cs.CaseNo, "kind": d.Kind, "format": format}}); err != nil {
-		return err
-	}
-	if format == "html" {
-		c.Response().Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; font-src data:; img-src data:")
-		return sendFile(c, "text/html; charset=utf-8", d.Number+".html", d.HTML)
-	}
-	return sendFile(c, "application/pdf", d.Number+".pdf", d.PDF)
+	return s.serveDocument(c, a, cs.CaseNo)
 }
 
 // ---- public ----

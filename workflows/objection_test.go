@@ -131,25 +131,7 @@ func itoa(i int) string { return strconv.Itoa(i) }
 // at schedules an update at wall time t (Asia/Shanghai) of the test clock;
 // the update must be accepted unless wantReject.
 func (h *harness) at(t time.Time, name string, arg any, wantReject bool) {
-	h.env.RegisterDelayedCallback(func() {
-		h.env.UpdateWorkflow(name, "", &testsuite.TestUpdateCallback{
-			OnReject: func(err error) {
-				if !wantReject {
-					h.t.Errorf("%s at %s rejected: %v", name, t.Format(time.DateTime), err)
-				}
-			},
-			OnAccept: func() {
-				if wantReject {
-					h.t.Errorf("%s at %s accepted; want rejected", name, t.Format(time.DateTime))
-				}
-			},
-			OnComplete: func(_ any, err error) {
-				if err != nil && !wantReject {
-					h.t.Errorf("%s at %s failed: %v", name, t.Format(time.DateTime), err)
-				}
-			},
-		}, arg)
-	}, t.Sub(h.env.Now()))
+	updateAt(h.t, h.env, t, name, arg, wantReject)
 }
 
 func (h *harness) run(in ObjectionInput) ObjectionState {
