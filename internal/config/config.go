@@ -28,6 +28,12 @@ Environment:
   TEMPORAL_LOG_LEVEL  dev: level of the embedded Temporal server's own lines (default warn)
   CALENDAR_DIR        directory of working-day calendar files overriding the embedded ones
   POLICY_DIR          directory of policy profile files overriding the embedded ones
+  DOCUMENT_FONT       TrueType CJK font for PDF notices (default: Debian's
+                      fonts-droid-fallback); DOCUMENT_LATIN_FONT the Latin one
+                      (default: fonts-dejavu-core)
+  SMTP_ADDR           host:port of an SMTP relay for notices by e-mail (unset:
+                      in-app inbox only); SMTP_FROM, SMTP_USERNAME, SMTP_PASSWORD,
+                      SMTP_TO_CENTRE and SMTP_TO_SUPERVISOR complete it
 `
 
 // Config is the environment, read once at start.
