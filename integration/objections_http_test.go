@@ -9,6 +9,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -20,6 +21,7 @@ import (
 	"github.com/creditcase/creditcase/internal/documents"
 	"github.com/creditcase/creditcase/internal/policy"
 	"github.com/creditcase/creditcase/internal/seed"
+	"github.com/creditcase/creditcase/internal/testenv"
 	"github.com/creditcase/creditcase/workflows"
 )
 
@@ -429,6 +431,9 @@ func TestObjectionThroughHTTP(t *testing.T) {
 	if !slices.ContainsFunc(fin.Documents, func(d documents.Meta) bool { return d.Kind == documents.KindAppealDecision }) {
 		t.Errorf("no appeal decision among the subject's documents: %+v", fin.Documents)
 	}
+	if testenv.Recording() {
+		testenv.RecordHistory(t, sys.Temporal, workflows.ObjectionWorkflowID(caseNo), filepath.Join("..", "workflows", "testdata", "histories", "objection_appealed.json"))
+	}
 	wd := subject.send(http.MethodPost, base+"/withdraw", "application/json", strings.NewReader(`{"reason": "不再需要"}`))
 	if wd.status != http.StatusUnprocessableEntity {
 		t.Fatalf("withdraw a finished case: %d %s", wd.status, wd.body)
@@ -564,6 +569,9 @@ func TestObjectionSupplementPauseOwnErrorThroughHTTP(t *testing.T) {
 	// Escalations are the supervisors' and caseworkers', not the subjects'.
 	supervisor.do(http.StatusOK, http.MethodGet, "/api/v1/escalations?state=all", nil, nil)
 	subject.do(http.StatusForbidden, http.MethodGet, "/api/v1/escalations", nil, nil)
+	if testenv.Recording() {
+		testenv.RecordHistory(t, sys.Temporal, workflows.ObjectionWorkflowID(caseNo), filepath.Join("..", "workflows", "testdata", "histories", "objection_own_error.json"))
+	}
 }
 
 // Concurrent filings on one record: the registration transaction and the
