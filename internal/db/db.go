@@ -86,7 +86,10 @@ func NewMigrator(pool *pgxpool.Pool) (*Migrator, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, sub, goose.WithSessionLocker(locker))
+	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, sub, goose.WithSessionLocker(locker),
+		// Branches developed side by side number their migrations in separate
+		// ranges; a database that has a later one still takes an earlier one.
+		goose.WithAllowOutofOrder(true))
 	if err != nil {
 		return nil, err
 	}
