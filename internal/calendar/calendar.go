@@ -20,9 +20,12 @@
 // or Sunday declared a make-up working day (调休上班). A year whose schedule is
 // not published (2027 as of 2026-11-23), or whose regional overlay is
 // unknown, fails closed with *UnpublishedYearError unless the caller asks for
-// a provisional result, which is flagged and still takes weekends, the
-// fixed-date statutory holidays (1 Jan, 1–2 May, 1–3 Oct) and any statutory
-// days listed in the data off.
+// a provisional result, which is flagged (ProvisionalNote) and takes off the
+// weekends, the statutory holidays of 全国年节及纪念日放假办法 art. 2 (the
+// fixed dates, the lunar and solar-term dates of lunarHolidays and any
+// provisional_days of the data) and their 补假 under art. 6: a statutory
+// day on a Saturday or Sunday made up on the working days right after the
+// holiday (statutory.go).
 //
 // A Calendar is immutable and safe for concurrent use.
 package calendar
@@ -250,23 +253,6 @@ func compileFiles(files map[string]rawFile) (*Calendar, error) {
 	return c, nil
 }
 
-// provisionalFixed returns the fixed-date statutory holidays of year y
-// (全国年节及纪念日放假办法 art. 2): used for unpublished years, together
-// with any provisional_days of the data.
-func provisionalFixed(y int) []dayEntry {
-	days := []dayEntry{
-		{Date: Date{y, time.January, 1}, Kind: kindOff, Name: "元旦"},
-		{Date: Date{y, time.May, 1}, Kind: kindOff, Name: "劳动节"},
-		{Date: Date{y, time.October, 1}, Kind: kindOff, Name: "国庆节"},
-		{Date: Date{y, time.October, 2}, Kind: kindOff, Name: "国庆节"},
-		{Date: Date{y, time.October, 3}, Kind: kindOff, Name: "国庆节"},
-	}
-	if y >= 2025 { // 2024 revision: 5月2日 added.
-		days = append(days, dayEntry{Date: Date{y, time.May, 2}, Kind: kindOff, Name: "劳动节"})
-	}
-	return days
-}
-
 func compile(ds *dataSet, region string) *table {
 	t := &table{region: region, base: Date{MinYear, time.January, 1}.dayNumber()}
 	end := Date{MaxYear, time.December, 31}.dayNumber()
@@ -303,10 +289,7 @@ func compile(ds *dataSet, region string) *table {
 		if natPublished {
 			apply(nat.Days, "", false)
 		} else {
-			apply(provisionalFixed(y), "", false)
-			if nat != nil {
-				apply(nat.ProvisionalDays, "", false)
-			}
+			apply(provisionalDaysOff(y, nat, !ds.noMakeUp), "", false)
 		}
 		published := natPublished
 		if rf != nil {
@@ -350,6 +333,8 @@ func findRegionYear(rf *regionFile, y int) *regionYear {
 func versionOf(ds *dataSet, region string) string {
 	h := sha256.New()
 	enc := json.NewEncoder(h)
+	// The estimator's rules are part of the data of an unpublished year.
+	_ = enc.Encode(estimatorRules)
 	for _, y := range sortedKeys(ds.years) {
 		_ = enc.Encode(ds.years[y]) // cannot fail: plain data
 	}

@@ -101,6 +101,9 @@ type dataSet struct {
 	// origin names where each file came from, for messages.
 	yearOrigin   map[int]string
 	regionOrigin map[string]string
+	// noMakeUp leaves out the 补假 of unpublished years (the estimator
+	// before art. 6, for EvaluateEstimator only).
+	noMakeUp bool
 }
 
 // Supported range. Dates outside it are refused with ErrOutOfRange; data

@@ -48,7 +48,9 @@ func (t *table) explain(d *Deadline, s, nominal, due int) {
 	b = appendDay(b, d.Due)
 	b = append(b, " 24:00 Asia/Shanghai"...)
 	if d.Provisional {
-		b = append(b, "; PROVISIONAL: no published schedule for "...)
+		b = append(b, "; PROVISIONAL ("...)
+		b = append(b, ProvisionalNote...)
+		b = append(b, "): no published schedule for "...)
 		for i, y := range d.UnpublishedYears {
 			if i > 0 {
 				b = append(b, ", "...)
@@ -60,7 +62,7 @@ func (t *table) explain(d *Deadline, s, nominal, due int) {
 				b = append(b, ')')
 			}
 		}
-		b = append(b, " (weekends and statutory days only); recompute when published"...)
+		b = append(b, ", counted on weekends, the statutory days and their 补假 (全国年节及纪念日放假办法 arts. 2, 6); recomputed when published"...)
 	}
 	d.Explanation = string(b)
 }
