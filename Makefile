@@ -5,7 +5,7 @@ PKGS      := ./...
 STATICCHECK_VERSION   := v0.8.2
 WORKFLOWCHECK_VERSION := v0.6.0
 
-.PHONY: all setup build run test test-race lint fmt vet staticcheck workflowcheck clean
+.PHONY: all setup build run test test-race lint tidy fmt vet staticcheck workflowcheck clean
 
 all: build
 
@@ -26,8 +26,13 @@ test: setup
 test-race: setup
 	$(GO) test -race -count=1 -timeout 45m $(PKGS)
 
-lint: vet staticcheck workflowcheck
+lint: tidy vet staticcheck workflowcheck
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+
+# go.mod and go.sum are exactly what the imports need (direct requires not
+# marked // indirect); `go mod tidy` fixes a failure.
+tidy:
+	$(GO) mod tidy -diff
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -58,6 +58,8 @@ type role struct {
 	pool     *pgxpool.Pool
 	temporal client.Client
 	registry *prometheus.Registry
+	// sdkMetrics stops the Temporal SDK's metrics reporting.
+	sdkMetrics io.Closer
 }
 
 func startRole(ctx context.Context, name string) (*role, error) {
@@ -76,16 +78,19 @@ func startRole(ctx context.Context, name string) (*role, error) {
 	}
 	reg := metrics.NewRegistry()
 	reg.MustRegister(metrics.NewPoolCollector(pool))
-	tc, err := temporalclient.Dial(ctx, temporalclient.Options{Logger: log, Metrics: metrics.NewSDKHandler(reg)})
+	sdkMetrics, sdkMetricsCloser := metrics.NewSDKHandler(reg, log)
+	tc, err := temporalclient.Dial(ctx, temporalclient.Options{Logger: log, Metrics: sdkMetrics})
 	if err != nil {
+		_ = sdkMetricsCloser.Close()
 		pool.Close()
 		return nil, err
 	}
-	return &role{log: log, cfg: cfg, pool: pool, temporal: tc, registry: reg}, nil
+	return &role{log: log, cfg: cfg, pool: pool, temporal: tc, registry: reg, sdkMetrics: sdkMetricsCloser}, nil
 }
 
 func (r *role) close() {
 	r.temporal.Close()
+	_ = r.sdkMetrics.Close()
 	r.pool.Close()
 }
 

@@ -1,18 +1,20 @@
 // Package metrics is the Prometheus registry creditcase serves at /metrics:
 // HTTP requests, the PostgreSQL pool, and the Temporal SDK's own metrics
-// through an adapter of the SDK's metrics.Handler.
+// through the SDK's tally contrib handler and tally's Prometheus reporter.
 package metrics
 
 import (
-	"sort"
-	"strings"
-	"sync"
+	"io"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	sdkmetrics "go.temporal.io/sdk/client"
+	"github.com/rs/zerolog"
+	"github.com/uber-go/tally/v4"
+	tallyprom "github.com/uber-go/tally/v4/prometheus"
+	"go.temporal.io/sdk/client"
+	sdktally "go.temporal.io/sdk/contrib/tally"
 )
 
 // NewRegistry returns a registry with the Go runtime and process collectors.
@@ -63,146 +65,38 @@ func (c *PoolCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.emptyA, prometheus.CounterValue, float64(s.EmptyAcquireCount()))
 }
 
-// SDKHandler adapts the Temporal SDK's metrics to Prometheus. The SDK names
-// a metric and tags it; Prometheus wants a fixed label set per name, so the
-// label set of a name is the tag keys of its first use, and later uses fill
-// missing labels with "" and drop extra ones.
-type SDKHandler struct {
-	reg  prometheus.Registerer
-	tags map[string]string
-	vecs *vecs
+// SDKReportInterval is how often the SDK's metrics, kept in tally between
+// reports, are written to the Prometheus series.
+const SDKReportInterval = time.Second
+
+// NewSDKHandler returns the Temporal SDK's metrics handler (the SDK's own
+// tally contrib handler, Prometheus naming: counters end in _total, timers in
+// _seconds and are histograms) reporting into reg, and the Closer that stops
+// reporting after one last flush.
+//
+// Prometheus wants one label set per metric name. A metric the SDK emits
+// under a name already registered with other labels cannot be exported; that
+// registration error is logged and counted in
+// creditcase_metrics_registration_errors_total instead of being dropped.
+func NewSDKHandler(reg prometheus.Registerer, log zerolog.Logger) (client.MetricsHandler, io.Closer) {
+	regErrors := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "creditcase_metrics_registration_errors_total",
+		Help: "Temporal SDK metrics that could not be registered (a name seen with two label sets); each is logged.",
+	})
+	reg.MustRegister(regErrors)
+	reporter := tallyprom.NewReporter(tallyprom.Options{
+		Registerer:       reg,
+		DefaultTimerType: tallyprom.HistogramTimerType,
+		OnRegisterError: func(err error) {
+			regErrors.Inc()
+			log.Error().Err(err).Msg("a Temporal SDK metric could not be registered with Prometheus; it is not exported")
+		},
+	})
+	scope, closer := tally.NewRootScope(tally.ScopeOptions{
+		CachedReporter:         reporter,
+		Separator:              tallyprom.DefaultSeparator,
+		SanitizeOptions:        &sdktally.PrometheusSanitizeOptions,
+		OmitCardinalityMetrics: true,
+	}, SDKReportInterval)
+	return sdktally.NewMetricsHandler(sdktally.NewPrometheusNamingScope(scope)), closer
 }
-
-type vecs struct {
-	mu       sync.Mutex
-	counters map[string]*labelled[*prometheus.CounterVec]
-	gauges   map[string]*labelled[*prometheus.GaugeVec]
-	timers   map[string]*labelled[*prometheus.HistogramVec]
-}
-
-type labelled[V any] struct {
-	vec    V
-	labels []string
-}
-
-var _ sdkmetrics.MetricsHandler = (*SDKHandler)(nil)
-
-// NewSDKHandler registers SDK metrics on reg as they appear, prefixed temporal_.
-func NewSDKHandler(reg prometheus.Registerer) *SDKHandler {
-	return &SDKHandler{reg: reg, vecs: &vecs{
-		counters: map[string]*labelled[*prometheus.CounterVec]{},
-		gauges:   map[string]*labelled[*prometheus.GaugeVec]{},
-		timers:   map[string]*labelled[*prometheus.HistogramVec]{},
-	}}
-}
-
-func (h *SDKHandler) WithTags(tags map[string]string) sdkmetrics.MetricsHandler {
-	merged := make(map[string]string, len(h.tags)+len(tags))
-	for k, v := range h.tags {
-		merged[k] = v
-	}
-	for k, v := range tags {
-		merged[k] = v
-	}
-	return &SDKHandler{reg: h.reg, tags: merged, vecs: h.vecs}
-}
-
-func (h *SDKHandler) Counter(name string) sdkmetrics.MetricsCounter {
-	h.vecs.mu.Lock()
-	defer h.vecs.mu.Unlock()
-	l, ok := h.vecs.counters[name]
-	if !ok {
-		keys := sortedKeys(h.tags)
-		v := prometheus.NewCounterVec(prometheus.CounterOpts{Name: promName(name), Help: "Temporal SDK " + name}, keys)
-		if err := h.reg.Register(v); err != nil {
-			return nopMetric{}
-		}
-		l = &labelled[*prometheus.CounterVec]{vec: v, labels: keys}
-		h.vecs.counters[name] = l
-	}
-	c := l.vec.WithLabelValues(values(l.labels, h.tags)...)
-	return counterFunc(func(d int64) { c.Add(float64(d)) })
-}
-
-func (h *SDKHandler) Gauge(name string) sdkmetrics.MetricsGauge {
-	h.vecs.mu.Lock()
-	defer h.vecs.mu.Unlock()
-	l, ok := h.vecs.gauges[name]
-	if !ok {
-		keys := sortedKeys(h.tags)
-		v := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: promName(name), Help: "Temporal SDK " + name}, keys)
-		if err := h.reg.Register(v); err != nil {
-			return nopMetric{}
-		}
-		l = &labelled[*prometheus.GaugeVec]{vec: v, labels: keys}
-		h.vecs.gauges[name] = l
-	}
-	g := l.vec.WithLabelValues(values(l.labels, h.tags)...)
-	return gaugeFunc(g.Set)
-}
-
-func (h *SDKHandler) Timer(name string) sdkmetrics.MetricsTimer {
-	h.vecs.mu.Lock()
-	defer h.vecs.mu.Unlock()
-	l, ok := h.vecs.timers[name]
-	if !ok {
-		keys := sortedKeys(h.tags)
-		v := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: promName(name) + "_seconds", Help: "Temporal SDK " + name, Buckets: prometheus.DefBuckets}, keys)
-		if err := h.reg.Register(v); err != nil {
-			return nopMetric{}
-		}
-		l = &labelled[*prometheus.HistogramVec]{vec: v, labels: keys}
-		h.vecs.timers[name] = l
-	}
-	o := l.vec.WithLabelValues(values(l.labels, h.tags)...)
-	return timerFunc(func(d time.Duration) { o.Observe(d.Seconds()) })
-}
-
-type nopMetric struct{}
-
-func (nopMetric) Inc(int64)            {}
-func (nopMetric) Update(float64)       {}
-func (nopMetric) Record(time.Duration) {}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, promName(k))
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-func values(labels []string, tags map[string]string) []string {
-	norm := make(map[string]string, len(tags))
-	for k, v := range tags {
-		norm[promName(k)] = v
-	}
-	out := make([]string, len(labels))
-	for i, l := range labels {
-		out[i] = norm[l]
-	}
-	return out
-}
-
-func promName(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' {
-			return r
-		}
-		return '_'
-	}, s)
-	return s
-}
-
-type counterFunc func(int64)
-
-func (f counterFunc) Inc(d int64) { f(d) }
-
-type gaugeFunc func(float64)
-
-func (f gaugeFunc) Update(v float64) { f(v) }
-
-type timerFunc func(time.Duration)
-
-func (f timerFunc) Record(d time.Duration) { f(d) }

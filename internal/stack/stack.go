@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -77,6 +78,7 @@ type Stack struct {
 	UIAddr      string // "" when the Web UI is not served
 	Namespace   string
 	ui          *uiserver.Server
+	sdkMetrics  io.Closer
 	stopWorkers func()
 	serveErr    chan error
 }
@@ -148,11 +150,13 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 
 	s.Registry = metrics.NewRegistry()
 	s.Registry.MustRegister(metrics.NewPoolCollector(s.Pool))
+	sdkMetrics, sdkMetricsCloser := metrics.NewSDKHandler(s.Registry, o.Logger)
+	s.sdkMetrics = sdkMetricsCloser
 	s.Temporal, err = temporalclient.Dial(ctx, temporalclient.Options{
 		HostPort:  s.Engine.HostPort(),
 		Namespace: o.Namespace,
 		Logger:    o.Logger,
-		Metrics:   metrics.NewSDKHandler(s.Registry),
+		Metrics:   sdkMetrics,
 	})
 	if err != nil {
 		return nil, err
@@ -230,6 +234,9 @@ func (s *Stack) Stop() {
 	}
 	if s.Temporal != nil {
 		s.Temporal.Close()
+	}
+	if s.sdkMetrics != nil {
+		_ = s.sdkMetrics.Close()
 	}
 	if s.Engine != nil {
 		_ = s.Engine.Stop()
