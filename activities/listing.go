@@ -16,6 +16,7 @@ import (
 	"github.com/creditcase/creditcase/internal/calendar"
 	"github.com/creditcase/creditcase/internal/documents"
 	"github.com/creditcase/creditcase/internal/policy"
+	"github.com/creditcase/creditcase/internal/relay"
 )
 
 // Listing statuses (listings.status).
@@ -263,6 +264,9 @@ func (a *Cases) SaveListing(ctx context.Context, l ListingRow) error {
 		if prior == l.Status {
 			return nil
 		}
+		if err := enqueueListingEvent(ctx, tx, l); err != nil {
+			return err
+		}
 		actor := audit.Actor{Username: l.Actor, Role: l.Role}
 		if actor.Username == "" {
 			actor = audit.System
@@ -289,6 +293,44 @@ func (a *Cases) SaveListing(ctx context.Context, l ListingRow) error {
 		}
 		return nil
 	})
+}
+
+// ListingEventData is the data of the listing.decided and listing.removed
+// events.
+type ListingEventData struct {
+	ProposalNo      string    `json:"proposal_no"`
+	Status          string    `json:"status"` // listed | not_listed | removed
+	Listed          bool      `json:"listed"`
+	RecordIDs       []int64   `json:"record_ids"`
+	Measures        []string  `json:"measures,omitempty"`
+	JointPunishment bool      `json:"joint_punishment"`
+	Period          string    `json:"period,omitempty"`
+	ListedAt        time.Time `json:"listed_at,omitzero"`
+	RemovalDue      string    `json:"removal_due,omitempty"`
+	RemovedAt       time.Time `json:"removed_at,omitzero"`
+	RemovalReason   string    `json:"removal_reason,omitempty"`
+}
+
+// enqueueListingEvent announces a decision (listed or not) or a removal to
+// the subscribers, in the transaction that writes the new status.
+func enqueueListingEvent(ctx context.Context, tx pgx.Tx, l ListingRow) error {
+	var typ string
+	switch l.Status {
+	case ListingListed, ListingNotListed:
+		typ = relay.ListingDecided
+	case ListingRemoved:
+		typ = relay.ListingRemoved
+	default:
+		return nil
+	}
+	d := ListingEventData{ProposalNo: l.ProposalNo, Status: l.Status, Listed: l.Status != ListingNotListed, RecordIDs: l.RecordIDs,
+		Measures: l.Measures, JointPunishment: l.JointPunishment, Period: l.Period, ListedAt: l.ListedAt,
+		RemovalDue: l.RemovalDue, RemovedAt: l.RemovedAt, RemovalReason: l.RemovalReason}
+	if l.Status == ListingNotListed {
+		d.Measures, d.JointPunishment, d.Period = nil, false, ""
+	}
+	return relay.Enqueue(ctx, tx, relay.Event{Type: typ, DedupKey: "listing/" + l.ProposalNo + "/" + l.Status,
+		Stream: relay.ListingStream(l.ProposalNo), CaseNo: l.ProposalNo, ProviderID: l.ProviderID, Data: d})
 }
 
 func nonNil(s []string) []string {

@@ -14,6 +14,7 @@ import (
 	"github.com/creditcase/creditcase/internal/audit"
 	"github.com/creditcase/creditcase/internal/policy"
 	"github.com/creditcase/creditcase/internal/records"
+	"github.com/creditcase/creditcase/internal/relay"
 )
 
 // LabelRequest puts the objection label (异议标注) on a record.
@@ -154,8 +155,39 @@ func (a *Cases) ApplyOutcome(ctx context.Context, req OutcomeRequest) error {
 		default:
 			return temporal.NewNonRetryableApplicationError("unknown outcome "+req.Outcome, "bad-outcome", nil)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return enqueueObjectionClosed(ctx, tx, req)
 	})
+}
+
+// ObjectionClosedData is the data of an objection.closed event: what the
+// record now is after the case's outcome (step decision, withdrawal, or
+// appeal when the appeal changed the outcome).
+type ObjectionClosedData struct {
+	CaseNo       string `json:"case_no"`
+	RecordID     int64  `json:"record_id"`
+	Outcome      string `json:"outcome"`
+	Step         string `json:"step"`
+	Version      int    `json:"version"`
+	RecordStatus string `json:"record_status"`
+}
+
+// enqueueObjectionClosed announces the outcome to the subscribers, after
+// the record change (and its correction event) in the same transaction.
+func enqueueObjectionClosed(ctx context.Context, tx pgx.Tx, req OutcomeRequest) error {
+	var version int
+	var providerID int64
+	var status string
+	if err := tx.QueryRow(ctx, `SELECT version, provider_id, status FROM records WHERE id = $1`, req.RecordID).Scan(&version, &providerID, &status); err != nil {
+		return err
+	}
+	return relay.Enqueue(ctx, tx, relay.Event{Type: relay.ObjectionClosed, DedupKey: "objection/" + req.CaseNo + "/" + req.Step,
+		Stream: relay.RecordStream(req.RecordID), RecordID: req.RecordID, RecordVersion: version, CaseNo: req.CaseNo,
+		ProviderID: providerID,
+		Data: ObjectionClosedData{CaseNo: req.CaseNo, RecordID: req.RecordID, Outcome: req.Outcome, Step: req.Step,
+			Version: version, RecordStatus: status}})
 }
 
 // CorrectableFields are the fields of a record a correction may change, in
@@ -211,6 +243,10 @@ func correctRecord(ctx context.Context, tx pgx.Tx, actor audit.Actor, req Outcom
 		}
 		args = append(args, fmt.Sprint(req.Correction[k]))
 		sets = append(sets, fmt.Sprintf("%s = $%d", col, len(args)))
+	}
+	// The correction event (trigger on record_versions) names the case.
+	if err := relay.SetCaseNo(ctx, tx, req.CaseNo); err != nil {
+		return err
 	}
 	var version int
 	err := tx.QueryRow(ctx, `UPDATE records SET `+strings.Join(sets, ", ")+`, version = version + 1, status = 'corrected', updated_at = now()

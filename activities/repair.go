@@ -15,6 +15,7 @@ import (
 	"github.com/creditcase/creditcase/internal/calendar"
 	"github.com/creditcase/creditcase/internal/documents"
 	"github.com/creditcase/creditcase/internal/ident"
+	"github.com/creditcase/creditcase/internal/relay"
 	"github.com/creditcase/creditcase/internal/repair"
 )
 
@@ -167,6 +168,7 @@ type RepairRequest struct {
 // end measures based on it).
 type OutboxRepaired struct {
 	RecordID     int64     `json:"record_id"`
+	Version      int       `json:"version"`
 	CaseNo       string    `json:"case_no"`
 	Status       string    `json:"status"`
 	RepairedAt   time.Time `json:"repaired_at"`
@@ -209,14 +211,15 @@ func (a *Cases) ApplyRepair(ctx context.Context, req RepairRequest) error {
 			Data: map[string]any{"case_no": req.CaseNo, "prior_status": status, "version": version, "archived": true}}); err != nil {
 			return err
 		}
-		payload, err := json.Marshal(OutboxRepaired{RecordID: req.RecordID, CaseNo: req.CaseNo, Status: "repaired", RepairedAt: req.At,
-			StopDisclose: true, StopSharing: true, EndMeasures: true})
-		if err != nil {
+		var providerID int64
+		if err := tx.QueryRow(ctx, `SELECT provider_id FROM records WHERE id = $1`, req.RecordID).Scan(&providerID); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO record_outbox (record_id, event, dedup_key, payload) VALUES ($1, 'record.repaired', $2, $3)
-			ON CONFLICT (dedup_key) DO NOTHING`, req.RecordID, "repair/"+req.CaseNo, payload)
-		return err
+		return relay.Enqueue(ctx, tx, relay.Event{Type: relay.RecordRepaired, DedupKey: "repair/" + req.CaseNo,
+			Stream: relay.RecordStream(req.RecordID), RecordID: req.RecordID, RecordVersion: version, CaseNo: req.CaseNo,
+			ProviderID: providerID,
+			Data: OutboxRepaired{RecordID: req.RecordID, Version: version, CaseNo: req.CaseNo, Status: "repaired", RepairedAt: req.At,
+				StopDisclose: true, StopSharing: true, EndMeasures: true}})
 	})
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/creditcase/creditcase/internal/metrics"
 	"github.com/creditcase/creditcase/internal/notify"
 	"github.com/creditcase/creditcase/internal/policy"
+	"github.com/creditcase/creditcase/internal/relay"
 	"github.com/creditcase/creditcase/internal/stack"
 	"github.com/creditcase/creditcase/internal/temporalclient"
 	"github.com/creditcase/creditcase/worker"
@@ -155,6 +156,15 @@ func runWorker(ctx context.Context, args []string, _ io.Writer) error {
 	if err := worker.EnsureSchedules(ctx, r.temporal); err != nil {
 		return err
 	}
+	subs, smtpCfg, err := relay.FromEnv()
+	if err != nil {
+		return err
+	}
+	stopRelay, err := relay.Start(ctx, r.pool, subs, smtpCfg, r.log)
+	if err != nil {
+		return err
+	}
+	defer stopRelay()
 	r.log.Info().Msg("worker polling")
 	return r.serve(ctx)
 }

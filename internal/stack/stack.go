@@ -33,6 +33,7 @@ import (
 	"github.com/creditcase/creditcase/internal/metrics"
 	"github.com/creditcase/creditcase/internal/notify"
 	"github.com/creditcase/creditcase/internal/pgcluster"
+	"github.com/creditcase/creditcase/internal/relay"
 	"github.com/creditcase/creditcase/internal/temporalclient"
 	"github.com/creditcase/creditcase/worker"
 	"github.com/creditcase/creditcase/workflows"
@@ -61,6 +62,8 @@ type Options struct {
 	TemporalLogLevel string
 	// Progress receives one line per started part, for people.
 	Progress func(string)
+	// Relay is the subscribers' configuration; nil reads SUBSCRIBERS_FILE.
+	Relay *relay.Config
 }
 
 // Stack is the running system.
@@ -81,6 +84,7 @@ type Stack struct {
 	sdkMetrics  io.Closer
 	stopWorkers func()
 	serveErr    chan error
+	log         zerolog.Logger
 }
 
 // Start brings every part up in order and stops what it started if a later
@@ -161,19 +165,20 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	host, _ := os.Hostname()
-	notifier, err := notify.FromEnv(s.Pool, o.Logger, true)
+	s.log = o.Logger
+	relayCfg, smtpCfg, err := relay.FromEnv()
 	if err != nil {
 		return nil, err
 	}
-	s.Worker = worker.New(s.Temporal, worker.Deps{Pool: s.Pool, Identity: fmt.Sprintf("%s/%d", host, os.Getpid()), Notifier: notifier})
-	if err = s.Worker.Start(); err != nil {
-		return nil, fmt.Errorf("start worker: %w", err)
+	if o.Relay != nil {
+		relayCfg = *o.Relay
+	}
+	if err = s.startWorker(ctx, relayCfg, smtpCfg); err != nil {
+		return nil, err
 	}
 	if err = worker.EnsureSchedules(ctx, s.Temporal); err != nil {
 		return nil, err
 	}
-	s.stopWorkers = s.Worker.Stop
 	progress(fmt.Sprintf("worker polling task queue %q", workflows.TaskQueue))
 
 	ln, err := Listen(o.HTTPAddr)
@@ -199,6 +204,43 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 		progress(fmt.Sprintf("Temporal Web UI on http://%s", s.UIAddr))
 	}
 	return s, nil
+}
+
+// startWorker starts the worker's parts: the Temporal worker and the
+// relay of the outbox.
+func (s *Stack) startWorker(ctx context.Context, relayCfg relay.Config, smtpCfg *notify.SMTPConfig) error {
+	host, _ := os.Hostname()
+	notifier, err := notify.FromEnv(s.Pool, s.log, true)
+	if err != nil {
+		return err
+	}
+	s.Worker = worker.New(s.Temporal, worker.Deps{Pool: s.Pool, Identity: fmt.Sprintf("%s/%d", host, os.Getpid()), Notifier: notifier})
+	if err = s.Worker.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	stopRelay, err := relay.Start(ctx, s.Pool, relayCfg, smtpCfg, s.log)
+	if err != nil {
+		s.Worker.Stop()
+		return err
+	}
+	w := s.Worker
+	s.stopWorkers = func() { stopRelay(); w.Stop() }
+	return nil
+}
+
+// RestartWorker stops the worker (the relay, then the Temporal worker,
+// each letting its work in flight finish) and starts it again with the
+// relay configuration cfg, as a redeployed worker process would start.
+func (s *Stack) RestartWorker(ctx context.Context, cfg relay.Config) error {
+	if s.stopWorkers != nil {
+		s.stopWorkers()
+		s.stopWorkers = nil
+	}
+	_, smtpCfg, err := relay.FromEnv()
+	if err != nil {
+		return err
+	}
+	return s.startWorker(ctx, cfg, smtpCfg)
 }
 
 // Failed delivers an error when a part of the stack stops on its own.
