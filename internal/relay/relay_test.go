@@ -3,14 +3,10 @@ package relay_test
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -25,66 +21,6 @@ import (
 )
 
 var uniq atomic.Int64
-
-// receiver is a real HTTPS endpoint: it checks every signature, fails the
-// first attempts of each event as told, and keeps what it accepted in the
-// order it accepted it.
-type receiver struct {
-	srv    *httptest.Server
-	secret []byte
-	mu     sync.Mutex
-	// failFirst: how many attempts of each event are answered 503;
-	// failAlways: events (by idempotency key) that always fail.
-	failFirst  int
-	failAlways map[string]bool
-	tries      map[string]int
-	accepted   []relay.Envelope
-	badSig     int
-}
-
-func newReceiver(t *testing.T, failFirst int) *receiver {
-	r := &receiver{secret: []byte(fmt.Sprintf("secret-%d-0123456789abcdef", uniq.Add(1))), failFirst: failFirst,
-		failAlways: map[string]bool{}, tries: map[string]int{}}
-	r.srv = httptest.NewTLSServer(http.HandlerFunc(r.serve))
-	t.Cleanup(r.srv.Close)
-	return r
-}
-
-func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
-	body, _ := io.ReadAll(req.Body)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := relay.Verify(r.secret, req.Header.Get(relay.HeaderTimestamp), req.Header.Get(relay.HeaderSignature), body, time.Now(), 5*time.Minute); err != nil {
-		r.badSig++
-		http.Error(w, err.Error(), http.StatusUnauthorized)
-		return
-	}
-	key := req.Header.Get(relay.HeaderIdempotencyKey)
-	r.tries[key]++
-	if r.failAlways[key] || r.tries[key] <= r.failFirst {
-		http.Error(w, "busy", http.StatusServiceUnavailable)
-		return
-	}
-	var e relay.Envelope
-	if err := json.Unmarshal(body, &e); err != nil || e.IdempotencyKey != key {
-		http.Error(w, "bad body", http.StatusBadRequest)
-		return
-	}
-	r.accepted = append(r.accepted, e)
-	w.WriteHeader(http.StatusNoContent)
-}
-
-func (r *receiver) snapshot() []relay.Envelope {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]relay.Envelope(nil), r.accepted...)
-}
-
-func (r *receiver) subscriber(id string, maxAttempts int) relay.Subscriber {
-	pool := r.srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs
-	return relay.Subscriber{ID: id, Name: "接收方 " + id, Kind: relay.KindWebhook, Endpoint: r.srv.URL + "/events",
-		Secret: r.secret, MaxAttempts: maxAttempts, RootCAs: pool}
-}
 
 // fixture: a provider of its own with records, so that subscribers limited
 // to it see only this test's events.
@@ -225,9 +161,9 @@ func checkOnceInOrder(t *testing.T, got []relay.Envelope, keys []string) {
 
 func TestDeliveredOnceInOrderDespiteFailures(t *testing.T) {
 	f := newFixture(t)
-	recv := newReceiver(t, 2)
+	recv := testenv.NewReceiver(t, 2)
 	sub := "order-" + f.code[len(f.code)-6:]
-	cfg := f.config(recv.subscriber(sub, 5))
+	cfg := f.config(recv.Subscriber(sub, 5))
 	r1, r2 := f.record(), f.record()
 	keys := []string{
 		f.event(relay.RecordCorrected, r1, 2), f.event(relay.RecordCorrected, r1, 3),
@@ -239,9 +175,9 @@ func TestDeliveredOnceInOrderDespiteFailures(t *testing.T) {
 		want[k] = relay.StateDelivered
 	}
 	f.waitStates(sub, want, 20*time.Second)
-	checkOnceInOrder(t, recv.snapshot(), keys)
-	if recv.badSig > 0 {
-		t.Errorf("%d requests with a bad signature", recv.badSig)
+	checkOnceInOrder(t, recv.Accepted(), keys)
+	if n := recv.BadSignatures(); n > 0 {
+		t.Errorf("%d requests with a bad signature", n)
 	}
 	// Every attempt is kept: two failures (503) and the success per event.
 	var attempts, failed int
@@ -264,9 +200,9 @@ func TestDeliveredOnceInOrderDespiteFailures(t *testing.T) {
 
 func TestRestartLosesNothing(t *testing.T) {
 	f := newFixture(t)
-	recv := newReceiver(t, 1)
+	recv := testenv.NewReceiver(t, 1)
 	sub := "restart-" + f.code[len(f.code)-6:]
-	cfg := f.config(recv.subscriber(sub, 10))
+	cfg := f.config(recv.Subscriber(sub, 10))
 	cfg.Initial, cfg.MaxBackoff = 150*time.Millisecond, 150*time.Millisecond
 	rec := f.record()
 	var keys []string
@@ -275,21 +211,21 @@ func TestRestartLosesNothing(t *testing.T) {
 	}
 	stop := f.start(cfg, nil)
 	deadline := time.Now().Add(10 * time.Second)
-	for len(recv.snapshot()) < 1 {
+	for len(recv.Accepted()) < 1 {
 		if time.Now().After(deadline) {
 			t.Fatal("nothing delivered before the restart")
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	stop() // the worker goes away with deliveries pending
-	before := len(recv.snapshot())
+	before := len(recv.Accepted())
 	if before >= len(keys) {
 		t.Fatalf("all %d delivered before the restart; the test needs some pending", before)
 	}
 	// Events written while no worker runs wait in the outbox.
 	keys = append(keys, f.event(relay.RecordCorrected, rec, 7), f.event(relay.RecordRepaired, rec, 8))
 	time.Sleep(300 * time.Millisecond)
-	if n := len(recv.snapshot()); n != before {
+	if n := len(recv.Accepted()); n != before {
 		t.Fatalf("%d deliveries while stopped", n-before)
 	}
 	f.start(cfg, nil)
@@ -298,21 +234,19 @@ func TestRestartLosesNothing(t *testing.T) {
 		want[k] = relay.StateDelivered
 	}
 	f.waitStates(sub, want, 20*time.Second)
-	checkOnceInOrder(t, recv.snapshot(), keys)
+	checkOnceInOrder(t, recv.Accepted(), keys)
 }
 
 func TestDeadLetterHoldsItsStreamUntilResent(t *testing.T) {
 	f := newFixture(t)
-	recv := newReceiver(t, 0)
+	recv := testenv.NewReceiver(t, 0)
 	sub := "dead-" + f.code[len(f.code)-6:]
-	cfg := f.config(recv.subscriber(sub, 3))
+	cfg := f.config(recv.Subscriber(sub, 3))
 	r1, r2 := f.record(), f.record()
 	k1 := f.event(relay.RecordCorrected, r1, 2)
 	k2 := f.event(relay.RecordCorrected, r1, 3)
 	k3 := f.event(relay.RecordCorrected, r2, 2)
-	recv.mu.Lock()
-	recv.failAlways[k1] = true
-	recv.mu.Unlock()
+	recv.FailAlways(k1, true)
 	f.start(cfg, nil)
 	f.waitStates(sub, map[string]string{k1: relay.StateDead, k3: relay.StateDelivered}, 20*time.Second)
 	// The later version of r1 waits behind the dead one: never sent.
@@ -320,7 +254,7 @@ func TestDeadLetterHoldsItsStreamUntilResent(t *testing.T) {
 	if s := f.states(sub)[k2]; s != relay.StatePending {
 		t.Fatalf("event behind a dead one: %s, want pending", s)
 	}
-	for _, e := range recv.snapshot() {
+	for _, e := range recv.Accepted() {
 		if e.IdempotencyKey == k2 {
 			t.Fatal("a later version was delivered before the earlier one")
 		}
@@ -352,9 +286,7 @@ func TestDeadLetterHoldsItsStreamUntilResent(t *testing.T) {
 		t.Fatalf("re-send of a delivered event: %v, want ErrNotDead", err)
 	}
 	// The receiver is repaired; the supervisor re-sends: both arrive, in order.
-	recv.mu.Lock()
-	recv.failAlways[k1] = false
-	recv.mu.Unlock()
+	recv.FailAlways(k1, false)
 	got, err := store.Resend(f.ctx, sup, sub, d.EventID, "接收方已修复")
 	if err != nil {
 		t.Fatal(err)
@@ -363,7 +295,7 @@ func TestDeadLetterHoldsItsStreamUntilResent(t *testing.T) {
 		t.Fatalf("after re-send: %+v", got)
 	}
 	f.waitStates(sub, map[string]string{k1: relay.StateDelivered, k2: relay.StateDelivered}, 20*time.Second)
-	checkOnceInOrder(t, recv.snapshot(), []string{k3, k1, k2})
+	checkOnceInOrder(t, recv.Accepted(), []string{k3, k1, k2})
 	var audited int
 	if err := testPool.QueryRow(f.ctx, `SELECT count(*) FROM audit_events WHERE action = 'delivery.resent' AND object_id = $1`,
 		fmt.Sprintf("%s/%d", sub, d.EventID)).Scan(&audited); err != nil {
