@@ -192,7 +192,7 @@ func enqueueObjectionClosed(ctx context.Context, tx pgx.Tx, req OutcomeRequest) 
 
 // CorrectableFields are the fields of a record a correction may change, in
 // a fixed order; each is also the column it writes.
-var CorrectableFields = []string{"title", "content", "decision_no", "decided_on", "severity", "category", "disclosure"}
+var CorrectableFields = []string{"title", "content", "decision_no", "decided_on", "severity", "category", "disclosure", "dishonesty_category"}
 
 // CorrectableValues are the values the enumerated correctable fields accept;
 // the others take any non-empty text.

@@ -18,53 +18,59 @@ import (
 // Record is the current version of a credit record with the names of its
 // subject and provider.
 type Record struct {
-	ID             int64          `json:"id"`
-	SubjectID      int64          `json:"subject_id"`
-	SubjectKind    ident.Kind     `json:"subject_kind"`
-	SubjectIdent   string         `json:"subject_ident"`
-	SubjectName    string         `json:"subject_name"`
-	ProviderID     int64          `json:"provider_id"`
-	ProviderName   string         `json:"provider_name"`
-	Version        int            `json:"version"`
-	Category       string         `json:"category"`
-	Severity       string         `json:"severity,omitempty"`
-	Disclosure     string         `json:"disclosure"`
-	Title          string         `json:"title"`
-	Content        string         `json:"content"`
-	DecisionNo     string         `json:"decision_no"`
-	DecidedOn      calendar.Date  `json:"decided_on"`
-	DisclosureEnd  *calendar.Date `json:"disclosure_end,omitempty"`
-	PeriodRule     string         `json:"period_rule,omitempty"`
-	ProfileID      string         `json:"profile,omitempty"`
-	ProfileVersion string         `json:"profile_version,omitempty"`
-	ConsentRef     string         `json:"consent_ref,omitempty"`
-	Details        map[string]any `json:"details"`
-	Status         string         `json:"status"`
-	CreatedAt      time.Time      `json:"created_at"`
-	UpdatedAt      time.Time      `json:"updated_at"`
+	ID           int64      `json:"id"`
+	SubjectID    int64      `json:"subject_id"`
+	SubjectKind  ident.Kind `json:"subject_kind"`
+	SubjectIdent string     `json:"subject_ident"`
+	SubjectName  string     `json:"subject_name"`
+	ProviderID   int64      `json:"provider_id"`
+	ProviderName string     `json:"provider_name"`
+	Version      int        `json:"version"`
+	Category     string     `json:"category"`
+	Severity     string     `json:"severity,omitempty"`
+	// DishonestyCategory is the provider's code for the behaviour of a
+	// negative record (失信行为类别, e.g. 虚假宣传): "same kind" in credit
+	// repair means the same category.
+	DishonestyCategory string         `json:"dishonesty_category,omitempty"`
+	Disclosure         string         `json:"disclosure"`
+	Title              string         `json:"title"`
+	Content            string         `json:"content"`
+	DecisionNo         string         `json:"decision_no"`
+	DecidedOn          calendar.Date  `json:"decided_on"`
+	DisclosureEnd      *calendar.Date `json:"disclosure_end,omitempty"`
+	PeriodRule         string         `json:"period_rule,omitempty"`
+	ProfileID          string         `json:"profile,omitempty"`
+	ProfileVersion     string         `json:"profile_version,omitempty"`
+	ConsentRef         string         `json:"consent_ref,omitempty"`
+	Details            map[string]any `json:"details"`
+	Status             string         `json:"status"`
+	CreatedAt          time.Time      `json:"created_at"`
+	UpdatedAt          time.Time      `json:"updated_at"`
 }
 
 // RecordInput is what a provider or caseworker supplies for a record (and
 // for a correction, whose subject and provider do not change).
 type RecordInput struct {
-	SubjectID    int64          `json:"subject_id,omitempty"`
-	SubjectIdent string         `json:"subject_ident,omitempty"`
-	ProviderID   int64          `json:"provider_id,omitempty"`
-	Category     string         `json:"category"`
-	Severity     string         `json:"severity,omitempty"`
-	Disclosure   string         `json:"disclosure"`
-	Title        string         `json:"title"`
-	Content      string         `json:"content,omitempty"`
-	DecisionNo   string         `json:"decision_no"`
-	DecidedOn    string         `json:"decided_on"`
-	ConsentRef   string         `json:"consent_ref,omitempty"`
-	Details      map[string]any `json:"details,omitempty"`
+	SubjectID    int64  `json:"subject_id,omitempty"`
+	SubjectIdent string `json:"subject_ident,omitempty"`
+	ProviderID   int64  `json:"provider_id,omitempty"`
+	Category     string `json:"category"`
+	Severity     string `json:"severity,omitempty"`
+	// DishonestyCategory: negative records only (失信行为类别).
+	DishonestyCategory string         `json:"dishonesty_category,omitempty"`
+	Disclosure         string         `json:"disclosure"`
+	Title              string         `json:"title"`
+	Content            string         `json:"content,omitempty"`
+	DecisionNo         string         `json:"decision_no"`
+	DecidedOn          string         `json:"decided_on"`
+	ConsentRef         string         `json:"consent_ref,omitempty"`
+	Details            map[string]any `json:"details,omitempty"`
 	// Reason is why a correction is made (required for corrections).
 	Reason string `json:"reason,omitempty"`
 }
 
 var recordFields = map[string]bool{
-	"subject_id": true, "subject_ident": true, "provider_id": true, "category": true, "severity": true,
+	"subject_id": true, "subject_ident": true, "provider_id": true, "category": true, "severity": true, "dishonesty_category": true,
 	"disclosure": true, "title": true, "content": true, "decision_no": true, "decided_on": true,
 	"consent_ref": true, "details": true, "reason": true,
 }
@@ -132,6 +138,7 @@ type resolved struct {
 func (s *Store) validate(in RecordInput, sub Subject) (resolved, []FieldError) {
 	in.Category = strings.TrimSpace(in.Category)
 	in.Severity = strings.TrimSpace(in.Severity)
+	in.DishonestyCategory = strings.TrimSpace(in.DishonestyCategory)
 	in.Disclosure = strings.TrimSpace(in.Disclosure)
 	in.Title = strings.TrimSpace(in.Title)
 	in.DecisionNo = strings.TrimSpace(in.DecisionNo)
@@ -152,6 +159,11 @@ func (s *Store) validate(in RecordInput, sub Subject) (resolved, []FieldError) {
 		fe = append(fe, FieldError{Field: "severity", Code: "not_allowed",
 			ZH: "只有失信信息才有失信程度", EN: "only negative records have a severity"})
 	}
+	if in.DishonestyCategory != "" && in.Category != Negative {
+		fe = append(fe, FieldError{Field: "dishonesty_category", Code: "not_allowed",
+			ZH: "只有失信信息才有失信行为类别", EN: "only negative records have a dishonesty category"})
+	}
+	fe = appendText(fe, "dishonesty_category", in.DishonestyCategory, 50, false)
 	if !slices.Contains(disclosures, in.Disclosure) {
 		fe = append(fe, FieldError{Field: "disclosure", Code: "enum",
 			ZH: "公开属性应为 public（社会公开）、government（政府共享）或 authorised（授权查询）",
@@ -192,7 +204,7 @@ func (s *Store) validate(in RecordInput, sub Subject) (resolved, []FieldError) {
 func (r resolved) snapshot(version int, status string, profileID, profileVersion string) map[string]any {
 	snap := map[string]any{
 		"version": version, "subject_id": r.subject.ID, "provider_id": r.providerID,
-		"category": r.in.Category, "severity": r.in.Severity, "disclosure": r.in.Disclosure,
+		"category": r.in.Category, "severity": r.in.Severity, "dishonesty_category": r.in.DishonestyCategory, "disclosure": r.in.Disclosure,
 		"title": r.in.Title, "content": r.in.Content, "decision_no": r.in.DecisionNo,
 		"decided_on": r.decidedOn.String(), "period_rule": r.periodRule, "profile": profileID,
 		"profile_version": profileVersion, "consent_ref": r.in.ConsentRef, "details": detailsOrEmpty(r.in.Details),
@@ -282,12 +294,12 @@ func (s *Store) insert(ctx context.Context, tx pgx.Tx, actor audit.Actor, r reso
 	var id int64
 	err := tx.QueryRow(ctx, `
 		INSERT INTO records (subject_id, provider_id, category, severity, disclosure, title, content, decision_no,
-			decided_on, disclosure_end, period_rule, profile_id, profile_version, consent_ref, details)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+			decided_on, disclosure_end, period_rule, profile_id, profile_version, consent_ref, details, dishonesty_category)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
 		RETURNING id`,
 		r.subject.ID, r.providerID, r.in.Category, nullable(r.in.Severity), r.in.Disclosure, r.in.Title, r.in.Content,
 		r.in.DecisionNo, r.decidedOn.String(), dateArg(r.end), r.periodRule, s.profile.ID, s.profile.Version,
-		r.in.ConsentRef, detailsOrEmpty(r.in.Details)).Scan(&id)
+		r.in.ConsentRef, detailsOrEmpty(r.in.Details), r.in.DishonestyCategory).Scan(&id)
 	if err != nil {
 		return 0, mapErr(err)
 	}
@@ -333,11 +345,11 @@ func (s *Store) Correct(ctx context.Context, actor audit.Actor, id int64, in Rec
 		_, err := tx.Exec(ctx, `
 			UPDATE records SET version = $2, category = $3, severity = $4, disclosure = $5, title = $6, content = $7,
 				decision_no = $8, decided_on = $9, disclosure_end = $10, period_rule = $11, profile_id = $12,
-				profile_version = $13, consent_ref = $14, details = $15, status = $16, updated_at = now()
+				profile_version = $13, consent_ref = $14, details = $15, status = $16, dishonesty_category = $17, updated_at = now()
 			WHERE id = $1`,
 			id, version, r.in.Category, nullable(r.in.Severity), r.in.Disclosure, r.in.Title, r.in.Content,
 			r.in.DecisionNo, r.decidedOn.String(), dateArg(r.end), r.periodRule, s.profile.ID, s.profile.Version,
-			r.in.ConsentRef, detailsOrEmpty(r.in.Details), StatusCorrected)
+			r.in.ConsentRef, detailsOrEmpty(r.in.Details), StatusCorrected, r.in.DishonestyCategory)
 		if err != nil {
 			return mapErr(err)
 		}
@@ -355,7 +367,7 @@ func (s *Store) Correct(ctx context.Context, actor audit.Actor, id int64, in Rec
 }
 
 const recordColumns = `r.id, r.subject_id, s.kind, s.ident, s.name, r.provider_id, p.name, r.version, r.category,
-	coalesce(r.severity, ''), r.disclosure, r.title, r.content, r.decision_no, r.decided_on, r.disclosure_end,
+	coalesce(r.severity, ''), r.dishonesty_category, r.disclosure, r.title, r.content, r.decision_no, r.decided_on, r.disclosure_end,
 	r.period_rule, r.profile_id, r.profile_version, r.consent_ref, r.details, r.status, r.created_at, r.updated_at`
 
 const recordFrom = ` FROM records r JOIN subjects s ON s.id = r.subject_id JOIN providers p ON p.id = r.provider_id`
@@ -365,7 +377,7 @@ func scanRecord(row pgx.Row) (Record, error) {
 	var decided time.Time
 	var end *time.Time
 	err := row.Scan(&r.ID, &r.SubjectID, &r.SubjectKind, &r.SubjectIdent, &r.SubjectName, &r.ProviderID, &r.ProviderName,
-		&r.Version, &r.Category, &r.Severity, &r.Disclosure, &r.Title, &r.Content, &r.DecisionNo, &decided, &end,
+		&r.Version, &r.Category, &r.Severity, &r.DishonestyCategory, &r.Disclosure, &r.Title, &r.Content, &r.DecisionNo, &decided, &end,
 		&r.PeriodRule, &r.ProfileID, &r.ProfileVersion, &r.ConsentRef, &r.Details, &r.Status, &r.CreatedAt, &r.UpdatedAt)
 	if err != nil {
 		return r, mapErr(err)

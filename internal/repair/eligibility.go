@@ -5,16 +5,25 @@
 // (an activity of the repair workflow) give the same answer for the same
 // facts, with every failed condition explained.
 //
-// "Same kind" (同类失信行为): another negative record of the same subject
-// from the same provider (信息提供单位). The provider is the department
-// that found the behaviour, so two of its negative records concern the same
-// field of regulation; severity and title do not matter. A record of the same
-// kind counts as a repeat when its decision falls after the record applied
-// for and within the year before the application.
+// "Same kind" (同类失信行为, Nantong art. 34(二)): another negative record of
+// the same subject with the same dishonesty category (失信行为类别, the
+// provider's code for the behaviour, e.g. 虚假宣传 or 拖欠工资), whoever
+// supplied it. Where the record applied for or the other record has no
+// category, the kind cannot be told from the behaviour and the old
+// presumption is used: the same provider (信息提供单位), the department
+// that found it; the condition then says that it presumed. A record of the
+// same kind counts as a repeat when its decision falls after the record
+// applied for and within the year before the application; the condition is
+// met again one year after the latest repeat.
+//
+// Every unmet condition carries its own date where time cures it (the
+// shortest period, a repeat growing old); Result.From is the day from which
+// all of them are met, given only when every unmet condition has a date.
 package repair
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/creditcase/creditcase/internal/calendar"
 	"github.com/creditcase/creditcase/internal/policy"
@@ -36,6 +45,7 @@ type Record struct {
 	ID            int64
 	ProviderID    int64
 	Category      string // basic | positive | negative | other
+	Dishonesty    string // dishonesty category (失信行为类别); "" unknown
 	Severity      string // minor | general | serious
 	Status        string
 	DecidedOn     calendar.Date
@@ -46,6 +56,7 @@ type Record struct {
 type Other struct {
 	ID         int64
 	ProviderID int64
+	Dishonesty string
 	DecidedOn  calendar.Date
 	Title      string
 }
@@ -68,9 +79,15 @@ type Condition struct {
 	Met  bool   `json:"met"`
 	// Pending marks a document condition in the dry run: it must be met
 	// by the application, it is not a failure yet.
-	Pending bool   `json:"pending,omitempty"`
-	ZH      string `json:"zh"`
-	EN      string `json:"en"`
+	Pending bool `json:"pending,omitempty"`
+	// From is the day from which the condition is met, when waiting cures
+	// it; nil when it is met or when no date can be given.
+	From *calendar.Date `json:"met_from,omitempty"`
+	// Presumed marks a same-kind check that fell back to the provider for
+	// want of a dishonesty category.
+	Presumed bool   `json:"presumed,omitempty"`
+	ZH       string `json:"zh"`
+	EN       string `json:"en"`
 }
 
 // Result is the answer: eligible or not, every condition, and when only
@@ -158,31 +175,14 @@ func Check(f Facts, prof *policy.Profile, cal *calendar.Calendar) (Result, error
 			ZH: fmt.Sprintf("最短公示期（自决定之日起%s）已满", words(period)),
 			EN: fmt.Sprintf("the shortest disclosure period (%d %s from the decision) has passed", period.Length, period.Unit)}
 		if early {
-			r.From = &from
+			c.From = &from
 			c.ZH = fmt.Sprintf("最短公示期（自决定之日%s起%s）未满，自%s起可申请", rec.DecidedOn, words(period), from)
 			c.EN = fmt.Sprintf("the shortest disclosure period (%d %s from %s) has not passed; apply from %s", period.Length, period.Unit, rec.DecidedOn, from)
 		}
 		add(c)
 	}
 
-	var repeats []string
-	yearAgo := addYears(f.Today, -RepeatWindowYears)
-	for _, o := range f.Others {
-		if o.ID == rec.ID || o.ProviderID != rec.ProviderID {
-			continue
-		}
-		if o.DecidedOn.After(rec.DecidedOn) && !o.DecidedOn.Before(yearAgo) && !o.DecidedOn.After(f.Today) {
-			repeats = append(repeats, fmt.Sprintf("%s（%s）", o.Title, o.DecidedOn))
-		}
-	}
-	c = Condition{Code: CondNoRepeat, Met: len(repeats) == 0,
-		ZH: "近一年内无同类失信行为", EN: "no negative record of the same kind in the last year"}
-	if len(repeats) > 0 {
-		c.ZH = fmt.Sprintf("近一年内（%s以来）存在同类失信行为：%v", yearAgo, repeats)
-		c.EN = fmt.Sprintf("%d negative record(s) of the same kind (same provider) since %s", len(repeats), yearAgo)
-	}
-	add(c)
-
+	add(sameKind(f, rec))
 	add(Condition{Code: CondCommitment, Met: f.Documents && f.Commitment, Pending: !f.Documents,
 		ZH: "须提交本人（单位）签署的信用承诺书", EN: "a signed credit commitment (信用承诺书) is required"})
 	add(Condition{Code: CondCorrection, Met: f.Documents && f.Evidence > 0, Pending: !f.Documents,
@@ -190,7 +190,78 @@ func Check(f Facts, prof *policy.Profile, cal *calendar.Calendar) (Result, error
 
 	r.Eligible = len(r.Failed) == 0
 	r.OnlyEarly = early && len(r.Failed) == 1
+	r.From = allMetFrom(r.Conditions)
 	return r, nil
+}
+
+// allMetFrom is the latest date among the unmet conditions, when each of
+// them has one: from then on every condition is met.
+func allMetFrom(cs []Condition) *calendar.Date {
+	var from *calendar.Date
+	for _, c := range cs {
+		if c.Met || c.Pending {
+			continue
+		}
+		if c.From == nil {
+			return nil
+		}
+		if from == nil || c.From.After(*from) {
+			d := *c.From
+			from = &d
+		}
+	}
+	return from
+}
+
+// sameKind checks that no dishonesty of the same kind followed the record
+// within the last year: by dishonesty category, or by provider where a
+// category is missing (and then it says so).
+func sameKind(f Facts, rec Record) Condition {
+	yearAgo := addYears(f.Today, -RepeatWindowYears)
+	var repeats []string
+	var latest calendar.Date
+	presumed := false
+	for _, o := range f.Others {
+		if o.ID == rec.ID || !o.DecidedOn.After(rec.DecidedOn) || o.DecidedOn.Before(yearAgo) || o.DecidedOn.After(f.Today) {
+			continue
+		}
+		switch {
+		case rec.Dishonesty != "" && o.Dishonesty != "":
+			if o.Dishonesty != rec.Dishonesty {
+				continue
+			}
+			repeats = append(repeats, fmt.Sprintf("%s（%s，%s）", o.Title, o.Dishonesty, o.DecidedOn))
+		case o.ProviderID == rec.ProviderID:
+			presumed = true
+			repeats = append(repeats, fmt.Sprintf("%s（同一信息提供单位，%s）", o.Title, o.DecidedOn))
+		default:
+			continue
+		}
+		if o.DecidedOn.After(latest) {
+			latest = o.DecidedOn
+		}
+	}
+	c := Condition{Code: CondNoRepeat, Met: len(repeats) == 0, Presumed: presumed,
+		ZH: "近一年内无同类失信行为", EN: "no negative record of the same kind in the last year"}
+	if rec.Dishonesty != "" {
+		c.ZH = fmt.Sprintf("近一年内无同类（%s）失信行为", rec.Dishonesty)
+		c.EN = fmt.Sprintf("no negative record of the same kind (%s) in the last year", rec.Dishonesty)
+	} else {
+		c.Presumed = true
+		c.ZH += "（该信息未登记失信行为类别，按同一信息提供单位的失信信息认定同类）"
+		c.EN += " (the record has no dishonesty category: records of the same provider count as the same kind)"
+	}
+	if len(repeats) > 0 {
+		from := addYears(latest, RepeatWindowYears).AddDays(1)
+		c.From = &from
+		c.ZH = fmt.Sprintf("近一年内（%s以来）存在同类失信行为：%s；自%s起满一年", yearAgo, strings.Join(repeats, "；"), from)
+		c.EN = fmt.Sprintf("%d negative record(s) of the same kind since %s; met from %s", len(repeats), yearAgo, from)
+		if presumed {
+			c.ZH += "（未登记失信行为类别的，按同一信息提供单位认定同类）"
+			c.EN += " (where a category is missing, the same provider counts as the same kind)"
+		}
+	}
+	return c
 }
 
 // Reasons lists the failed conditions in Chinese, for a written refusal.

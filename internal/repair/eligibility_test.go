@@ -2,6 +2,7 @@ package repair
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/creditcase/creditcase/internal/calendar"
@@ -83,5 +84,72 @@ func TestEveryFailedConditionReported(t *testing.T) {
 	// The dry run: documents pending, not failed.
 	if c := r.Conditions[len(r.Conditions)-1]; !c.Pending || c.Met {
 		t.Fatalf("dry-run document condition %+v", c)
+	}
+}
+
+// Same kind is the same dishonesty category, whoever supplied it: two
+// records of different categories from one provider do not bar each other;
+// the same category from another provider does, until a year after it.
+func TestSameKindByCategory(t *testing.T) {
+	rec := general("2025-06-01")
+	rec.Dishonesty = "虚假宣传"
+	today := calendar.MustParseDate("2026-05-01")
+	others := []Other{
+		{ID: 2, ProviderID: 10, Dishonesty: "拖欠工资", DecidedOn: calendar.MustParseDate("2026-02-01"), Title: "拖欠工资"},
+	}
+	r := check(t, Facts{Record: rec, Today: today, Documents: true, Commitment: true, Evidence: 1, Others: others})
+	if !r.Eligible {
+		t.Fatalf("another category of the same provider barred the repair: %+v", r)
+	}
+	c := r.Conditions[3]
+	if c.Code != CondNoRepeat || !c.Met || c.Presumed || c.ZH != "近一年内无同类（虚假宣传）失信行为" {
+		t.Fatalf("condition %+v", c)
+	}
+	others = append(others, Other{ID: 3, ProviderID: 99, Dishonesty: "虚假宣传", DecidedOn: calendar.MustParseDate("2026-01-10"), Title: "网店虚假宣传"})
+	r = check(t, Facts{Record: rec, Today: today, Documents: true, Commitment: true, Evidence: 1, Others: others})
+	c = r.Conditions[3]
+	if r.Eligible || c.Met || c.From == nil || c.From.String() != "2027-01-11" || r.From == nil || *r.From != *c.From {
+		t.Fatalf("same category from another provider: %+v / %+v", c, r)
+	}
+}
+
+// A record without a category falls back to "same provider", and says so.
+func TestSameKindPresumedWithoutCategory(t *testing.T) {
+	rec := general("2025-06-01")
+	r := check(t, Facts{Record: rec, Today: calendar.MustParseDate("2026-05-01"), Documents: true, Commitment: true, Evidence: 1,
+		Others: []Other{{ID: 2, ProviderID: 10, Dishonesty: "拖欠工资", DecidedOn: calendar.MustParseDate("2026-02-01"), Title: "拖欠工资"}}})
+	c := r.Conditions[3]
+	if r.Eligible || c.Met || !c.Presumed || !strings.Contains(c.ZH, "按同一信息提供单位认定同类") || c.From.String() != "2027-02-02" {
+		t.Fatalf("uncategorised record: %+v", c)
+	}
+	ok := check(t, Facts{Record: rec, Today: calendar.MustParseDate("2026-05-01"), Documents: true, Commitment: true, Evidence: 1})
+	if c := ok.Conditions[3]; !c.Met || !c.Presumed || !strings.Contains(c.ZH, "未登记失信行为类别") {
+		t.Fatalf("met, presumed: %+v", c)
+	}
+}
+
+// Two unmet conditions each carry their own date; the application may be
+// made from the later one.
+func TestEachUnmetConditionHasItsDate(t *testing.T) {
+	rec := general("2026-03-09")
+	rec.Dishonesty = "虚假宣传"
+	r := check(t, Facts{Record: rec, Today: calendar.MustParseDate("2026-05-01"), Documents: true, Commitment: true, Evidence: 1,
+		Others: []Other{{ID: 2, ProviderID: 12, Dishonesty: "虚假宣传", DecidedOn: calendar.MustParseDate("2026-04-20"), Title: "再次虚假宣传"}}})
+	if !slices.Equal(r.Failed, []string{CondShortest, CondNoRepeat}) || r.OnlyEarly {
+		t.Fatalf("failed %v", r.Failed)
+	}
+	if d := r.Conditions[2].From; d == nil || d.String() != "2026-06-10" {
+		t.Errorf("shortest period date %v", d)
+	}
+	if d := r.Conditions[3].From; d == nil || d.String() != "2027-04-21" {
+		t.Errorf("same kind date %v", d)
+	}
+	if r.From == nil || r.From.String() != "2027-04-21" {
+		t.Errorf("apply from %v, want the later date", r.From)
+	}
+	// A condition that time does not cure leaves no overall date.
+	r = check(t, Facts{Record: rec, Today: calendar.MustParseDate("2026-05-01"), Documents: true, Commitment: false, Evidence: 1})
+	if r.From != nil || r.Conditions[2].From == nil {
+		t.Errorf("no commitment: overall %v, shortest %v", r.From, r.Conditions[2].From)
 	}
 }

@@ -35,8 +35,8 @@ func Load(ctx context.Context, q Querier, id int64, today calendar.Date) (Facts,
 	var decided time.Time
 	var end *time.Time
 	var severity *string
-	err := q.QueryRow(ctx, `SELECT subject_id, provider_id, category, severity, status, decided_on, disclosure_end
-		FROM records WHERE id = $1`, id).Scan(&s.SubjectID, &s.ProviderID, &f.Record.Category, &severity, &f.Record.Status, &decided, &end)
+	err := q.QueryRow(ctx, `SELECT subject_id, provider_id, category, severity, dishonesty_category, status, decided_on, disclosure_end
+		FROM records WHERE id = $1`, id).Scan(&s.SubjectID, &s.ProviderID, &f.Record.Category, &severity, &f.Record.Dishonesty, &f.Record.Status, &decided, &end)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return f, s, ErrNoRecord
 	}
@@ -52,7 +52,7 @@ func Load(ctx context.Context, q Querier, id int64, today calendar.Date) (Facts,
 		d := dateOf(*end)
 		f.Record.DisclosureEnd = &d
 	}
-	rows, err := q.Query(ctx, `SELECT id, provider_id, decided_on, title FROM records
+	rows, err := q.Query(ctx, `SELECT id, provider_id, dishonesty_category, decided_on, title FROM records
 		WHERE subject_id = $1 AND category = 'negative' AND id <> $2 ORDER BY decided_on`, s.SubjectID, id)
 	if err != nil {
 		return f, s, err
@@ -60,7 +60,7 @@ func Load(ctx context.Context, q Querier, id int64, today calendar.Date) (Facts,
 	f.Others, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Other, error) {
 		var o Other
 		var d time.Time
-		err := r.Scan(&o.ID, &o.ProviderID, &d, &o.Title)
+		err := r.Scan(&o.ID, &o.ProviderID, &o.Dishonesty, &d, &o.Title)
 		o.DecidedOn = dateOf(d)
 		return o, err
 	})

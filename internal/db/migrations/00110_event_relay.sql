@@ -134,6 +134,7 @@ BEGIN
             'record', jsonb_build_object(
                 'id', r.id, 'version', NEW.version, 'status', NEW.snapshot->>'status',
                 'category', NEW.snapshot->>'category', 'severity', NEW.snapshot->>'severity',
+                'dishonesty_category', NEW.snapshot->>'dishonesty_category',
                 'disclosure', NEW.snapshot->>'disclosure', 'title', NEW.snapshot->>'title',
                 'content', NEW.snapshot->>'content', 'decision_no', NEW.snapshot->>'decision_no',
                 'decided_on', NEW.snapshot->>'decided_on', 'disclosure_end', NEW.snapshot->>'disclosure_end',
