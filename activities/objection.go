@@ -202,12 +202,20 @@ var CorrectableValues = map[string][]string{
 	"disclosure": {records.Public, records.Government, records.Authorised},
 }
 
+// CorrectionFault is what is wrong with a correction: the field (as the
+// client names it) and why, in both languages.
+type CorrectionFault struct {
+	Field, Code, ZH, EN string
+}
+
+func (f *CorrectionFault) Error() string { return f.Field + ": " + f.EN }
+
 // CheckCorrection refuses a correction with no fields or with a field that
 // cannot be corrected, naming it. It walks the fixed field list, not the
 // map, so workflow validators may call it deterministically.
-func CheckCorrection(c map[string]any) error {
+func CheckCorrection(c map[string]any) *CorrectionFault {
 	if len(c) == 0 {
-		return errors.New("correction: a correction needs the corrected fields")
+		return &CorrectionFault{Field: "correction", Code: "required", ZH: "更正须列明更正后的字段", EN: "a correction needs the corrected fields"}
 	}
 	known := 0
 	for _, f := range CorrectableFields {
@@ -218,14 +226,15 @@ func CheckCorrection(c map[string]any) error {
 		known++
 		text, isText := v.(string)
 		if !isText || strings.TrimSpace(text) == "" {
-			return fmt.Errorf("correction.%s: must be non-empty text", f)
+			return &CorrectionFault{Field: "correction." + f, Code: "format", ZH: "应为非空文本", EN: "must be non-empty text"}
 		}
 		if allowed := CorrectableValues[f]; allowed != nil && !slices.Contains(allowed, text) {
-			return fmt.Errorf("correction.%s: must be one of %s", f, strings.Join(allowed, ", "))
+			return &CorrectionFault{Field: "correction." + f, Code: "enum", ZH: "应为 " + strings.Join(allowed, "、"), EN: "must be one of " + strings.Join(allowed, ", ")}
 		}
 	}
 	if known != len(c) {
-		return fmt.Errorf("correction: only %s can be corrected", strings.Join(CorrectableFields, ", "))
+		return &CorrectionFault{Field: "correction", Code: "not_correctable",
+			ZH: "只能更正 " + strings.Join(CorrectableFields, "、"), EN: "only " + strings.Join(CorrectableFields, ", ") + " can be corrected"}
 	}
 	return nil
 }

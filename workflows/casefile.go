@@ -297,6 +297,18 @@ func (c *caseFile) pending(rule string) *activities.Deadline {
 	return nil
 }
 
+// lastDue is the due instant of the latest deadline of rule, whatever its
+// state (zero when the case never had one).
+func (c *caseFile) lastDue(rule string) time.Time {
+	var at time.Time
+	for _, d := range c.p.Deadlines {
+		if d.Rule == rule && d.DueAt.After(at) {
+			at = d.DueAt
+		}
+	}
+	return at
+}
+
 // settle marks the pending deadline of rule met or cancelled.
 func (c *caseFile) settle(ctx workflow.Context, rule, state, reason string) error {
 	d := c.pending(rule)
@@ -440,10 +452,11 @@ func (c *caseFile) stageError(action string, allowed ...string) error {
 	if inStage && !c.p.Paused {
 		return nil
 	}
+	d := Refusal{Action: action, Stage: c.p.Stage, AllowedStages: allowed}
 	if inStage {
-		return temporal.NewApplicationError(fmt.Sprintf("%s refused: the case clock is paused; resume it first", action), "paused")
+		return refuse(RefusedPaused, fmt.Sprintf("%s refused: the case clock is paused; resume it first", action), d)
 	}
-	return temporal.NewApplicationError(fmt.Sprintf("%s refused: the case is at stage %s (allowed at %s)", action, c.p.Stage, strings.Join(allowed, ", ")), "wrong-stage")
+	return refuse(RefusedWrongStage, fmt.Sprintf("%s refused: the case is at stage %s (allowed at %s)", action, c.p.Stage, strings.Join(allowed, ", ")), d)
 }
 
 // caseUpdate registers an Update whose validator runs before it enters
@@ -470,7 +483,15 @@ func caseUpdate[T, S any](ctx workflow.Context, c *caseFile, name string, state 
 			c.changed()
 			return state(), c.save(ctx)
 		},
-		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, in T) error { return validate(in) }},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, in T) error {
+			// cleantext walks maps in sorted key order: deterministic (and a
+			// validator does not enter history).
+			//workflowcheck:ignore
+			if err := cleanInput(name, in); err != nil {
+				return err
+			}
+			return validate(in)
+		}},
 	)
 }
 
@@ -478,19 +499,19 @@ func caseUpdate[T, S any](ctx workflow.Context, c *caseFile, name string, state 
 type field struct{ name, value string }
 
 // required refuses an action whose required fields are empty, naming them.
-func required(fields ...field) error {
-	var missing []string
+func required(action string, fields ...field) error {
+	var missing []RefusalField
 	for _, f := range fields {
 		if strings.TrimSpace(f.value) == "" {
-			missing = append(missing, f.name)
+			missing = append(missing, badField(f.name, "required", "必填", "required"))
 		}
 	}
 	if len(missing) > 0 {
-		return temporal.NewApplicationError("missing: "+strings.Join(missing, ", "), "invalid-input")
+		return invalid(action, missing...)
 	}
 	return nil
 }
 
-func actorRequired(a Actor) error {
-	return required(field{"by.name", a.Name}, field{"by.role", a.Role})
+func actorRequired(action string, a Actor) error {
+	return required(action, field{"by.name", a.Name}, field{"by.role", a.Role})
 }

@@ -77,7 +77,7 @@ const (
 // ListingPeriod is a disclosure period: Length months or years.
 type ListingPeriod struct {
 	Length int    `json:"length"`
-	Unit   string `json:"unit"` // month | year
+	Unit   string `json:"unit" text:"max=10"` // month | year
 }
 
 // Months is the period in months (0 for an invalid unit).
@@ -99,9 +99,9 @@ type ListingInput struct {
 	ProviderID      int64         `json:"provider_id"`
 	ProfileID       string        `json:"profile_id"`
 	RecordIDs       []int64       `json:"record_ids"`
-	Reasons         string        `json:"reasons"`
-	LegalBasis      []string      `json:"legal_basis"`
-	Measures        []string      `json:"measures"`
+	Reasons         string        `json:"reasons" text:"multiline,max=5000"`
+	LegalBasis      []string      `json:"legal_basis" text:"max=500"`
+	Measures        []string      `json:"measures" text:"max=100"`
 	JointPunishment bool          `json:"joint_punishment"`
 	Period          ListingPeriod `json:"period"`
 	ProposedBy      Actor         `json:"proposed_by"`
@@ -124,52 +124,52 @@ type ListingCarry struct {
 // ServiceInput records service of the notice.
 type ServiceInput struct {
 	By       Actor     `json:"by"`
-	Method   string    `json:"method"`
+	Method   string    `json:"method" text:"max=50"`
 	ServedAt time.Time `json:"served_at"`
-	Note     string    `json:"note,omitempty"`
+	Note     string    `json:"note,omitempty" text:"multiline,max=2000"`
 }
 
 // StatementInput is one submission of statements and evidence; each point
 // is answered separately in review.
 type StatementInput struct {
 	By       Actor    `json:"by"`
-	Points   []string `json:"points"`
-	Evidence []string `json:"evidence,omitempty"`
+	Points   []string `json:"points" text:"multiline,max=5000"`
+	Evidence []string `json:"evidence,omitempty" text:"max=255"`
 }
 
 // HearingRequest asks for a hearing.
 type HearingRequest struct {
 	By     Actor  `json:"by"`
-	Reason string `json:"reason,omitempty"`
+	Reason string `json:"reason,omitempty" text:"multiline,max=2000"`
 }
 
 // HearingSchedule sets the hearing.
 type HearingSchedule struct {
 	By    Actor     `json:"by"`
 	At    time.Time `json:"at"`
-	Place string    `json:"place"`
+	Place string    `json:"place" text:"max=200"`
 }
 
 // HearingRecord attaches the hearing record; points raised at the hearing
 // are answered like written statements.
 type HearingRecord struct {
 	By       Actor    `json:"by"`
-	Summary  string   `json:"summary"`
-	Points   []string `json:"points,omitempty"`
-	Evidence []string `json:"evidence,omitempty"`
+	Summary  string   `json:"summary" text:"multiline,max=10000"`
+	Points   []string `json:"points,omitempty" text:"multiline,max=5000"`
+	Evidence []string `json:"evidence,omitempty" text:"max=255"`
 }
 
 // WaiveInput waives representation.
 type WaiveInput struct {
 	By     Actor  `json:"by"`
-	Reason string `json:"reason,omitempty"`
+	Reason string `json:"reason,omitempty" text:"multiline,max=2000"`
 }
 
 // Answer answers one representation point.
 type Answer struct {
-	PointID string `json:"point_id"`
+	PointID string `json:"point_id" text:"max=20"`
 	Adopted bool   `json:"adopted"`
-	Reasons string `json:"reasons"`
+	Reasons string `json:"reasons" text:"multiline,max=5000"`
 }
 
 // AnswerInput answers representation points.
@@ -183,23 +183,23 @@ type AnswerInput struct {
 type ListingDecision struct {
 	By              Actor         `json:"by"`
 	List            bool          `json:"list"`
-	Measures        []string      `json:"measures,omitempty"`
+	Measures        []string      `json:"measures,omitempty" text:"max=100"`
 	JointPunishment bool          `json:"joint_punishment"`
 	Period          ListingPeriod `json:"period"`
-	Reasons         string        `json:"reasons"`
+	Reasons         string        `json:"reasons" text:"multiline,max=5000"`
 }
 
 // RemoveInput removes the entry by decision.
 type RemoveInput struct {
 	By     Actor  `json:"by"`
-	Reason string `json:"reason"`
+	Reason string `json:"reason" text:"multiline,max=2000"`
 }
 
 // RevokeBasisInput records that the decision behind the listing was revoked.
 type RevokeBasisInput struct {
 	By         Actor     `json:"by"`
-	Reason     string    `json:"reason"`
-	Instrument string    `json:"instrument"` // the revoking decision's number
+	Reason     string    `json:"reason" text:"multiline,max=2000"`
+	Instrument string    `json:"instrument" text:"max=200"` // the revoking decision's number
 	RevokedAt  time.Time `json:"revoked_at"`
 }
 
@@ -222,14 +222,14 @@ type ListingState struct {
 	ProposedPeriod   ListingPeriod `json:"proposed_period"`
 	ServiceMethod    string        `json:"service_method,omitempty"`
 	ServedAt         time.Time     `json:"served_at,omitzero"`
-	Points           []Point       `json:"points,omitempty"`
-	Evidence         []string      `json:"evidence,omitempty"`
+	Points           []Point       `json:"points,omitempty" text:"multiline,max=5000"`
+	Evidence         []string      `json:"evidence,omitempty" text:"max=255"`
 	Representation   string        `json:"representation,omitempty"` // statements | none | waived | hearing
 	HearingRequested bool          `json:"hearing_requested"`
 	HearingAt        time.Time     `json:"hearing_at,omitzero"`
 	HearingPlace     string        `json:"hearing_place,omitempty"`
 	HearingRecorded  bool          `json:"hearing_recorded"`
-	Measures         []string      `json:"measures,omitempty"`
+	Measures         []string      `json:"measures,omitempty" text:"max=100"`
 	JointPunishment  bool          `json:"joint_punishment"`
 	Period           ListingPeriod `json:"period,omitzero"`
 	ListedAt         time.Time     `json:"listed_at,omitzero"`
@@ -237,4 +237,20 @@ type ListingState struct {
 	RemovedAt        time.Time     `json:"removed_at,omitzero"`
 	RemovalReason    string        `json:"removal_reason,omitempty"`
 	RepairCaseNo     string        `json:"repair_case_no,omitempty"`
+}
+
+// ListingStages are the stages in which each update may be sent: the first
+// check of its validator, and what the application core offers an actor
+// (a step is also refused while the case clock is paused).
+var ListingStages = map[string][]string{
+	ListingRecordService:   {StageListingNotice},
+	ListingScheduleHearing: {StageHearing},
+	ListingRecordHearing:   {StageHearing},
+	ListingAnswer:          {StageReview},
+	ListingDecide:          {StageReview},
+	ListingRevokeBasis:     {StageListingNotice, StageRepresentation, StageHearing, StageReview, StageListed},
+	ListingRemove:          {StageListed, StageRemovalDue},
+	ListingSubmitStatement: {StageRepresentation},
+	ListingRequestHearing:  {StageRepresentation},
+	ListingWaive:           {StageRepresentation},
 }

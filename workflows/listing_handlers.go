@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/creditcase/creditcase/activities"
@@ -22,30 +21,30 @@ func (l *listing) setHandlers(ctx workflow.Context) error {
 	l.cf.listenCalendar(ctx)
 	state := func() ListingState { return l.st }
 	windowOpen := func(action string) error {
-		if err := l.cf.stageError(action, StageRepresentation); err != nil {
+		if err := l.cf.stageError(action, ListingStages[action]...); err != nil {
 			return err
 		}
 		if l.cf.pending(policy.ListingRepresentation) == nil {
-			return temporal.NewApplicationError(action+" refused: the representation window has closed", "window-closed")
+			return refuse(RefusedWindowClosed, action+" refused: the representation window has closed", Refusal{Action: action, Stage: l.st.Stage, WindowEnded: l.cf.lastDue(policy.ListingRepresentation)})
 		}
 		return nil
 	}
 	regs := []func() error{
 		func() error {
 			return caseUpdate(ctx, l.cf, ListingRecordService, state, func(in ServiceInput) error {
-				if err := l.cf.stageError(ListingRecordService, StageListingNotice); err != nil {
+				if err := l.cf.stageError(ListingRecordService, ListingStages[ListingRecordService]...); err != nil {
 					return err
 				}
 				if !slices.Contains([]string{ServiceInPerson, ServicePost, ServiceElectronic, ServiceAnnouncement}, in.Method) {
-					return temporal.NewApplicationError("method: want in_person, post, electronic or announcement", "invalid-input")
+					return invalid(ListingRecordService, badField("method", "enum", "送达方式应为 in_person（直接送达）、post（邮寄）、electronic（电子）或 announcement（公告）", "must be in_person, post, electronic or announcement"))
 				}
 				if in.ServedAt.IsZero() {
-					return temporal.NewApplicationError("missing: served_at", "invalid-input")
+					return invalid(ListingRecordService, badField("served_at", "required", "请填写送达时间", "required"))
 				}
 				if in.ServedAt.After(workflow.Now(ctx)) || in.ServedAt.Before(l.cf.openedAt) {
-					return temporal.NewApplicationError("served_at: between the proposal and now", "invalid-input")
+					return invalid(ListingRecordService, badField("served_at", "range", "送达时间应在提请之后、现在之前", "must lie between the proposal and now"))
 				}
-				return actorRequired(in.By)
+				return actorRequired(ListingRecordService, in.By)
 			}, l.recordService)
 		},
 		func() error {
@@ -54,9 +53,9 @@ func (l *listing) setHandlers(ctx workflow.Context) error {
 					return err
 				}
 				if len(in.Points) == 0 || slices.ContainsFunc(in.Points, func(s string) bool { return strings.TrimSpace(s) == "" }) {
-					return temporal.NewApplicationError("points: at least one statement, none empty", "invalid-input")
+					return invalid(ListingSubmitStatement, badField("points", "required", "至少一项陈述申辩意见，每项不能为空", "at least one statement, none empty"))
 				}
-				return actorRequired(in.By)
+				return actorRequired(ListingSubmitStatement, in.By)
 			}, l.submitStatement)
 		},
 		func() error {
@@ -64,38 +63,38 @@ func (l *listing) setHandlers(ctx workflow.Context) error {
 				if err := windowOpen(ListingRequestHearing); err != nil {
 					return err
 				}
-				return actorRequired(in.By)
+				return actorRequired(ListingRequestHearing, in.By)
 			}, l.requestHearing)
 		},
 		func() error {
 			return caseUpdate(ctx, l.cf, ListingScheduleHearing, state, func(in HearingSchedule) error {
-				if err := l.cf.stageError(ListingScheduleHearing, StageHearing); err != nil {
+				if err := l.cf.stageError(ListingScheduleHearing, ListingStages[ListingScheduleHearing]...); err != nil {
 					return err
 				}
 				if in.At.IsZero() {
-					return temporal.NewApplicationError("missing: at", "invalid-input")
+					return invalid(ListingScheduleHearing, badField("at", "required", "请填写听证时间", "required"))
 				}
-				if err := actorRequired(in.By); err != nil {
+				if err := actorRequired(ListingScheduleHearing, in.By); err != nil {
 					return err
 				}
-				return required(field{"place", in.Place})
+				return required(ListingScheduleHearing, field{"place", in.Place})
 			}, l.scheduleHearing)
 		},
 		func() error {
 			return caseUpdate(ctx, l.cf, ListingRecordHearing, state, func(in HearingRecord) error {
-				if err := l.cf.stageError(ListingRecordHearing, StageHearing); err != nil {
+				if err := l.cf.stageError(ListingRecordHearing, ListingStages[ListingRecordHearing]...); err != nil {
 					return err
 				}
 				if l.st.HearingAt.IsZero() {
-					return temporal.NewApplicationError("record-hearing refused: no hearing scheduled", "wrong-stage")
+					return refuse(RefusedWrongStage, "record-hearing refused: no hearing scheduled", Refusal{Action: ListingRecordHearing, Stage: l.st.Stage, AllowedStages: []string{StageHearing}})
 				}
 				if slices.ContainsFunc(in.Points, func(s string) bool { return strings.TrimSpace(s) == "" }) {
-					return temporal.NewApplicationError("points: none may be empty", "invalid-input")
+					return invalid(ListingRecordHearing, badField("points", "required", "听证中提出的意见每项不能为空", "none may be empty"))
 				}
-				if err := actorRequired(in.By); err != nil {
+				if err := actorRequired(ListingRecordHearing, in.By); err != nil {
 					return err
 				}
-				return required(field{"summary", in.Summary})
+				return required(ListingRecordHearing, field{"summary", in.Summary})
 			}, l.recordHearing)
 		},
 		func() error {
@@ -103,40 +102,40 @@ func (l *listing) setHandlers(ctx workflow.Context) error {
 				if err := windowOpen(ListingWaive); err != nil {
 					return err
 				}
-				return actorRequired(in.By)
+				return actorRequired(ListingWaive, in.By)
 			}, l.waive)
 		},
 		func() error {
 			return caseUpdate(ctx, l.cf, ListingAnswer, state, func(in AnswerInput) error {
-				if err := l.cf.stageError(ListingAnswer, StageReview); err != nil {
+				if err := l.cf.stageError(ListingAnswer, ListingStages[ListingAnswer]...); err != nil {
 					return err
 				}
 				if len(in.Answers) == 0 {
-					return temporal.NewApplicationError("answers: at least one", "invalid-input")
+					return invalid(ListingAnswer, badField("answers", "required", "至少答复一项意见", "at least one answer"))
 				}
 				for i, a := range in.Answers {
 					if !slices.ContainsFunc(l.st.Points, func(p Point) bool { return p.ID == a.PointID }) {
-						return temporal.NewApplicationError(fmt.Sprintf("answers[%d].point_id: no point %q", i, a.PointID), "invalid-input")
+						return invalid(ListingAnswer, badField(fmt.Sprintf("answers[%d].point_id", i), "unknown", fmt.Sprintf("没有意见 %q", a.PointID), fmt.Sprintf("no point %q", a.PointID)))
 					}
 					if strings.TrimSpace(a.Reasons) == "" {
-						return temporal.NewApplicationError(fmt.Sprintf("answers[%d].reasons: required (采纳或不予采纳均须说明理由)", i), "invalid-input")
+						return invalid(ListingAnswer, badField(fmt.Sprintf("answers[%d].reasons", i), "required", "采纳或不予采纳均须说明理由", "required: give reasons whether adopted or not"))
 					}
 				}
-				return actorRequired(in.By)
+				return actorRequired(ListingAnswer, in.By)
 			}, l.answer)
 		},
 		func() error {
 			return caseUpdate(ctx, l.cf, ListingDecide, state, func(in ListingDecision) error {
-				if err := l.cf.stageError(ListingDecide, StageReview); err != nil {
+				if err := l.cf.stageError(ListingDecide, ListingStages[ListingDecide]...); err != nil {
 					return err
 				}
 				if open := l.unanswered(); len(open) > 0 {
-					return temporal.NewApplicationError("decide refused: representation points not answered: "+strings.Join(open, ", "), "unanswered")
+					return refuse(RefusedUnanswered, "decide refused: representation points not answered: "+strings.Join(open, ", "), Refusal{Action: ListingDecide, Stage: l.st.Stage, Unanswered: open})
 				}
-				if err := actorRequired(in.By); err != nil {
+				if err := actorRequired(ListingDecide, in.By); err != nil {
 					return err
 				}
-				if err := required(field{"reasons", in.Reasons}); err != nil {
+				if err := required(ListingDecide, field{"reasons", in.Reasons}); err != nil {
 					return err
 				}
 				if in.List {
@@ -147,27 +146,27 @@ func (l *listing) setHandlers(ctx workflow.Context) error {
 		},
 		func() error {
 			return caseUpdate(ctx, l.cf, ListingRevokeBasis, state, func(in RevokeBasisInput) error {
-				if err := l.cf.stageError(ListingRevokeBasis, StageListingNotice, StageRepresentation, StageHearing, StageReview, StageListed); err != nil {
+				if err := l.cf.stageError(ListingRevokeBasis, ListingStages[ListingRevokeBasis]...); err != nil {
 					return err
 				}
 				if in.RevokedAt.After(workflow.Now(ctx)) {
-					return temporal.NewApplicationError("revoked_at: not in the future", "invalid-input")
+					return invalid(ListingRevokeBasis, badField("revoked_at", "range", "撤销日期不能晚于现在", "must not be in the future"))
 				}
-				if err := actorRequired(in.By); err != nil {
+				if err := actorRequired(ListingRevokeBasis, in.By); err != nil {
 					return err
 				}
-				return required(field{"reason", in.Reason}, field{"instrument", in.Instrument})
+				return required(ListingRevokeBasis, field{"reason", in.Reason}, field{"instrument", in.Instrument})
 			}, l.revokeBasis)
 		},
 		func() error {
 			return caseUpdate(ctx, l.cf, ListingRemove, state, func(in RemoveInput) error {
-				if err := l.cf.stageError(ListingRemove, StageListed, StageRemovalDue); err != nil {
+				if err := l.cf.stageError(ListingRemove, ListingStages[ListingRemove]...); err != nil {
 					return err
 				}
-				if err := actorRequired(in.By); err != nil {
+				if err := actorRequired(ListingRemove, in.By); err != nil {
 					return err
 				}
-				return required(field{"reason", in.Reason})
+				return required(ListingRemove, field{"reason", in.Reason})
 			}, l.removeByDecision)
 		},
 	}
@@ -195,7 +194,7 @@ func (l *listing) unanswered() []string {
 // profile's period bounds.
 func (l *listing) notHeavier(in ListingDecision) error {
 	if len(in.Measures) == 0 {
-		return temporal.NewApplicationError("measures: a listing carries at least one measure", "invalid-input")
+		return invalid(ListingDecide, badField("measures", "required", "列入决定至少包含一项惩戒措施", "a listing carries at least one measure"))
 	}
 	var extra []string
 	for _, m := range in.Measures {
@@ -204,21 +203,26 @@ func (l *listing) notHeavier(in ListingDecision) error {
 		}
 	}
 	if len(extra) > 0 {
-		return temporal.NewApplicationError("decide refused: measures not in the proposal (不得加重): "+strings.Join(extra, ", "), "heavier-than-proposed")
+		return refuse(RefusedHeavier, "decide refused: measures not in the proposal (不得加重): "+strings.Join(extra, ", "), Refusal{Action: ListingDecide, Stage: l.st.Stage,
+			Fields: []RefusalField{badField("measures", "heavier", "提请中没有的惩戒措施（不得加重）："+strings.Join(extra, "、"), "measures not in the proposal: "+strings.Join(extra, ", "))}})
 	}
 	if in.JointPunishment && !l.st.ProposedJoint {
-		return temporal.NewApplicationError("decide refused: joint punishment was not proposed (不得加重)", "heavier-than-proposed")
+		return refuse(RefusedHeavier, "decide refused: joint punishment was not proposed (不得加重)", Refusal{Action: ListingDecide, Stage: l.st.Stage,
+			Fields: []RefusalField{badField("joint_punishment", "heavier", "提请时未提出联合惩戒（不得加重）", "joint punishment was not proposed")}})
 	}
 	m := in.Period.Months()
 	if m == 0 || in.Period.Length < 1 {
-		return temporal.NewApplicationError("period: a length in months or years", "invalid-input")
+		return invalid(ListingDecide, badField("period", "format", "列入期限应为若干月（month）或年（year）", "a length in months or years"))
 	}
 	if m > l.st.ProposedPeriod.Months() {
-		return temporal.NewApplicationError(fmt.Sprintf("decide refused: period %s is longer than the proposed %s (不得加重)",
-			periodText(in.Period), periodText(l.st.ProposedPeriod)), "heavier-than-proposed")
+		return refuse(RefusedHeavier, fmt.Sprintf("decide refused: period %s is longer than the proposed %s (不得加重)", periodText(in.Period), periodText(l.st.ProposedPeriod)),
+			Refusal{Action: ListingDecide, Stage: l.st.Stage, Fields: []RefusalField{badField("period", "heavier",
+				fmt.Sprintf("列入期限%s长于提请的%s（不得加重）", periodText(in.Period), periodText(l.st.ProposedPeriod)),
+				fmt.Sprintf("%s is longer than the proposed %s", periodText(in.Period), periodText(l.st.ProposedPeriod)))}})
 	}
 	if m < l.minMonths || m > l.maxMonths {
-		return temporal.NewApplicationError(fmt.Sprintf("period: %s is outside the profile's %d..%d months", periodText(in.Period), l.minMonths, l.maxMonths), "invalid-input")
+		return invalid(ListingDecide, badField("period", "range", fmt.Sprintf("列入期限%s不在本地规定的 %d–%d 个月之间", periodText(in.Period), l.minMonths, l.maxMonths),
+			fmt.Sprintf("%s is outside the profile's %d..%d months", periodText(in.Period), l.minMonths, l.maxMonths)))
 	}
 	return nil
 }

@@ -67,8 +67,8 @@ const (
 // Actor is who acts, from the API's authenticated account. It carries no
 // personal data: an account name and a role.
 type Actor struct {
-	Name string `json:"name"`
-	Role string `json:"role"`
+	Name string `json:"name" text:"max=100"`
+	Role string `json:"role" text:"max=50"`
 }
 
 // ObjectionInput opens an objection case.
@@ -78,9 +78,9 @@ type ObjectionInput struct {
 	SubjectID  int64     `json:"subject_id"`
 	ProviderID int64     `json:"provider_id"`
 	ProfileID  string    `json:"profile_id"`
-	Grounds    []string  `json:"grounds"`
-	Statement  string    `json:"statement"`
-	Evidence   []string  `json:"evidence,omitempty"`
+	Grounds    []string  `json:"grounds" text:"max=500"`
+	Statement  string    `json:"statement" text:"multiline,max=5000"`
+	Evidence   []string  `json:"evidence,omitempty" text:"max=255"`
 	FiledBy    Actor     `json:"filed_by"`
 	ReceivedAt time.Time `json:"received_at"`
 }
@@ -93,93 +93,112 @@ type AcceptInput struct {
 // SupplementRequest lists everything missing, at once (一次性告知).
 type SupplementRequest struct {
 	By      Actor    `json:"by"`
-	Missing []string `json:"missing"`
+	Missing []string `json:"missing" text:"max=500"`
 }
 
 // SupplementInput is the subject's resubmission.
 type SupplementInput struct {
 	By        Actor    `json:"by"`
-	Statement string   `json:"statement"`
-	Evidence  []string `json:"evidence,omitempty"`
+	Statement string   `json:"statement" text:"multiline,max=5000"`
+	Evidence  []string `json:"evidence,omitempty" text:"max=255"`
 }
 
 // OwnErrorInput records the centre's own error and the correction.
 type OwnErrorInput struct {
 	By         Actor          `json:"by"`
-	Reason     string         `json:"reason"`
-	Correction map[string]any `json:"correction"`
+	Reason     string         `json:"reason" text:"multiline,max=2000"`
+	Correction map[string]any `json:"correction" text:"multiline,max=4000"`
 }
 
 // ForwardInput sends the verification request to the provider.
 type ForwardInput struct {
 	By   Actor  `json:"by"`
-	Note string `json:"note,omitempty"`
+	Note string `json:"note,omitempty" text:"multiline,max=2000"`
 }
 
 // ProviderReplyInput is the provider's verification result.
 type ProviderReplyInput struct {
 	By         Actor          `json:"by"`
-	Finding    string         `json:"finding"`
-	Reasons    string         `json:"reasons"`
-	Correction map[string]any `json:"correction,omitempty"`
-	Evidence   []string       `json:"evidence,omitempty"`
+	Finding    string         `json:"finding" text:"max=50"`
+	Reasons    string         `json:"reasons" text:"multiline,max=5000"`
+	Correction map[string]any `json:"correction,omitempty" text:"multiline,max=4000"`
+	Evidence   []string       `json:"evidence,omitempty" text:"max=255"`
 }
 
 // DecisionInput is the centre's outcome.
 type DecisionInput struct {
 	By         Actor          `json:"by"`
-	Outcome    string         `json:"outcome"`
-	Reasons    string         `json:"reasons"`
-	Correction map[string]any `json:"correction,omitempty"`
+	Outcome    string         `json:"outcome" text:"max=50"`
+	Reasons    string         `json:"reasons" text:"multiline,max=5000"`
+	Correction map[string]any `json:"correction,omitempty" text:"multiline,max=4000"`
 }
 
 // PauseInput pauses the clock (expert test, review) with who approved it.
 type PauseInput struct {
 	By       Actor  `json:"by"`
-	Kind     string `json:"kind"` // expert_test | review
-	Reason   string `json:"reason"`
-	Approver string `json:"approver"`
+	Kind     string `json:"kind" text:"max=50"` // expert_test | review
+	Reason   string `json:"reason" text:"multiline,max=2000"`
+	Approver string `json:"approver" text:"max=100"`
 }
 
 // ResumeInput restarts the clock.
 type ResumeInput struct {
 	By     Actor  `json:"by"`
-	Reason string `json:"reason,omitempty"`
+	Reason string `json:"reason,omitempty" text:"multiline,max=2000"`
 }
 
 // ExtendInput is a head-approved extension of the overall limit.
 type ExtendInput struct {
 	By       Actor  `json:"by"`
-	Reason   string `json:"reason"`
-	Approver string `json:"approver"`
+	Reason   string `json:"reason" text:"multiline,max=2000"`
+	Approver string `json:"approver" text:"max=100"`
 }
 
 // WithdrawInput withdraws the objection.
 type WithdrawInput struct {
 	By     Actor  `json:"by"`
-	Reason string `json:"reason,omitempty"`
+	Reason string `json:"reason,omitempty" text:"multiline,max=2000"`
 }
 
 // AppealInput appeals the outcome (申诉).
 type AppealInput struct {
 	By      Actor  `json:"by"`
-	Grounds string `json:"grounds"`
+	Grounds string `json:"grounds" text:"multiline,max=5000"`
 }
 
 // AppealDecisionInput is the supervisors' decision on an appeal.
 type AppealDecisionInput struct {
 	By         Actor          `json:"by"`
-	Decision   string         `json:"decision"` // upheld | overturned
-	Outcome    string         `json:"outcome,omitempty"`
-	Reasons    string         `json:"reasons"`
-	Correction map[string]any `json:"correction,omitempty"`
+	Decision   string         `json:"decision" text:"max=50"` // upheld | overturned
+	Outcome    string         `json:"outcome,omitempty" text:"max=50"`
+	Reasons    string         `json:"reasons" text:"multiline,max=5000"`
+	Correction map[string]any `json:"correction,omitempty" text:"multiline,max=4000"`
 }
 
 // ObjectionState is the live state the query returns and the workflow result.
 type ObjectionState struct {
 	CaseProgress
-	Missing       []string `json:"missing,omitempty"`
-	Finding       string   `json:"finding,omitempty"`
+	Missing       []string `json:"missing,omitempty" text:"max=500"`
+	Finding       string   `json:"finding,omitempty" text:"max=50"`
 	Appeal        string   `json:"appeal,omitempty"`
 	AppealOutcome string   `json:"appeal_outcome,omitempty"`
+}
+
+// ObjectionStages are the stages in which each update may be sent: the first
+// check of its validator, and what the application core offers an actor
+// (a step is also refused while the case clock is paused).
+var ObjectionStages = map[string][]string{
+	ObjectionAccept:            {StageAcceptance},
+	ObjectionRequestSupplement: {StageAcceptance},
+	ObjectionSupplement:        {StageAwaitingSupplement},
+	ObjectionDecideOwnError:    {StageCentreCheck},
+	ObjectionForwardToProvider: {StageCentreCheck},
+	ObjectionProviderReply:     {StageProviderVerification},
+	ObjectionDecide:            {StageDeciding},
+	ObjectionPause:             {StageCentreCheck, StageProviderVerification, StageDeciding},
+	ObjectionExtend:            {StageCentreCheck, StageProviderVerification, StageDeciding},
+	ObjectionWithdraw:          {StageAcceptance, StageAwaitingSupplement, StageCentreCheck, StageProviderVerification, StageDeciding},
+	ObjectionAppeal:            {StageClosed},
+	ObjectionDecideAppeal:      {StageAppeal},
+	ObjectionResume:            nil, // any stage, only while the clock is paused
 }

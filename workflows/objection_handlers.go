@@ -5,7 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/creditcase/creditcase/activities"
@@ -22,174 +21,174 @@ func (o *objection) setHandlers(ctx workflow.Context) error {
 	regs := []func() error{
 		func() error {
 			return caseUpdate(ctx, o.cf, ObjectionAccept, state, func(in AcceptInput) error {
-				if err := o.cf.stageError(ObjectionAccept, StageAcceptance); err != nil {
+				if err := o.cf.stageError(ObjectionAccept, ObjectionStages[ObjectionAccept]...); err != nil {
 					return err
 				}
-				return actorRequired(in.By)
+				return actorRequired(ObjectionAccept, in.By)
 			}, o.accept)
 		},
 		func() error {
 			return caseUpdate(ctx, o.cf, ObjectionRequestSupplement, state, func(in SupplementRequest) error {
-				if err := o.cf.stageError(ObjectionRequestSupplement, StageAcceptance); err != nil {
+				if err := o.cf.stageError(ObjectionRequestSupplement, ObjectionStages[ObjectionRequestSupplement]...); err != nil {
 					return err
 				}
 				if len(in.Missing) == 0 || slices.ContainsFunc(in.Missing, func(s string) bool { return strings.TrimSpace(s) == "" }) {
-					return temporal.NewApplicationError("missing: list every missing item at once (一次性告知)", "invalid-input")
+					return invalid(ObjectionRequestSupplement, badField("missing", "required", "请一次性列明全部需补正的材料，每项不能为空", "list every missing item at once (一次性告知), none empty"))
 				}
-				return actorRequired(in.By)
+				return actorRequired(ObjectionRequestSupplement, in.By)
 			}, o.requestSupplement)
 		},
 		func() error {
 			return caseUpdate(ctx, o.cf, ObjectionSupplement, state, func(in SupplementInput) error {
-				if err := o.cf.stageError(ObjectionSupplement, StageAwaitingSupplement); err != nil {
+				if err := o.cf.stageError(ObjectionSupplement, ObjectionStages[ObjectionSupplement]...); err != nil {
 					return err
 				}
-				if err := actorRequired(in.By); err != nil {
+				if err := actorRequired(ObjectionSupplement, in.By); err != nil {
 					return err
 				}
-				return required(field{"statement", in.Statement})
+				return required(ObjectionSupplement, field{"statement", in.Statement})
 			}, o.supplement)
 		},
 		func() error {
 			return caseUpdate(ctx, o.cf, ObjectionDecideOwnError, state, func(in OwnErrorInput) error {
-				if err := o.cf.stageError(ObjectionDecideOwnError, StageCentreCheck); err != nil {
+				if err := o.cf.stageError(ObjectionDecideOwnError, ObjectionStages[ObjectionDecideOwnError]...); err != nil {
 					return err
 				}
-				if err := activities.CheckCorrection(in.Correction); err != nil {
-					return temporal.NewApplicationError(err.Error(), "invalid-input")
-				}
-				if err := actorRequired(in.By); err != nil {
+				if err := correctionRefused(ObjectionDecideOwnError, in.Correction); err != nil {
 					return err
 				}
-				return required(field{"reason", in.Reason})
+				if err := actorRequired(ObjectionDecideOwnError, in.By); err != nil {
+					return err
+				}
+				return required(ObjectionDecideOwnError, field{"reason", in.Reason})
 			}, o.decideOwnError)
 		},
 		func() error {
 			return caseUpdate(ctx, o.cf, ObjectionForwardToProvider, state, func(in ForwardInput) error {
-				if err := o.cf.stageError(ObjectionForwardToProvider, StageCentreCheck); err != nil {
+				if err := o.cf.stageError(ObjectionForwardToProvider, ObjectionStages[ObjectionForwardToProvider]...); err != nil {
 					return err
 				}
-				return actorRequired(in.By)
+				return actorRequired(ObjectionForwardToProvider, in.By)
 			}, o.forward)
 		},
 		func() error {
 			return caseUpdate(ctx, o.cf, ObjectionProviderReply, state, func(in ProviderReplyInput) error {
-				if err := o.cf.stageError(ObjectionProviderReply, StageProviderVerification); err != nil {
+				if err := o.cf.stageError(ObjectionProviderReply, ObjectionStages[ObjectionProviderReply]...); err != nil {
 					return err
 				}
 				if !slices.Contains([]string{FindingErrorFound, FindingAccurate, FindingUnverifiable}, in.Finding) {
-					return temporal.NewApplicationError("finding: want error, accurate or unverifiable", "invalid-input")
+					return invalid(ObjectionProviderReply, badField("finding", "enum", "核查结论应为 error（记录有误）、accurate（记录无误）或 unverifiable（无法核实）", "must be error, accurate or unverifiable"))
 				}
 				if len(in.Correction) > 0 {
-					if err := activities.CheckCorrection(in.Correction); err != nil {
-						return temporal.NewApplicationError(err.Error(), "invalid-input")
+					if err := correctionRefused(ObjectionProviderReply, in.Correction); err != nil {
+						return err
 					}
 				}
-				if err := actorRequired(in.By); err != nil {
+				if err := actorRequired(ObjectionProviderReply, in.By); err != nil {
 					return err
 				}
-				return required(field{"reasons", in.Reasons})
+				return required(ObjectionProviderReply, field{"reasons", in.Reasons})
 			}, o.providerReplied)
 		},
 		func() error {
 			return caseUpdate(ctx, o.cf, ObjectionDecide, state, func(in DecisionInput) error {
-				if err := o.cf.stageError(ObjectionDecide, StageDeciding); err != nil {
+				if err := o.cf.stageError(ObjectionDecide, ObjectionStages[ObjectionDecide]...); err != nil {
 					return err
 				}
-				if err := o.validOutcome(in.Outcome, in.Correction); err != nil {
+				if err := o.validOutcome(ObjectionDecide, in.Outcome, in.Correction); err != nil {
 					return err
 				}
-				if err := actorRequired(in.By); err != nil {
+				if err := actorRequired(ObjectionDecide, in.By); err != nil {
 					return err
 				}
-				return required(field{"reasons", in.Reasons})
+				return required(ObjectionDecide, field{"reasons", in.Reasons})
 			}, o.decide)
 		},
 		func() error {
 			return caseUpdate(ctx, o.cf, ObjectionPause, state, func(in PauseInput) error {
 				if o.st.Paused {
-					return temporal.NewApplicationError("pause refused: the clock is already paused", "paused")
+					return refuse(RefusedPaused, "pause refused: the clock is already paused", Refusal{Action: ObjectionPause, Stage: o.st.Stage})
 				}
-				if err := o.cf.stageError(ObjectionPause, StageCentreCheck, StageProviderVerification, StageDeciding); err != nil {
+				if err := o.cf.stageError(ObjectionPause, ObjectionStages[ObjectionPause]...); err != nil {
 					return err
 				}
 				if in.Kind != "expert_test" && in.Kind != "review" {
-					return temporal.NewApplicationError("kind: want expert_test or review", "invalid-input")
+					return invalid(ObjectionPause, badField("kind", "enum", "中止原因应为 expert_test（检验鉴定）或 review（复核）", "must be expert_test or review"))
 				}
-				if err := actorRequired(in.By); err != nil {
+				if err := actorRequired(ObjectionPause, in.By); err != nil {
 					return err
 				}
-				return required(field{"reason", in.Reason}, field{"approver", in.Approver})
+				return required(ObjectionPause, field{"reason", in.Reason}, field{"approver", in.Approver})
 			}, o.pause)
 		},
 		func() error {
 			return caseUpdate(ctx, o.cf, ObjectionResume, state, func(in ResumeInput) error {
 				if !o.st.Paused {
-					return temporal.NewApplicationError("resume refused: the clock is not paused", "wrong-stage")
+					return refuse(RefusedWrongStage, "resume refused: the clock is not paused", Refusal{Action: ObjectionResume, Stage: o.st.Stage})
 				}
-				return actorRequired(in.By)
+				return actorRequired(ObjectionResume, in.By)
 			}, o.resume)
 		},
 		func() error {
 			return caseUpdate(ctx, o.cf, ObjectionExtend, state, func(in ExtendInput) error {
-				if err := o.cf.stageError(ObjectionExtend, StageCentreCheck, StageProviderVerification, StageDeciding); err != nil {
+				if err := o.cf.stageError(ObjectionExtend, ObjectionStages[ObjectionExtend]...); err != nil {
 					return err
 				}
 				if o.extended {
-					return temporal.NewApplicationError("extend refused: the overall limit was already extended once", "already-extended")
+					return refuse(RefusedAlreadyExtended, "extend refused: the overall limit was already extended once", Refusal{Action: ObjectionExtend, Stage: o.st.Stage})
 				}
 				if o.cf.pending(policy.ObjectionOverall) == nil {
-					return temporal.NewApplicationError("extend refused: no running overall limit", "wrong-stage")
+					return refuse(RefusedWrongStage, "extend refused: no running overall limit", Refusal{Action: ObjectionExtend, Stage: o.st.Stage})
 				}
-				if err := actorRequired(in.By); err != nil {
+				if err := actorRequired(ObjectionExtend, in.By); err != nil {
 					return err
 				}
-				return required(field{"reason", in.Reason}, field{"approver", in.Approver})
+				return required(ObjectionExtend, field{"reason", in.Reason}, field{"approver", in.Approver})
 			}, o.extend)
 		},
 		func() error {
 			return caseUpdate(ctx, o.cf, ObjectionWithdraw, state, func(in WithdrawInput) error {
-				if err := o.cf.stageError(ObjectionWithdraw, StageAcceptance, StageAwaitingSupplement, StageCentreCheck, StageProviderVerification, StageDeciding); err != nil {
+				if err := o.cf.stageError(ObjectionWithdraw, ObjectionStages[ObjectionWithdraw]...); err != nil {
 					return err
 				}
-				return actorRequired(in.By)
+				return actorRequired(ObjectionWithdraw, in.By)
 			}, o.withdraw)
 		},
 		func() error {
 			return caseUpdate(ctx, o.cf, ObjectionAppeal, state, func(in AppealInput) error {
-				if err := o.cf.stageError(ObjectionAppeal, StageClosed); err != nil {
+				if err := o.cf.stageError(ObjectionAppeal, ObjectionStages[ObjectionAppeal]...); err != nil {
 					return err
 				}
 				if o.cf.pending(policy.ObjectionAppealWindow) == nil {
-					return temporal.NewApplicationError("appeal refused: the appeal window has closed", "window-closed")
+					return refuse(RefusedWindowClosed, "appeal refused: the appeal window has closed", Refusal{Action: ObjectionAppeal, Stage: o.st.Stage, WindowEnded: o.cf.lastDue(policy.ObjectionAppealWindow)})
 				}
-				if err := actorRequired(in.By); err != nil {
+				if err := actorRequired(ObjectionAppeal, in.By); err != nil {
 					return err
 				}
-				return required(field{"grounds", in.Grounds})
+				return required(ObjectionAppeal, field{"grounds", in.Grounds})
 			}, o.appeal)
 		},
 		func() error {
 			return caseUpdate(ctx, o.cf, ObjectionDecideAppeal, state, func(in AppealDecisionInput) error {
-				if err := o.cf.stageError(ObjectionDecideAppeal, StageAppeal); err != nil {
+				if err := o.cf.stageError(ObjectionDecideAppeal, ObjectionStages[ObjectionDecideAppeal]...); err != nil {
 					return err
 				}
 				switch in.Decision {
 				case AppealUpheld:
 				case AppealOverturned:
-					if err := o.validOutcome(in.Outcome, in.Correction); err != nil {
+					if err := o.validOutcome(ObjectionDecideAppeal, in.Outcome, in.Correction); err != nil {
 						return err
 					}
 					if in.Outcome == OutcomeUpheld || (in.Outcome == o.st.Outcome && in.Outcome != OutcomeCorrected) {
-						return temporal.NewApplicationError("outcome: an overturning decision corrects or deletes the record", "invalid-input")
+						return invalid(ObjectionDecideAppeal, badField("outcome", "enum", "撤销原处理结果的决定应更正（corrected）或删除（deleted）该记录", "an overturning decision corrects or deletes the record"))
 					}
 				default:
-					return temporal.NewApplicationError("decision: want upheld or overturned", "invalid-input")
+					return invalid(ObjectionDecideAppeal, badField("decision", "enum", "申诉决定应为 upheld（维持）或 overturned（撤销原处理结果）", "must be upheld or overturned"))
 				}
-				if err := actorRequired(in.By); err != nil {
+				if err := actorRequired(ObjectionDecideAppeal, in.By); err != nil {
 					return err
 				}
-				return required(field{"reasons", in.Reasons})
+				return required(ObjectionDecideAppeal, field{"reasons", in.Reasons})
 			}, o.decideAppeal)
 		},
 	}
@@ -203,22 +202,22 @@ func (o *objection) setHandlers(ctx workflow.Context) error {
 
 // validOutcome checks an outcome: deleted only when the record cannot be
 // verified (Anshan art. 11), corrected with the corrected fields.
-func (o *objection) validOutcome(outcome string, correction map[string]any) error {
+func (o *objection) validOutcome(action, outcome string, correction map[string]any) error {
 	switch outcome {
 	case OutcomeUpheld:
 	case OutcomeCorrected:
 		if len(correction) == 0 {
 			correction = o.providerReply.Correction
 		}
-		if err := activities.CheckCorrection(correction); err != nil {
-			return temporal.NewApplicationError(err.Error(), "invalid-input")
+		if err := correctionRefused(action, correction); err != nil {
+			return err
 		}
 	case OutcomeDeleted:
 		if o.st.Finding != FindingUnverifiable {
-			return temporal.NewApplicationError("outcome: deleted only when the provider could not verify the record", "invalid-input")
+			return invalid(action, badField("outcome", "enum", "仅在信息提供单位无法核实时才能删除（deleted）", "deleted only when the provider could not verify the record"))
 		}
 	default:
-		return temporal.NewApplicationError("outcome: want corrected, upheld or deleted", "invalid-input")
+		return invalid(action, badField("outcome", "enum", "处理结果应为 corrected（更正）、upheld（维持）或 deleted（无法核实予以删除）", "must be corrected, upheld or deleted"))
 	}
 	return nil
 }

@@ -62,7 +62,7 @@ type RepairInput struct {
 	ProfileID    string    `json:"profile_id"`
 	CommitmentID int64     `json:"commitment_id"`
 	EvidenceIDs  []int64   `json:"evidence_ids,omitempty"`
-	Statement    string    `json:"statement,omitempty"`
+	Statement    string    `json:"statement,omitempty" text:"multiline,max=5000"`
 	FiledBy      Actor     `json:"filed_by"`
 	ReceivedAt   time.Time `json:"received_at"`
 }
@@ -70,7 +70,7 @@ type RepairInput struct {
 // RepairSupplementInput is the subject's answer to the one-time notice.
 type RepairSupplementInput struct {
 	By          Actor   `json:"by"`
-	Statement   string  `json:"statement"`
+	Statement   string  `json:"statement" text:"multiline,max=5000"`
 	EvidenceIDs []int64 `json:"evidence_ids,omitempty"`
 }
 
@@ -78,13 +78,13 @@ type RepairSupplementInput struct {
 type OpinionInput struct {
 	By      Actor  `json:"by"`
 	Agree   bool   `json:"agree"`
-	Reasons string `json:"reasons"`
+	Reasons string `json:"reasons" text:"multiline,max=5000"`
 }
 
 // PublishInput publishes the repair proposal.
 type PublishInput struct {
 	By       Actor  `json:"by"`
-	Proposal string `json:"proposal,omitempty"`
+	Proposal string `json:"proposal,omitempty" text:"multiline,max=2000"`
 }
 
 // PublicObjectionInput tells the case of an objection filed through the
@@ -99,14 +99,14 @@ type VerifyObjectionInput struct {
 	By          Actor  `json:"by"`
 	ObjectionID int64  `json:"objection_id"`
 	Upheld      bool   `json:"upheld"`
-	Reasons     string `json:"reasons"`
+	Reasons     string `json:"reasons" text:"multiline,max=5000"`
 }
 
 // RepairDecisionInput is the centre's decision after publicity.
 type RepairDecisionInput struct {
 	By      Actor  `json:"by"`
 	Approve bool   `json:"approve"`
-	Reasons string `json:"reasons"`
+	Reasons string `json:"reasons" text:"multiline,max=5000"`
 }
 
 // PublicObjection is an objection raised during publicity, as the case
@@ -122,10 +122,25 @@ type PublicObjection struct {
 type RepairState struct {
 	CaseProgress
 	Eligibility    repair.Result     `json:"eligibility"`
-	Missing        []string          `json:"missing,omitempty"`
+	Missing        []string          `json:"missing,omitempty" text:"max=500"`
 	Opinion        string            `json:"opinion,omitempty"` // agree | disagree
 	PublicityFrom  time.Time         `json:"publicity_from,omitzero"`
 	PublicityUntil time.Time         `json:"publicity_until,omitzero"`
 	Objections     []PublicObjection `json:"objections,omitempty"`
 	Listings       []string          `json:"listings_ended,omitempty"`
+}
+
+// RepairStages are the stages in which each update may be sent: the first
+// check of its validator, and what the application core offers an actor
+// (a step is also refused while the case clock is paused).
+var RepairStages = map[string][]string{
+	RepairAccept:            {StageAcceptance},
+	RepairRequestSupplement: {StageAcceptance},
+	RepairSupplement:        {StageAwaitingSupplement},
+	RepairProviderOpinion:   {StageProviderOpinion},
+	RepairPublish:           {StageAwaitingPublicity},
+	RepairPublicObjection:   {StagePublicity},
+	RepairVerifyObjection:   {StagePublicity, StageObjectionVerification},
+	RepairDecide:            {StageDeciding},
+	RepairWithdraw:          {StageAcceptance, StageAwaitingSupplement, StageProviderOpinion, StageAwaitingPublicity, StagePublicity, StageObjectionVerification, StageDeciding},
 }

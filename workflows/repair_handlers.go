@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/creditcase/creditcase/activities"
@@ -24,109 +23,107 @@ func (r *repairCase) setHandlers(ctx workflow.Context) error {
 	}
 	r.cf.listenCalendar(ctx)
 	state := func() RepairState { return r.st }
-	open := []string{StageAcceptance, StageAwaitingSupplement, StageProviderOpinion, StageAwaitingPublicity,
-		StagePublicity, StageObjectionVerification, StageDeciding}
 	regs := []func() error{
 		func() error {
 			return caseUpdate(ctx, r.cf, RepairAccept, state, func(in AcceptInput) error {
-				if err := r.cf.stageError(RepairAccept, StageAcceptance); err != nil {
+				if err := r.cf.stageError(RepairAccept, RepairStages[RepairAccept]...); err != nil {
 					return err
 				}
-				return actorRequired(in.By)
+				return actorRequired(RepairAccept, in.By)
 			}, r.accept)
 		},
 		func() error {
 			return caseUpdate(ctx, r.cf, RepairRequestSupplement, state, func(in SupplementRequest) error {
-				if err := r.cf.stageError(RepairRequestSupplement, StageAcceptance); err != nil {
+				if err := r.cf.stageError(RepairRequestSupplement, RepairStages[RepairRequestSupplement]...); err != nil {
 					return err
 				}
 				if r.st.Missing != nil {
-					return temporal.NewApplicationError("request-supplement refused: the one-time notice (一次性告知) was already sent", "already-requested")
+					return refuse(RefusedAlreadyRequested, "request-supplement refused: the one-time notice (一次性告知) was already sent", Refusal{Action: RepairRequestSupplement, Stage: r.st.Stage})
 				}
 				if len(in.Missing) == 0 || slices.ContainsFunc(in.Missing, func(s string) bool { return strings.TrimSpace(s) == "" }) {
-					return temporal.NewApplicationError("missing: list every missing document at once (一次性告知)", "invalid-input")
+					return invalid(RepairRequestSupplement, badField("missing", "required", "请一次性列明全部需补正的材料，每项不能为空", "list every missing document at once (一次性告知), none empty"))
 				}
-				return actorRequired(in.By)
+				return actorRequired(RepairRequestSupplement, in.By)
 			}, r.requestSupplement)
 		},
 		func() error {
 			return caseUpdate(ctx, r.cf, RepairSupplement, state, func(in RepairSupplementInput) error {
-				if err := r.cf.stageError(RepairSupplement, StageAwaitingSupplement); err != nil {
+				if err := r.cf.stageError(RepairSupplement, RepairStages[RepairSupplement]...); err != nil {
 					return err
 				}
-				if err := actorRequired(in.By); err != nil {
+				if err := actorRequired(RepairSupplement, in.By); err != nil {
 					return err
 				}
-				return required(field{"statement", in.Statement})
+				return required(RepairSupplement, field{"statement", in.Statement})
 			}, r.supplement)
 		},
 		func() error {
 			return caseUpdate(ctx, r.cf, RepairProviderOpinion, state, func(in OpinionInput) error {
-				if err := r.cf.stageError(RepairProviderOpinion, StageProviderOpinion); err != nil {
+				if err := r.cf.stageError(RepairProviderOpinion, RepairStages[RepairProviderOpinion]...); err != nil {
 					return err
 				}
-				if err := actorRequired(in.By); err != nil {
+				if err := actorRequired(RepairProviderOpinion, in.By); err != nil {
 					return err
 				}
-				return required(field{"reasons", in.Reasons})
+				return required(RepairProviderOpinion, field{"reasons", in.Reasons})
 			}, r.opinion)
 		},
 		func() error {
 			return caseUpdate(ctx, r.cf, RepairPublish, state, func(in PublishInput) error {
-				if err := r.cf.stageError(RepairPublish, StageAwaitingPublicity); err != nil {
+				if err := r.cf.stageError(RepairPublish, RepairStages[RepairPublish]...); err != nil {
 					return err
 				}
-				return actorRequired(in.By)
+				return actorRequired(RepairPublish, in.By)
 			}, r.publish)
 		},
 		func() error {
 			return caseUpdate(ctx, r.cf, RepairPublicObjection, state, func(in PublicObjectionInput) error {
-				if err := r.cf.stageError(RepairPublicObjection, StagePublicity); err != nil {
+				if err := r.cf.stageError(RepairPublicObjection, RepairStages[RepairPublicObjection]...); err != nil {
 					return err
 				}
 				if d := r.cf.pending(policy.RepairPublicity); d == nil || !workflow.Now(ctx).Before(d.DueAt) {
-					return temporal.NewApplicationError("public-objection refused: the publicity period has ended", "window-closed")
+					return refuse(RefusedWindowClosed, "public-objection refused: the publicity period has ended", Refusal{Action: RepairPublicObjection, Stage: r.st.Stage, WindowEnded: r.cf.lastDue(policy.RepairPublicity)})
 				}
 				if in.ObjectionID <= 0 {
-					return temporal.NewApplicationError("objection_id: required", "invalid-input")
+					return invalid(RepairPublicObjection, badField("objection_id", "required", "必填", "required"))
 				}
 				if slices.ContainsFunc(r.st.Objections, func(o PublicObjection) bool { return o.ID == in.ObjectionID }) {
-					return temporal.NewApplicationError("public-objection refused: already received", "duplicate")
+					return refuse(RefusedDuplicate, "public-objection refused: already received", Refusal{Action: RepairPublicObjection, Stage: r.st.Stage})
 				}
-				return actorRequired(in.By)
+				return actorRequired(RepairPublicObjection, in.By)
 			}, r.publicObjection)
 		},
 		func() error {
 			return caseUpdate(ctx, r.cf, RepairVerifyObjection, state, func(in VerifyObjectionInput) error {
-				if err := r.cf.stageError(RepairVerifyObjection, StagePublicity, StageObjectionVerification); err != nil {
+				if err := r.cf.stageError(RepairVerifyObjection, RepairStages[RepairVerifyObjection]...); err != nil {
 					return err
 				}
 				if i := r.objection(in.ObjectionID); i < 0 || r.st.Objections[i].Status != PublicObjectionPending {
-					return temporal.NewApplicationError(fmt.Sprintf("verify-objection refused: no pending objection %d", in.ObjectionID), "wrong-stage")
+					return invalid(RepairVerifyObjection, badField("objection_id", "unknown", fmt.Sprintf("没有待核实的异议 %d", in.ObjectionID), fmt.Sprintf("no pending objection %d", in.ObjectionID)))
 				}
-				if err := actorRequired(in.By); err != nil {
+				if err := actorRequired(RepairVerifyObjection, in.By); err != nil {
 					return err
 				}
-				return required(field{"reasons", in.Reasons})
+				return required(RepairVerifyObjection, field{"reasons", in.Reasons})
 			}, r.verifyObjection)
 		},
 		func() error {
 			return caseUpdate(ctx, r.cf, RepairDecide, state, func(in RepairDecisionInput) error {
-				if err := r.cf.stageError(RepairDecide, StageDeciding); err != nil {
+				if err := r.cf.stageError(RepairDecide, RepairStages[RepairDecide]...); err != nil {
 					return err
 				}
-				if err := actorRequired(in.By); err != nil {
+				if err := actorRequired(RepairDecide, in.By); err != nil {
 					return err
 				}
-				return required(field{"reasons", in.Reasons})
+				return required(RepairDecide, field{"reasons", in.Reasons})
 			}, r.decide)
 		},
 		func() error {
 			return caseUpdate(ctx, r.cf, RepairWithdraw, state, func(in WithdrawInput) error {
-				if err := r.cf.stageError(RepairWithdraw, open...); err != nil {
+				if err := r.cf.stageError(RepairWithdraw, RepairStages[RepairWithdraw]...); err != nil {
 					return err
 				}
-				return actorRequired(in.By)
+				return actorRequired(RepairWithdraw, in.By)
 			}, r.withdraw)
 		},
 	}

@@ -1,0 +1,123 @@
+package cleantext
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/creditcase/creditcase/internal/refusal"
+)
+
+type sample struct {
+	Name      string             `json:"name" text:"max=10"`
+	Statement string             `json:"statement" text:"multiline,max=20"`
+	Grounds   []string           `json:"grounds"`
+	Extra     map[string]any     `json:"extra,omitempty"`
+	Nested    struct{ V string } `json:"nested"`
+	Raw       []byte             `json:"raw"`
+	Skip      string             `json:"skip" text:"-"`
+}
+
+func names(fe []refusal.Field) []string {
+	var out []string
+	for _, f := range fe {
+		out = append(out, f.Name+":"+f.Code)
+	}
+	return out
+}
+
+// Every string of an input is checked, named as the client spells it.
+func TestCheckNamesEveryBadField(t *testing.T) {
+	in := sample{
+		Name:      "a\x00b",
+		Statement: "one\ntwo\tend",
+		Grounds:   []string{"ok", "bad\x1b[31m", strings.Repeat("长", DefaultLineMax+1)},
+		Extra:     map[string]any{"k": "v\x7f", "list": []any{"x", "y\u2028"}},
+		Raw:       []byte{0, 1, 2},
+		Skip:      "\x00",
+	}
+	in.Nested.V = "\xff"
+	got := names(Check(&in))
+	want := []string{"name:control", "grounds[1]:control", "grounds[2]:length", "extra.k:control", "extra.list[1]:control", "nested.V:utf8"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %v\nwant %v", got, want)
+	}
+}
+
+// Tabs and newlines only in multi-line fields; lengths in runes.
+func TestLineAndLength(t *testing.T) {
+	if _, ok := CheckString("f", "a\nb", Line(10)); ok {
+		t.Error("newline accepted in a single-line field")
+	}
+	if _, ok := CheckString("f", "a\nb\tc\r\n", Multiline(10)); !ok {
+		t.Error("newline refused in a multi-line field")
+	}
+	if _, ok := CheckString("f", strings.Repeat("字", 10), Line(10)); !ok {
+		t.Error("10 runes refused at max 10")
+	}
+	f, ok := CheckString("f", strings.Repeat("字", 11), Line(10))
+	if ok || f.Code != CodeLength || f.Message.ZH == "" || f.Message.EN == "" {
+		t.Errorf("11 runes: %+v %v", f, ok)
+	}
+	if _, ok := CheckString("f", "x\uFFFDy", Line(10)); ok {
+		t.Error("U+FFFD accepted")
+	}
+}
+
+// A JSON body: invalid UTF-8 is found and named (encoding/json would
+// turn it into U+FFFD), unknown fields and wrong types are named without
+// Go types, NUL escapes are refused.
+func TestDecodeJSON(t *testing.T) {
+	type body struct {
+		RecordID int64    `json:"record_id"`
+		Grounds  []string `json:"grounds"`
+		Inner    struct {
+			Note string `json:"note"`
+		} `json:"inner"`
+	}
+	cases := []struct {
+		body  string
+		field string
+		code  string
+	}{
+		{"{\"grounds\":[\"ok\",\"b\xffd\"]}", "grounds[1]", CodeUTF8},
+		{"{\"inner\":{\"note\":\"\xc3\"}}", "inner.note", CodeUTF8},
+		{"{\"k\xfe\":1}", "\"k\\ufffd\"", CodeUTF8},
+		{`{"grounds":["a\u0000b"]}`, "grounds[0]", CodeControl},
+		{`{"record_id":"seven"}`, "record_id", "type"},
+		{`{"record_id":1,"by":{}}`, "by", "unknown"},
+		{`{"record_id":1} {}`, "body", "json"},
+		{`{"record_id":`, "body", "json"},
+	}
+	for _, c := range cases {
+		var b body
+		err := DecodeJSON([]byte(c.body), &b)
+		r, ok := refusal.As(err)
+		if !ok || r.Kind != refusal.InvalidInput || len(r.Fields) != 1 {
+			t.Errorf("%q: %v", c.body, err)
+			continue
+		}
+		f := r.Fields[0]
+		if f.Name != c.field || f.Code != c.code {
+			t.Errorf("%q: field %s/%s, want %s/%s", c.body, f.Name, f.Code, c.field, c.code)
+		}
+		for _, word := range []string{"int64", "string", "struct", "Go "} {
+			if strings.Contains(f.Message.EN, word) && c.code == "type" && word != "string" {
+				t.Errorf("%q: message names a Go type: %s", c.body, f.Message.EN)
+			}
+		}
+	}
+	var b body
+	if err := DecodeJSON([]byte("  "), &b); err != nil {
+		t.Errorf("empty body: %v", err)
+	}
+}
+
+// Query parameters: names and values.
+func TestParams(t *testing.T) {
+	got := names(Params(map[string][]string{"q": {"ok"}, "stage": {"a\x00"}, "x\xff": {"1"}, "long": {strings.Repeat("a", ParamMax+1)}}))
+	want := []string{"long:length", "stage:control", `"x\xff":utf8`}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %v want %v", got, want)
+	}
+}

@@ -1,0 +1,110 @@
+// Package faults turns an error the application core did not expect into a
+// refusal with an honest status: 503 only when the workflow engine or the
+// database cannot be reached (try again later), 500 for anything else (a
+// fault of ours, logged with its cause). Refusals pass unchanged.
+package faults
+
+import (
+	"context"
+	"errors"
+	"net"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/puddle/v2"
+	"go.temporal.io/api/serviceerror"
+
+	"github.com/creditcase/creditcase/internal/refusal"
+)
+
+// Database returns an error of a database call as a refusal: 503 when
+// PostgreSQL cannot be reached (or did not answer in time), else 500.
+func Database(err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := refusal.As(err); ok {
+		return err
+	}
+	if DatabaseUnreachable(err) || errors.Is(err, context.DeadlineExceeded) {
+		return refusal.Unavailable(refusal.DatabaseUnavail, err)
+	}
+	return refusal.Internalf(err, "database")
+}
+
+// Engine returns an error of a Temporal call as a refusal: 503 when the
+// frontend cannot be reached or did not answer in time, else 500.
+func Engine(err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := refusal.As(err); ok {
+		return err
+	}
+	if EngineUnreachable(err) {
+		return refusal.Unavailable(refusal.EngineUnavailable, err)
+	}
+	return refusal.Internalf(err, "workflow engine")
+}
+
+// Refusal returns err as a refusal: itself when it is one, 503 when it
+// says a dependency is unreachable, 500 otherwise (nil for nil).
+func Refusal(err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := refusal.As(err); ok {
+		return err
+	}
+	switch {
+	case DatabaseUnreachable(err):
+		return refusal.Unavailable(refusal.DatabaseUnavail, err)
+	case EngineUnreachable(err):
+		return refusal.Unavailable(refusal.EngineUnavailable, err)
+	}
+	return refusal.Internalf(err, "unexpected")
+}
+
+// DatabaseUnreachable reports whether err says PostgreSQL cannot be
+// reached (connection refused or lost, pool closed, timed out connecting).
+func DatabaseUnreachable(err error) bool {
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	var oe *net.OpError
+	switch {
+	case errors.As(err, &ce), errors.Is(err, puddle.ErrClosedPool):
+		return true
+	case pgconn.SafeToRetry(err) && !isTemporal(err):
+		return true
+	case pgconn.Timeout(err):
+		return true
+	case errors.As(err, &oe) && !isTemporal(err):
+		return true
+	case errors.As(err, &ne) && ne.Timeout() && !isTemporal(err):
+		return true
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		// 57P01..57P03: admin shutdown, crash shutdown, cannot connect now;
+		// 08*: connection exceptions.
+		switch {
+		case pe.Code == "57P01", pe.Code == "57P02", pe.Code == "57P03", len(pe.Code) == 5 && pe.Code[:2] == "08":
+			return true
+		}
+	}
+	return false
+}
+
+// EngineUnreachable reports whether err says the Temporal frontend cannot
+// be reached or did not answer in time.
+func EngineUnreachable(err error) bool {
+	var un *serviceerror.Unavailable
+	var de *serviceerror.DeadlineExceeded
+	var cc *serviceerror.Canceled
+	return errors.As(err, &un) || errors.As(err, &de) || errors.As(err, &cc) ||
+		errors.Is(err, context.DeadlineExceeded)
+}
+
+func isTemporal(err error) bool {
+	var se serviceerror.ServiceError
+	return errors.As(err, &se)
+}
