@@ -13,6 +13,7 @@ import (
 
 	"github.com/creditcase/creditcase/internal/audit"
 	"github.com/creditcase/creditcase/internal/auth"
+	"github.com/creditcase/creditcase/internal/permission"
 )
 
 // Cookies of the console.
@@ -91,17 +92,19 @@ func newCSRFToken() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func unauthenticated() error {
-	return &Error{Status: http.StatusUnauthorized, Code: "unauthenticated",
-		Title:  Message{ZH: "未登录", EN: "Not logged in"},
-		Detail: Message{ZH: "请先登录，或提供有效的访问令牌", EN: "Log in, or send a valid bearer token"}}
-}
-
 func authErr(err error) error {
 	if errors.Is(err, auth.ErrUnauthenticated) {
 		return unauthenticated()
 	}
 	return err
+}
+
+// actor is who calls, for the application core.
+func actor(c echo.Context) permission.Actor {
+	if a, ok := caller(c); ok {
+		return permission.As(a)
+	}
+	return permission.Anonymous
 }
 
 // caller returns the authenticated account, if any.
@@ -111,7 +114,7 @@ func caller(c echo.Context) (auth.Account, bool) {
 }
 
 // actor names the caller for the audit trail.
-func actor(c echo.Context) audit.Actor {
+func auditActor(c echo.Context) audit.Actor {
 	if a, ok := caller(c); ok {
 		return a.Actor()
 	}
@@ -136,7 +139,7 @@ func (s *Server) require(c echo.Context, what string, allowed ...auth.Role) (aut
 // 404 where telling "forbidden" would reveal that the object exists.
 func (s *Server) deny(c echo.Context, status int, objectType, objectID string) error {
 	ctx := c.Request().Context()
-	err := audit.Write(ctx, s.Pool, actor(c), audit.Event{
+	err := audit.Write(ctx, s.Pool, auditActor(c), audit.Event{
 		Action: audit.ActionDenied, ObjectType: objectType, ObjectID: objectID,
 		Data: map[string]any{"method": c.Request().Method, "route": c.Path(), "status": status},
 	})
@@ -144,7 +147,7 @@ func (s *Server) deny(c echo.Context, status int, objectType, objectID string) e
 		s.Logger.Error().Err(err).Msg("cannot write access.denied event")
 	}
 	s.Logger.Warn().Str("request_id", c.Response().Header().Get(echo.HeaderXRequestID)).
-		Str("actor", actor(c).Username).Str("role", actor(c).Role).
+		Str("actor", auditActor(c).Username).Str("role", auditActor(c).Role).
 		Str("route", c.Path()).Str("object", objectType).Int("status", status).Msg("access denied")
 	if status == http.StatusNotFound {
 		return notFound()
@@ -152,9 +155,4 @@ func (s *Server) deny(c echo.Context, status int, objectType, objectID string) e
 	return &Error{Status: http.StatusForbidden, Code: "forbidden",
 		Title:  Message{ZH: "无权操作", EN: "Forbidden"},
 		Detail: Message{ZH: "您的角色无权执行此操作", EN: "Your role may not do this"}}
-}
-
-func notFound() error {
-	return &Error{Status: http.StatusNotFound, Code: "not-found",
-		Title: Message{ZH: "未找到", EN: "Not found"}}
 }

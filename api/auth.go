@@ -123,7 +123,7 @@ func (s *Server) createAccount(c echo.Context) error {
 	if err := decodeBody(c, &in); err != nil {
 		return err
 	}
-	a, err := s.auth.CreateAccount(c.Request().Context(), actor(c), in)
+	a, err := s.auth.CreateAccount(c.Request().Context(), auditActor(c), in)
 	if err != nil {
 		return storeErr(err)
 	}

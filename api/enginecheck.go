@@ -45,19 +45,6 @@ func (s *Server) createEngineCheck(c echo.Context) error {
 	return c.JSON(http.StatusCreated, EngineCheckResponse{EngineCheckRecord: rec, RoundTripMS: time.Since(start).Milliseconds()})
 }
 
-func engineUnavailable(err error) error {
-	return &Error{
-		Status: http.StatusServiceUnavailable,
-		Code:   "engine-unavailable",
-		Title:  Message{ZH: "流程引擎不可用", EN: "Workflow engine unavailable"},
-		Detail: Message{
-			ZH: "工作流未能在时限内完成：请检查 Temporal 服务与 worker 是否在运行。",
-			EN: "The workflow did not complete in time: check that Temporal and a worker are running.",
-		},
-		Cause: err,
-	}
-}
-
 var checkIDPattern = regexp.MustCompile(`^[0-9a-f]{24}$`)
 
 // getEngineCheck reads a recorded check from PostgreSQL.

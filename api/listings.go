@@ -13,7 +13,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
@@ -425,51 +424,15 @@ func (s *Server) listingStep(step string) echo.HandlerFunc {
 			err = h.Get(ctx, &st)
 		}
 		if err != nil {
-			return listingRefused(l.ProposalNo, act.update, err)
+			return s.listingRefused(c, l.ProposalNo, act.update, err)
 		}
 		return c.JSON(http.StatusOK, st)
 	}
 }
 
-// listingRefused maps a refused update: bad input and a decision heavier
-// than proposed are 422; an action the case's state does not allow now is
-// 409; a finished case is 409; a failure inside the workflow is ours.
-func listingRefused(no, update string, err error) error {
-	var ae *temporal.ApplicationError
-	var act *temporal.ActivityError
-	var nf *serviceerror.NotFound
-	switch {
-	case errors.As(err, &act):
-		return fmt.Errorf("listing %s: %s failed in the workflow: %w", no, update, err)
-	case errors.As(err, &ae):
-		switch ae.Type() {
-		case "invalid-input":
-			return &Error{Status: http.StatusUnprocessableEntity, Code: "invalid-input",
-				Title:  Message{ZH: "输入有误", EN: "Invalid input"},
-				Detail: Message{ZH: "请按字段错误修改后重新提交，未作任何更改", EN: "Correct the fields listed and resubmit; nothing was changed"},
-				Fields: refusalFields(ae.Message()), Cause: err}
-		case "heavier-than-proposed":
-			return &Error{Status: http.StatusUnprocessableEntity, Code: ae.Type(),
-				Title:  Message{ZH: "决定不得重于提请", EN: "The decision may not be heavier than the proposal"},
-				Detail: Message{ZH: "不得因当事人陈述申辩而加重惩戒（行政处罚法第四十五条），未作任何更改", EN: ae.Message() + "; nothing was changed"}, Cause: err}
-		case "wrong-stage", "window-closed", "unanswered", "paused":
-			zh := map[string]string{
-				"wrong-stage":   "案件当前阶段不能办理此事项",
-				"window-closed": "陈述申辩期已经届满",
-				"unanswered":    "尚有陈述申辩意见未逐项答复，不能作出决定",
-				"paused":        "案件计时已中止",
-			}[ae.Type()]
-			return &Error{Status: http.StatusConflict, Code: ae.Type(),
-				Title:  Message{ZH: "当前不能办理此事项", EN: "This action is not possible now"},
-				Detail: Message{ZH: zh + "，未作任何更改", EN: ae.Message() + "; nothing was changed"}, Cause: err}
-		}
-		return fmt.Errorf("listing %s: %s refused: %w", no, update, err)
-	case errors.As(err, &nf):
-		return &Error{Status: http.StatusConflict, Code: "case-finished",
-			Title:  Message{ZH: "案件已办结", EN: "The case is finished"},
-			Detail: Message{ZH: "列入案件 " + no + " 已办结", EN: "Listing " + no + " is finished"}, Cause: err}
-	}
-	return engineUnavailable(err)
+// listingRefused maps a refused update through the core.
+func (s *Server) listingRefused(c echo.Context, no, update string, err error) error {
+	return s.app.Casework.Refused(c.Request().Context(), workflows.CaseKindListing, no, "", update, err)
 }
 
 // publicListings is the public list of current entries: subject name,

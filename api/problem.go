@@ -3,13 +3,21 @@ package api
 import (
 	"errors"
 	"net/http"
-	"strings"
+	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/rs/zerolog"
+
+	"github.com/creditcase/creditcase/internal/faults"
+	"github.com/creditcase/creditcase/internal/refusal"
 )
 
-// Problem is an RFC 9457 problem detail, the body of every error answer.
+// Problem is an RFC 9457 problem detail, the body of every error answer:
+// the problem type (/problems/<kind>, whose HTTP status is fixed by the
+// table in package refusal and README.md), what to do or when it becomes
+// possible (detail), the fields at fault and the typed details of the
+// refusal.
 type Problem struct {
 	Type      string       `json:"type"`
 	Title     string       `json:"title"`
@@ -18,6 +26,13 @@ type Problem struct {
 	Instance  string       `json:"instance,omitempty"`
 	RequestID string       `json:"request_id,omitempty"`
 	Errors    []FieldError `json:"errors,omitempty"`
+	// Typed details of a refusal.
+	Stage         string     `json:"stage,omitempty"`
+	AllowedStages []string   `json:"allowed_stages,omitempty"`
+	PossibleFrom  *time.Time `json:"possible_from,omitempty"`
+	WindowEnded   *time.Time `json:"window_ended,omitempty"`
+	Unanswered    []string   `json:"unanswered,omitempty"`
+	CaseNo        string     `json:"case_no,omitempty"`
 }
 
 // FieldError says which input field is wrong and why, in the language the
@@ -28,61 +43,26 @@ type FieldError struct {
 	Message string `json:"message"`
 }
 
-// Message is a text in both languages the API speaks.
-type Message struct{ ZH, EN string }
-
-// In picks the language for an Accept-Language header: Chinese unless the
-// client prefers English.
-func (m Message) In(acceptLanguage string) string {
-	if prefersEnglish(acceptLanguage) {
-		return m.EN
+// ProblemOf renders a refusal for a client speaking lang.
+func ProblemOf(r *refusal.Error, lang string) Problem {
+	p := Problem{
+		Type: "/problems/" + string(r.Kind), Title: r.Title.In(lang), Status: r.Status(), Detail: r.Detail.In(lang),
+		Stage: r.Stage, AllowedStages: r.AllowedStages, PossibleFrom: r.PossibleFrom, WindowEnded: r.WindowEnded,
+		Unanswered: r.Unanswered, CaseNo: r.CaseNo,
 	}
-	return m.ZH
-}
-
-func prefersEnglish(h string) bool {
-	for _, part := range strings.Split(h, ",") {
-		tag := strings.ToLower(strings.TrimSpace(strings.SplitN(part, ";", 2)[0]))
-		switch {
-		case strings.HasPrefix(tag, "zh"):
-			return false
-		case strings.HasPrefix(tag, "en"):
-			return true
-		}
+	if p.Title == "" {
+		p.Title = http.StatusText(p.Status)
 	}
-	return false
-}
-
-// Error is an error a handler returns to answer with a problem.
-type Error struct {
-	Status int
-	Code   string // becomes the problem type: /problems/<code>
-	Title  Message
-	Detail Message
-	Fields []Field
-	// Cause is logged, never sent.
-	Cause error
-}
-
-// Field is a field error before its language is chosen.
-type Field struct {
-	Name    string
-	Code    string
-	Message Message
-}
-
-func (e *Error) Error() string {
-	if e.Cause != nil {
-		return e.Title.EN + ": " + e.Cause.Error()
+	for _, f := range r.Fields {
+		p.Errors = append(p.Errors, FieldError{Field: f.Name, Code: f.Code, Message: f.Message.In(lang)})
 	}
-	return e.Title.EN
+	return p
 }
 
-func (e *Error) Unwrap() error { return e.Cause }
-
-// errorHandler answers every error with problem+json. Errors it does not know
-// are logged with the request ID and answered with a plain 500: internal
-// details never reach the client.
+// errorHandler answers every error with problem+json. A refusal is
+// rendered as it is; Echo's own errors (no route, method, body too large)
+// become their problem types; anything else is logged with the request ID
+// and answered 503 or 500 without internal details.
 func errorHandler(log zerolog.Logger) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {
 		if c.Response().Committed {
@@ -90,38 +70,23 @@ func errorHandler(log zerolog.Logger) echo.HTTPErrorHandler {
 		}
 		lang := c.Request().Header.Get("Accept-Language")
 		rid := c.Response().Header().Get(echo.HeaderXRequestID)
-		p := Problem{Instance: c.Request().URL.Path, RequestID: rid}
-		var ae *Error
 		var he *echo.HTTPError
+		var r *refusal.Error
 		switch {
-		case errors.As(err, &ae):
-			p.Status = ae.Status
-			p.Type = "/problems/" + ae.Code
-			p.Title = ae.Title.In(lang)
-			p.Detail = ae.Detail.In(lang)
-			for _, f := range ae.Fields {
-				p.Errors = append(p.Errors, FieldError{Field: f.Name, Code: f.Code, Message: f.Message.In(lang)})
-			}
-			if ae.Status >= 500 {
-				log.Error().Err(err).Str("request_id", rid).Str("route", c.Path()).Msg("request failed")
-			}
+		case errors.As(err, &r):
 		case errors.As(err, &he):
-			p.Status = he.Code
-			p.Type = "about:blank"
-			p.Title = http.StatusText(he.Code)
-			if he.Code >= 500 {
-				log.Error().Err(err).Str("request_id", rid).Str("route", c.Path()).Msg("request failed")
-			}
+			r = echoRefusal(he)
 		default:
-			log.Error().Err(err).Str("request_id", rid).Str("route", c.Path()).Msg("request failed")
-			p.Status = http.StatusInternalServerError
-			p.Type = "/problems/internal"
-			p.Title = Message{ZH: "服务器内部错误", EN: "Internal server error"}.In(lang)
-			p.Detail = Message{
-				ZH: "请求未能完成，未作任何更改。请凭请求编号联系管理员。",
-				EN: "The request could not be completed and nothing was changed. Quote the request ID to the operator.",
-			}.In(lang)
+			r, _ = refusal.As(faults.Refusal(err))
 		}
+		if r.Status() >= 500 {
+			log.Error().Err(err).Str("request_id", rid).Str("route", c.Path()).Str("problem", string(r.Kind)).Msg("request failed")
+		}
+		if r.RetryAfter > 0 {
+			c.Response().Header().Set("Retry-After", strconv.Itoa(int(r.RetryAfter.Seconds())+1))
+		}
+		p := ProblemOf(r, lang)
+		p.Instance, p.RequestID = c.Request().URL.Path, rid
 		c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
 		if c.Request().Method == http.MethodHead {
 			_ = c.NoContent(p.Status)
@@ -131,4 +96,33 @@ func errorHandler(log zerolog.Logger) echo.HTTPErrorHandler {
 			log.Error().Err(werr).Str("request_id", rid).Msg("write problem response")
 		}
 	}
+}
+
+// echoRefusal maps Echo's own errors to problem types.
+func echoRefusal(he *echo.HTTPError) *refusal.Error {
+	switch he.Code {
+	case http.StatusNotFound:
+		e := refusal.NotFoundErr()
+		e.Detail = refusal.T("没有这个地址；接口说明见 /api/v1/openapi.json", "No such path; the API is described at /api/v1/openapi.json")
+		return e
+	case http.StatusMethodNotAllowed:
+		return &refusal.Error{Kind: refusal.MethodNotAllowed, Title: refusal.T("不支持该请求方法", "Method not allowed"),
+			Detail: refusal.T("该地址不支持此方法；接口说明见 /api/v1/openapi.json", "This path does not take this method; see /api/v1/openapi.json")}
+	case http.StatusRequestEntityTooLarge:
+		return &refusal.Error{Kind: refusal.TooLarge, Title: refusal.T("请求体过大", "Request body too large"),
+			Detail: refusal.T("请求体超过上限，未作任何更改", "The body is larger than the limit; nothing was changed")}
+	case http.StatusUnsupportedMediaType:
+		return &refusal.Error{Kind: refusal.UnsupportedMedia, Title: refusal.T("不支持的请求体类型", "Unsupported media type"),
+			Detail: refusal.T("请按接口说明的 Content-Type 发送请求体", "Send the body with a Content-Type the operation takes")}
+	case http.StatusUnauthorized:
+		return refusal.Unauth()
+	case http.StatusForbidden:
+		return refusal.Deny("request")
+	case http.StatusBadRequest:
+		return refusal.BadParam("request", "format", refusal.T("请求格式有误", "the request is malformed"))
+	}
+	if he.Code >= 500 {
+		return refusal.Internalf(he, "echo")
+	}
+	return &refusal.Error{Kind: refusal.InvalidParameter, Title: refusal.T("请求有误", "Bad request")}
 }

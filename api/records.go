@@ -32,22 +32,6 @@ func storeErr(err error) error {
 	return err
 }
 
-func invalid(fields []records.FieldError) error {
-	e := &Error{Status: http.StatusUnprocessableEntity, Code: "invalid-input",
-		Title:  Message{ZH: "输入有误", EN: "Invalid input"},
-		Detail: Message{ZH: "请按字段错误修改后重新提交，未作任何更改", EN: "Correct the fields listed and resubmit; nothing was changed"}}
-	for _, f := range fields {
-		e.Fields = append(e.Fields, Field{Name: f.Field, Code: f.Code, Message: Message{ZH: f.ZH, EN: f.EN}})
-	}
-	return e
-}
-
-func badParam(name, zh, en string) error {
-	return &Error{Status: http.StatusBadRequest, Code: "invalid-parameter",
-		Title:  Message{ZH: "参数无效", EN: "Invalid parameter"},
-		Fields: []Field{{Name: name, Code: "format", Message: Message{ZH: zh, EN: en}}}}
-}
-
 // int64Param reads an optional positive integer query or path value.
 func int64Param(name, v string) (int64, error) {
 	if v == "" {
@@ -126,7 +110,7 @@ func (s *Server) createProvider(c echo.Context) error {
 	if err := decodeBody(c, &in); err != nil {
 		return err
 	}
-	p, err := s.records.CreateProvider(c.Request().Context(), actor(c), in)
+	p, err := s.records.CreateProvider(c.Request().Context(), auditActor(c), in)
 	if err != nil {
 		return storeErr(err)
 	}
@@ -213,7 +197,7 @@ func (s *Server) createSubject(c echo.Context) error {
 	if err := decodeBody(c, &in); err != nil {
 		return err
 	}
-	sub, err := s.records.CreateSubject(c.Request().Context(), actor(c), in)
+	sub, err := s.records.CreateSubject(c.Request().Context(), auditActor(c), in)
 	if err != nil {
 		return storeErr(err)
 	}
@@ -248,7 +232,7 @@ func (s *Server) logReads(c echo.Context, purpose string, recs ...records.Record
 			ids = append(ids, r.ID)
 		}
 	}
-	return audit.LogQueries(c.Request().Context(), s.Pool, actor(c), ids, purpose)
+	return audit.LogQueries(c.Request().Context(), s.Pool, auditActor(c), ids, purpose)
 }
 
 func (s *Server) listRecords(c echo.Context) error {
@@ -394,7 +378,7 @@ func (s *Server) createRecord(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	rec, err := s.records.CreateRecord(c.Request().Context(), actor(c), pid, in)
+	rec, err := s.records.CreateRecord(c.Request().Context(), auditActor(c), pid, in)
 	if err != nil {
 		return storeErr(err)
 	}
@@ -435,7 +419,7 @@ func (s *Server) importRecords(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	rep, err := s.records.Import(c.Request().Context(), actor(c), pid, format, c.Request().Body)
+	rep, err := s.records.Import(c.Request().Context(), auditActor(c), pid, format, c.Request().Body)
 	if errors.Is(err, records.ErrImportFormat) {
 		return &Error{Status: http.StatusBadRequest, Code: "unreadable-file",
 			Title:  Message{ZH: "文件无法读取", EN: "The file cannot be read"},
@@ -497,7 +481,7 @@ func (s *Server) correctRecord(c echo.Context) error {
 	if err != nil {
 		return storeErr(err)
 	}
-	rec, err := s.records.Correct(ctx, actor(c), id, in)
+	rec, err := s.records.Correct(ctx, auditActor(c), id, in)
 	if err != nil {
 		return storeErr(err)
 	}

@@ -29,6 +29,7 @@ import (
 
 	"github.com/creditcase/creditcase/internal/auth"
 	"github.com/creditcase/creditcase/internal/calendar"
+	"github.com/creditcase/creditcase/internal/casework"
 	"github.com/creditcase/creditcase/internal/db"
 	"github.com/creditcase/creditcase/internal/documents"
 	"github.com/creditcase/creditcase/internal/evidence"
@@ -216,15 +217,6 @@ func readRepairForm(c echo.Context, allowed ...string) (repairForm, error) {
 	return f, err
 }
 
-func readPart(h *multipart.FileHeader) ([]byte, error) {
-	r, err := h.Open()
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	return io.ReadAll(r)
-}
-
 // applyRepair files a repair application on one of the subject's records
 // (multipart: record_id, statement, the signed commitment as "commitment"
 // and the evidence of correction as "file" parts). An ineligible
@@ -369,7 +361,7 @@ func (s *Server) repairCase(c echo.Context) (auth.Account, CaseSummary, error) {
 		return a, CaseSummary{}, err
 	}
 	no := c.Param("no")
-	if !caseNoPattern.MatchString(no) {
+	if casework.CheckCaseNo(no) != nil {
 		return a, CaseSummary{}, badParam("no", "申请编号格式不正确", "not an application number")
 	}
 	cs, err := scanCase(s.Pool.QueryRow(c.Request().Context(), `SELECT `+caseColumns+` WHERE c.case_no = $1 AND c.kind = $2`,
@@ -520,7 +512,7 @@ func (s *Server) supplementRepair(c echo.Context) error {
 		return err
 	}
 	if cs.Stage != workflows.StageAwaitingSupplement {
-		return repairRefused(workflows.RepairSupplement, cs, temporal.NewApplicationError("supplement refused: no one-time notice is open", "wrong-stage"))
+		return s.repairRefused(c, workflows.RepairSupplement, cs, temporal.NewApplicationError("supplement refused: no one-time notice is open", "wrong-stage"))
 	}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), engineTimeout)
 	defer cancel()
@@ -606,44 +598,16 @@ func (s *Server) repairUpdate(ctx context.Context, c echo.Context, cs CaseSummar
 		err = h.Get(ctx, &st)
 	}
 	if err != nil {
-		return repairRefused(name, cs, err)
+		return s.repairRefused(c, name, cs, err)
 	}
 	s.Logger.Info().Str("request_id", c.Response().Header().Get(echo.HeaderXRequestID)).
 		Str("case_no", cs.CaseNo).Str("action", name).Str("stage", st.Stage).Msg("repair action")
 	return c.JSON(http.StatusOK, st)
 }
 
-// repairRefused maps a refused update: invalid input 422 naming the field;
-// an action the case's stage does not allow 409.
-func repairRefused(name string, cs CaseSummary, err error) error {
-	var ae *temporal.ApplicationError
-	var nf *serviceerror.NotFound
-	switch {
-	case errors.As(err, &ae) && ae.Type() == refusedInput:
-		return &Error{Status: http.StatusUnprocessableEntity, Code: "invalid-input",
-			Title:  Message{ZH: "输入有误", EN: "Invalid input"},
-			Detail: Message{ZH: "请按字段错误修改后重新提交，未作任何更改", EN: "Correct the fields listed and resubmit; nothing was changed"},
-			Fields: refusalFields(ae.Message()), Cause: err}
-	case errors.As(err, &ae):
-		zh := map[string]string{
-			refusedWrongStage:   "申请当前所处阶段（" + cs.Stage + "）不能办理此事项",
-			refusedWindow:       "公示期已经届满",
-			"already-requested": "补正材料已一次性告知，不能再次要求补正",
-			"duplicate":         "该异议已经收到",
-		}[ae.Type()]
-		if zh == "" {
-			return engineUnavailable(err)
-		}
-		return &Error{Status: http.StatusConflict, Code: ae.Type(),
-			Title:  Message{ZH: "当前不能办理此事项", EN: "This action is not possible now"},
-			Detail: Message{ZH: zh + "，未作任何更改", EN: ae.Message() + "; nothing was changed"}, Cause: err}
-	case errors.As(err, &nf):
-		return &Error{Status: http.StatusConflict, Code: "case-finished",
-			Title:  Message{ZH: "案件已办结", EN: "The case is finished"},
-			Detail: Message{ZH: "信用修复申请 " + cs.CaseNo + " 已办结", EN: "Repair application " + cs.CaseNo + " is finished; " + name + " is no longer possible"},
-			Cause:  err}
-	}
-	return engineUnavailable(err)
+// repairRefused maps a refused update through the core.
+func (s *Server) repairRefused(c echo.Context, name string, cs CaseSummary, err error) error {
+	return s.app.Casework.Refused(c.Request().Context(), workflows.CaseKindRepair, cs.CaseNo, cs.Stage, name, err)
 }
 
 func (s *Server) listRepairDocuments(c echo.Context) error {
@@ -815,7 +779,7 @@ func (s *Server) publicRepairObjection(limiter *bucketLimiter) echo.HandlerFunc 
 				Detail: Message{ZH: "请稍后再提交", EN: "Try again later"}}
 		}
 		no := c.Param("no")
-		if !caseNoPattern.MatchString(no) {
+		if casework.CheckCaseNo(no) != nil {
 			return badParam("no", "申请编号格式不正确", "not an application number")
 		}
 		var f PublicObjectionForm
@@ -856,7 +820,7 @@ func (s *Server) publicRepairObjection(limiter *bucketLimiter) echo.HandlerFunc 
 			if _, uerr := s.Pool.Exec(context.WithoutCancel(ctx), `UPDATE repair_public_objections SET status = 'refused' WHERE id = $1`, id); uerr != nil {
 				s.Logger.Error().Err(uerr).Msg("cannot mark a refused public objection")
 			}
-			return repairRefused(workflows.RepairPublicObjection, cs, err)
+			return s.repairRefused(c, workflows.RepairPublicObjection, cs, err)
 		}
 		s.Logger.Info().Str("request_id", c.Response().Header().Get(echo.HeaderXRequestID)).
 			Str("case_no", no).Int64("objection", id).Msg("public objection to a repair")

@@ -8,6 +8,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
+	"net/url"
+	"regexp"
 	"strconv"
 	"time"
 
@@ -19,14 +21,20 @@ import (
 	"github.com/rs/zerolog"
 	"go.temporal.io/sdk/client"
 
+	"github.com/creditcase/creditcase/internal/application"
 	"github.com/creditcase/creditcase/internal/auth"
+	"github.com/creditcase/creditcase/internal/cleantext"
+	"github.com/creditcase/creditcase/internal/permission"
 	"github.com/creditcase/creditcase/internal/policy"
 	"github.com/creditcase/creditcase/internal/records"
+	"github.com/creditcase/creditcase/internal/refusal"
 	"github.com/creditcase/creditcase/internal/reqid"
 )
 
 // Deps are what the handlers use.
 type Deps struct {
+	// App is the application core (nil: built from Pool and Temporal).
+	App      *application.App
 	Pool     *pgxpool.Pool
 	Temporal client.Client
 	Logger   zerolog.Logger
@@ -42,26 +50,26 @@ type Deps struct {
 // Server holds the handlers' dependencies.
 type Server struct {
 	Deps
+	app     *application.App
 	records *records.Store
 	auth    *auth.Service
 }
 
 // New returns the Echo instance with every route and middleware.
 func New(d Deps) *echo.Echo {
-	s := &Server{Deps: d}
+	if d.App == nil {
+		d.App = application.New(application.Deps{Pool: d.Pool, Temporal: d.Temporal, Profile: d.Profile, Logger: d.Logger, BcryptCost: d.BcryptCost})
+	}
+	s := &Server{Deps: d, app: d.App}
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = errorHandler(d.Logger)
-	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
-		Generator: newRequestID,
-		RequestIDHandler: func(c echo.Context, id string) {
-			c.SetRequest(c.Request().WithContext(reqid.With(c.Request().Context(), id)))
-		},
-	}))
+	e.Use(requestID)
 	e.Use(recoverer(d.Logger))
 	e.Use(s.observe())
 	e.Use(middleware.BodyLimit("32M"))
+	e.Use(cleanParams)
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
@@ -71,11 +79,82 @@ func New(d Deps) *echo.Echo {
 	v1.POST("/engine-checks", s.createEngineCheck)
 	v1.GET("/engine-checks/:id", s.getEngineCheck)
 	s.routesRecords(v1)
-	s.routesObjections(v1)
+	r := &router{g: v1, s: s, mw: []echo.MiddlewareFunc{s.authenticate(), s.csrf()}}
+	s.routesObjections(r)
 	s.routesSupervision(v1)
 	s.routesListings(v1)
 	s.routesRepairs(v1)
 	return e
+}
+
+// router registers operations: each with its operationId, which is also
+// its use case in the permission table. A role the table does not allow is
+// refused before the body is read (401 for the public, 403 otherwise).
+type router struct {
+	g  *echo.Group
+	s  *Server
+	mw []echo.MiddlewareFunc
+}
+
+func (r *router) op(method, path, operationID string, h echo.HandlerFunc) {
+	uc := permission.UseCase(operationID)
+	if _, ok := permission.Lookup(uc); !ok {
+		panic("api: operation " + operationID + " is not in the permission table")
+	}
+	guard := r.s.app.Guard
+	r.g.Add(method, path, func(c echo.Context) error {
+		if err := guard.Require(c.Request().Context(), actor(c), uc); err != nil {
+			return err
+		}
+		return h(c)
+	}, r.mw...).Name = operationID
+}
+
+// requestIDPattern is what a client's X-Request-Id must look like to be
+// kept: short, letters, digits, dot, dash, underscore.
+var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{8,64}$`)
+
+// requestID gives every request an ID: the client's X-Request-Id when it
+// matches requestIDPattern, a fresh one otherwise. It is answered in
+// X-Request-Id, logged, carried into the workflows (package reqid) and
+// quoted in problems.
+func requestID(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id := c.Request().Header.Get(echo.HeaderXRequestID)
+		if !requestIDPattern.MatchString(id) {
+			id = newRequestID()
+		}
+		c.Response().Header().Set(echo.HeaderXRequestID, id)
+		c.SetRequest(c.Request().WithContext(reqid.With(c.Request().Context(), id)))
+		return next(c)
+	}
+}
+
+// cleanParams refuses (400, naming the parameter) a query or path
+// parameter that is not clean text: invalid UTF-8, control characters,
+// longer than cleantext.ParamMax.
+func cleanParams(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if _, err := url.ParseQuery(c.Request().URL.RawQuery); err != nil {
+			return refusal.BadParam("query", "format", refusal.T("查询字符串格式有误", "the query string is malformed"))
+		}
+		fe := cleantext.Params(c.QueryParams())
+		for i, name := range c.ParamNames() {
+			if i < len(c.ParamValues()) {
+				v, err := url.PathUnescape(c.ParamValues()[i])
+				if err != nil {
+					v = c.ParamValues()[i]
+				}
+				if f, ok := cleantext.Param(name, v); !ok {
+					fe = append(fe, f)
+				}
+			}
+		}
+		if len(fe) > 0 {
+			return refusal.BadParams(fe...)
+		}
+		return next(c)
+	}
 }
 
 func newRequestID() string {

@@ -158,7 +158,7 @@ func evidencePDF(note string) []byte {
 // with a correction, the caseworker decides corrected; the record gets a new
 // version and the written result downloads as a PDF for the subject and for
 // no other subject. A second objection on the same record is refused (409)
-// and an action in the wrong stage is refused (422). The subject appeals and
+// and an action in the wrong stage is refused (409, naming the stage). The subject appeals and
 // the supervisors decide; the finished case still shows its live state.
 func TestObjectionThroughHTTP(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -227,7 +227,7 @@ func TestObjectionThroughHTTP(t *testing.T) {
 		"statement": {"该荣誉为 2025 年度授予，请予更正"},
 	}, map[string][]byte{"荣誉证书.pdf": evidencePDF("certificate")}, &filed)
 	caseNo := filed.Case.CaseNo
-	if !strings.HasPrefix(caseNo, fmt.Sprintf("YY%d-", time.Now().Year())) || filed.Case.Stage != workflows.StageAcceptance ||
+	if !strings.HasPrefix(caseNo, fmt.Sprintf("YY-%d-", time.Now().Year())) || filed.Case.Stage != workflows.StageAcceptance ||
 		filed.Case.Status != workflows.StatusOpen || len(filed.Evidence) != 1 || filed.Evidence[0].ContentType != "application/pdf" {
 		t.Fatalf("filed: %+v", filed)
 	}
@@ -243,10 +243,13 @@ func TestObjectionThroughHTTP(t *testing.T) {
 		t.Fatalf("second objection: %d %s", dup.status, dup.body)
 	}
 
-	// 3. Deciding before the case is accepted is refused, naming the stage.
+	// 3. Deciding before the case is accepted is refused (409: the case's
+	// state forbids it now), naming the stage now and the stages that
+	// allow it, as typed details.
 	wrong := caseworker.send(http.MethodPost, base+"/decide", "application/json",
 		strings.NewReader(`{"outcome": "upheld", "reasons": "太早"}`))
-	if wrong.status != http.StatusUnprocessableEntity || problemOf(t, wrong).Type != "/problems/wrong-stage" {
+	if p := problemOf(t, wrong); wrong.status != http.StatusConflict || p.Type != "/problems/wrong-stage" ||
+		p.Stage != workflows.StageAcceptance || !slices.Equal(p.AllowedStages, []string{workflows.StageDeciding}) || p.Detail == "" {
 		t.Fatalf("decide at acceptance: %d %s", wrong.status, wrong.body)
 	}
 	// An action without its required field names the field.
@@ -435,7 +438,7 @@ func TestObjectionThroughHTTP(t *testing.T) {
 		testenv.RecordHistory(t, sys.Temporal, workflows.ObjectionWorkflowID(caseNo), filepath.Join("..", "workflows", "testdata", "histories", "objection_appealed.json"))
 	}
 	wd := subject.send(http.MethodPost, base+"/withdraw", "application/json", strings.NewReader(`{"reason": "不再需要"}`))
-	if wd.status != http.StatusUnprocessableEntity {
+	if wd.status != http.StatusConflict {
 		t.Fatalf("withdraw a finished case: %d %s", wd.status, wd.body)
 	}
 
@@ -523,11 +526,11 @@ func TestObjectionSupplementPauseOwnErrorThroughHTTP(t *testing.T) {
 	if !st.Paused {
 		t.Fatal("not paused")
 	}
-	expect(caseworker, "/forward-to-provider", nil, http.StatusUnprocessableEntity, "/problems/paused")
-	expect(caseworker, "/pause", workflows.PauseInput{Kind: "lunch", Reason: "x", Approver: "y"}, http.StatusUnprocessableEntity, "/problems/paused")
+	expect(caseworker, "/forward-to-provider", nil, http.StatusConflict, "/problems/paused")
+	expect(caseworker, "/pause", workflows.PauseInput{Kind: "lunch", Reason: "x", Approver: "y"}, http.StatusConflict, "/problems/paused")
 	caseworker.do(http.StatusOK, http.MethodPost, base+"/resume", workflows.ResumeInput{Reason: "复核完毕"}, &st)
 	caseworker.do(http.StatusOK, http.MethodPost, base+"/extend", workflows.ExtendInput{Reason: "案情复杂", Approver: "王主任"}, &st)
-	expect(caseworker, "/extend", workflows.ExtendInput{Reason: "再次延长", Approver: "王主任"}, http.StatusUnprocessableEntity, "/problems/already-extended")
+	expect(caseworker, "/extend", workflows.ExtendInput{Reason: "再次延长", Approver: "王主任"}, http.StatusConflict, "/problems/already-extended")
 
 	// The centre's own error: a correction naming a field records do not have is refused first.
 	var bad api.Problem
@@ -564,7 +567,7 @@ func TestObjectionSupplementPauseOwnErrorThroughHTTP(t *testing.T) {
 	if !moved {
 		t.Error("no deadline superseded by the pause or the extension")
 	}
-	expect(subject, "/withdraw", map[string]string{"reason": "不再需要"}, http.StatusUnprocessableEntity, "/problems/wrong-stage")
+	expect(subject, "/withdraw", map[string]string{"reason": "不再需要"}, http.StatusConflict, "/problems/wrong-stage")
 
 	// Escalations are the supervisors' and caseworkers', not the subjects'.
 	supervisor.do(http.StatusOK, http.MethodGet, "/api/v1/escalations?state=all", nil, nil)

@@ -60,6 +60,24 @@ func scanMeta(row pgx.Row) (Meta, error) {
 // does no harm. The per-case limits (total size, number of files) are
 // checked under a per-case lock, so concurrent uploads cannot overshoot.
 func (s *Store) Put(ctx context.Context, owner Owner, name string, data []byte) (Meta, error) {
+	if _, err := Check(name, data, s.limits); err != nil {
+		return Meta{}, err
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return Meta{}, err
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // after Commit this is a no-op
+	m, err := s.PutTx(ctx, tx, owner, name, data)
+	if err != nil {
+		return Meta{}, err
+	}
+	return m, tx.Commit(ctx)
+}
+
+// PutTx is Put inside the caller's transaction: the file is on file exactly
+// when the caller's change (a new case) commits, and not at all otherwise.
+func (s *Store) PutTx(ctx context.Context, tx pgx.Tx, owner Owner, name string, data []byte) (Meta, error) {
 	if strings.TrimSpace(owner.CaseRef) == "" {
 		return Meta{}, &Error{Field: "case_ref", Code: CodeNoCase,
 			Zh: "缺少案件编号", En: "the case reference is missing"}
@@ -68,11 +86,6 @@ func (s *Store) Put(ctx context.Context, owner Owner, name string, data []byte) 
 	if err != nil {
 		return Meta{}, err
 	}
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return Meta{}, err
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck // after Commit this is a no-op
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('evidence:' || $1, 0))`, owner.CaseRef); err != nil {
 		return Meta{}, err
 	}
@@ -80,7 +93,7 @@ func (s *Store) Put(ctx context.Context, owner Owner, name string, data []byte) 
 		FROM evidence e JOIN evidence_blobs b USING (sha256)
 		WHERE e.case_ref = $1 AND e.sha256 = $2`, owner.CaseRef, f.SHA256))
 	if err == nil {
-		return m, tx.Commit(ctx)
+		return m, nil
 	}
 	if !db.IsNoRows(err) {
 		return Meta{}, err
@@ -110,7 +123,7 @@ func (s *Store) Put(ctx context.Context, owner Owner, name string, data []byte) 
 		VALUES ($1, $2, $3, $4) RETURNING id, created_at`, owner.CaseRef, f.SHA256, f.Name, owner.UploadedBy).Scan(&m.ID, &m.CreatedAt); err != nil {
 		return Meta{}, err
 	}
-	return m, tx.Commit(ctx)
+	return m, nil
 }
 
 // Get returns a stored file and its content; an unknown id gives an error

@@ -97,10 +97,12 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 	if o.Namespace == "" {
 		o.Namespace = "default"
 	}
-	s = &Stack{Namespace: o.Namespace, serveErr: make(chan error, 1)}
+	started := &Stack{Namespace: o.Namespace, serveErr: make(chan error, 1)}
+	s = started
 	defer func() {
 		if err != nil {
-			s.Stop()
+			// s may be nil here (return nil, err): stop what was started.
+			started.Stop()
 			s = nil
 		}
 	}()

@@ -1,0 +1,53 @@
+// Package application assembles the application core: the use cases every
+// front end (the JSON API in package api, the web console) calls, built
+// once per process from the database pool, the Temporal client and the
+// rules (policies, calendar). Front ends hold an *App and nothing else of
+// the back end.
+package application
+
+import (
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/rs/zerolog"
+	"go.temporal.io/sdk/client"
+
+	"github.com/creditcase/creditcase/internal/calendar"
+	"github.com/creditcase/creditcase/internal/casework"
+	"github.com/creditcase/creditcase/internal/permission"
+	"github.com/creditcase/creditcase/internal/policy"
+)
+
+// Deps are what the core is built from.
+type Deps struct {
+	Pool     *pgxpool.Pool
+	Temporal client.Client // nil: steps that need the engine answer 503
+	Policies *policy.Set   // nil = policy.Default()
+	Calendar *calendar.Calendar
+	// Profile is the default profile of records without one (nil = the
+	// policies' default).
+	Profile *policy.Profile
+	Logger  zerolog.Logger
+	// BcryptCost hashes new passwords (0 = bcrypt.DefaultCost).
+	BcryptCost int
+}
+
+// App is the application core.
+type App struct {
+	// Casework: objections, repairs, listings, their documents and
+	// evidence, the public forms and lists, supervision.
+	Casework *casework.Service
+	// Guard checks the permission table (role × use case).
+	Guard permission.Guard
+
+	deps Deps
+}
+
+// New builds the core.
+func New(d Deps) *App {
+	cw := casework.New(casework.Deps{Pool: d.Pool, Temporal: d.Temporal, Policies: d.Policies, Calendar: d.Calendar,
+		Profile: d.Profile, Logger: d.Logger})
+	return &App{Casework: cw, Guard: cw.Guard(), deps: d}
+}
+
+// Deps returns what the core was built from (for the parts of the API not
+// yet moved into the core).
+func (a *App) Deps() Deps { return a.deps }

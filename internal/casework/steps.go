@@ -1,0 +1,310 @@
+package casework
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/creditcase/creditcase/internal/calendar"
+	"github.com/creditcase/creditcase/internal/cleantext"
+	"github.com/creditcase/creditcase/internal/faults"
+	"github.com/creditcase/creditcase/internal/permission"
+	"github.com/creditcase/creditcase/internal/refusal"
+	"github.com/creditcase/creditcase/workflows"
+)
+
+// Step is one refusable step of a procedure: a workflow Update.
+type Step struct {
+	Name    string             // the action's name (the last path segment of its HTTP operation)
+	UseCase permission.UseCase // its row of the permission table
+	Update  string             // the workflow update it sends
+	Label   refusal.Text       // what the console's button says
+}
+
+// Action is a step an actor may take on a case now.
+type Action struct {
+	Name    string `json:"name"`
+	UseCase string `json:"use_case"`
+	LabelZH string `json:"label_zh"`
+	LabelEN string `json:"label_en"`
+}
+
+// procedure is what the shared step machinery needs to know of a kind.
+type procedure struct {
+	kind       string
+	noun       refusal.Text // 异议案件 / objection case
+	workflowID func(string) string
+	stages     map[string][]string
+	steps      []Step
+}
+
+// stageNames are the stages in words, for refusals and the console.
+var stageNames = map[string]refusal.Text{
+	workflows.StageAcceptance:            refusal.T("受理审查", "acceptance check"),
+	workflows.StageAwaitingSupplement:    refusal.T("等待补正材料", "awaiting the missing material"),
+	workflows.StageCentreCheck:           refusal.T("工作机构核查", "the centre's check"),
+	workflows.StageProviderVerification:  refusal.T("信息提供单位核实", "the provider's verification"),
+	workflows.StageDeciding:              refusal.T("作出处理决定", "decision"),
+	workflows.StageClosed:                refusal.T("已答复（申诉期内）", "replied (appeal window open)"),
+	workflows.StageAppeal:                refusal.T("申诉审查", "appeal"),
+	workflows.StageFinished:              refusal.T("已办结", "finished"),
+	workflows.StageProviderOpinion:       refusal.T("信息提供单位出具修复意见", "the provider's opinion"),
+	workflows.StageAwaitingPublicity:     refusal.T("等待公示", "awaiting publicity"),
+	workflows.StagePublicity:             refusal.T("公示期", "publicity"),
+	workflows.StageObjectionVerification: refusal.T("公示异议核实", "verification of public objections"),
+	workflows.StageListingNotice:         refusal.T("告知书待送达", "notice awaiting service"),
+	workflows.StageRepresentation:        refusal.T("陈述申辩期", "representation window"),
+	workflows.StageHearing:               refusal.T("听证", "hearing"),
+	workflows.StageReview:                refusal.T("审查陈述申辩意见", "review of the representation"),
+	workflows.StageListed:                refusal.T("已列入名单", "listed"),
+	workflows.StageRemovalDue:            refusal.T("应移出名单", "removal due"),
+}
+
+// StageName is a stage in words.
+func StageName(stage string) refusal.Text {
+	if t, ok := stageNames[stage]; ok {
+		return t
+	}
+	return refusal.T(stage, stage)
+}
+
+func stageList(stages []string) refusal.Text {
+	var zh, en []string
+	for _, st := range stages {
+		n := StageName(st)
+		zh, en = append(zh, "「"+n.ZH+"」"), append(en, n.EN)
+	}
+	return refusal.T(strings.Join(zh, "、"), strings.Join(en, ", "))
+}
+
+// actions are the steps a may take on the case now: its role may take
+// them, the case is at a stage that allows them, and the clock is not
+// paused (only resume then).
+func (p procedure) actions(a permission.Actor, stage string, paused bool) []Action {
+	out := []Action{}
+	for _, st := range p.steps {
+		if !permission.Allows(a.Role(), st.UseCase) {
+			continue
+		}
+		allowed, listed := p.stages[st.Update]
+		switch {
+		case !listed:
+			continue
+		case allowed == nil: // any stage while paused (resume)
+			if !paused {
+				continue
+			}
+		case paused || !slices.Contains(allowed, stage):
+			continue
+		}
+		out = append(out, Action{Name: st.Name, UseCase: string(st.UseCase), LabelZH: st.Label.ZH, LabelEN: st.Label.EN})
+	}
+	return out
+}
+
+func (p procedure) step(name string) (Step, bool) {
+	i := slices.IndexFunc(p.steps, func(s Step) bool { return s.Name == name })
+	if i < 0 {
+		return Step{}, false
+	}
+	return p.steps[i], true
+}
+
+// update sends a step to the case's workflow and decodes the state after
+// it into out; a refusal is mapped once, here.
+func (s *Service) update(ctx context.Context, p procedure, cs CaseSummary, st Step, arg, out any) error {
+	tc, err := s.engine()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, EngineTimeout)
+	defer cancel()
+	h, err := tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID:   p.workflowID(cs.CaseNo),
+		UpdateName:   st.Update,
+		Args:         []any{arg},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		err = h.Get(ctx, out)
+	}
+	if err != nil {
+		return s.refused(ctx, p, cs, st, err)
+	}
+	s.log(ctx).Info().Str("case_no", cs.CaseNo).Str("action", st.Name).Msg(p.kind + " step")
+	return nil
+}
+
+// refusalKinds maps a validator's refusal type to the problem type.
+var refusalKinds = map[string]refusal.Kind{
+	workflows.RefusedInput:            refusal.InvalidInput,
+	workflows.RefusedWrongStage:       refusal.WrongStage,
+	workflows.RefusedPaused:           refusal.Paused,
+	workflows.RefusedWindowClosed:     refusal.WindowClosed,
+	workflows.RefusedAlreadyExtended:  refusal.AlreadyExtended,
+	workflows.RefusedAlreadyRequested: refusal.AlreadyRequested,
+	workflows.RefusedDuplicate:        refusal.Duplicate,
+	workflows.RefusedUnanswered:       refusal.Unanswered,
+	workflows.RefusedHeavier:          refusal.Heavier,
+}
+
+// refused maps the engine's answer to a refused or failed step: a
+// validator's typed refusal (its details, never its message); a step the
+// workflow accepted but could not carry out (500, escalated by the case);
+// a finished case (409); an unreachable engine (503).
+func (s *Service) refused(ctx context.Context, p procedure, cs CaseSummary, st Step, err error) error {
+	var act *temporal.ActivityError
+	var ae *temporal.ApplicationError
+	var nf *serviceerror.NotFound
+	switch {
+	case errors.As(err, &act):
+		s.log(ctx).Error().Err(err).Str("case_no", cs.CaseNo).Str("action", st.Name).Msg("step failed in the workflow")
+		return &refusal.Error{Kind: refusal.StepFailed, CaseNo: cs.CaseNo,
+			Title: refusal.T("案件未能完成此事项", "The case could not carry out this step"),
+			Detail: refusal.T("该事项已被受理但未能办理完成，已提交信用管理部门处理；请勿重复提交，可在案件页面查看进展",
+				"The step was accepted but could not be completed and has been escalated to the supervisors; do not repeat it, follow the case page"),
+			Cause: err}
+	case errors.As(err, &ae):
+		kind, known := refusalKinds[ae.Type()]
+		if !known {
+			return refusal.Internalf(err, "%s %s: %s refused with unknown type %q", p.kind, cs.CaseNo, st.Name, ae.Type())
+		}
+		var d workflows.Refusal
+		if ae.HasDetails() {
+			if derr := ae.Details(&d); derr != nil {
+				return refusal.Internalf(derr, "%s %s: refusal details", p.kind, cs.CaseNo)
+			}
+		}
+		return s.fromWorkflow(p, cs, st, kind, d, err)
+	case errors.As(err, &nf):
+		return &refusal.Error{Kind: refusal.CaseFinished, CaseNo: cs.CaseNo, Stage: workflows.StageFinished,
+			Title:  refusal.T("案件已办结", "The case is finished"),
+			Detail: refusal.T(p.noun.ZH+" "+cs.CaseNo+" 已全部办结，不能再办理此事项", "The "+p.noun.EN+" "+cs.CaseNo+" is finished; nothing more can be done in it"),
+			Cause:  err}
+	}
+	return faults.Engine(err)
+}
+
+func (s *Service) fromWorkflow(p procedure, cs CaseSummary, st Step, kind refusal.Kind, d workflows.Refusal, cause error) error {
+	e := &refusal.Error{Kind: kind, CaseNo: cs.CaseNo, Stage: d.Stage, AllowedStages: d.AllowedStages, Unanswered: d.Unanswered, Cause: cause}
+	for _, f := range d.Fields {
+		e.Fields = append(e.Fields, refusal.Field{Name: f.Field, Code: f.Code, Message: refusal.T(f.ZH, f.EN)})
+	}
+	if !d.WindowEnded.IsZero() {
+		t := shanghai(d.WindowEnded)
+		e.WindowEnded = &t
+	}
+	now := StageName(d.Stage)
+	notNow := refusal.T("当前不能办理此事项", "This step is not possible now")
+	switch kind {
+	case refusal.InvalidInput:
+		e.Title, e.Detail = refusal.T("输入有误", "Invalid input"),
+			refusal.T("请按字段错误修改后重新提交，未作任何更改", "Correct the fields listed and resubmit; nothing was changed")
+	case refusal.Heavier:
+		e.Title = refusal.T("决定不得重于提请", "The decision may not be heavier than the proposal")
+		e.Detail = refusal.T("不得因当事人陈述申辩而加重惩戒（行政处罚法第四十五条）；请按提请的措施与期限或更轻的决定，未作任何更改",
+			"No heavier measure because the subject defended (行政处罚法 art. 45): decide within the proposal or lighter; nothing was changed")
+	case refusal.WrongStage:
+		e.Title = notNow
+		if len(d.AllowedStages) > 0 {
+			allowed := stageList(d.AllowedStages)
+			e.Detail = refusal.T("案件当前处于「"+now.ZH+"」阶段；此事项只能在"+allowed.ZH+"阶段办理，未作任何更改",
+				"The case is at the "+now.EN+" stage; this step is possible only at: "+allowed.EN+". Nothing was changed")
+		} else {
+			e.Detail = refusal.T("案件当前处于「"+now.ZH+"」阶段，不能办理此事项，未作任何更改",
+				"The case is at the "+now.EN+" stage, where this step is not possible; nothing was changed")
+		}
+	case refusal.Paused:
+		e.Title = notNow
+		e.Detail = refusal.T("案件计时已中止：请先恢复计时（resume），再办理此事项，未作任何更改",
+			"The case clock is paused: resume it first, then take this step; nothing was changed")
+	case refusal.WindowClosed:
+		e.Title = refusal.T("期限已经届满", "The window has ended")
+		if e.WindowEnded != nil {
+			day := calendar.DateOf(*e.WindowEnded).String()
+			e.Detail = refusal.T("办理期限已于 "+day+" 届满，不能再办理此事项，未作任何更改",
+				"The window for this step ended on "+day+"; it is no longer possible. Nothing was changed")
+		} else {
+			e.Detail = refusal.T("办理期限已经届满，未作任何更改", "The window for this step has ended; nothing was changed")
+		}
+	case refusal.AlreadyExtended:
+		e.Title = notNow
+		e.Detail = refusal.T("办理期限已延长过一次，不能再次延长，未作任何更改", "The overall limit was already extended once; it cannot be extended again. Nothing was changed")
+	case refusal.AlreadyRequested:
+		e.Title = notNow
+		e.Detail = refusal.T("补正材料已一次性告知，不能再次要求补正；请等待申请人补正", "The one-time notice was already sent; wait for the applicant's supplement. Nothing was changed")
+	case refusal.Duplicate:
+		e.Title = notNow
+		e.Detail = refusal.T("已经收到过相同的提交，未作任何更改", "The same submission was already received; nothing was changed")
+	case refusal.Unanswered:
+		e.Title = refusal.T("尚有陈述申辩意见未答复", "Representation points are unanswered")
+		e.Detail = refusal.T("意见 "+strings.Join(d.Unanswered, "、")+" 尚未逐项答复：请先答复（answers），再作出决定，未作任何更改",
+			"Points "+strings.Join(d.Unanswered, ", ")+" are unanswered: answer them first, then decide. Nothing was changed")
+	}
+	return e
+}
+
+// caseFinishedByStage refuses a step on a case whose projection already
+// says it is finished, without asking the engine.
+func caseFinished(p procedure, cs CaseSummary) error {
+	return &refusal.Error{Kind: refusal.CaseFinished, CaseNo: cs.CaseNo, Stage: cs.Stage,
+		Title:  refusal.T("案件已办结", "The case is finished"),
+		Detail: refusal.T(p.noun.ZH+" "+cs.CaseNo+" 已办结，不能再办理此事项", "The "+p.noun.EN+" "+cs.CaseNo+" is finished; nothing more can be done in it")}
+}
+
+// runStep is every refusable step of every procedure: the permission
+// table, the case and whether the actor may see it, clean text, the
+// input's own checks, the update, the state after it.
+func runStep[In, Out any](s *Service, ctx context.Context, p procedure, a permission.Actor, name, no string, in In,
+	set func(*In, workflows.Actor), checks ...func(context.Context, CaseSummary, *In) error) (Out, CaseSummary, error) {
+	var out Out
+	st, ok := p.step(name)
+	if !ok {
+		return out, CaseSummary{}, refusal.Internalf(errors.New("no such step"), "%s step %q", p.kind, name)
+	}
+	cs, err := s.openCase(ctx, a, st.UseCase, p.kind, no)
+	if err != nil {
+		return out, cs, err
+	}
+	set(&in, actorOf(a))
+	if err := cleantext.Refuse(&in); err != nil {
+		return out, cs, err
+	}
+	for _, check := range checks {
+		if err := check(ctx, cs, &in); err != nil {
+			return out, cs, err
+		}
+	}
+	if err := s.update(ctx, p, cs, st, in, &out); err != nil {
+		return out, cs, err
+	}
+	return out, cs, nil
+}
+
+// now is the service's clock.
+func (s *Service) now() time.Time { return s.d.Now() }
+
+// procedureOf is the procedure of a case kind.
+func procedureOf(kind string) (procedure, bool) {
+	switch kind {
+	case workflows.CaseKindObjection:
+		return objections, true
+	}
+	return procedure{}, false
+}
+
+// Refused maps a failed step sent by code outside the core (kept while
+// the front ends move onto the core).
+func (s *Service) Refused(ctx context.Context, kind, caseNo, stage, update string, err error) error {
+	p, ok := procedureOf(kind)
+	if !ok {
+		p = procedure{kind: kind, noun: refusal.T("案件", "case")}
+	}
+	return s.refused(ctx, p, CaseSummary{CaseNo: caseNo, Stage: stage}, Step{Name: update, Update: update}, err)
+}
