@@ -100,9 +100,9 @@ func TestResultsDeliveredDownstreamAcrossAWorkerRestart(t *testing.T) {
 	}
 	second := correctOwnError(t, subject, caseworker, rec.ID, "拖欠工资 2 万元，已于 2026 年 1 月支付")
 
-	got := recv.Wait(t, 4, 90*time.Second)
+	recv.Wait(t, 4, 90*time.Second)
 	time.Sleep(time.Second) // nothing more may come
-	got = recv.Accepted()
+	got := recv.Accepted()
 	var seq []string
 	for _, e := range got {
 		v := 0
