@@ -202,6 +202,7 @@ var (
 // attempts, and says so in the audit trail. A delivery that is not dead is
 // refused with ErrNotDead (nothing changes).
 func (s Store) Resend(ctx context.Context, actor audit.Actor, subscriber string, eventID int64, reason string) (Delivery, error) {
+	var out Delivery
 	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
 		var state string
 		var attempts int
@@ -226,17 +227,23 @@ func (s Store) Resend(ctx context.Context, actor audit.Actor, subscriber string,
 		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, NotifyChannel, strconv.FormatInt(eventID, 10)); err != nil {
 			return err
 		}
-		return audit.Write(ctx, tx, actor, audit.Event{Action: "delivery.resent", ObjectType: "event_delivery",
+		if err := audit.Write(ctx, tx, actor, audit.Event{Action: "delivery.resent", ObjectType: "event_delivery",
 			ObjectID: fmt.Sprintf("%s/%d", subscriber, eventID), Reason: reason,
-			Data: map[string]any{"attempts_before": attempts}})
+			Data: map[string]any{"attempts_before": attempts}}); err != nil {
+			return err
+		}
+		// The delivery as this re-send left it: read inside the transaction,
+		// before the relay (woken by the notification at commit) moves it on.
+		rows, err := tx.Query(ctx, `SELECT `+deliveryColumns+` FROM event_deliveries d JOIN record_outbox o ON o.id = d.event_id
+			JOIN event_subscribers s ON s.id = d.subscriber_id WHERE d.subscriber_id = $1 AND d.event_id = $2`, subscriber, eventID)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectExactlyOneRow(rows, scanDelivery)
+		return err
 	})
 	if err != nil {
 		return Delivery{}, err
 	}
-	rows, err := s.Pool.Query(ctx, `SELECT `+deliveryColumns+` FROM event_deliveries d JOIN record_outbox o ON o.id = d.event_id
-		JOIN event_subscribers s ON s.id = d.subscriber_id WHERE d.subscriber_id = $1 AND d.event_id = $2`, subscriber, eventID)
-	if err != nil {
-		return Delivery{}, err
-	}
-	return pgx.CollectExactlyOneRow(rows, scanDelivery)
+	return out, nil
 }
