@@ -195,12 +195,17 @@ type RemoveInput struct {
 	Reason string `json:"reason" text:"multiline,max=2000"`
 }
 
-// RevokeBasisInput records that the decision behind the listing was revoked.
+// RevokeBasisInput records that the decision behind the listing was
+// revoked. RevokedAt is when the revoking decision took effect (not before
+// the listing decision, not in the future); LearnedAt when the centre
+// learned of it (default: now): the removal limit runs from LearnedAt, and
+// both dates are recorded.
 type RevokeBasisInput struct {
 	By         Actor     `json:"by"`
 	Reason     string    `json:"reason" text:"multiline,max=2000"`
 	Instrument string    `json:"instrument" text:"max=200"` // the revoking decision's number
 	RevokedAt  time.Time `json:"revoked_at"`
+	LearnedAt  time.Time `json:"learned_at,omitzero"`
 }
 
 // Point is a representation point and its answer.
@@ -237,6 +242,10 @@ type ListingState struct {
 	RemovedAt        time.Time     `json:"removed_at,omitzero"`
 	RemovalReason    string        `json:"removal_reason,omitempty"`
 	RepairCaseNo     string        `json:"repair_case_no,omitempty"`
+	// BasisRevokedAt and BasisLearnedAt: when the decision behind the
+	// listing was revoked, and when the centre learned of it.
+	BasisRevokedAt time.Time `json:"basis_revoked_at,omitzero"`
+	BasisLearnedAt time.Time `json:"basis_learned_at,omitzero"`
 }
 
 // ListingStages are the stages in which each update may be sent: the first

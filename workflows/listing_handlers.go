@@ -149,8 +149,8 @@ func (l *listing) setHandlers(ctx workflow.Context) error {
 				if err := l.cf.stageError(ListingRevokeBasis, ListingStages[ListingRevokeBasis]...); err != nil {
 					return err
 				}
-				if in.RevokedAt.After(workflow.Now(ctx)) {
-					return invalid(ListingRevokeBasis, badField("revoked_at", "range", "撤销日期不能晚于现在", "must not be in the future"))
+				if err := l.revocationDates(in, workflow.Now(ctx)); err != nil {
+					return err
 				}
 				if err := actorRequired(ListingRevokeBasis, in.By); err != nil {
 					return err
@@ -375,19 +375,51 @@ func (l *listing) decideNotList(ctx workflow.Context, in ListingDecision) error 
 	return l.cf.tell(ctx, activities.PartySubject, "decision", "decision", "决定不予列入严重失信主体名单，决定书已送达")
 }
 
+// revocationDates checks the dates of a revocation honestly: the revoking
+// decision took effect neither in the future nor, for a listed entry,
+// before the listing decision; the centre learned of it neither in the
+// future nor before it took effect. Dates left out mean "now".
+func (l *listing) revocationDates(in RevokeBasisInput, now time.Time) error {
+	var bad []RefusalField
+	if in.RevokedAt.After(now) {
+		bad = append(bad, badField("revoked_at", "range", "撤销日期不能晚于现在", "must not be in the future"))
+	}
+	if !in.RevokedAt.IsZero() && !l.st.ListedAt.IsZero() && in.RevokedAt.Before(l.st.ListedAt) {
+		on := l.st.ListedAt.In(calendar.Shanghai).Format("2006-01-02 15:04")
+		bad = append(bad, badField("revoked_at", "range", "撤销日期不能早于列入决定（"+on+"）", "must not be before the listing decision ("+on+")"))
+	}
+	if in.LearnedAt.After(now) {
+		bad = append(bad, badField("learned_at", "range", "获知日期不能晚于现在", "must not be in the future"))
+	}
+	if !in.LearnedAt.IsZero() && in.LearnedAt.Before(in.RevokedAt) {
+		bad = append(bad, badField("learned_at", "range", "获知日期不能早于撤销日期", "must not be before revoked_at"))
+	}
+	if len(bad) > 0 {
+		return invalid(ListingRevokeBasis, bad...)
+	}
+	return nil
+}
+
 func (l *listing) revokeBasis(ctx workflow.Context, in RevokeBasisInput) error {
 	at := in.RevokedAt
 	if at.IsZero() {
 		at = workflow.Now(ctx)
 	}
+	learned := in.LearnedAt
+	if learned.IsZero() {
+		learned = workflow.Now(ctx)
+	}
+	l.st.BasisRevokedAt, l.st.BasisLearnedAt = at, learned
 	if l.st.Stage != StageListed {
 		return l.dropProposal(ctx, in, at)
 	}
 	l.st.Stage = StageRemovalDue
-	if err := l.cf.event(ctx, in.By, "listing.basis_revoked", in.Reason, map[string]any{"instrument": in.Instrument, "revoked_at": at}); err != nil {
+	if err := l.cf.event(ctx, in.By, "listing.basis_revoked", in.Reason, map[string]any{
+		"instrument": in.Instrument, "revoked_at": at, "learned_at": learned}); err != nil {
 		return err
 	}
-	if err := l.cf.startDeadline(ctx, policy.ListingRevokedRemoval, activities.PartyCentre, at); err != nil {
+	// The removal limit runs from when the centre learned of the revocation.
+	if err := l.cf.startDeadline(ctx, policy.ListingRevokedRemoval, activities.PartyCentre, learned); err != nil {
 		return err
 	}
 	d := l.cf.pending(policy.ListingRevokedRemoval)
@@ -418,7 +450,8 @@ func (l *listing) dropProposal(ctx workflow.Context, in RevokeBasisInput, at tim
 	if err := l.project(ctx, in.By); err != nil {
 		return err
 	}
-	if err := l.cf.event(ctx, in.By, "listing.basis_revoked", in.Reason, map[string]any{"instrument": in.Instrument, "revoked_at": at, "before_decision": true}); err != nil {
+	if err := l.cf.event(ctx, in.By, "listing.basis_revoked", in.Reason, map[string]any{
+		"instrument": in.Instrument, "revoked_at": at, "learned_at": l.st.BasisLearnedAt, "before_decision": true}); err != nil {
 		return err
 	}
 	reason := "列入所依据的决定已被撤销（" + in.Instrument + "）：" + in.Reason

@@ -504,3 +504,38 @@ func TestListingInvalidProposalFailsAndFreesTheRecords(t *testing.T) {
 		t.Errorf("documents %v issued for an invalid proposal", h.documents)
 	}
 }
+
+// A revocation is dated honestly (issue 19.4): not before the listing
+// decision, not in the future, learned not before it took effect; the
+// removal limit runs from when the centre learned of it, and both dates
+// are kept.
+func TestListingRevocationDatedHonestly(t *testing.T) {
+	next := listed(t)
+	h := newListingHarness(t, next.Carry.State.ListedAt)
+	revoke := RevokeBasisInput{By: caseworker, Reason: "处罚决定被复议撤销", Instrument: "通政复决字〔2025〕第12号"}
+	before := revoke
+	before.RevokedAt = sh(2025, 3, 10, 9) // the listing decision was on 03-11
+	h.at(sh(2025, 3, 14, 10), ListingRevokeBasis, before, true)
+	future := revoke
+	future.RevokedAt, future.LearnedAt = sh(2025, 3, 12, 9), sh(2025, 3, 15, 9)
+	h.at(sh(2025, 3, 14, 10), ListingRevokeBasis, future, true)
+	backwards := revoke
+	backwards.RevokedAt, backwards.LearnedAt = sh(2025, 3, 12, 9), sh(2025, 3, 11, 12)
+	h.at(sh(2025, 3, 14, 10), ListingRevokeBasis, backwards, true)
+	ok := revoke
+	ok.RevokedAt, ok.LearnedAt = sh(2025, 3, 12, 9), sh(2025, 3, 14, 9)
+	h.at(sh(2025, 3, 14, 11), ListingRevokeBasis, ok, false)
+	h.at(sh(2025, 3, 19, 10), ListingRemove, RemoveInput{By: supervisor, Reason: "依据已撤销"}, false)
+	st, _ := h.runListing(*next)
+	// 3 WD from Friday 03-14 (the day the centre learned): 03-19, met.
+	d := deadlineIn(st.Deadlines, policy.ListingRevokedRemoval)
+	if d.Due.String() != "2025-03-19" || d.State != activities.DeadlineMet || !d.Start.Equal(ok.LearnedAt) {
+		t.Errorf("revoked removal: start %s due %s %s; want from 03-14, due 2025-03-19, met", d.Start, d.Due, d.State)
+	}
+	if !st.BasisRevokedAt.Equal(ok.RevokedAt) || !st.BasisLearnedAt.Equal(ok.LearnedAt) || st.RemovalReason != RemovalRevoked {
+		t.Errorf("state: revoked %s learned %s reason %s", st.BasisRevokedAt, st.BasisLearnedAt, st.RemovalReason)
+	}
+	if len(h.escalations) != 0 {
+		t.Errorf("escalated %+v", h.escalations)
+	}
+}

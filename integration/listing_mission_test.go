@@ -1,0 +1,157 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/creditcase/creditcase/api"
+	"github.com/creditcase/creditcase/internal/audit"
+	"github.com/creditcase/creditcase/internal/calendar"
+	"github.com/creditcase/creditcase/internal/policy"
+	"github.com/creditcase/creditcase/internal/records"
+	"github.com/creditcase/creditcase/internal/seed"
+	"github.com/creditcase/creditcase/workflows"
+)
+
+// listingCase is a listing proposal on a fresh serious record of the demo
+// subject, proposed by the demo provider through HTTP.
+type listingCase struct {
+	t                 *testing.T
+	no, base          string
+	subject, prov, cw *apiUser
+	supervisor        *apiUser
+	recordID          int64
+}
+
+func proposeListing(t *testing.T, ctx context.Context) *listingCase {
+	t.Helper()
+	if _, err := seed.Demo(ctx, sys.Pool); err != nil {
+		t.Fatal(err)
+	}
+	prof, err := policy.Default().Get(policy.DefaultProfileID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lc := &listingCase{t: t, subject: logIn(t, "subject", seed.DemoPassword), prov: logIn(t, "provider", seed.DemoPassword),
+		cw: logIn(t, "caseworker", seed.DemoPassword), supervisor: logIn(t, "supervisor", seed.DemoPassword)}
+	rec, err := records.NewStore(sys.Pool, prof, calendar.Default()).CreateRecord(ctx, audit.System, lc.prov.account.ProviderID, records.RecordInput{
+		SubjectID: lc.subject.account.SubjectID, Category: records.Negative, Severity: records.Serious, Disclosure: records.Public,
+		DishonestyCategory: "拒不履行", Title: "拒不履行行政处罚决定", DecisionNo: fmt.Sprintf("通市监强〔IT〕%d号", time.Now().UnixNano()),
+		// Long before the seeded records: no "repeat" for their repair.
+		DecidedOn: calendar.DateOf(time.Now()).AddDays(-400).String(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lc.recordID = rec.ID
+	var l api.ListingSummary
+	lc.prov.do(http.StatusCreated, http.MethodPost, "/api/v1/listings", api.ProposeListingRequest{SubjectID: lc.subject.account.SubjectID,
+		RecordIDs: []int64{rec.ID}, Reasons: "拒不履行法定义务，情节严重", LegalBasis: []string{"《南通市公共信用信息管理办法》第三十条"},
+		Measures: []string{"public_disclosure", "procurement_ban"}, Period: workflows.ListingPeriod{Length: 1, Unit: "year"}}, &l)
+	lc.no, lc.base = l.ProposalNo, "/api/v1/listings/"+l.ProposalNo
+	t.Cleanup(func() {
+		_ = sys.Temporal.TerminateWorkflow(context.Background(), workflows.ListingWorkflowID(lc.no), "", "test over")
+	})
+	lc.waitFor("the notice", func(d api.ListingDetail) bool { return d.State != nil && len(d.State.Documents) == 1 })
+	return lc
+}
+
+func (lc *listingCase) detail() api.ListingDetail {
+	var d api.ListingDetail
+	lc.cw.do(http.StatusOK, http.MethodGet, lc.base, nil, &d)
+	return d
+}
+
+func (lc *listingCase) waitFor(what string, ok func(api.ListingDetail) bool) api.ListingDetail {
+	lc.t.Helper()
+	for range 150 {
+		if d := lc.detail(); ok(d) {
+			return d
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	lc.t.Fatalf("timed out waiting for %s", what)
+	return api.ListingDetail{}
+}
+
+// serve records service of the notice at servedAt.
+func (lc *listingCase) serve(servedAt time.Time) workflows.ListingState {
+	var st workflows.ListingState
+	lc.cw.do(http.StatusOK, http.MethodPost, lc.base+"/service", workflows.ServiceInput{Method: workflows.ServiceInPerson,
+		ServedAt: servedAt, Note: "当面送达"}, &st)
+	return st
+}
+
+// list serves the notice, the subject waives, and the centre lists.
+func (lc *listingCase) list() workflows.ListingState {
+	lc.serve(time.Now())
+	var st workflows.ListingState
+	lc.subject.do(http.StatusOK, http.MethodPost, lc.base+"/waiver", workflows.WaiveInput{Reason: "无意见"}, &st)
+	lc.cw.do(http.StatusOK, http.MethodPost, lc.base+"/decision", workflows.ListingDecision{List: true,
+		Measures: []string{"public_disclosure"}, Period: workflows.ListingPeriod{Length: 1, Unit: "year"}, Reasons: "事实清楚"}, &st)
+	if st.Stage != workflows.StageListed {
+		lc.t.Fatalf("not listed: %s", st.Stage)
+	}
+	lc.waitFor("the listed run", func(d api.ListingDetail) bool { return d.State != nil && d.State.Stage == workflows.StageListed })
+	return st
+}
+
+// A revoked basis dated honestly on the real stack (issue 19.4): a
+// revocation dated before the listing decision or learned before it took
+// effect is refused (422, nothing changes); an honest one starts the
+// removal limit from the day the centre learned of it, and the case keeps
+// both dates.
+func TestBasisRevocationDatedHonestlyThroughHTTP(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	lc := proposeListing(t, ctx)
+	st := lc.list()
+	listedAt := st.ListedAt
+	time.Sleep(1100 * time.Millisecond)
+	revoke := workflows.RevokeBasisInput{Reason: "处罚决定被复议撤销", Instrument: "通政复决字〔2026〕第12号"}
+
+	early := revoke
+	early.RevokedAt = listedAt.Add(-48 * time.Hour)
+	if p := problemOf(t, lc.cw.do(http.StatusUnprocessableEntity, http.MethodPost, lc.base+"/basis-revocation", early, nil)); !strings.Contains(p.Detail+fmt.Sprint(p.Errors), "revoked_at") {
+		t.Errorf("revoked before the listing decision: %+v", p)
+	}
+	backwards := revoke
+	backwards.RevokedAt, backwards.LearnedAt = time.Now().Add(-time.Second), listedAt.Add(-time.Hour)
+	lc.cw.do(http.StatusUnprocessableEntity, http.MethodPost, lc.base+"/basis-revocation", backwards, nil)
+	if d := lc.detail(); d.State.Stage != workflows.StageListed {
+		t.Fatalf("a refused revocation changed the stage to %s", d.State.Stage)
+	}
+
+	honest := revoke
+	honest.RevokedAt = listedAt.Add(500 * time.Millisecond)
+	honest.LearnedAt = time.Now().Truncate(time.Second)
+	lc.cw.do(http.StatusOK, http.MethodPost, lc.base+"/basis-revocation", honest, &st)
+	if st.Stage != workflows.StageRemovalDue || !st.BasisRevokedAt.Equal(honest.RevokedAt) || !st.BasisLearnedAt.Equal(honest.LearnedAt) {
+		t.Fatalf("after revocation: stage %s, revoked %s, learned %s", st.Stage, st.BasisRevokedAt, st.BasisLearnedAt)
+	}
+	var startsAt time.Time
+	var due time.Time
+	if err := sys.Pool.QueryRow(ctx, `SELECT starts_at, due_date FROM case_deadlines WHERE case_no = $1 AND rule_id = $2 AND state = 'pending'`,
+		lc.no, policy.ListingRevokedRemoval).Scan(&startsAt, &due); err != nil {
+		t.Fatal(err)
+	}
+	prof, _ := policy.Default().Get(policy.DefaultProfileID)
+	want, err := prof.Deadline(calendar.Default(), policy.ListingRevokedRemoval, calendar.DateOf(honest.LearnedAt), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !startsAt.Equal(honest.LearnedAt) || calendar.NewDate(due.Year(), due.Month(), due.Day()) != want.Due {
+		t.Errorf("removal limit from %s due %s; want from %s due %s", startsAt, due.Format(time.DateOnly), honest.LearnedAt, want.Due)
+	}
+	var data string
+	if err := sys.Pool.QueryRow(ctx, `SELECT data::text FROM case_events WHERE case_no = $1 AND action = 'listing.basis_revoked'`, lc.no).Scan(&data); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(data, "learned_at") || !strings.Contains(data, "revoked_at") {
+		t.Errorf("event lacks a date: %s", data)
+	}
+}
