@@ -13,8 +13,9 @@ import (
 	"github.com/creditcase/creditcase/workflows"
 )
 
-// Schedules are the Temporal Schedules the worker keeps: today only the
-// daily disclosure-expiry sweep, at 00:10 Asia/Shanghai. If the cluster
+// Schedules are the Temporal Schedules the worker keeps: the daily
+// disclosure-expiry sweep, at 00:10 Asia/Shanghai, and the reconciler every
+// workflows.ReconcileEvery. If the cluster
 // was down at that time the run is caught up within a day; runs never
 // overlap (a run still going at the next start time makes it skip).
 func Schedules() []client.ScheduleOptions {
@@ -36,6 +37,20 @@ func Schedules() []client.ScheduleOptions {
 		},
 		Overlap:       enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
 		CatchupWindow: 24 * time.Hour,
+	}, {
+		// The reconciler (no stale case): open cases against the engine.
+		ID: workflows.ReconcileScheduleID,
+		Spec: client.ScheduleSpec{
+			Intervals: []client.ScheduleIntervalSpec{{Every: workflows.ReconcileEvery}},
+		},
+		Action: &client.ScheduleWorkflowAction{
+			ID:        workflows.ReconcileWorkflowID,
+			Workflow:  workflows.ReconcileWorkflow,
+			Args:      []any{workflows.ReconcileInput{}},
+			TaskQueue: workflows.TaskQueue,
+		},
+		Overlap:       enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
+		CatchupWindow: workflows.ReconcileEvery,
 	}}
 }
 

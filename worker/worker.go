@@ -11,6 +11,7 @@ import (
 	"github.com/creditcase/creditcase/internal/calendar"
 	"github.com/creditcase/creditcase/internal/notify"
 	"github.com/creditcase/creditcase/internal/policy"
+	"github.com/creditcase/creditcase/internal/reconcile"
 	"github.com/creditcase/creditcase/internal/supervision"
 	"github.com/creditcase/creditcase/workflows"
 )
@@ -24,12 +25,16 @@ type Deps struct {
 	Policies *policy.Set
 	// Notifier delivers the case notices (nil = the in-app inbox only).
 	Notifier notify.Notifier
+	// Temporal is the client the reconciler describes workflows with (set
+	// by New).
+	Temporal client.Client
 }
 
 // New returns a worker on workflows.TaskQueue with everything registered;
 // the caller starts and stops it.
 func New(c client.Client, deps Deps) sdkworker.Worker {
 	w := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{})
+	deps.Temporal = c
 	Register(w, deps)
 	return w
 }
@@ -47,6 +52,7 @@ func Register(r sdkworker.Registry, deps Deps) {
 	r.RegisterActivity(&activities.Engine{Pool: deps.Pool, Identity: deps.Identity})
 	r.RegisterActivity(&activities.Cases{Pool: deps.Pool, Calendar: deps.Calendar, Policies: deps.Policies, Notifier: deps.Notifier})
 	r.RegisterActivity(&activities.Sweep{Sweeper: &supervision.Sweeper{Pool: deps.Pool}})
+	r.RegisterActivity(&activities.Reconcile{Reconciler: &reconcile.Reconciler{Pool: deps.Pool, Engine: reconcile.TemporalEngine{Client: deps.Temporal}}})
 }
 
 // RegisterWorkflows registers the workflow functions only.
@@ -56,4 +62,5 @@ func RegisterWorkflows(r sdkworker.WorkflowRegistry) {
 	r.RegisterWorkflow(workflows.ListingWorkflow)
 	r.RegisterWorkflow(workflows.DisclosureSweepWorkflow)
 	r.RegisterWorkflow(workflows.RepairWorkflow)
+	r.RegisterWorkflow(workflows.ReconcileWorkflow)
 }

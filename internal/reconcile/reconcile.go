@@ -1,0 +1,374 @@
+// Package reconcile keeps the case projection true to the engine (issue
+// 19.6: no stale case). A case workflow writes its projection row through
+// its activities; when an operator terminates it, or it fails, or its
+// history is gone, nothing writes the row again: the case would stay open
+// on every inbox and board and its record "under objection" for ever.
+//
+// The reconciler walks the open case rows, asks the engine about each
+// workflow, and for a workflow that is no longer running closes the row
+// (deadlines cancelled, record freed, repair application and publicity
+// closed, a proposal not listed) — or, where closing would hide something a
+// person must decide (a listed entry without its workflow, a workflow that
+// completed with its row open), flags it. It then frees records left under
+// objection with no open case. Every finding is kept (reconcile_findings)
+// and written to the case's events. It runs on a Temporal Schedule and on
+// demand; every step is idempotent.
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/creditcase/creditcase/internal/audit"
+)
+
+// EventSeqBase numbers the case events the reconciler writes: seq =
+// EventSeqBase + finding id, a range apart from the workflow's own events
+// and the escalation actions (supervision.EscalationEventSeqBase).
+const EventSeqBase = 1_500_000_000
+
+// Engine statuses of a workflow, as the reconciler names them.
+const (
+	Running    = "running"
+	Completed  = "completed"
+	Failed     = "failed"
+	Canceled   = "canceled"
+	Terminated = "terminated"
+	TimedOut   = "timed_out"
+	Continued  = "continued_as_new"
+	NotFound   = "not_found"
+)
+
+// Actions taken on a finding.
+const (
+	Repaired = "repaired"
+	Flagged  = "flagged"
+)
+
+// Problems found.
+const (
+	ProblemEnded         = "workflow_ended"          // the workflow is not running; the row was closed
+	ProblemListedOrphan  = "listed_without_workflow" // a listed entry whose workflow ended: a person decides
+	ProblemCompletedOpen = "completed_row_open"      // the workflow completed but its row stayed open
+	ProblemRecordLabel   = "record_label_orphan"     // a record under objection with no open case
+)
+
+// Execution is what the engine says about a workflow.
+type Execution struct {
+	Status    string
+	CloseTime time.Time
+}
+
+// Engine describes workflows; TemporalEngine is the real one.
+type Engine interface {
+	Describe(ctx context.Context, workflowID string) (Execution, error)
+}
+
+// Reconciler compares and repairs.
+type Reconciler struct {
+	Pool   *pgxpool.Pool
+	Engine Engine
+}
+
+// Run is a reconciliation run and its counters.
+type Run struct {
+	RunID       string     `json:"run_id"`
+	Trigger     string     `json:"trigger"`
+	RequestedBy string     `json:"requested_by,omitempty"`
+	StartedAt   time.Time  `json:"started_at"`
+	FinishedAt  *time.Time `json:"finished_at,omitempty"`
+	Checked     int        `json:"checked"`
+	Repaired    int        `json:"repaired"`
+	Flagged     int        `json:"flagged"`
+}
+
+// Batch is the result of one batch of cases.
+type Batch struct {
+	Checked  int    `json:"checked"`
+	Repaired int    `json:"repaired"`
+	Flagged  int    `json:"flagged"`
+	Next     string `json:"next"`
+	Done     bool   `json:"done"`
+}
+
+// Begin records the run once.
+func (r *Reconciler) Begin(ctx context.Context, runID, trigger, by string) error {
+	_, err := r.Pool.Exec(ctx, `INSERT INTO reconcile_runs (run_id, trigger, requested_by) VALUES ($1,$2,$3) ON CONFLICT DO NOTHING`,
+		runID, trigger, by)
+	return err
+}
+
+type openCase struct {
+	caseNo, kind, workflowID string
+	recordID                 int64
+}
+
+// Cases checks the open cases after case number after, at most size, and
+// repairs or flags each whose workflow no longer runs.
+func (r *Reconciler) Cases(ctx context.Context, runID, after string, size int) (Batch, error) {
+	rows, err := r.Pool.Query(ctx, `SELECT case_no, kind, workflow_id, record_id FROM cases
+		WHERE status = 'open' AND case_no > $1 ORDER BY case_no LIMIT $2`, after, size)
+	if err != nil {
+		return Batch{}, err
+	}
+	open, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (openCase, error) {
+		var c openCase
+		err := row.Scan(&c.caseNo, &c.kind, &c.workflowID, &c.recordID)
+		return c, err
+	})
+	if err != nil {
+		return Batch{}, err
+	}
+	b := Batch{Next: after, Done: len(open) < size}
+	for _, c := range open {
+		b.Next = c.caseNo
+		b.Checked++
+		ex, err := r.Engine.Describe(ctx, c.workflowID)
+		if err != nil {
+			return b, fmt.Errorf("describe %s: %w", c.workflowID, err)
+		}
+		if ex.Status == Running {
+			continue
+		}
+		action, err := r.settle(ctx, runID, c, ex)
+		if err != nil {
+			return b, fmt.Errorf("reconcile %s: %w", c.caseNo, err)
+		}
+		switch action {
+		case Repaired:
+			b.Repaired++
+		case Flagged:
+			b.Flagged++
+		}
+	}
+	_, err = r.Pool.Exec(ctx, `UPDATE reconcile_runs SET checked = checked + $2, repaired = repaired + $3, flagged = flagged + $4
+		WHERE run_id = $1`, runID, b.Checked, b.Repaired, b.Flagged)
+	return b, err
+}
+
+// settle handles one case whose workflow is not running, in one
+// transaction; it returns the action taken ("" when the row was closed
+// meanwhile, by the workflow itself or an earlier attempt).
+func (r *Reconciler) settle(ctx context.Context, runID string, c openCase, ex Execution) (string, error) {
+	var action string
+	err := pgx.BeginFunc(ctx, r.Pool, func(tx pgx.Tx) error {
+		var status string
+		if err := tx.QueryRow(ctx, `SELECT status FROM cases WHERE case_no = $1 FOR UPDATE`, c.caseNo).Scan(&status); err != nil {
+			return err
+		}
+		if status != "open" {
+			return nil
+		}
+		if ex.Status == Completed || ex.Status == Continued {
+			// A completed workflow wrote its last row before completing; an
+			// open row means something was lost: a person looks.
+			action = Flagged
+			return r.finding(ctx, tx, runID, c, ex, ProblemCompletedOpen, Flagged,
+				"工作流已正常结束但案件仍为办理中，请核查")
+		}
+		if c.kind == "listing" {
+			var ls string
+			if err := tx.QueryRow(ctx, `SELECT status FROM listings WHERE proposal_no = $1 FOR UPDATE`, c.caseNo).Scan(&ls); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+				return err
+			}
+			if ls == "listed" {
+				action = Flagged
+				return r.finding(ctx, tx, runID, c, ex, ProblemListedOrphan, Flagged,
+					"名单条目仍在公示，但其工作流已"+statusWords(ex.Status)+"：期满移出不会自动进行，请决定移出或重新启动")
+			}
+			if _, err := tx.Exec(ctx, `UPDATE listings SET status = 'not_listed', stage = 'finished',
+				removal_reason = $2, updated_at = now() WHERE proposal_no = $1 AND status IN ('proposed', 'noticed')`,
+				c.caseNo, "workflow "+ex.Status); err != nil {
+				return err
+			}
+		}
+		closed := ex.CloseTime
+		if closed.IsZero() {
+			closed = time.Now()
+		}
+		if _, err := tx.Exec(ctx, `UPDATE cases SET status = 'closed', stage = 'finished', outcome = $2, closed_at = $3,
+			next_due_at = NULL, next_rule = '', updated_at = now() WHERE case_no = $1`, c.caseNo, ex.Status, closed); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE case_deadlines SET state = 'cancelled', settled_at = now(), reason = $2
+			WHERE case_no = $1 AND state = 'pending'`, c.caseNo, "workflow "+ex.Status+"; closed by the reconciler"); err != nil {
+			return err
+		}
+		switch c.kind {
+		case "objection":
+			if err := freeRecord(ctx, tx, c.recordID, "异议案件 "+c.caseNo+" 的工作流已"+statusWords(ex.Status)); err != nil {
+				return err
+			}
+		case "repair":
+			if _, err := tx.Exec(ctx, `UPDATE repair_applications SET status = 'closed', outcome = $2, closed_at = coalesce(closed_at, now())
+				WHERE application_no = $1 AND status = 'open'`, c.caseNo, ex.Status); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `UPDATE repair_publicity SET status = 'ended' WHERE application_no = $1 AND status = 'running'`, c.caseNo); err != nil {
+				return err
+			}
+		}
+		action = Repaired
+		return r.finding(ctx, tx, runID, c, ex, ProblemEnded, Repaired,
+			"工作流已"+statusWords(ex.Status)+"，案件已关闭，期限已取消，相关信息已恢复")
+	})
+	return action, err
+}
+
+// freeRecord restores a record labelled under objection to its status
+// before the label, unless another open objection still labels it.
+func freeRecord(ctx context.Context, tx pgx.Tx, recordID int64, reason string) error {
+	var status string
+	if err := tx.QueryRow(ctx, `SELECT status FROM records WHERE id = $1 FOR UPDATE`, recordID).Scan(&status); err != nil {
+		return err
+	}
+	if status != "under_objection" && status != "suspended" {
+		return nil
+	}
+	var others bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM record_labels l JOIN cases c USING (case_no)
+		WHERE l.record_id = $1 AND c.status = 'open')`, recordID).Scan(&others); err != nil || others {
+		return err
+	}
+	prior := "active"
+	err := tx.QueryRow(ctx, `SELECT prior_status FROM record_labels WHERE record_id = $1 ORDER BY created_at, case_no LIMIT 1`, recordID).Scan(&prior)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return err
+	}
+	if prior == "under_objection" || prior == "suspended" {
+		prior = "active"
+	}
+	if _, err := tx.Exec(ctx, `UPDATE records SET status = $2, updated_at = now() WHERE id = $1`, recordID, prior); err != nil {
+		return err
+	}
+	return audit.Write(ctx, tx, audit.System, audit.Event{Action: "record.label_removed", ObjectType: "record",
+		ObjectID: fmt.Sprint(recordID), Reason: reason, Data: map[string]any{"status": prior, "by": "reconciler"}})
+}
+
+// finding stores a finding and writes it to the case's events.
+func (r *Reconciler) finding(ctx context.Context, tx pgx.Tx, runID string, c openCase, ex Execution, problem, action, detail string) error {
+	var id int64
+	err := tx.QueryRow(ctx, `INSERT INTO reconcile_findings (run_id, case_no, record_id, workflow_id, engine_status, problem, action, detail)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT DO NOTHING RETURNING id`,
+		runID, c.caseNo, c.recordID, c.workflowID, ex.Status, problem, action, detail).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO case_events (case_no, seq, at, actor, role, action, reason, data)
+		VALUES ($1, $2, now(), 'reconciler', 'system', $3, $4, $5) ON CONFLICT DO NOTHING`,
+		c.caseNo, EventSeqBase+id, "case.reconciled."+action, detail,
+		map[string]any{"run_id": runID, "problem": problem, "engine_status": ex.Status, "workflow_id": c.workflowID})
+	return err
+}
+
+// Records frees the records left under objection (or suspended by an
+// objection) with no open case labelling them.
+func (r *Reconciler) Records(ctx context.Context, runID string) (Batch, error) {
+	rows, err := r.Pool.Query(ctx, `SELECT r.id FROM records r
+		WHERE r.status IN ('under_objection', 'suspended')
+		  AND NOT EXISTS (SELECT 1 FROM record_labels l JOIN cases c USING (case_no) WHERE l.record_id = r.id AND c.status = 'open')
+		ORDER BY r.id LIMIT 1000`)
+	if err != nil {
+		return Batch{}, err
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return Batch{}, err
+	}
+	b := Batch{Done: true}
+	for _, id := range ids {
+		b.Checked++
+		err := pgx.BeginFunc(ctx, r.Pool, func(tx pgx.Tx) error {
+			var labelled bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM record_labels WHERE record_id = $1)`, id).Scan(&labelled); err != nil {
+				return err
+			}
+			action, detail := Repaired, "记录处于异议标注状态但无办理中的异议案件，已恢复"
+			if labelled {
+				if err := freeRecord(ctx, tx, id, "无办理中的异议案件（对账）"); err != nil {
+					return err
+				}
+				b.Repaired++
+			} else {
+				// Suspended or labelled by no case at all: a person decides.
+				action, detail = Flagged, "记录处于异议标注或暂停公开状态，但从无异议案件标注：请核查"
+				b.Flagged++
+			}
+			_, err := tx.Exec(ctx, `INSERT INTO reconcile_findings (run_id, record_id, problem, action, detail)
+				VALUES ($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING`, runID, id, ProblemRecordLabel, action, detail)
+			return err
+		})
+		if err != nil {
+			return b, fmt.Errorf("record %d: %w", id, err)
+		}
+	}
+	_, err = r.Pool.Exec(ctx, `UPDATE reconcile_runs SET checked = checked + $2, repaired = repaired + $3, flagged = flagged + $4
+		WHERE run_id = $1`, runID, b.Checked, b.Repaired, b.Flagged)
+	return b, err
+}
+
+// Finish marks the run finished and returns it.
+func (r *Reconciler) Finish(ctx context.Context, runID string) (Run, error) {
+	var run Run
+	err := r.Pool.QueryRow(ctx, `UPDATE reconcile_runs SET finished_at = coalesce(finished_at, now()) WHERE run_id = $1
+		RETURNING run_id, trigger, requested_by, started_at, finished_at, checked, repaired, flagged`, runID).
+		Scan(&run.RunID, &run.Trigger, &run.RequestedBy, &run.StartedAt, &run.FinishedAt, &run.Checked, &run.Repaired, &run.Flagged)
+	return run, err
+}
+
+// Finding is one mismatch as supervisors see it.
+type Finding struct {
+	ID           int64     `json:"id"`
+	RunID        string    `json:"run_id"`
+	CaseNo       string    `json:"case_no,omitempty"`
+	RecordID     *int64    `json:"record_id,omitempty"`
+	WorkflowID   string    `json:"workflow_id,omitempty"`
+	EngineStatus string    `json:"engine_status,omitempty"`
+	Problem      string    `json:"problem"`
+	Action       string    `json:"action"`
+	Detail       string    `json:"detail"`
+	At           time.Time `json:"at"`
+}
+
+// Findings lists findings newest first: of one run, or the flagged ones
+// (the board), at most limit.
+func (r *Reconciler) Findings(ctx context.Context, runID string, flaggedOnly bool, limit int) ([]Finding, error) {
+	if limit <= 0 || limit > 500 {
+		limit = 100
+	}
+	rows, err := r.Pool.Query(ctx, `SELECT id, run_id, coalesce(case_no, ''), record_id, workflow_id, engine_status, problem, action, detail, at
+		FROM reconcile_findings WHERE ($1 = '' OR run_id = $1) AND (NOT $2 OR action = 'flagged') ORDER BY id DESC LIMIT $3`,
+		runID, flaggedOnly, limit)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Finding, error) {
+		var f Finding
+		err := row.Scan(&f.ID, &f.RunID, &f.CaseNo, &f.RecordID, &f.WorkflowID, &f.EngineStatus, &f.Problem, &f.Action, &f.Detail, &f.At)
+		return f, err
+	})
+}
+
+func statusWords(s string) string {
+	switch s {
+	case Terminated:
+		return "被终止"
+	case Failed:
+		return "失败"
+	case Canceled:
+		return "被取消"
+	case TimedOut:
+		return "超时"
+	case NotFound:
+		return "不存在"
+	}
+	return "结束"
+}

@@ -1,0 +1,92 @@
+package workflows
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/creditcase/creditcase/activities"
+	"github.com/creditcase/creditcase/internal/reconcile"
+)
+
+// Contract of the reconciler (no stale case, issue 19.6).
+const (
+	// ReconcileScheduleID is the Temporal Schedule that starts a run every
+	// ReconcileEvery; its runs get workflow IDs ReconcileWorkflowID plus
+	// the scheduled time. A run on demand has the ID
+	// ReconcileWorkflowID + ":" + a request id.
+	ReconcileScheduleID = "reconcile"
+	ReconcileWorkflowID = "reconcile"
+	ReconcileEvery      = 30 * time.Minute
+	// ReconcileBatch is how many open cases one activity checks.
+	ReconcileBatch = 200
+	// ReconcileBatchesPerRun bounds a run's history (continue-as-new).
+	ReconcileBatchesPerRun = 200
+	// Triggers of a run.
+	ReconcileBySchedule = "schedule"
+	ReconcileOnDemand   = "demand"
+)
+
+var reconcileActs *activities.Reconcile
+
+// ReconcileInput is the reconciler's input; the schedule passes none.
+// Cursor and Batches carry progress across continue-as-new.
+type ReconcileInput struct {
+	RunID       string `json:"run_id,omitempty"`
+	Trigger     string `json:"trigger,omitempty"`
+	RequestedBy string `json:"requested_by,omitempty"`
+	Cursor      string `json:"cursor,omitempty"`
+	Batches     int    `json:"batches,omitempty"`
+	BatchSize   int    `json:"batch_size,omitempty"`
+}
+
+// ReconcileWorkflow compares every open case with the engine, batch after
+// batch in case-number order, repairing or flagging each case whose
+// workflow no longer runs; then it frees records left under objection with
+// no open case, and stores the run's summary.
+func ReconcileWorkflow(ctx workflow.Context, in ReconcileInput) (reconcile.Run, error) {
+	if in.RunID == "" {
+		in.RunID = workflow.GetInfo(ctx).WorkflowExecution.ID
+	}
+	if in.Trigger == "" {
+		in.Trigger = ReconcileBySchedule
+	}
+	if in.BatchSize <= 0 {
+		in.BatchSize = ReconcileBatch
+	}
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 5 * time.Minute,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
+	})
+	if in.Batches == 0 && in.Cursor == "" {
+		if err := workflow.ExecuteActivity(ctx, reconcileActs.BeginReconcile, activities.ReconcileStart{
+			RunID: in.RunID, Trigger: in.Trigger, RequestedBy: in.RequestedBy,
+		}).Get(ctx, nil); err != nil {
+			return reconcile.Run{}, err
+		}
+	}
+	for range ReconcileBatchesPerRun {
+		var b reconcile.Batch
+		if err := workflow.ExecuteActivity(ctx, reconcileActs.ReconcileCases, activities.ReconcileBatchRequest{
+			RunID: in.RunID, Cursor: in.Cursor, Size: in.BatchSize,
+		}).Get(ctx, &b); err != nil {
+			return reconcile.Run{}, err
+		}
+		in.Cursor, in.Batches = b.Next, in.Batches+1
+		if !b.Done {
+			continue
+		}
+		if err := workflow.ExecuteActivity(ctx, reconcileActs.ReconcileRecords, in.RunID).Get(ctx, nil); err != nil {
+			return reconcile.Run{}, err
+		}
+		var run reconcile.Run
+		err := workflow.ExecuteActivity(ctx, reconcileActs.FinishReconcile, in.RunID).Get(ctx, &run)
+		if err == nil {
+			workflow.GetLogger(ctx).Info("reconciliation finished", "run_id", in.RunID, "checked", run.Checked,
+				"repaired", run.Repaired, "flagged", run.Flagged)
+		}
+		return run, err
+	}
+	return reconcile.Run{}, workflow.NewContinueAsNewError(ctx, ReconcileWorkflow, in)
+}
