@@ -54,7 +54,9 @@ func (f *fakeReconciler) cases(_ context.Context, r activities.ReconcileBatchReq
 	return b, nil
 }
 
-func caseName(i int) string { return string(rune('A'+i/100)) + string(rune('0'+i/10%10)) + string(rune('0'+i%10)) }
+func caseName(i int) string {
+	return string(rune('A'+i/100)) + string(rune('0'+i/10%10)) + string(rune('0'+i%10))
+}
 
 func newReconcileEnv(t *testing.T, f *fakeReconciler) *testsuite.TestWorkflowEnvironment {
 	t.Helper()
