@@ -72,7 +72,7 @@ func TestTerminatedWorkflowsReconciled(t *testing.T) {
 
 	var d api.ObjectionDetail
 	cw.do(http.StatusOK, http.MethodGet, base, nil, &d)
-	if d.Case.Status != "closed" || d.Case.Outcome != reconcile.Terminated || d.Case.NextDueAt != nil {
+	if d.Case.Status != "closed" || d.Case.Outcome != reconcile.Terminated || d.Case.NextDeadline != nil {
 		t.Fatalf("objection case after reconciliation: %+v", d.Case)
 	}
 	for _, dl := range d.Deadlines {
