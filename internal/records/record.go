@@ -173,6 +173,7 @@ func (s *Store) validate(in RecordInput, sub Subject) (resolved, []FieldError) {
 	fe = appendText(fe, "content", in.Content, 4000, false)
 	fe = appendText(fe, "decision_no", in.DecisionNo, 100, true)
 	fe = appendText(fe, "consent_ref", in.ConsentRef, 200, false)
+	fe = appendFreeText(fe, in, sub)
 	r := resolved{subject: sub, in: in}
 	d, err := calendar.ParseDate(strings.TrimSpace(in.DecidedOn))
 	switch {
@@ -198,6 +199,26 @@ func (s *Store) validate(in RecordInput, sub Subject) (resolved, []FieldError) {
 		r.end, r.periodRule = &end, rule
 	}
 	return r, nil
+}
+
+// appendFreeText checks the free-text fields (title, content, the text
+// values of details and a correction's reason) for an identity number or
+// labelled prohibited data written into them.
+func appendFreeText(fe []FieldError, in RecordInput, sub Subject) []FieldError {
+	consent := in.ConsentRef != ""
+	person := sub.Kind == ident.Person
+	for _, f := range []struct{ name, value string }{{"title", in.Title}, {"content", in.Content}, {"reason", in.Reason}} {
+		if e := checkText(f.name, f.value, consent, person); e != nil {
+			fe = append(fe, *e)
+		}
+	}
+	if in.Details != nil {
+		var de []FieldError
+		checkValues("details", map[string]any(in.Details), consent, person, &de)
+		sortFields(de)
+		fe = append(fe, de...)
+	}
+	return fe
 }
 
 // snapshot is what record_versions keeps of each version.
