@@ -173,3 +173,17 @@ func FuzzCreditCode(f *testing.F) {
 		}
 	})
 }
+
+func TestMaskIDNumbersIn(t *testing.T) {
+	cases := map[string]string{
+		`ERROR:  value "11010519491231002X" is out of range`: `ERROR:  value "110***********002X" is out of range`,
+		"11010519491231002X,110105194912310021":              "110***********002X,110***********0021",
+		"order 9101051949123100211 stays":                    "order 9101051949123100211 stays",
+		"no numbers here":                                    "no numbers here",
+	}
+	for in, want := range cases {
+		if got := MaskIDNumbersIn(in); got != want {
+			t.Errorf("MaskIDNumbersIn(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

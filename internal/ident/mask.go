@@ -1,6 +1,9 @@
 package ident
 
-import "unicode/utf8"
+import (
+	"regexp"
+	"unicode/utf8"
+)
 
 // Mask returns a form of identifier s fit for logs and public pages. A
 // citizen identity number keeps its first three and last four characters
@@ -40,4 +43,30 @@ func stars(n int) string {
 		b[i] = '*'
 	}
 	return string(b)
+}
+
+// idNumberInText is an 18-character citizen identity number inside text:
+// a division code starting 1–8, a birth date 18xx–20xx, a sequence number
+// and a check character, not part of a longer run of digits or letters.
+var idNumberInText = regexp.MustCompile(`(^|[^0-9A-Za-z])([1-8][0-9]{5}(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx])($|[^0-9A-Za-z])`)
+
+// MaskIDNumbersIn masks every citizen identity number written in text
+// (whether or not its check character is right), for logs that quote
+// what others wrote.
+func MaskIDNumbersIn(text string) string {
+	if len(text) < 18 {
+		return text
+	}
+	// Matches may share a boundary character, so replace until stable.
+	for i := 0; i < 4; i++ {
+		out := idNumberInText.ReplaceAllStringFunc(text, func(m string) string {
+			sub := idNumberInText.FindStringSubmatch(m)
+			return sub[1] + MaskIDNumber(sub[2]) + sub[3]
+		})
+		if out == text {
+			break
+		}
+		text = out
+	}
+	return text
 }

@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"os"
@@ -27,6 +28,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/creditcase/creditcase/internal/ident"
 )
 
 // Superuser is the cluster's superuser name; the password is generated at
@@ -150,6 +153,9 @@ func (c *Cluster) URL(db string) string {
 // Port is the TCP port the server listens on.
 func (c *Cluster) Port() int { return c.port }
 
+// LogPath is the server's log file (mode LogMode).
+func (c *Cluster) LogPath() string { return c.dir + ".log" }
+
 // Dir is the data directory.
 func (c *Cluster) Dir() string { return c.dir }
 
@@ -200,24 +206,30 @@ func CreateDatabase(ctx context.Context, dsn, db string) error {
 // parent-death signal is tied to the OS thread that forks, so a goroutine
 // locked to its thread forks and then waits for the child.
 func (c *Cluster) spawn(bin string, owner *user.User) error {
-	logFile, err := os.OpenFile(c.dir+".log", os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	logFile, err := openLog(c.dir + ".log")
 	if err != nil {
-		return fmt.Errorf("open PostgreSQL log: %w", err)
+		return err
 	}
 	started := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
 		defer logFile.Close()
-		cmd := exec.Command(filepath.Join(bin, "postgres"),
+		args := []string{
 			"-D", c.dir,
 			"-p", strconv.Itoa(c.port),
 			"-c", "listen_addresses=127.0.0.1",
 			"-c", "unix_socket_directories=",
 			"-c", "max_connections=200",
 			"-c", "shared_buffers=128MB",
-		)
-		cmd.Stdout = logFile
-		cmd.Stderr = logFile
+		}
+		for _, s := range LogSettings {
+			args = append(args, "-c", s)
+		}
+		cmd := exec.Command(filepath.Join(bin, "postgres"), args...)
+		out := &maskingWriter{w: logFile}
+		defer out.flush()
+		cmd.Stdout = out
+		cmd.Stderr = out
 		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGINT, Setpgid: true}
 		setCredential(cmd, owner)
 		if err := cmd.Start(); err != nil {
@@ -231,6 +243,77 @@ func (c *Cluster) spawn(bin string, owner *user.User) error {
 		close(c.done)
 	}()
 	return <-started
+}
+
+// LogSettings keep personal data out of the server log. A unique
+// violation's DETAIL line quotes the key ("Key (ident)=(110105…) already
+// exists"), and an error's STATEMENT line quotes the SQL with any literals
+// in it, so the log holds only each error's primary message (terse), never
+// the statement, never bind parameters, and no per-statement logging.
+// Given on the command line, they override postgresql.conf and ALTER
+// SYSTEM.
+var LogSettings = []string{
+	"log_error_verbosity=terse",
+	"log_min_error_statement=panic",
+	"log_parameter_max_length_on_error=0",
+	"log_parameter_max_length=0",
+	"log_statement=none",
+	"log_min_duration_statement=-1",
+	"log_connections=off",
+	"log_disconnections=off",
+}
+
+// LogMode is the permission of the server log: the owner only.
+const LogMode = 0o600
+
+// openLog opens the server log for appending with mode LogMode, tightening
+// a log left by an earlier version with wider permissions.
+func openLog(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, LogMode)
+	if err != nil {
+		return nil, fmt.Errorf("open PostgreSQL log: %w", err)
+	}
+	if err := f.Chmod(LogMode); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("restrict PostgreSQL log %s to its owner: %w", path, err)
+	}
+	return f, nil
+}
+
+// maskingWriter passes the server's output to the log line by line with
+// every citizen identity number masked: with terse errors and no
+// statements logged, a value can still reach the log inside an error's
+// own message (`value "110105…" is out of range for type integer`).
+type maskingWriter struct {
+	mu      sync.Mutex
+	w       io.Writer
+	partial []byte
+}
+
+func (m *maskingWriter) Write(p []byte) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.partial = append(m.partial, p...)
+	i := bytes.LastIndexByte(m.partial, '\n')
+	if i < 0 {
+		if len(m.partial) < 64<<10 {
+			return len(p), nil
+		}
+		i = len(m.partial) - 1
+	}
+	lines := m.partial[:i+1]
+	_, err := io.WriteString(m.w, ident.MaskIDNumbersIn(string(lines)))
+	m.partial = append(m.partial[:0], m.partial[i+1:]...)
+	return len(p), err
+}
+
+func (m *maskingWriter) flush() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.partial) > 0 {
+		_, _ = io.WriteString(m.w, ident.MaskIDNumbersIn(string(m.partial)))
+		m.partial = nil
+	}
 }
 
 func (c *Cluster) waitReady(ctx context.Context) error {

@@ -193,3 +193,61 @@ func TestUnwritableDataDirIsOneClearError(t *testing.T) {
 		t.Fatalf("err = %v; want a message naming DATA_DIR", err)
 	}
 }
+
+// The server log holds no key values, statements or parameters, and only
+// its owner can read it — also a log left world-readable by an earlier run.
+func TestServerLogKeepsPersonalDataOut(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(tempDir(t), "pg")
+	if err := os.WriteFile(dir+".log", []byte("from an earlier run\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Start(ctx, Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop()
+	conn, err := pgx.Connect(ctx, c.URL("postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	const id, name = "11010519491231002X", "张三丰"
+	if _, err := conn.Exec(ctx, `CREATE TABLE subjects (ident text UNIQUE, name text NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, `INSERT INTO subjects VALUES ($1, $2)`, id, name); err != nil {
+		t.Fatal(err)
+	}
+	// A unique violation (bind parameters), a NOT NULL violation and a
+	// literal in the SQL text: each would quote the data at default settings.
+	if _, err := conn.Exec(ctx, `INSERT INTO subjects VALUES ($1, $2)`, id, name); err == nil {
+		t.Fatal("duplicate accepted")
+	}
+	if _, err := conn.Exec(ctx, `INSERT INTO subjects VALUES ('`+id+`x', NULL)`); err == nil {
+		t.Fatal("null name accepted")
+	}
+	if _, err := conn.Exec(ctx, `SELECT ident::int FROM subjects WHERE name = '`+name+`'`); err == nil {
+		t.Fatal("cast accepted")
+	}
+	c.Stop()
+	st, err := os.Stat(c.LogPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != LogMode {
+		t.Errorf("log mode %v, want %v", st.Mode().Perm(), os.FileMode(LogMode))
+	}
+	log, err := os.ReadFile(c.LogPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(log), "duplicate key value violates unique constraint") {
+		t.Fatalf("the errors were not logged at all:\n%s", log)
+	}
+	for _, secret := range []string{id, name, "DETAIL", "STATEMENT"} {
+		if strings.Contains(string(log), secret) {
+			t.Errorf("server log holds %q:\n%s", secret, log)
+		}
+	}
+}
