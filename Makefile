@@ -15,7 +15,10 @@ setup:
 build:
 	$(GO) build -o $(BIN)/creditcase ./cmd/creditcase
 
-run: setup build
+# The console's browser (Chromium) is for the tests only: run skips it.
+run:
+	@SETUP_BROWSER=0 bash scripts/setup.sh
+	$(GO) build -o $(BIN)/creditcase ./cmd/creditcase
 	./$(BIN)/creditcase dev
 
 # All tests: unit, workflow (time-skipping) and integration tests against a

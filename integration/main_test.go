@@ -15,11 +15,19 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/oauth2-proxy/mockoidc"
+
 	"github.com/creditcase/creditcase/internal/stack"
+	"github.com/creditcase/creditcase/web"
 )
 
 // sys is the stack every test shares.
 var sys *stack.Stack
+
+// idp is the identity platform (统一身份认证) the console's OIDC sign-in
+// talks to: a real OpenID Connect provider (github.com/oauth2-proxy/mockoidc)
+// issuing RS256-signed ID tokens for the users a test queues.
+var idp *mockoidc.MockOIDC
 
 // testLogger writes the stack's logs to integration.log in the temp dir, so a
 // failure can be read afterwards without flooding the test output.
@@ -46,8 +54,15 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	if idp, err = startIdentityPlatform(); err != nil {
+		fmt.Fprintln(os.Stderr, "start the OIDC provider:", err)
+		return 1
+	}
+	defer func() { _ = idp.Shutdown() }()
+	defer closeBrowser()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	sys, err = stack.Start(ctx, stack.Options{
+		OIDC:             web.OIDCConfig{Issuer: idp.Issuer(), ClientID: idp.ClientID, ClientSecret: idp.ClientSecret, IDClaim: oidcIDClaim},
 		DataDir:          dir,
 		HTTPAddr:         "127.0.0.1:0",
 		Logger:           log,

@@ -10,6 +10,8 @@
 #    (fonts-droid-fallback) and a Latin one (fonts-dejavu-core), unless
 #    DOCUMENT_FONT / DOCUMENT_LATIN_FONT name .ttf files; and poppler-utils
 #    (pdftotext, pdfinfo), which the document tests use to read PDFs back.
+# 3. Chromium for the console's browser tests (integration/, driven with
+#    chromedp). `make run` does not need it; `make test` does.
 set -euo pipefail
 
 apt_updated=0
@@ -87,7 +89,28 @@ MSG
   return 1
 }
 
+have_chromium() {
+  command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1
+}
+
+setup_browser() {
+  have_chromium && return 0
+  if can_apt; then
+    echo "setup: installing chromium with apt-get (the console's browser tests)"
+    apt_install chromium
+    return 0
+  fi
+  cat >&2 <<'MSG'
+setup: the console's browser tests need Chromium, which is not installed.
+  Debian/Ubuntu:  sudo apt-get install chromium
+MSG
+  return 1
+}
+
 status=0
 setup_pg || status=1
 setup_documents || status=1
+if [ "${SETUP_BROWSER:-1}" = 1 ]; then
+  setup_browser || status=1
+fi
 exit "$status"

@@ -12,6 +12,7 @@ import (
 	"github.com/creditcase/creditcase/internal/logging"
 	"github.com/creditcase/creditcase/internal/seed"
 	"github.com/creditcase/creditcase/internal/stack"
+	"github.com/creditcase/creditcase/web"
 )
 
 func init() {
@@ -56,6 +57,7 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 		Logger:           log,
 		TemporalLogLevel: cfg.TemporalLogLevel,
 		Progress:         progress,
+		OIDC:             web.OIDCConfigFromEnv(),
 	})
 	if err != nil {
 		return err

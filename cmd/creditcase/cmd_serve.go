@@ -23,6 +23,7 @@ import (
 	"github.com/creditcase/creditcase/internal/relay"
 	"github.com/creditcase/creditcase/internal/stack"
 	"github.com/creditcase/creditcase/internal/temporalclient"
+	"github.com/creditcase/creditcase/web"
 	"github.com/creditcase/creditcase/worker"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -101,10 +102,11 @@ func (r *role) serve(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler:           api.New(api.Deps{Pool: r.pool, Temporal: r.temporal, Logger: r.log, Registry: r.registry}),
-		ReadHeaderTimeout: 10 * time.Second,
+	handler := api.New(api.Deps{Pool: r.pool, Temporal: r.temporal, Logger: r.log, Registry: r.registry})
+	if _, err := web.Mount(handler, web.Deps{Pool: r.pool, Temporal: r.temporal, Logger: r.log, OIDC: web.OIDCConfigFromEnv()}); err != nil {
+		return err
 	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	r.log.Info().Str("addr", ln.Addr().String()).Msg("HTTP listening")

@@ -34,6 +34,13 @@ Environment:
   SMTP_ADDR           host:port of an SMTP relay for notices by e-mail (unset:
                       in-app inbox only); SMTP_FROM, SMTP_USERNAME, SMTP_PASSWORD,
                       SMTP_TO_CENTRE and SMTP_TO_SUPERVISOR complete it
+  OIDC_ISSUER         console: issuer URL of the government identity platform
+                      (统一身份认证) subjects sign in with (unset: no such sign-in);
+                      OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, OIDC_REDIRECT_URL (the
+                      console's https://…/login/oidc/callback; default: built
+                      from the request's host), OIDC_ID_CLAIM (the
+                      ID token claim holding the identity number or credit code,
+                      default id_number) and OIDC_SCOPES (besides openid) complete it
 `
 
 // Config is the environment, read once at start.

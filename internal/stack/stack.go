@@ -35,6 +35,7 @@ import (
 	"github.com/creditcase/creditcase/internal/pgcluster"
 	"github.com/creditcase/creditcase/internal/relay"
 	"github.com/creditcase/creditcase/internal/temporalclient"
+	"github.com/creditcase/creditcase/web"
 	"github.com/creditcase/creditcase/worker"
 	"github.com/creditcase/creditcase/workflows"
 )
@@ -64,6 +65,9 @@ type Options struct {
 	Progress func(string)
 	// Relay is the subscribers' configuration; nil reads SUBSCRIBERS_FILE.
 	Relay *relay.Config
+	// OIDC is the console's sign-in through the identity platform (zero:
+	// none).
+	OIDC web.OIDCConfig
 }
 
 // Stack is the running system.
@@ -188,16 +192,17 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 		return nil, err
 	}
 	s.APIAddr = ln.Addr().String()
-	s.HTTP = &http.Server{
-		Handler:           api.New(api.Deps{Pool: s.Pool, Temporal: s.Temporal, Logger: o.Logger, Registry: s.Registry}),
-		ReadHeaderTimeout: 10 * time.Second,
+	handler := api.New(api.Deps{Pool: s.Pool, Temporal: s.Temporal, Logger: o.Logger, Registry: s.Registry})
+	if _, err = web.Mount(handler, web.Deps{Pool: s.Pool, Temporal: s.Temporal, Logger: o.Logger, OIDC: o.OIDC}); err != nil {
+		return nil, err
 	}
+	s.HTTP = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := s.HTTP.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.serveErr <- err
 		}
 	}()
-	progress(fmt.Sprintf("API listening on http://%s", s.APIAddr))
+	progress(fmt.Sprintf("API listening on http://%s/api/v1, console on http://%s/", s.APIAddr, s.APIAddr))
 
 	if o.UIPort != 0 {
 		if s.ui, s.UIAddr, err = startUI(s.Engine.HostPort(), o.UIPort, o.Namespace); err != nil {

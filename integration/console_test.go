@@ -1,0 +1,321 @@
+package integration
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/oauth2-proxy/mockoidc"
+
+	"github.com/creditcase/creditcase/internal/ident"
+	"github.com/creditcase/creditcase/internal/seed"
+)
+
+// oidcIDClaim is the claim the identity platform puts the identifier in.
+const oidcIDClaim = "id_card_no"
+
+// platformUser is a person or organisation as the identity platform knows
+// it: its ID tokens carry the identifier in oidcIDClaim.
+type platformUser struct {
+	sub, id string
+}
+
+func (u platformUser) ID() string { return u.sub }
+
+func (u platformUser) Userinfo([]string) ([]byte, error) {
+	return json.Marshal(map[string]string{"sub": u.sub, oidcIDClaim: u.id})
+}
+
+type platformClaims struct {
+	*mockoidc.IDTokenClaims
+	IDCardNo string `json:"id_card_no"`
+}
+
+func (u platformUser) Claims(_ []string, base *mockoidc.IDTokenClaims) (jwt.Claims, error) {
+	return platformClaims{IDTokenClaims: base, IDCardNo: u.id}, nil
+}
+
+// tamper, when set, makes the platform's next token answer carry an ID
+// token whose identifier was swapped after signing.
+var tamper atomic.Pointer[string]
+
+func startIdentityPlatform() (*mockoidc.MockOIDC, error) {
+	m, err := mockoidc.NewServer(nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.AddMiddleware(tamperingMiddleware); err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	return m, m.Start(ln, nil)
+}
+
+// tamperingMiddleware rewrites the ID token of a token answer when the test
+// asks for it: the payload is changed, the signature kept.
+func tamperingMiddleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		swap := tamper.Load()
+		if r.URL.Path != mockoidc.TokenEndpoint || swap == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		rec := httptest.NewRecorder()
+		next.ServeHTTP(rec, r)
+		var body map[string]any
+		if err := json.Unmarshal(rec.Body.Bytes(), &body); err == nil {
+			if tok, ok := body["id_token"].(string); ok {
+				parts := strings.Split(tok, ".")
+				if payload, err := base64.RawURLEncoding.DecodeString(parts[1]); err == nil && len(parts) == 3 {
+					var claims map[string]any
+					if json.Unmarshal(payload, &claims) == nil {
+						claims[oidcIDClaim] = *swap
+						b, _ := json.Marshal(claims)
+						parts[1] = base64.RawURLEncoding.EncodeToString(b)
+						body["id_token"] = strings.Join(parts, ".")
+						tamper.Store(nil)
+					}
+				}
+			}
+		}
+		out, _ := json.Marshal(body)
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.Header().Del("Content-Length")
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(out)
+	})
+}
+
+func personID(t *testing.T, body string) string {
+	t.Helper()
+	c, err := ident.IDNumberCheckDigit(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return body + string(c)
+}
+
+var chineseDate = regexp.MustCompile(`\d{4}年\d{1,2}月\d{1,2}日`)
+
+// TestConsolePublicLookup: a member of the public looks a subject up,
+// is told what is wrong with a too-short query, reads the records (masked,
+// with dates in Chinese), and switches to English.
+func TestConsolePublicLookup(t *testing.T) {
+	ctx := context.Background()
+	if _, err := seed.Demo(ctx, sys.Pool); err != nil {
+		t.Fatal(err)
+	}
+	b := newTab(t)
+	b.open("/")
+	b.wantText("公共信用信息服务", "信用记录查询", "严重失信主体名单")
+	b.check("home")
+
+	b.open("/public/records")
+	b.check("public-records")
+	b.fill("#q", "南")
+	b.submit("form[role=search] button")
+	if got := b.text(".error-summary"); !strings.Contains(got, "请输入主体名称") {
+		t.Errorf("error summary shows %q", got)
+	}
+	if href, err := chromedp.Run(b.ctx, chromedp.AttributeValue(chromedp.CSS(".error-summary a"), "href")); err != nil || href.Value != "#q" {
+		t.Errorf("error summary link = %+v, %v; want #q", href, err)
+	}
+	b.check("public-records-refused")
+
+	b.fill("#q", "南通恒达建材有限公司")
+	b.submit("form[role=search] button")
+	b.wantText("找到", "虚假宣传行政处罚", "91320600", "公开截止")
+	if !chineseDate.MatchString(b.mainText()) {
+		t.Errorf("no date written as 2026年12月14日 on %s", b.path())
+	}
+	b.check("public-records-found")
+
+	// a person's identity number is masked
+	b.fill("#q", "李娜")
+	b.submit("form[role=search] button")
+	if txt := b.mainText(); strings.Contains(txt, personID(t, "32061119900701002")) || !strings.Contains(txt, "320***********") || !strings.Contains(txt, "优秀志愿者") {
+		t.Errorf("person's identifier not masked:\n%s", txt)
+	}
+
+	// the language switch shows the same page in English and keeps the query
+	b.submit(".header-tools a[lang=en]")
+	if !strings.Contains(b.path(), "q=") {
+		t.Errorf("the switch lost the query: %s", b.path())
+	}
+	b.wantText("Look up credit records", "Disclosed until")
+	if lang, _ := chromedp.Run(b.ctx, chromedp.AttributeValue(chromedp.CSS("html"), "lang")); lang.Value != "en" {
+		t.Errorf("html lang = %q", lang.Value)
+	}
+	b.check("public-records-en")
+	b.submit(".header-tools a[lang=zh-CN]")
+	b.wantText("信用记录查询")
+}
+
+// TestConsoleLogInOut: log-in with the API's session, the same session
+// serving the JSON API, 403 and 404 as HTML pages, and log-out.
+func TestConsoleLogInOut(t *testing.T) {
+	ctx := context.Background()
+	if _, err := seed.Demo(ctx, sys.Pool); err != nil {
+		t.Fatal(err)
+	}
+	b := newTab(t)
+	b.open("/my")
+	if p := b.path(); p != "/login?next=%2Fmy" {
+		t.Fatalf("anonymous /my went to %s, want the log-in page", p)
+	}
+	b.check("login")
+
+	b.fill("#username", "subject")
+	b.fill("#password", "wrong-password")
+	b.submit("main form button[type=submit]")
+	b.wantText("用户名或密码错误")
+	b.check("login-refused")
+
+	b.fill("#username", "subject")
+	b.fill("#password", seed.DemoPassword)
+	b.submit("main form button[type=submit]")
+	if p := b.path(); p != "/my" {
+		t.Fatalf("after log-in at %s, want /my", p)
+	}
+	b.wantText("我的办事", "南通恒达建材有限公司")
+	b.check("my-home")
+
+	// one session: the page's cookie answers the JSON API too
+	me, err := chromedp.Run(b.ctx, chromedp.Evaluate[map[string]any](
+		`fetch('/api/v1/auth/me').then(r => r.json())`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acc, _ := me["account"].(map[string]any); acc["username"] != "subject" || me["via"] != "session" {
+		t.Errorf("/api/v1/auth/me from the console's session = %v", me)
+	}
+
+	b.open("/no-such-page")
+	b.wantText("未找到该页面")
+	b.check("error-404")
+
+	b.submit(".header-tools button")
+	if p := b.path(); p != "/login?out=1" {
+		t.Errorf("after log-out at %s", p)
+	}
+	b.wantText("您已退出登录")
+	b.open("/my")
+	if p := b.path(); !strings.HasPrefix(p, "/login") {
+		t.Errorf("after log-out /my answered %s", p)
+	}
+	// the API's session ended too
+	st, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`fetch('/api/v1/auth/me').then(r => r.status)`, chromedp.EvalAwaitPromise))
+	if err != nil || st != http.StatusUnauthorized {
+		t.Errorf("API after log-out: %d, %v", st, err)
+	}
+
+	// a caseworker may not open the subject's office: 403, as HTML
+	b.open("/login")
+	b.fill("#username", "caseworker")
+	b.fill("#password", seed.DemoPassword)
+	b.submit("main form button[type=submit]")
+	resp, err := chromedp.RunResponse(b.ctx, chromedp.Navigate(b.base+"/my"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Status != http.StatusForbidden || !strings.HasPrefix(resp.MimeType, "text/html") {
+		t.Errorf("caseworker on /my: %d %s", resp.Status, resp.MimeType)
+	}
+	b.wantText("无权访问")
+	b.check("error-403")
+}
+
+// TestConsoleOIDCSignIn: subjects sign in through the identity platform;
+// the verified identifier maps to the subject; an unknown identifier, a bad
+// check character and a tampered token are refused and logged.
+func TestConsoleOIDCSignIn(t *testing.T) {
+	ctx := context.Background()
+	if _, err := seed.Demo(ctx, sys.Pool); err != nil {
+		t.Fatal(err)
+	}
+	zhangWei := personID(t, "32060219850312001")
+	var accountsBefore int
+	if err := sys.Pool.QueryRow(ctx, `SELECT count(*) FROM subjects`).Scan(&accountsBefore); err != nil {
+		t.Fatal(err)
+	}
+
+	signIn := func(b *tab, u platformUser) {
+		t.Helper()
+		idp.QueueUser(u)
+		b.open("/login")
+		b.submit("#oidc-login")
+	}
+	denials := func() int {
+		var n int
+		if err := sys.Pool.QueryRow(ctx, `SELECT count(*) FROM audit_events WHERE action = 'access.denied' AND object_type = 'oidc-sign-in'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	b := newTab(t)
+	signIn(b, platformUser{sub: "platform-zw", id: strings.ToLower(zhangWei)})
+	b.wantText("张伟", "统一身份认证")
+	b.check("oidc-signed-in")
+	b.submit("#continue")
+	if p := b.path(); p != "/my" {
+		t.Fatalf("after sign-in at %s", p)
+	}
+	b.wantText("张伟")
+	// a second sign-in finds the same account
+	var n int
+	if err := sys.Pool.QueryRow(ctx, `SELECT count(*) FROM accounts a JOIN subjects s ON s.id = a.subject_id WHERE s.ident = $1`, zhangWei).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("accounts of the subject: %d, %v", n, err)
+	}
+
+	before := denials()
+	unknown := newTab(t)
+	signIn(unknown, platformUser{sub: "platform-x", id: personID(t, "11010519491231002")})
+	unknown.wantText("没有与您的证件号码对应的信用主体")
+	unknown.check("oidc-refused-unknown")
+	if p := unknown.path(); !strings.HasPrefix(p, "/login/oidc/callback") {
+		t.Errorf("refused sign-in at %s", p)
+	}
+	var subjectsAfter int
+	if err := sys.Pool.QueryRow(ctx, `SELECT count(*) FROM subjects`).Scan(&subjectsAfter); err != nil || subjectsAfter != accountsBefore {
+		t.Errorf("subjects %d → %d: a refused sign-in created one", accountsBefore, subjectsAfter)
+	}
+
+	badCheck := newTab(t)
+	signIn(badCheck, platformUser{sub: "platform-y", id: "320602198503120010"})
+	badCheck.wantText("校验位不符")
+
+	tampered := newTab(t)
+	swap := zhangWei
+	tamper.Store(&swap)
+	signIn(tampered, platformUser{sub: "platform-z", id: personID(t, "11010519491231002")})
+	tampered.wantText("身份凭证无效")
+	tampered.open("/my")
+	if p := tampered.path(); !strings.HasPrefix(p, "/login") {
+		t.Errorf("a tampered token opened a session: /my answered %s", p)
+	}
+	if got := denials() - before; got != 3 {
+		t.Errorf("%d refused sign-ins logged, want 3", got)
+	}
+	var bad []byte
+	if err := sys.Pool.QueryRow(ctx, `SELECT data::text FROM audit_events WHERE object_type = 'oidc-sign-in' ORDER BY id DESC LIMIT 1`).Scan(&bad); err == nil {
+		if bytes.Contains(bad, []byte(zhangWei)) {
+			t.Errorf("an identity number reached the audit trail unmasked: %s", bad)
+		}
+	}
+}

@@ -1,0 +1,209 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+	"golang.org/x/text/message/catalog"
+
+	"github.com/creditcase/creditcase/internal/calendar"
+)
+
+// Languages of the console: Simplified Chinese first, English second.
+var (
+	langZH = language.MustParse("zh-CN")
+	langEN = language.English
+)
+
+// cat holds every string the console shows (messages.go), in both
+// languages. Templates name keys; they hold no text of their own.
+var cat = buildCatalogue()
+
+func buildCatalogue() *catalog.Builder {
+	b := catalog.NewBuilder(catalog.Fallback(langZH))
+	for _, m := range messages {
+		if err := b.SetString(langZH, m.key, m.zh); err != nil {
+			panic("web: catalogue " + m.key + ": " + err.Error())
+		}
+		if err := b.SetString(langEN, m.key, m.en); err != nil {
+			panic("web: catalogue " + m.key + ": " + err.Error())
+		}
+	}
+	return b
+}
+
+// keys is the set of catalogue keys.
+var keys = func() map[string]bool {
+	k := make(map[string]bool, len(messages))
+	for _, m := range messages {
+		k[m.key] = true
+	}
+	return k
+}()
+
+// known reports whether key is in the catalogue.
+func known(key string) bool { return keys[key] }
+
+// Localizer speaks one language: message look-ups and date formats.
+type Localizer struct {
+	// Lang is the page's lang attribute: "zh-CN" or "en".
+	Lang string
+	p    *message.Printer
+}
+
+var (
+	localizerZH = &Localizer{Lang: "zh-CN", p: message.NewPrinter(langZH, message.Catalog(cat))}
+	localizerEN = &Localizer{Lang: "en", p: message.NewPrinter(langEN, message.Catalog(cat))}
+)
+
+// langCookie keeps the reader's choice of language.
+const langCookie = "cc_lang"
+
+// localizerFor picks the language: the cookie set by the switch, else the
+// Accept-Language header, else Chinese.
+func localizerFor(r *http.Request) *Localizer {
+	if ck, err := r.Cookie(langCookie); err == nil {
+		switch ck.Value {
+		case "en":
+			return localizerEN
+		case "zh":
+			return localizerZH
+		}
+	}
+	tags, _, err := language.ParseAcceptLanguage(r.Header.Get("Accept-Language"))
+	if err != nil || len(tags) == 0 {
+		return localizerZH
+	}
+	// The first language the reader names that the console speaks wins;
+	// any Chinese (zh-TW too) reads the Simplified pages.
+	for _, t := range tags {
+		switch base, _ := t.Base(); base.String() {
+		case "zh":
+			return localizerZH
+		case "en":
+			return localizerEN
+		}
+	}
+	return localizerZH
+}
+
+// English reports whether the page is in English.
+func (l *Localizer) English() bool { return l.Lang == "en" }
+
+// T returns the message key with args filled in (fmt verbs).
+func (l *Localizer) T(key string, args ...any) string { return l.p.Sprintf(key, args...) }
+
+// Pick chooses between a Chinese and an English text supplied by the core
+// (refusals, field errors): the core's own bilingual messages.
+func (l *Localizer) Pick(zh, en string) string {
+	if l.English() && en != "" {
+		return en
+	}
+	return zh
+}
+
+// Date formats a date as the reader expects it: 2026年12月14日, or
+// 14 December 2026. It accepts calendar.Date, time.Time and pointers to
+// them (nil prints nothing); instants are taken in Asia/Shanghai.
+func (l *Localizer) Date(v any) string {
+	var d calendar.Date
+	switch x := v.(type) {
+	case calendar.Date:
+		d = x
+	case *calendar.Date:
+		if x == nil {
+			return ""
+		}
+		d = *x
+	case time.Time:
+		if x.IsZero() {
+			return ""
+		}
+		d = calendar.DateOf(x)
+	case *time.Time:
+		if x == nil || x.IsZero() {
+			return ""
+		}
+		d = calendar.DateOf(*x)
+	case string:
+		p, err := calendar.ParseDate(x)
+		if err != nil {
+			return x
+		}
+		d = p
+	default:
+		return fmt.Sprint(v)
+	}
+	if d.IsZero() {
+		return ""
+	}
+	if l.English() {
+		return fmt.Sprintf("%d %s %d", d.Day, d.Month, d.Year)
+	}
+	return fmt.Sprintf("%d年%d月%d日", d.Year, int(d.Month), d.Day)
+}
+
+// DateTime formats an instant in Asia/Shanghai with its time of day.
+func (l *Localizer) DateTime(v any) string {
+	var t time.Time
+	switch x := v.(type) {
+	case time.Time:
+		t = x
+	case *time.Time:
+		if x == nil {
+			return ""
+		}
+		t = *x
+	default:
+		return fmt.Sprint(v)
+	}
+	if t.IsZero() {
+		return ""
+	}
+	t = t.In(calendar.Shanghai)
+	return l.Date(t) + " " + t.Format("15:04")
+}
+
+// Enum translates a code of the domain (a stage, a category, a status)
+// through the catalogue key prefix.code; an unknown code is shown as is.
+func (l *Localizer) Enum(prefix, code string) string {
+	if code == "" {
+		return ""
+	}
+	key := prefix + "." + code
+	if !known(key) {
+		return code
+	}
+	return l.T(key)
+}
+
+// Other returns the localizer of the other language (the switch's label
+// is written in the language it switches to).
+func (l *Localizer) Other() *Localizer {
+	if l.English() {
+		return localizerZH
+	}
+	return localizerEN
+}
+
+// OtherCode is the cookie value that switches to the other language.
+func (l *Localizer) OtherCode() string {
+	if l.English() {
+		return "zh"
+	}
+	return "en"
+}
+
+func joinNonEmpty(sep string, parts ...string) string {
+	out := parts[:0:0]
+	for _, p := range parts {
+		if strings.TrimSpace(p) != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, sep)
+}

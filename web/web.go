@@ -1,0 +1,509 @@
+// Package web is the console: server-rendered HTML pages for the public,
+// subjects, providers, caseworkers and supervisors, served by the same
+// binary as the JSON API (at /, the API staying under /api/v1). Pages call
+// the application's stores and use cases directly — the same functions,
+// role rules and refusals as the API — never the API over HTTP.
+//
+// Every string a page shows is in the message catalogue (messages.go), in
+// Chinese and English; templates name keys only. Every action is a plain
+// HTML form post protected by the double-submit CSRF token the API uses
+// (the _csrf cookie, echoed as a hidden form field). All assets are
+// embedded: the console works on a network without internet.
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"embed"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/labstack/echo/v4"
+	"github.com/rs/zerolog"
+	"go.temporal.io/sdk/client"
+
+	"github.com/creditcase/creditcase/internal/audit"
+	"github.com/creditcase/creditcase/internal/auth"
+	"github.com/creditcase/creditcase/internal/calendar"
+	"github.com/creditcase/creditcase/internal/policy"
+	"github.com/creditcase/creditcase/internal/records"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed assets
+var assetFS embed.FS
+
+// Cookies. The session and CSRF cookies are the API's own: one log-in
+// serves the console and the JSON API alike.
+const (
+	sessionCookie = "cc_session"
+	csrfCookie    = "_csrf"
+	csrfField     = "_csrf"
+	textCookie    = "cc_text" // "large": the larger-text mode (适老化)
+)
+
+// Deps are what the console uses.
+type Deps struct {
+	Pool     *pgxpool.Pool
+	Temporal client.Client
+	Logger   zerolog.Logger
+	// BcryptCost hashes passwords (0 = bcrypt.DefaultCost).
+	BcryptCost int
+	// Profile computes records' disclosure periods (nil = nantong).
+	Profile *policy.Profile
+	// OIDC configures sign-in through the government identity platform
+	// (统一身份认证); a zero value offers none.
+	OIDC OIDCConfig
+	// Now is the clock (nil = time.Now); tests and benchmarks set it.
+	Now func() time.Time
+}
+
+// Console serves the pages.
+type Console struct {
+	Deps
+	auth    *auth.Service
+	records *records.Store
+	cal     *calendar.Calendar
+	pages   map[string]*template.Template
+	oidc    *oidcClient
+}
+
+// Mount registers the console's routes on e beside the API. It fails only
+// when the embedded templates do not parse, or the OIDC settings are
+// incomplete.
+func Mount(e *echo.Echo, d Deps) (*Console, error) {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	profile := d.Profile
+	if profile == nil {
+		var err error
+		if profile, err = policy.Default().Get(policy.DefaultProfileID); err != nil {
+			return nil, fmt.Errorf("web: default policy profile: %w", err)
+		}
+	}
+	c := &Console{Deps: d, auth: auth.New(d.Pool, d.BcryptCost), records: records.NewStore(d.Pool, profile, calendar.Default()),
+		cal: calendar.Default()}
+	var err error
+	if c.pages, err = parsePages(); err != nil {
+		return nil, err
+	}
+	if d.OIDC.Enabled() {
+		if c.oidc, err = newOIDCClient(d.OIDC); err != nil {
+			return nil, err
+		}
+	}
+	c.routes(e)
+	return c, nil
+}
+
+// funcs are the template helpers; none produces text of its own.
+var funcs = template.FuncMap{
+	"add": func(a, b int) int { return a + b },
+	"join": func(sep string, xs []string) string {
+		return strings.Join(xs, sep)
+	},
+	"query": url.QueryEscape,
+	// field describes a form field for the "input" and "textarea" partials:
+	// page, element id (= form name), label key, value, optional hint key.
+	"field": func(p *page, name, label string, value any, hint ...string) fieldView {
+		f := fieldView{P: p, Name: name, Label: label, Value: value, Type: "text", Err: p.Err(name)}
+		if len(hint) > 0 {
+			f.Hint = hint[0]
+		}
+		var ids []string
+		if f.Hint != "" {
+			ids = append(ids, name+"-hint")
+		}
+		if f.Err != "" {
+			ids = append(ids, name+"-error")
+		}
+		f.Described = strings.Join(ids, " ")
+		return f
+	},
+	"wide":  func(f fieldView) fieldView { f.Wide = true; return f },
+	"typed": func(t string, f fieldView) fieldView { f.Type = t; return f },
+	"auto":  func(a string, f fieldView) fieldView { f.Auto = a; return f },
+}
+
+// fieldView is a form field as the partials draw it.
+type fieldView struct {
+	P         *page
+	Name      string
+	Label     string
+	Hint      string
+	Value     any
+	Type      string
+	Err       string
+	Described string
+	Wide      bool
+	Auto      string
+}
+
+// parsePages parses each page with the layout and the shared partials.
+func parsePages() (map[string]*template.Template, error) {
+	entries, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	pages := map[string]*template.Template{}
+	for _, p := range entries {
+		name := strings.TrimSuffix(strings.TrimPrefix(p, "templates/"), ".html")
+		if name == "layout" || name == "partials" {
+			continue
+		}
+		t, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html", p)
+		if err != nil {
+			return nil, fmt.Errorf("web: template %s: %w", name, err)
+		}
+		pages[name] = t
+	}
+	return pages, nil
+}
+
+func (c *Console) routes(e *echo.Echo) {
+	static := echo.MustSubFS(assetFS, "assets")
+	e.GET("/assets/*", func(ctx echo.Context) error {
+		ctx.Response().Header().Set("Cache-Control", "public, max-age=3600")
+		return echo.StaticDirectoryHandler(static, false)(ctx)
+	})
+	mw := []echo.MiddlewareFunc{c.session, c.csrf}
+	get := func(path string, h handler) { e.GET(path, c.page(h), mw...) }
+	post := func(path string, h handler) { e.POST(path, c.page(h), mw...) }
+
+	get("/", c.home)
+	get("/lang", c.switchLanguage)
+	get("/text-size", c.switchTextSize)
+	get("/login", c.loginForm)
+	post("/login", c.login)
+	post("/logout", c.logout)
+	get("/login/oidc", c.oidcStart)
+	get("/login/oidc/callback", c.oidcCallback)
+
+	c.routesPublic(get, post)
+	c.routesSubject(get, post)
+
+	// Anything else outside the API is a page that does not exist.
+	e.Any("/*", c.page(func(ctx echo.Context, p *page) error {
+		if strings.HasPrefix(ctx.Request().URL.Path, "/api/") {
+			return echo.ErrNotFound
+		}
+		return errNotFound
+	}), mw...)
+}
+
+// ---- request state ----
+
+const ctxPage = "web.page"
+
+// page is what every template receives: the reader's language and text
+// size, the account (nil for the public), the CSRF token, the page's
+// title and navigation, refused fields and the page's own data.
+type page struct {
+	L       *Localizer
+	Account *auth.Account
+	CSRF    string
+	Path    string // the request's path and query, for the switches' way back
+	Large   bool
+	Title   string
+	Nav     string // the navigation entry that is current
+	Errors  []fieldError
+	Notice  string // a confirmation shown above the content
+	Print   bool
+	D       any
+	status  int
+}
+
+// fieldError is one refused field: the field's element id and the message
+// in the reader's language.
+type fieldError struct {
+	Field string
+	Msg   string
+}
+
+// Err returns the message for field, or "".
+func (p *page) Err(field string) string {
+	for _, f := range p.Errors {
+		if f.Field == field {
+			return f.Msg
+		}
+	}
+	return ""
+}
+
+// NavItems are the links of the service navigation for the reader's role.
+func (p *page) NavItems() []navItem {
+	var items []navItem
+	if p.Account == nil {
+		items = []navItem{{Href: "/", Key: "nav.home"}, {Href: "/public/records", Key: "nav.public.records"}, {Href: "/public/listings", Key: "nav.public.listings"},
+			{Href: "/public/repair-notices", Key: "nav.public.repairs"}}
+	} else {
+		switch p.Account.Role {
+		case auth.Subject:
+			items = []navItem{{Href: "/my", Key: "nav.my.home"}, {Href: "/my/records", Key: "nav.my.records"}, {Href: "/my/cases", Key: "nav.my.cases"}, {Href: "/my/inbox", Key: "nav.my.inbox"}}
+		default:
+			items = []navItem{{Href: "/", Key: "nav.home"}}
+		}
+		items = append(items, navItem{Href: "/public/records", Key: "nav.public.records"})
+	}
+	for i := range items {
+		items[i].Current = items[i].Href == p.Nav
+	}
+	return items
+}
+
+type navItem struct {
+	Href    string
+	Key     string
+	Current bool
+}
+
+type handler func(ctx echo.Context, p *page) error
+
+// session resolves the session cookie to an account. A stale or revoked
+// cookie is dropped and the reader continues as the public: a page, unlike
+// an API call, must not fail on an expired log-in.
+func (c *Console) session(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(ctx echo.Context) error {
+		r := ctx.Request()
+		p := &page{L: localizerFor(r), Path: r.URL.RequestURI()}
+		if ck, err := r.Cookie(textCookie); err == nil && ck.Value == "large" {
+			p.Large = true
+		}
+		p.Print = r.URL.Query().Get("print") == "1"
+		if ck, err := r.Cookie(sessionCookie); err == nil && ck.Value != "" {
+			a, err := c.auth.Authenticate(r.Context(), ck.Value, auth.KindSession)
+			switch {
+			case err == nil:
+				p.Account = &a
+			case errors.Is(err, auth.ErrUnauthenticated):
+				clearCookie(ctx, sessionCookie, true)
+			default:
+				return c.fail(ctx, p, err)
+			}
+		}
+		ctx.Set(ctxPage, p)
+		return next(ctx)
+	}
+}
+
+// csrf gives every reader a token (the _csrf cookie) and checks that an
+// unsafe request echoes it in the form: another site cannot make a
+// reader's browser post to the console.
+func (c *Console) csrf(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(ctx echo.Context) error {
+		p := ctx.Get(ctxPage).(*page)
+		if ck, err := ctx.Cookie(csrfCookie); err == nil && ck.Value != "" {
+			p.CSRF = ck.Value
+		} else {
+			p.CSRF = newToken()
+			setCSRFCookie(ctx, p.CSRF, time.Time{})
+		}
+		m := ctx.Request().Method
+		if m != http.MethodGet && m != http.MethodHead {
+			sent := ctx.FormValue(csrfField)
+			if sent == "" || subtle.ConstantTimeCompare([]byte(sent), []byte(p.CSRF)) != 1 {
+				c.Logger.Warn().Str("request_id", ctx.Response().Header().Get(echo.HeaderXRequestID)).
+					Str("route", ctx.Path()).Msg("console form without a valid CSRF token")
+				return c.render(ctx, p, http.StatusForbidden, "error", errorView{Heading: "error.csrf.title", Body: "error.csrf.body"})
+			}
+		}
+		return next(ctx)
+	}
+}
+
+func newToken() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func setCSRFCookie(ctx echo.Context, v string, expires time.Time) {
+	ctx.SetCookie(&http.Cookie{Name: csrfCookie, Value: v, Path: "/", Expires: expires,
+		Secure: ctx.Scheme() == "https", SameSite: http.SameSiteStrictMode})
+}
+
+func clearCookie(ctx echo.Context, name string, httpOnly bool) {
+	ctx.SetCookie(&http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1, HttpOnly: httpOnly, SameSite: http.SameSiteStrictMode})
+}
+
+// ---- errors and rendering ----
+
+// statusError is a page that answers with an HTTP error status.
+type statusError struct {
+	status int
+	view   errorView
+}
+
+func (e *statusError) Error() string { return http.StatusText(e.status) }
+
+// errorView is the data of the error page: catalogue keys.
+type errorView struct {
+	Heading string
+	Body    string
+	Back    string
+}
+
+var (
+	errNotFound  = &statusError{http.StatusNotFound, errorView{Heading: "error.404.title", Body: "error.404.body"}}
+	errForbidden = &statusError{http.StatusForbidden, errorView{Heading: "error.403.title", Body: "error.403.body"}}
+)
+
+// page wraps a handler: it renders the handler's error as an HTML page.
+func (c *Console) page(h handler) echo.HandlerFunc {
+	return func(ctx echo.Context) error {
+		p := ctx.Get(ctxPage).(*page)
+		err := h(ctx, p)
+		if err == nil {
+			return nil
+		}
+		return c.fail(ctx, p, err)
+	}
+}
+
+// fail answers err as a page: 401 sends the reader to log in, 403 and 404
+// as the API answers them, anything else a logged 500 that tells nothing
+// of the cause.
+func (c *Console) fail(ctx echo.Context, p *page, err error) error {
+	var se *statusError
+	var he *echo.HTTPError
+	switch {
+	case errors.Is(err, errLogin):
+		return ctx.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(p.Path))
+	case errors.As(err, &se):
+		return c.render(ctx, p, se.status, "error", se.view)
+	case errors.As(err, &he):
+		return err
+	case errors.Is(err, context.Canceled):
+		return nil
+	}
+	c.Logger.Error().Err(err).Str("request_id", ctx.Response().Header().Get(echo.HeaderXRequestID)).
+		Str("route", ctx.Path()).Msg("console page failed")
+	return c.render(ctx, p, http.StatusInternalServerError, "error", errorView{Heading: "error.500.title", Body: "error.500.body"})
+}
+
+// errLogin asks the reader to log in first.
+var errLogin = errors.New("web: log-in needed")
+
+// render writes page name with p.D = data.
+func (c *Console) render(ctx echo.Context, p *page, status int, name string, data any) error {
+	t, ok := c.pages[name]
+	if !ok {
+		return fmt.Errorf("web: no page %q", name)
+	}
+	p.D = data
+	if p.Title == "" {
+		p.Title = p.L.T("page." + name)
+	}
+	h := ctx.Response().Header()
+	h.Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	h.Set("Content-Language", p.L.Lang)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'")
+	if p.Account != nil {
+		h.Set("Cache-Control", "no-store")
+	}
+	ctx.Response().WriteHeader(status)
+	if err := t.ExecuteTemplate(ctx.Response(), "layout", p); err != nil {
+		c.Logger.Error().Err(err).Str("page", name).Msg("console template failed")
+		return nil
+	}
+	return nil
+}
+
+// ---- the frame's own pages ----
+
+// home is the start page: the public services, or the reader's own office.
+func (c *Console) home(ctx echo.Context, p *page) error {
+	if p.Account != nil && p.Account.Role == auth.Subject {
+		return ctx.Redirect(http.StatusSeeOther, "/my")
+	}
+	p.Nav = "/"
+	return c.render(ctx, p, http.StatusOK, "home", nil)
+}
+
+// localPath returns v if it is a path on this site, else "/": a switch
+// or log-in never sends the reader elsewhere.
+func localPath(v string) string {
+	if v == "" || !strings.HasPrefix(v, "/") || strings.HasPrefix(v, "//") || strings.HasPrefix(v, "/\\") {
+		return "/"
+	}
+	if u, err := url.Parse(v); err != nil || u.Host != "" || u.Scheme != "" {
+		return "/"
+	}
+	return v
+}
+
+// switchLanguage keeps the chosen language in a cookie for a year.
+func (c *Console) switchLanguage(ctx echo.Context, p *page) error {
+	to := ctx.QueryParam("to")
+	if to != "en" && to != "zh" {
+		return errNotFound
+	}
+	ctx.SetCookie(&http.Cookie{Name: langCookie, Value: to, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode})
+	return ctx.Redirect(http.StatusSeeOther, localPath(ctx.QueryParam("back")))
+}
+
+// switchTextSize turns the larger-text mode (适老化) on or off.
+func (c *Console) switchTextSize(ctx echo.Context, p *page) error {
+	switch ctx.QueryParam("size") {
+	case "large":
+		ctx.SetCookie(&http.Cookie{Name: textCookie, Value: "large", Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode})
+	case "normal":
+		clearCookie(ctx, textCookie, false)
+	default:
+		return errNotFound
+	}
+	return ctx.Redirect(http.StatusSeeOther, localPath(ctx.QueryParam("back")))
+}
+
+// require answers 401 (log in) for the public and a logged 403 for an
+// account whose role may not see the page.
+func (c *Console) require(ctx echo.Context, p *page, what string, roles ...auth.Role) (auth.Account, error) {
+	if p.Account == nil {
+		return auth.Account{}, errLogin
+	}
+	for _, r := range roles {
+		if p.Account.Role == r {
+			return *p.Account, nil
+		}
+	}
+	return *p.Account, c.deny(ctx, p, http.StatusForbidden, what, "")
+}
+
+// deny writes the access.denied event the API writes and answers 403, or
+// 404 where telling "forbidden" would reveal that the object exists.
+func (c *Console) deny(ctx echo.Context, p *page, status int, objectType, objectID string) error {
+	a := audit.Public
+	if p.Account != nil {
+		a = p.Account.Actor()
+	}
+	if err := audit.Write(ctx.Request().Context(), c.Pool, a, audit.Event{
+		Action: audit.ActionDenied, ObjectType: objectType, ObjectID: objectID,
+		Data: map[string]any{"method": ctx.Request().Method, "route": ctx.Path(), "status": status, "via": "console"},
+	}); err != nil {
+		c.Logger.Error().Err(err).Msg("cannot write access.denied event")
+	}
+	c.Logger.Warn().Str("request_id", ctx.Response().Header().Get(echo.HeaderXRequestID)).
+		Str("actor", a.Username).Str("role", a.Role).Str("route", ctx.Path()).Str("object", objectType).
+		Int("status", status).Msg("access denied")
+	if status == http.StatusNotFound {
+		return errNotFound
+	}
+	return errForbidden
+}
+
+// today is the date in Asia/Shanghai.
+func (c *Console) today() calendar.Date { return calendar.DateOf(c.Now()) }
