@@ -222,7 +222,6 @@ type page struct {
 	Notice  string // a confirmation shown above the content
 	Print   bool
 	D       any
-	status  int
 }
 
 // fieldError is one refused field: the field's element id and the message
@@ -504,6 +503,3 @@ func (c *Console) deny(ctx echo.Context, p *page, status int, objectType, object
 	}
 	return errForbidden
 }
-
-// today is the date in Asia/Shanghai.
-func (c *Console) today() calendar.Date { return calendar.DateOf(c.Now()) }
