@@ -55,15 +55,26 @@ type ListingBounds struct {
 	Max       string `json:"max"`
 }
 
-// ProposalError lists everything wrong with a proposal. Conflict is true
-// when the only problems are listings already running for the records.
+// ProposalError lists everything wrong with a proposal, each problem
+// naming the field as the client spells it (record_ids[1], period).
+// Conflict is true when the only problems are listings already running
+// for the records.
 type ProposalError struct {
-	Problems []string
+	Faults   []ProposalFault
 	Conflict bool
 }
 
+// ProposalFault is one problem of a proposal, in both languages.
+type ProposalFault struct {
+	Field, Code, ZH, EN string
+}
+
 func (e *ProposalError) Error() string {
-	return "listing proposal refused: " + strings.Join(e.Problems, "; ")
+	parts := make([]string, 0, len(e.Faults))
+	for _, f := range e.Faults {
+		parts = append(parts, f.Field+": "+f.EN)
+	}
+	return "listing proposal refused: " + strings.Join(parts, "; ")
 }
 
 // Bounds returns profile's listing period bounds.
@@ -100,16 +111,17 @@ func periodMonths(n int, unit string) int {
 // period lies within the profile's bounds. It returns a *ProposalError
 // naming every problem.
 func CheckProposal(ctx context.Context, pool *pgxpool.Pool, policies *policy.Set, req ProposalCheck) (ListingBounds, error) {
-	var problems []string
+	var problems []ProposalFault
 	b, err := Bounds(policies, req.ProfileID)
 	if err != nil {
-		return b, &ProposalError{Problems: []string{"profile: " + err.Error()}}
+		return b, &ProposalError{Faults: []ProposalFault{{Field: "profile", Code: "unknown", ZH: "本地规定不可用：" + err.Error(), EN: err.Error()}}}
 	}
 	if m := periodMonths(req.PeriodLength, req.PeriodUnit); m == 0 || m < b.MinMonths || m > b.MaxMonths {
-		problems = append(problems, fmt.Sprintf("period: must be %s to %s in months or years", b.Min, b.Max))
+		problems = append(problems, ProposalFault{Field: "period", Code: "range",
+			ZH: fmt.Sprintf("列入期限应为 %s 至 %s（按月或年计）", b.Min, b.Max), EN: fmt.Sprintf("must be %s to %s in months or years", b.Min, b.Max)})
 	}
 	if len(req.RecordIDs) == 0 {
-		problems = append(problems, "record_ids: at least one record is required")
+		problems = append(problems, ProposalFault{Field: "record_ids", Code: "required", ZH: "请列明所依据的失信信息", EN: "at least one record is required"})
 	}
 	rows, err := pool.Query(ctx, `SELECT id, subject_id, provider_id, category, coalesce(severity, ''), status
 		FROM records WHERE id = ANY($1)`, req.RecordIDs)
@@ -134,28 +146,32 @@ func CheckProposal(ctx context.Context, pool *pgxpool.Pool, policies *policy.Set
 	if err := rows.Err(); err != nil {
 		return b, err
 	}
-	for _, id := range req.RecordIDs {
+	for i, id := range req.RecordIDs {
 		r, ok := found[id]
+		field := fmt.Sprintf("record_ids[%d]", i)
+		add := func(code, zh, en string) {
+			problems = append(problems, ProposalFault{Field: field, Code: code, ZH: fmt.Sprintf("信用记录 %d %s", id, zh), EN: fmt.Sprintf("record %d: %s", id, en)})
+		}
 		switch {
 		case !ok:
-			problems = append(problems, fmt.Sprintf("record %d: not found", id))
+			add("unknown", "不存在", "not found")
 			continue
 		case r.category != "negative":
-			problems = append(problems, fmt.Sprintf("record %d: not a negative record", id))
+			add("not_negative", "不是失信信息", "not a negative record")
 		case r.severity != "serious":
-			problems = append(problems, fmt.Sprintf("record %d: not serious (%s)", id, r.severity))
+			add("not_serious", "不是严重失信信息（"+r.severity+"）", "not serious ("+r.severity+")")
 		}
 		if r.subject != req.SubjectID {
-			problems = append(problems, fmt.Sprintf("record %d: belongs to another subject", id))
+			add("other_subject", "属于其他信息主体", "belongs to another subject")
 		}
 		if r.provider != req.ProviderID {
-			problems = append(problems, fmt.Sprintf("record %d: supplied by another provider", id))
+			add("other_provider", "由其他信息提供单位提供", "supplied by another provider")
 		}
 		if r.stat == "archived" || r.stat == "repaired" {
-			problems = append(problems, fmt.Sprintf("record %d: no longer in use (%s)", id, r.stat))
+			add("not_in_use", "已不再使用（"+r.stat+"）", "no longer in use ("+r.stat+")")
 		}
 	}
-	var busy []string
+	var busy []ProposalFault
 	crows, err := pool.Query(ctx, `SELECT l.proposal_no, r.record_id FROM listings l JOIN listing_records r USING (proposal_no)
 		WHERE r.record_id = ANY($1) AND l.status IN ('proposed', 'noticed', 'listed') AND l.proposal_no <> $2
 		ORDER BY r.record_id`, req.RecordIDs, req.ProposalNo)
@@ -169,14 +185,15 @@ func CheckProposal(ctx context.Context, pool *pgxpool.Pool, policies *policy.Set
 			crows.Close()
 			return b, err
 		}
-		busy = append(busy, fmt.Sprintf("record %d: already under listing %s", id, no))
+		busy = append(busy, ProposalFault{Field: fmt.Sprintf("record_ids[%d]", slices.Index(req.RecordIDs, id)), Code: "already_listed",
+			ZH: fmt.Sprintf("信用记录 %d 已在名单中或已有待决的列入提请（%s）", id, no), EN: fmt.Sprintf("record %d: already under listing %s", id, no)})
 	}
 	crows.Close()
 	if err := crows.Err(); err != nil {
 		return b, err
 	}
 	if len(problems)+len(busy) > 0 {
-		return b, &ProposalError{Problems: append(problems, busy...), Conflict: len(problems) == 0}
+		return b, &ProposalError{Faults: append(problems, busy...), Conflict: len(problems) == 0}
 	}
 	return b, nil
 }

@@ -220,3 +220,13 @@ func sendFile(c echo.Context, f casework.File) error {
 	h.Set(echo.HeaderContentDisposition, "attachment; filename*=UTF-8''"+url.PathEscape(f.Name))
 	return c.Blob(http.StatusOK, f.ContentType, f.Data)
 }
+
+func multipartRequired() error {
+	return refusal.Invalid(refusal.Field{Name: "body", Code: "multipart",
+		Message: refusal.T("请以 multipart/form-data 提交申请及材料", "send the application and its files as multipart/form-data")})
+}
+
+func oneCommitment() error {
+	return refusal.Invalid(refusal.Field{Name: casework.CommitmentField, Code: "count",
+		Message: refusal.T("只需一份信用承诺书", "one commitment file")})
+}

@@ -20,7 +20,7 @@ func listedPerson(t *testing.T) (recordID int64, ident, no string) {
 	if err := testPool.QueryRow(ctx, `SELECT id, ident FROM subjects WHERE kind = 'person' ORDER BY id LIMIT 1`).Scan(&subjectID, &ident); err != nil {
 		t.Fatal(err)
 	}
-	no = fmt.Sprintf("LB-T-%d", count(t, `SELECT count(*) FROM listings`)+1)
+	no = fmt.Sprintf("LB-1999-%06d", count(t, `SELECT count(*) FROM listings`)+1)
 	err := testPool.QueryRow(ctx, `INSERT INTO records (subject_id, provider_id, category, severity, disclosure, title, decision_no, decided_on)
 		VALUES ($1, $2, 'negative', 'serious', 'public', '拒不履行生效判决', $3, '2026-01-05') RETURNING id`,
 		subjectID, demo.ProviderIDs["nt-market"], no+"号").Scan(&recordID)
@@ -61,8 +61,8 @@ func TestListingProposalRefusals(t *testing.T) {
 	body.Period.Length, body.Period.Unit = 5, "year"
 	p = problem{}
 	prov.expect(http.StatusUnprocessableEntity, http.MethodPost, "/api/v1/listings", body).decode(t, &p)
-	if !strings.HasSuffix(p.Type, "/invalid-proposal") || !p.hasField(fmt.Sprintf("record %d", general), "") ||
-		!p.hasField("record 999999", "") || !p.hasField("period", "") {
+	if !strings.HasSuffix(p.Type, "/invalid-proposal") || !p.hasField("record_ids[0]", "not_serious") ||
+		!p.hasField("record_ids[1]", "unknown") || !p.hasField("period", "range") {
 		t.Errorf("invalid proposal: %+v", p)
 	}
 

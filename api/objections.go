@@ -156,3 +156,12 @@ func (s *Server) fileObjection(c echo.Context) error {
 	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/objections/"+out.Case.CaseNo)
 	return c.JSON(http.StatusCreated, out)
 }
+
+// Types shared by the case operations.
+type (
+	CaseSummary = casework.CaseSummary
+	CasePage    = casework.CasePage
+	Deadline    = casework.Deadline
+	CaseEvent   = casework.CaseEvent
+	Action      = casework.Action
+)

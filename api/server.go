@@ -82,8 +82,8 @@ func New(d Deps) *echo.Echo {
 	r := &router{g: v1, s: s, mw: []echo.MiddlewareFunc{s.authenticate(), s.csrf()}}
 	s.routesObjections(r)
 	s.routesSupervision(v1)
-	s.routesListings(v1)
-	s.routesRepairs(v1)
+	s.routesListings(r)
+	s.routesRepairs(r)
 	return e
 }
 

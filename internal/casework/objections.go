@@ -225,10 +225,6 @@ func (s *Service) FileObjection(ctx context.Context, a permission.Actor, in File
 	if err := s.checkUploads(in.Evidence); err != nil {
 		return FiledObjection{}, err
 	}
-	tc, err := s.engine()
-	if err != nil {
-		return FiledObjection{}, err
-	}
 	ctx, cancel := context.WithTimeout(ctx, EngineTimeout)
 	defer cancel()
 	rec, err := s.ownRecord(ctx, a, uc, "record_id", in.RecordID)
@@ -276,6 +272,10 @@ func (s *Service) FileObjection(ctx context.Context, a permission.Actor, in File
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 			no, workflows.CaseKindObjection, workflows.ObjectionWorkflowID(no), rec.ID, rec.SubjectID, rec.ProviderID,
 			profile.ID, profile.Version, workflows.StageAcceptance, workflows.StatusOpen, wfIn.ReceivedAt)
+		if err != nil {
+			return err
+		}
+		tc, err := s.engine()
 		if err != nil {
 			return err
 		}

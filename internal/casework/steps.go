@@ -295,6 +295,10 @@ func procedureOf(kind string) (procedure, bool) {
 	switch kind {
 	case workflows.CaseKindObjection:
 		return objections, true
+	case workflows.CaseKindRepair:
+		return repairs, true
+	case workflows.CaseKindListing:
+		return listings, true
 	}
 	return procedure{}, false
 }
