@@ -81,6 +81,7 @@ func New(d Deps) *echo.Echo {
 	s.routesRecords(v1)
 	r := &router{g: v1, s: s, mw: []echo.MiddlewareFunc{s.authenticate(), s.csrf()}}
 	s.routesObjections(r)
+	s.routesDownstream(r)
 	s.routesSupervision(v1)
 	s.routesListings(r)
 	s.routesRepairs(r)

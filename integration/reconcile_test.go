@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -65,7 +66,9 @@ func TestTerminatedWorkflowsReconciled(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	run := runReconcile(t, ctx, "sup1")
+	var run reconcile.Run
+	lc.supervisor.do(http.StatusOK, http.MethodPost, "/api/v1/reconciliations", nil, &run)
+	lc.cw.do(http.StatusForbidden, http.MethodPost, "/api/v1/reconciliations", nil, nil)
 	if run.Trigger != workflows.ReconcileOnDemand || run.FinishedAt == nil || run.Repaired < 2 {
 		t.Fatalf("run %+v", run)
 	}
@@ -111,6 +114,13 @@ func TestTerminatedWorkflowsReconciled(t *testing.T) {
 	}
 	if findings != 2 {
 		t.Errorf("%d findings, want 2", findings)
+	}
+	var listed struct {
+		Findings []reconcile.Finding `json:"findings"`
+	}
+	lc.supervisor.do(http.StatusOK, http.MethodGet, "/api/v1/reconciliations/findings?run="+run.RunID, nil, &listed)
+	if !slices.ContainsFunc(listed.Findings, func(f reconcile.Finding) bool { return f.CaseNo == caseNo && f.Action == reconcile.Repaired }) {
+		t.Errorf("findings of the run %+v lack %s", listed.Findings, caseNo)
 	}
 	runReconcile(t, ctx, "sup1")
 	var after int

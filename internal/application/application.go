@@ -12,6 +12,7 @@ import (
 
 	"github.com/creditcase/creditcase/internal/calendar"
 	"github.com/creditcase/creditcase/internal/casework"
+	"github.com/creditcase/creditcase/internal/downstream"
 	"github.com/creditcase/creditcase/internal/permission"
 	"github.com/creditcase/creditcase/internal/policy"
 )
@@ -35,6 +36,9 @@ type App struct {
 	// Casework: objections, repairs, listings, their documents and
 	// evidence, the public forms and lists, supervision.
 	Casework *casework.Service
+	// Downstream: the pull feed, deliveries to subscribers and their
+	// re-send, the reconciler on demand.
+	Downstream *downstream.Service
 	// Guard checks the permission table (role × use case).
 	Guard permission.Guard
 
@@ -45,7 +49,8 @@ type App struct {
 func New(d Deps) *App {
 	cw := casework.New(casework.Deps{Pool: d.Pool, Temporal: d.Temporal, Policies: d.Policies, Calendar: d.Calendar,
 		Profile: d.Profile, Logger: d.Logger})
-	return &App{Casework: cw, Guard: cw.Guard(), deps: d}
+	ds := downstream.New(downstream.Deps{Pool: d.Pool, Temporal: d.Temporal, Guard: cw.Guard(), Logger: d.Logger})
+	return &App{Casework: cw, Downstream: ds, Guard: cw.Guard(), deps: d}
 }
 
 // Deps returns what the core was built from (for the parts of the API not

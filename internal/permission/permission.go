@@ -154,6 +154,13 @@ var table = []Entry{
 	{"listListingDocuments", caseRoles, "list a listing's letters"},
 	{"downloadListingDocument", caseRoles, "download a letter"},
 	{"listPublicListings", everyone, "the public list of seriously dishonest subjects"},
+
+	// results delivered downstream; no stale case
+	{"readFeed", []auth.Role{auth.Provider, auth.Caseworker, auth.Supervisor, auth.Admin}, "the pull feed of events (a provider: its own records)"},
+	{"listDeliveries", staff, "deliveries to subscribers (dead letters, a case's)"},
+	{"resendDelivery", super, "re-send a dead delivery"},
+	{"runReconciliation", []auth.Role{auth.Supervisor, auth.Admin}, "compare open cases with the engine now (repair or flag)"},
+	{"listReconcileFindings", []auth.Role{auth.Caseworker, auth.Supervisor, auth.Admin}, "the reconciler's findings"},
 }
 
 var byName = func() map[UseCase]Entry {

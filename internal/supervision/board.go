@@ -95,6 +95,9 @@ type BoardPage struct {
 	AsOf  time.Time   `json:"as_of"`
 	Items []BoardItem `json:"items"`
 	Next  string      `json:"next,omitempty"`
+	// DeadDeliveries counts the events a subscriber never received
+	// (GET /deliveries?state=dead lists them; a supervisor re-sends).
+	DeadDeliveries int `json:"dead_deliveries"`
 }
 
 // MaxPage is the largest page any list here returns.
@@ -295,10 +298,14 @@ func (b *Board) List(ctx context.Context, f BoardFilter) (BoardPage, error) {
 	if err != nil {
 		return BoardPage{}, err
 	}
+	var dead int
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM event_deliveries WHERE state = 'dead'`).Scan(&dead); err != nil {
+		return BoardPage{}, err
+	}
 	if err := tx.Commit(ctx); err != nil {
 		return BoardPage{}, err
 	}
-	page := BoardPage{AsOf: now, Items: make([]BoardItem, 0, min(len(got), limit))}
+	page := BoardPage{AsOf: now, Items: make([]BoardItem, 0, min(len(got), limit)), DeadDeliveries: dead}
 	for i, r := range got {
 		if i == limit {
 			last := page.Items[limit-1]

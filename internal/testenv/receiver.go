@@ -67,6 +67,14 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// SetFailFirst changes how many attempts of each event are refused (a
+// receiver mended: 0).
+func (r *Receiver) SetFailFirst(n int) {
+	r.mu.Lock()
+	r.fail = n
+	r.mu.Unlock()
+}
+
 // FailAlways makes every attempt of event key fail (on) or lets it pass.
 func (r *Receiver) FailAlways(key string, on bool) {
 	r.mu.Lock()
