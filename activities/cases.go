@@ -218,6 +218,33 @@ func (a *Cases) storeDeadline(ctx context.Context, req DeadlineRequest, d Deadli
 	return tx.Commit(ctx)
 }
 
+// FixedDeadline is a deadline whose day is set by a decision, not counted
+// from a profile rule (a scheduled hearing): due at 24:00 of Due, stored
+// and shown like any other, with its explanation.
+type FixedDeadline struct {
+	CaseNo      string        `json:"case_no"`
+	Rule        string        `json:"rule"`
+	Seq         int           `json:"seq"`
+	Party       string        `json:"party"`
+	Start       time.Time     `json:"start"`
+	Due         calendar.Date `json:"due"`
+	Explanation string        `json:"explanation"`
+	Source      string        `json:"source"`
+	OnLapse     []string      `json:"on_lapse"`
+}
+
+// FixDeadline stores a fixed deadline and returns it as the workflow keeps
+// it; repeating it rewrites the same row.
+func (a *Cases) FixDeadline(ctx context.Context, f FixedDeadline) (Deadline, error) {
+	d := Deadline{Rule: f.Rule, Seq: f.Seq, Party: f.Party, Start: f.Start, N: 0, Unit: calendar.CalendarDays,
+		Due: f.Due, DueAt: f.Due.End(), Version: "fixed", Explanation: f.Explanation, Source: f.Source,
+		OnLapse: f.OnLapse, State: DeadlinePending}
+	if err := a.storeDeadline(ctx, DeadlineRequest{CaseNo: f.CaseNo, Rule: f.Rule, Seq: f.Seq, Party: f.Party, Start: f.Start}, d); err != nil {
+		return Deadline{}, err
+	}
+	return d, nil
+}
+
 // SettleDeadline records that a deadline was met, missed or cancelled.
 type SettleDeadline struct {
 	CaseNo string    `json:"case_no"`

@@ -155,3 +155,72 @@ func TestBasisRevocationDatedHonestlyThroughHTTP(t *testing.T) {
 		t.Errorf("event lacks a date: %s", data)
 	}
 }
+
+// Hearings by the law on the real stack (issue 19.2, 行政处罚法 art. 64): the
+// subject asks for a hearing within the request period, which is a
+// deadline on the board; a hearing set closer than seven working days
+// after its notice is refused, naming the rule and the earliest day; a
+// lawful one becomes the centre's deadline on the board; its record is
+// refused before the scheduled time.
+func TestHearingByTheLawThroughHTTP(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	lc := proposeListing(t, ctx)
+	lc.serve(time.Now())
+	pending := func(rule string) (due time.Time, ok bool) {
+		err := sys.Pool.QueryRow(ctx, `SELECT due_at FROM case_deadlines WHERE case_no = $1 AND rule_id = $2 AND state = 'pending'`, lc.no, rule).Scan(&due)
+		return due, err == nil
+	}
+	if _, ok := pending(policy.ListingHearingRequest); !ok {
+		t.Fatal("no hearing request deadline after service")
+	}
+	var st workflows.ListingState
+	lc.subject.do(http.StatusOK, http.MethodPost, lc.base+"/hearing-request", workflows.HearingRequest{Reason: "对事实认定有异议"}, &st)
+	if st.Stage != workflows.StageHearing {
+		t.Fatalf("after the request: %s", st.Stage)
+	}
+
+	prof, _ := policy.Default().Get(policy.DefaultProfileID)
+	notice, err := prof.Deadline(calendar.Default(), policy.ListingHearingNotice, calendar.DateOf(time.Now()), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tooSoon := notice.Due.Start().Add(10 * time.Hour) // on the last day of the notice period
+	r := lc.cw.do(http.StatusUnprocessableEntity, http.MethodPost, lc.base+"/hearing",
+		workflows.HearingSchedule{At: tooSoon, Place: "第一听证室"}, nil)
+	p := problemOf(t, r)
+	if len(p.Errors) != 1 || p.Errors[0].Field != "at" || p.Errors[0].Code != "notice_too_short" ||
+		!strings.Contains(p.Errors[0].Message, notice.Due.AddDays(1).String()) || !strings.Contains(p.Errors[0].Message, policy.ListingHearingNotice) {
+		t.Fatalf("a hearing too soon: %d %s", r.status, r.body)
+	}
+	if _, ok := pending(workflows.RuleHearing); ok {
+		t.Fatal("a refused schedule left a hearing deadline")
+	}
+	at := notice.Due.AddDays(1).Start().Add(9 * time.Hour)
+	lc.cw.do(http.StatusOK, http.MethodPost, lc.base+"/hearing", workflows.HearingSchedule{At: at, Place: "第一听证室"}, &st)
+	if !st.HearingAt.Equal(at) || st.HearingNotifiedAt.IsZero() {
+		t.Fatalf("scheduled: at %s notified %s", st.HearingAt, st.HearingNotifiedAt)
+	}
+	due, ok := pending(workflows.RuleHearing)
+	if !ok || !due.Equal(calendar.DateOf(at).End()) {
+		t.Fatalf("hearing deadline due %s (%v), want the end of %s", due, ok, calendar.DateOf(at))
+	}
+	var board struct {
+		Items []struct {
+			CaseNo string `json:"case_no"`
+			Rule   string `json:"rule"`
+		} `json:"items"`
+	}
+	lc.supervisor.do(http.StatusOK, http.MethodGet, "/api/v1/board?kind=listing&limit=500", nil, &board)
+	onBoard := false
+	for _, it := range board.Items {
+		onBoard = onBoard || (it.CaseNo == lc.no && it.Rule == workflows.RuleHearing)
+	}
+	if !onBoard {
+		t.Errorf("the hearing is not on the board")
+	}
+	r = lc.cw.do(http.StatusUnprocessableEntity, http.MethodPost, lc.base+"/hearing-record", workflows.HearingRecord{Summary: "听证笔录"}, nil)
+	if p := problemOf(t, r); len(p.Errors) != 1 || p.Errors[0].Field != "held_at" || p.Errors[0].Code != "before_hearing" {
+		t.Fatalf("a record before the hearing: %d %s", r.status, r.body)
+	}
+}

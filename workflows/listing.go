@@ -71,6 +71,9 @@ type listing struct {
 	cf                   *caseFile
 	minMonths, maxMonths int
 	runs                 int
+	// hearingLaw: the case takes the hearing steps of 行政处罚法 art. 64
+	// (ChangeHearingLaw, decided when the notice is served).
+	hearingLaw bool
 }
 
 // open validates the proposal, writes the case and the listing, and

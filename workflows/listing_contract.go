@@ -58,6 +58,17 @@ const (
 	OutcomeRemoved   = "removed"    // the entry was removed (expired, repaired, revoked, by decision)
 )
 
+// RuleHearing names the scheduled hearing among the case's deadlines: its
+// due instant is the hearing's time (a date set by the centre, not a
+// profile length), so the board shows it; a hearing not recorded by then is
+// reminded.
+const RuleHearing = "listing.hearing"
+
+// ChangeHearingLaw guards the hearing steps of 行政处罚法 art. 64 (the
+// request window and the hearing as deadlines, the notice period checked):
+// cases whose history predates it keep their old steps on replay.
+const ChangeHearingLaw = "listing-hearing-law"
+
 // Removal reasons.
 const (
 	RemovalExpired  = "expired"  // the disclosure period ended
@@ -143,17 +154,24 @@ type HearingRequest struct {
 	Reason string `json:"reason,omitempty" text:"multiline,max=2000"`
 }
 
-// HearingSchedule sets the hearing.
+// HearingSchedule sets the hearing. NotifiedAt is when the notice of the
+// hearing (听证通知) reaches the party (default: now); the hearing is held
+// only after the profile's listing.hearing_notice period from it
+// (行政处罚法 art. 64: 七日前通知).
 type HearingSchedule struct {
-	By    Actor     `json:"by"`
-	At    time.Time `json:"at"`
-	Place string    `json:"place" text:"max=200"`
+	By         Actor     `json:"by"`
+	At         time.Time `json:"at"`
+	Place      string    `json:"place" text:"max=200"`
+	NotifiedAt time.Time `json:"notified_at,omitzero"`
 }
 
 // HearingRecord attaches the hearing record; points raised at the hearing
 // are answered like written statements.
 type HearingRecord struct {
-	By       Actor    `json:"by"`
+	By Actor `json:"by"`
+	// HeldAt is when the hearing was held (default: now); not before the
+	// scheduled time, not in the future.
+	HeldAt   time.Time `json:"held_at,omitzero"`
 	Summary  string   `json:"summary" text:"multiline,max=10000"`
 	Points   []string `json:"points,omitempty" text:"multiline,max=5000"`
 	Evidence []string `json:"evidence,omitempty" text:"max=255"`
@@ -234,6 +252,8 @@ type ListingState struct {
 	HearingAt        time.Time     `json:"hearing_at,omitzero"`
 	HearingPlace     string        `json:"hearing_place,omitempty"`
 	HearingRecorded  bool          `json:"hearing_recorded"`
+	// HearingNotifiedAt: when the hearing notice reached the party.
+	HearingNotifiedAt time.Time `json:"hearing_notified_at,omitzero"`
 	Measures         []string      `json:"measures,omitempty" text:"max=100"`
 	JointPunishment  bool          `json:"joint_punishment"`
 	Period           ListingPeriod `json:"period,omitzero"`

@@ -63,6 +63,11 @@ func (l *listing) setHandlers(ctx workflow.Context) error {
 				if err := windowOpen(ListingRequestHearing); err != nil {
 					return err
 				}
+				// 行政处罚法 art. 64(一): within five days of the notice.
+				if l.hearingLaw && l.cf.pending(policy.ListingHearingRequest) == nil {
+					return refuse(RefusedWindowClosed, "request-hearing refused: the hearing request period has ended",
+						Refusal{Action: ListingRequestHearing, Stage: l.st.Stage, WindowEnded: l.cf.lastDue(policy.ListingHearingRequest)})
+				}
 				return actorRequired(ListingRequestHearing, in.By)
 			}, l.requestHearing)
 		},
@@ -73,6 +78,15 @@ func (l *listing) setHandlers(ctx workflow.Context) error {
 				}
 				if in.At.IsZero() {
 					return invalid(ListingScheduleHearing, badField("at", "required", "请填写听证时间", "required"))
+				}
+				if l.hearingLaw {
+					now := workflow.Now(ctx)
+					if in.NotifiedAt.After(now) {
+						return invalid(ListingScheduleHearing, badField("notified_at", "range", "听证通知送达时间不能晚于现在", "must not be in the future"))
+					}
+					if !in.At.After(now) {
+						return invalid(ListingScheduleHearing, badField("at", "range", "听证时间应晚于现在", "must be in the future"))
+					}
 				}
 				if err := actorRequired(ListingScheduleHearing, in.By); err != nil {
 					return err
@@ -87,6 +101,20 @@ func (l *listing) setHandlers(ctx workflow.Context) error {
 				}
 				if l.st.HearingAt.IsZero() {
 					return refuse(RefusedWrongStage, "record-hearing refused: no hearing scheduled", Refusal{Action: ListingRecordHearing, Stage: l.st.Stage, AllowedStages: []string{StageHearing}})
+				}
+				if l.hearingLaw {
+					held := in.HeldAt
+					if held.IsZero() {
+						held = workflow.Now(ctx)
+					}
+					at := l.st.HearingAt.In(calendar.Shanghai).Format("2006-01-02 15:04")
+					if held.Before(l.st.HearingAt) {
+						return invalid(ListingRecordHearing, badField("held_at", "before_hearing",
+							"听证定于 "+at+" 举行，听证笔录不能早于听证时间提交", "the hearing is scheduled for "+at+": its record cannot be filed before then"))
+					}
+					if held.After(workflow.Now(ctx)) {
+						return invalid(ListingRecordHearing, badField("held_at", "range", "听证时间不能晚于现在", "must not be in the future"))
+					}
 				}
 				if slices.ContainsFunc(in.Points, func(s string) bool { return strings.TrimSpace(s) == "" }) {
 					return invalid(ListingRecordHearing, badField("points", "required", "听证中提出的意见每项不能为空", "none may be empty"))
@@ -178,6 +206,13 @@ func (l *listing) setHandlers(ctx workflow.Context) error {
 	return nil
 }
 
+// hearingLawAt says whether this case takes the hearing steps of 行政处罚法
+// art. 64 (ChangeHearingLaw); it also keeps the answer for the validators.
+func (l *listing) hearingLawAt(ctx workflow.Context) bool {
+	l.hearingLaw = workflow.GetVersion(ctx, ChangeHearingLaw, workflow.DefaultVersion, 1) >= 1
+	return l.hearingLaw
+}
+
 // unanswered lists the ids of representation points without an answer.
 func (l *listing) unanswered() []string {
 	var open []string
@@ -237,6 +272,13 @@ func (l *listing) recordService(ctx workflow.Context, in ServiceInput) error {
 	if err := l.cf.startDeadline(ctx, policy.ListingRepresentation, activities.PartySubject, in.ServedAt); err != nil {
 		return err
 	}
+	if l.hearingLawAt(ctx) {
+		// 行政处罚法 art. 64(一): a hearing is requested within five days
+		// of the notice: its own deadline, on the board.
+		if err := l.cf.startDeadline(ctx, policy.ListingHearingRequest, activities.PartySubject, in.ServedAt); err != nil {
+			return err
+		}
+	}
 	d := l.cf.pending(policy.ListingRepresentation)
 	if err := l.cf.tell(ctx, activities.PartySubject, "representation", "representation",
 		fmt.Sprintf("告知书已送达，可于 %s 前提交陈述申辩意见或申请听证（%s）", d.Due, d.Explanation)); err != nil {
@@ -259,6 +301,11 @@ func (l *listing) requestHearing(ctx workflow.Context, in HearingRequest) error 
 	if err := l.cf.settle(ctx, policy.ListingRepresentation, activities.DeadlineMet, "hearing requested"); err != nil {
 		return err
 	}
+	if l.hearingLawAt(ctx) {
+		if err := l.cf.settle(ctx, policy.ListingHearingRequest, activities.DeadlineMet, "hearing requested"); err != nil {
+			return err
+		}
+	}
 	l.st.HearingRequested, l.st.Stage, l.st.Representation = true, StageHearing, "hearing"
 	if err := l.cf.event(ctx, in.By, "listing.hearing_requested", in.Reason, nil); err != nil {
 		return err
@@ -270,6 +317,9 @@ func (l *listing) requestHearing(ctx workflow.Context, in HearingRequest) error 
 }
 
 func (l *listing) scheduleHearing(ctx workflow.Context, in HearingSchedule) error {
+	if l.hearingLawAt(ctx) {
+		return l.scheduleHearingByLaw(ctx, in)
+	}
 	l.st.HearingAt, l.st.HearingPlace = in.At, in.Place
 	if err := l.cf.event(ctx, in.By, "listing.hearing_scheduled", "", map[string]any{"at": in.At, "place": in.Place}); err != nil {
 		return err
@@ -278,7 +328,67 @@ func (l *listing) scheduleHearing(ctx workflow.Context, in HearingSchedule) erro
 		fmt.Sprintf("听证定于 %s 在 %s 举行", in.At.In(calendar.Shanghai).Format("2006-01-02 15:04"), in.Place))
 }
 
+// scheduleHearingByLaw sets the hearing as 行政处罚法 art. 64(二) says: the
+// notice reaches the party the profile's listing.hearing_notice period
+// (七日) before the hearing, or the schedule is refused with the earliest
+// day it allows; the hearing then is a deadline of the centre's, on the
+// board, and a later schedule replaces it.
+func (l *listing) scheduleHearingByLaw(ctx workflow.Context, in HearingSchedule) error {
+	notified := in.NotifiedAt
+	if notified.IsZero() {
+		notified = workflow.Now(ctx)
+	}
+	var notice activities.Deadline
+	if err := workflow.ExecuteActivity(ctx, cases.Compute, activities.DeadlineRequest{
+		CaseNo: l.in.ProposalNo, ProfileID: l.in.ProfileID, Rule: policy.ListingHearingNotice, Party: activities.PartyCentre, Start: notified,
+	}).Get(ctx, &notice); err != nil {
+		return err
+	}
+	if !calendar.DateOf(in.At).After(notice.Due) {
+		earliest := notice.Due.AddDays(1)
+		return invalid(ListingScheduleHearing, badField("at", "notice_too_short",
+			fmt.Sprintf("听证通知须在举行听证%d个工作日前送达（%s，%s）：通知于 %s 送达，听证最早可定于 %s（%s）",
+				notice.N, policy.ListingHearingNotice, l.in.ProfileID, calendar.DateOf(notified), earliest, notice.Explanation),
+			fmt.Sprintf("the hearing notice must reach the party %d working days before the hearing (%s: %s; profile %s): notified on %s, the hearing may be held from %s",
+				notice.N, policy.ListingHearingNotice, notice.Source, l.in.ProfileID, calendar.DateOf(notified), earliest)))
+	}
+	if err := l.cf.settle(ctx, RuleHearing, activities.DeadlineCancelled, "hearing rescheduled"); err != nil {
+		return err
+	}
+	seq := 1
+	for _, d := range l.st.Deadlines {
+		if d.Rule == RuleHearing && d.Seq >= seq {
+			seq = d.Seq + 1
+		}
+	}
+	var hearing activities.Deadline
+	if err := workflow.ExecuteActivity(ctx, cases.FixDeadline, activities.FixedDeadline{
+		// Due at the end of the hearing's day: its record is expected then.
+		CaseNo: l.in.ProposalNo, Rule: RuleHearing, Seq: seq, Party: activities.PartyCentre, Start: notified,
+		Due: calendar.DateOf(in.At),
+		Explanation: fmt.Sprintf("听证定于 %s 在 %s 举行；听证通知于 %s 送达，已满%d个工作日（%s）",
+			in.At.In(calendar.Shanghai).Format("2006-01-02 15:04"), in.Place, calendar.DateOf(notified), notice.N, notice.Explanation),
+		Source: notice.Source, OnLapse: []string{policy.LapseRemind},
+	}).Get(ctx, &hearing); err != nil {
+		return err
+	}
+	l.st.Deadlines = append(l.st.Deadlines, hearing)
+	l.st.HearingAt, l.st.HearingPlace, l.st.HearingNotifiedAt = in.At, in.Place, notified
+	if err := l.cf.event(ctx, in.By, "listing.hearing_scheduled", "", map[string]any{
+		"at": in.At, "place": in.Place, "notified_at": notified, "notice_period_due": notice.Due.String(), "explanation": notice.Explanation,
+	}); err != nil {
+		return err
+	}
+	return l.cf.tell(ctx, activities.PartySubject, "hearing", "hearing-scheduled:"+in.At.Format("20060102T1504"),
+		fmt.Sprintf("听证定于 %s 在 %s 举行", in.At.In(calendar.Shanghai).Format("2006-01-02 15:04"), in.Place))
+}
+
 func (l *listing) recordHearing(ctx workflow.Context, in HearingRecord) error {
+	if l.hearingLawAt(ctx) {
+		if err := l.cf.settle(ctx, RuleHearing, activities.DeadlineMet, "hearing held and recorded"); err != nil {
+			return err
+		}
+	}
 	l.addPoints(in.Points, "hearing", workflow.Now(ctx))
 	l.st.Evidence = append(l.st.Evidence, in.Evidence...)
 	l.st.HearingRecorded, l.st.Stage = true, StageReview
@@ -291,6 +401,11 @@ func (l *listing) recordHearing(ctx workflow.Context, in HearingRecord) error {
 func (l *listing) waive(ctx workflow.Context, in WaiveInput) error {
 	if err := l.cf.settle(ctx, policy.ListingRepresentation, activities.DeadlineMet, "representation waived"); err != nil {
 		return err
+	}
+	if l.hearingLawAt(ctx) {
+		if err := l.cf.settle(ctx, policy.ListingHearingRequest, activities.DeadlineCancelled, "representation waived"); err != nil {
+			return err
+		}
 	}
 	if len(l.st.Points) == 0 {
 		l.st.Representation = "waived"

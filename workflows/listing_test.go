@@ -12,6 +12,7 @@ import (
 
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/creditcase/creditcase/activities"
@@ -42,6 +43,13 @@ func newListingHarness(t *testing.T, start time.Time) *listingHarness {
 		defer h.mu.Unlock()
 		h.rows = append(h.rows, r)
 		return nil
+	})
+	h.env.OnActivity(cases.Compute, mockAny).Return(func(r activities.DeadlineRequest) (activities.Deadline, error) {
+		return real.Compute(r)
+	})
+	h.env.OnActivity(cases.FixDeadline, mockCtx, mockAny).Return(func(_ context.Context, f activities.FixedDeadline) (activities.Deadline, error) {
+		return activities.Deadline{Rule: f.Rule, Seq: f.Seq, Party: f.Party, Start: f.Start, Due: f.Due, DueAt: f.Due.End(),
+			Explanation: f.Explanation, Source: f.Source, OnLapse: f.OnLapse, State: activities.DeadlinePending}, nil
 	})
 	h.env.OnActivity(cases.ComputePeriodEnd, mockCtx, mockAny).Return(func(_ context.Context, r activities.PeriodEndRequest) (activities.Deadline, error) {
 		d, err := real.PeriodEnd(r)
@@ -263,11 +271,14 @@ func TestListingHearingRequested(t *testing.T) {
 	h.at(sh(2025, 3, 4, 11), ListingSubmitStatement, StatementInput{By: subject, Points: []string{"x"}}, true)
 	h.at(sh(2025, 3, 4, 12), ListingRecordHearing, HearingRecord{By: caseworker, Summary: "x"}, true) // not scheduled
 	h.at(sh(2025, 3, 4, 13), ListingDecide, ListingDecision{By: caseworker, List: false, Reasons: "x"}, true)
-	h.at(sh(2025, 3, 5, 10), ListingScheduleHearing, HearingSchedule{By: caseworker, At: sh(2025, 3, 12, 9), Place: "第一听证室"}, false)
-	h.at(sh(2025, 3, 12, 12), ListingRecordHearing, HearingRecord{By: caseworker, Summary: "听证笔录：当事人陈述处罚决定正在复议",
+	// Notified Wed 03-05: 7 WD end Fri 03-14, so the hearing is from Mon 03-17.
+	h.fails(sh(2025, 3, 5, 10), ListingScheduleHearing, HearingSchedule{By: caseworker, At: sh(2025, 3, 14, 9), Place: "第一听证室"}, "notice_too_short")
+	h.at(sh(2025, 3, 5, 10), ListingScheduleHearing, HearingSchedule{By: caseworker, At: sh(2025, 3, 17, 9), Place: "第一听证室"}, false)
+	h.at(sh(2025, 3, 17, 8), ListingRecordHearing, HearingRecord{By: caseworker, Summary: "尚未举行"}, true)
+	h.at(sh(2025, 3, 17, 12), ListingRecordHearing, HearingRecord{By: caseworker, Summary: "听证笔录：当事人陈述处罚决定正在复议",
 		Points: []string{"处罚决定正在行政复议中"}}, false)
-	h.at(sh(2025, 3, 12, 13), ListingAnswer, AnswerInput{By: caseworker, Answers: []Answer{{PointID: "P1", Adopted: false, Reasons: "复议期间不停止执行"}}}, false)
-	h.at(sh(2025, 3, 12, 14), ListingDecide, ListingDecision{By: caseworker, List: true, Measures: []string{"public_disclosure"},
+	h.at(sh(2025, 3, 17, 13), ListingAnswer, AnswerInput{By: caseworker, Answers: []Answer{{PointID: "P1", Adopted: false, Reasons: "复议期间不停止执行"}}}, false)
+	h.at(sh(2025, 3, 17, 14), ListingDecide, ListingDecision{By: caseworker, List: true, Measures: []string{"public_disclosure"},
 		JointPunishment: true, Period: ListingPeriod{Length: 1, Unit: "year"}, Reasons: "听证意见不予采纳"}, false)
 	st, next := h.runListing(proposal(sh(2025, 3, 3, 9)))
 	if next == nil || !st.HearingRequested || !st.HearingRecorded || st.Points[0].Source != "hearing" {
@@ -275,6 +286,15 @@ func TestListingHearingRequested(t *testing.T) {
 	}
 	if d := deadlineIn(st.Deadlines, policy.ListingRepresentation); d.State != activities.DeadlineMet {
 		t.Errorf("representation window %s; want met by the hearing request", d.State)
+	}
+	if d := deadlineIn(st.Deadlines, policy.ListingHearingRequest); d.State != activities.DeadlineMet || d.Due.String() != "2025-03-10" {
+		t.Errorf("hearing request window %s due %s; want met, due 2025-03-10", d.State, d.Due)
+	}
+	if d := deadlineIn(st.Deadlines, RuleHearing); d.State != activities.DeadlineMet || d.Due.String() != "2025-03-17" {
+		t.Errorf("hearing deadline %s at %s; want met at the hearing", d.State, d.DueAt)
+	}
+	if !st.HearingNotifiedAt.Equal(sh(2025, 3, 5, 10)) {
+		t.Errorf("hearing notified at %s", st.HearingNotifiedAt)
 	}
 	var scheduled bool
 	for _, n := range h.notices {
@@ -537,5 +557,69 @@ func TestListingRevocationDatedHonestly(t *testing.T) {
 	}
 	if len(h.escalations) != 0 {
 		t.Errorf("escalated %+v", h.escalations)
+	}
+}
+
+// fails sends update name at instant at and wants it refused by its
+// handler (after a computation the validator cannot make) with a field
+// error of code.
+func (h *listingHarness) fails(at time.Time, name string, arg any, code string) {
+	t := h.t
+	h.env.RegisterDelayedCallback(func() {
+		h.env.UpdateWorkflow(name, "", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { t.Errorf("%s at %s rejected by the validator: %v", name, at.Format(time.DateTime), err) },
+			OnAccept: func() {},
+			OnComplete: func(_ any, err error) {
+				var ae *temporal.ApplicationError
+				var d Refusal
+				if !errors.As(err, &ae) || ae.Type() != RefusedInput || ae.Details(&d) != nil || len(d.Fields) != 1 || d.Fields[0].Code != code {
+					t.Errorf("%s at %s: %v, want an invalid-input refusal with code %s", name, at.Format(time.DateTime), err, code)
+				}
+			},
+		}, arg)
+	}, at.Sub(h.env.Now()))
+}
+
+// 行政处罚法 art. 64 on the timer paths: the hearing request period ends
+// five working days after the notice (a request then is refused although
+// nothing else closed it); a scheduled hearing is a deadline, and one that
+// passes without its record reminds the centre.
+func TestListingHearingDeadlines(t *testing.T) {
+	h := newListingHarness(t, sh(2025, 3, 3, 9))
+	h.at(sh(2025, 3, 3, 11), ListingRecordService, served, false)
+	// Served Mon 03-03: the request period ends Mon 03-10 24:00.
+	h.at(sh(2025, 3, 11, 9), ListingRequestHearing, HearingRequest{By: subject}, true)
+	h.at(sh(2025, 3, 11, 10), ListingDecide, ListingDecision{By: caseworker, List: false, Reasons: "不予列入"}, false)
+	st, _ := h.runListing(proposal(sh(2025, 3, 3, 9)))
+	if d := deadlineIn(st.Deadlines, policy.ListingHearingRequest); d.Due.String() != "2025-03-10" || d.State != activities.DeadlineMissed {
+		t.Errorf("hearing request period due %s %s", d.Due, d.State)
+	}
+
+	h = newListingHarness(t, sh(2025, 3, 3, 9))
+	h.at(sh(2025, 3, 3, 11), ListingRecordService, served, false)
+	h.at(sh(2025, 3, 4, 10), ListingRequestHearing, HearingRequest{By: subject}, false)
+	h.at(sh(2025, 3, 4, 11), ListingScheduleHearing, HearingSchedule{By: caseworker, At: sh(2025, 3, 20, 9), Place: "第二听证室",
+		NotifiedAt: sh(2025, 3, 4, 9)}, false)
+	// Moved: the first hearing deadline is cancelled, the second awaited.
+	h.at(sh(2025, 3, 6, 10), ListingScheduleHearing, HearingSchedule{By: caseworker, At: sh(2025, 3, 21, 9), Place: "第二听证室"}, false)
+	h.at(sh(2025, 3, 24, 10), ListingRecordHearing, HearingRecord{By: caseworker, Summary: "听证笔录", HeldAt: sh(2025, 3, 21, 9)}, false)
+	h.at(sh(2025, 3, 24, 11), ListingDecide, ListingDecision{By: caseworker, List: false, Reasons: "不予列入"}, false)
+	st, _ = h.runListing(proposal(sh(2025, 3, 3, 9)))
+	var hearings []activities.Deadline
+	for _, d := range st.Deadlines {
+		if d.Rule == RuleHearing {
+			hearings = append(hearings, d)
+		}
+	}
+	if len(hearings) != 2 || hearings[0].State != activities.DeadlineCancelled || hearings[1].State != activities.DeadlineMissed ||
+		hearings[1].Due.String() != "2025-03-21" {
+		t.Fatalf("hearing deadlines %+v", hearings)
+	}
+	reminded := false
+	for _, n := range h.notices {
+		reminded = reminded || (n.Party == activities.PartyCentre && n.Kind == "lapse" && strings.Contains(n.Message, RuleHearing))
+	}
+	if !reminded {
+		t.Errorf("the centre was not reminded of the unrecorded hearing: %+v", h.notices)
 	}
 }

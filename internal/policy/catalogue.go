@@ -20,6 +20,8 @@ const (
 	// 列入严重失信名单前告知、陈述申辩 (listing).
 	ListingRepresentation = "listing.representation"  // 陈述申辩期（自告知书送达）
 	ListingRevokedRemoval = "listing.revoked_removal" // 认定依据撤销后移出名单
+	ListingHearingRequest = "listing.hearing_request" // 要求听证（告知后五日内，行政处罚法第六十四条）
+	ListingHearingNotice  = "listing.hearing_notice"  // 听证通知（举行听证七日前）
 	// 信用修复 (repair).
 	RepairAcceptance                     = "repair.acceptance"                       // 受理
 	RepairProviderOpinion                = "repair.provider_opinion"                 // 信息提供单位书面修复意见
@@ -63,6 +65,7 @@ var events = map[string]string{
 	"appeal.decision_served":     "appeal decision served (申诉决定送达)",
 	"listing.notice_served":      "pre-listing notice served (告知书送达)",
 	"listing.basis_revoked":      "the decision the listing rests on revoked (认定依据撤销)",
+	"listing.hearing_notified":   "hearing notice served on the party (听证通知送达)",
 	"repair.received":            "repair application received (收到修复申请)",
 	"repair.accepted":            "repair application accepted (受理)",
 	"repair.publicity_started":   "repair publicity published (公示开始)",
@@ -94,6 +97,8 @@ var ruleCatalogue = []ruleSpec{
 	{ObjectionLitigationWindow, anyUnit},
 	{ListingRepresentation, days},
 	{ListingRevokedRemoval, days},
+	{ListingHearingRequest, days},
+	{ListingHearingNotice, days},
 	{RepairAcceptance, days},
 	{RepairProviderOpinion, days},
 	{RepairPublicity, days},

@@ -132,6 +132,39 @@ type Settings struct {
 	// WarningMarginWD: the supervisor board shows a deadline yellow this
 	// many working days before it is due (red when overdue).
 	WarningMarginWD IntSetting `yaml:"warning_margin_wd" json:"warning_margin_wd"`
+	// PublicPersonName: how the public list (严重失信主体名单) shows a
+	// natural person's name: full or masked (张*). The identity number is
+	// always masked.
+	PublicPersonName NameSetting `yaml:"public_person_name" json:"public_person_name"`
+	// DisagreementHandover: an applicant who still disagrees after the
+	// provider's verification has the case handed to the provider (Anshan
+	// art. 10 last sentence: 移交信息提供主体处理).
+	DisagreementHandover BoolSetting `yaml:"disagreement_handover" json:"disagreement_handover"`
+}
+
+// Name display on the public list.
+const (
+	NameFull   = "full"
+	NameMasked = "masked"
+)
+
+// NameSetting is the public list's name display with its basis.
+type NameSetting struct {
+	Value    string `yaml:"value" json:"value"`
+	Source   string `yaml:"source" json:"source"`
+	Fallback bool   `yaml:"fallback" json:"fallback"`
+}
+
+// GroundOther is the objection ground outside the regulation's list; it
+// needs the applicant's own words.
+const GroundOther = "other"
+
+// Ground is one objection ground (异议情形) as the profile's regulation
+// lists it: a stable code, the legal words letters print, the article.
+type Ground struct {
+	Code   string `yaml:"code" json:"code"`
+	Text   string `yaml:"text" json:"text"`
+	Source string `yaml:"source" json:"source"`
 }
 
 // Profile is one locality's policy.
@@ -146,15 +179,28 @@ type Profile struct {
 	// DeclaredVersion is the version written in the file.
 	DeclaredVersion string   `yaml:"version" json:"declared_version"`
 	Settings        Settings `yaml:"settings" json:"settings"`
-	Rules           []Rule   `yaml:"rules" json:"rules"`
-	Periods         []Period `yaml:"periods" json:"periods"`
-	Notes           []string `yaml:"notes,omitempty" json:"notes,omitempty"`
+	// ObjectionGrounds are the regulation's objection grounds, in its
+	// order; "other" (with the applicant's words) is always allowed too.
+	ObjectionGrounds []Ground `yaml:"objection_grounds" json:"objection_grounds"`
+	Rules            []Rule   `yaml:"rules" json:"rules"`
+	Periods          []Period `yaml:"periods" json:"periods"`
+	Notes            []string `yaml:"notes,omitempty" json:"notes,omitempty"`
 
 	// Version is DeclaredVersion plus a hash of the file: it changes with
 	// any edit. Cases store it.
 	Version string `yaml:"-" json:"version"`
 	// Source is where the profile was loaded from.
 	Source string `yaml:"-" json:"source"`
+}
+
+// Ground returns the objection ground code of the profile.
+func (p *Profile) Ground(code string) (Ground, bool) {
+	for _, g := range p.ObjectionGrounds {
+		if g.Code == code {
+			return g, true
+		}
+	}
+	return Ground{}, false
 }
 
 // Rule returns the rule id.
@@ -431,6 +477,8 @@ func validate(name string, p *Profile, l locator) error {
 		{"provider_lapse_stops_public_query", p.Settings.ProviderLapseStopsPublicQuery.Source},
 		{"unverifiable_deleted", p.Settings.UnverifiableDeleted.Source},
 		{"warning_margin_wd", p.Settings.WarningMarginWD.Source},
+		{"public_person_name", p.Settings.PublicPersonName.Source},
+		{"disagreement_handover", p.Settings.DisagreementHandover.Source},
 	} {
 		if strings.TrimSpace(s.source) == "" {
 			return errAt(l.line("settings", s.key), "settings.%s: source is required (article, or the fallback it uses)", s.key)
@@ -438,6 +486,28 @@ func validate(name string, p *Profile, l locator) error {
 	}
 	if p.Settings.WarningMarginWD.Value < 0 {
 		return errAt(l.line("settings", "warning_margin_wd", "value"), "warning_margin_wd must not be negative")
+	}
+	if v := p.Settings.PublicPersonName.Value; v != NameFull && v != NameMasked {
+		return errAt(l.line("settings", "public_person_name", "value"), "public_person_name must be %s or %s, not %q", NameFull, NameMasked, v)
+	}
+	// Objection grounds: the regulation's list, each with its article.
+	if len(p.ObjectionGrounds) == 0 {
+		return errAt(l.line("objection_grounds"), "objection_grounds: list the regulation's grounds (异议情形)")
+	}
+	gseen := map[string]bool{}
+	for i, g := range p.ObjectionGrounds {
+		at := func(key string) int { return l.line("objection_grounds", fmt.Sprintf("#%d", i), key) }
+		switch {
+		case !regionOK(g.Code) || g.Code == GroundOther:
+			return errAt(at("code"), "objection ground code %q: lower-case letters, digits and _ (and not %q, which is always allowed)", g.Code, GroundOther)
+		case gseen[g.Code]:
+			return errAt(at("code"), "objection ground %s defined twice", g.Code)
+		case strings.TrimSpace(g.Text) == "":
+			return errAt(at("text"), "objection ground %s: text (the regulation's words) is required", g.Code)
+		case strings.TrimSpace(g.Source) == "":
+			return errAt(at("source"), "objection ground %s: source (article) is required", g.Code)
+		}
+		gseen[g.Code] = true
 	}
 	// Rules.
 	specs := map[string]ruleSpec{}
