@@ -172,9 +172,9 @@ type HearingRecord struct {
 	// HeldAt is when the hearing was held (default: now); not before the
 	// scheduled time, not in the future.
 	HeldAt   time.Time `json:"held_at,omitzero"`
-	Summary  string   `json:"summary" text:"multiline,max=10000"`
-	Points   []string `json:"points,omitempty" text:"multiline,max=5000"`
-	Evidence []string `json:"evidence,omitempty" text:"max=255"`
+	Summary  string    `json:"summary" text:"multiline,max=10000"`
+	Points   []string  `json:"points,omitempty" text:"multiline,max=5000"`
+	Evidence []string  `json:"evidence,omitempty" text:"max=255"`
 }
 
 // WaiveInput waives representation.
@@ -253,15 +253,15 @@ type ListingState struct {
 	HearingPlace     string        `json:"hearing_place,omitempty"`
 	HearingRecorded  bool          `json:"hearing_recorded"`
 	// HearingNotifiedAt: when the hearing notice reached the party.
-	HearingNotifiedAt time.Time `json:"hearing_notified_at,omitzero"`
-	Measures         []string      `json:"measures,omitempty" text:"max=100"`
-	JointPunishment  bool          `json:"joint_punishment"`
-	Period           ListingPeriod `json:"period,omitzero"`
-	ListedAt         time.Time     `json:"listed_at,omitzero"`
-	RemovalDue       string        `json:"removal_due,omitempty"`
-	RemovedAt        time.Time     `json:"removed_at,omitzero"`
-	RemovalReason    string        `json:"removal_reason,omitempty"`
-	RepairCaseNo     string        `json:"repair_case_no,omitempty"`
+	HearingNotifiedAt time.Time     `json:"hearing_notified_at,omitzero"`
+	Measures          []string      `json:"measures,omitempty" text:"max=100"`
+	JointPunishment   bool          `json:"joint_punishment"`
+	Period            ListingPeriod `json:"period,omitzero"`
+	ListedAt          time.Time     `json:"listed_at,omitzero"`
+	RemovalDue        string        `json:"removal_due,omitempty"`
+	RemovedAt         time.Time     `json:"removed_at,omitzero"`
+	RemovalReason     string        `json:"removal_reason,omitempty"`
+	RepairCaseNo      string        `json:"repair_case_no,omitempty"`
 	// BasisRevokedAt and BasisLearnedAt: when the decision behind the
 	// listing was revoked, and when the centre learned of it.
 	BasisRevokedAt time.Time `json:"basis_revoked_at,omitzero"`

@@ -567,7 +567,9 @@ func (h *listingHarness) fails(at time.Time, name string, arg any, code string) 
 	t := h.t
 	h.env.RegisterDelayedCallback(func() {
 		h.env.UpdateWorkflow(name, "", &testsuite.TestUpdateCallback{
-			OnReject: func(err error) { t.Errorf("%s at %s rejected by the validator: %v", name, at.Format(time.DateTime), err) },
+			OnReject: func(err error) {
+				t.Errorf("%s at %s rejected by the validator: %v", name, at.Format(time.DateTime), err)
+			},
 			OnAccept: func() {},
 			OnComplete: func(_ any, err error) {
 				var ae *temporal.ApplicationError
