@@ -122,7 +122,7 @@ func TestConsolePublicLookup(t *testing.T) {
 	}
 	b := newTab(t)
 	b.open("/")
-	b.wantText("公共信用信息服务", "信用记录查询", "严重失信主体名单")
+	b.wantText("公共信用信息服务", "信用记录查询", "登录办事")
 	b.check("home")
 
 	b.open("/public/records")

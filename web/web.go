@@ -31,11 +31,14 @@ import (
 	"github.com/rs/zerolog"
 	"go.temporal.io/sdk/client"
 
+	"github.com/creditcase/creditcase/internal/application"
 	"github.com/creditcase/creditcase/internal/audit"
 	"github.com/creditcase/creditcase/internal/auth"
 	"github.com/creditcase/creditcase/internal/calendar"
+	"github.com/creditcase/creditcase/internal/permission"
 	"github.com/creditcase/creditcase/internal/policy"
 	"github.com/creditcase/creditcase/internal/records"
+	"github.com/creditcase/creditcase/internal/refusal"
 )
 
 //go:embed templates/*.html
@@ -55,6 +58,9 @@ const (
 
 // Deps are what the console uses.
 type Deps struct {
+	// App is the application core, shared with the JSON API (nil: built
+	// from Pool and Temporal).
+	App      *application.App
 	Pool     *pgxpool.Pool
 	Temporal client.Client
 	Logger   zerolog.Logger
@@ -92,6 +98,9 @@ func Mount(e *echo.Echo, d Deps) (*Console, error) {
 		if profile, err = policy.Default().Get(policy.DefaultProfileID); err != nil {
 			return nil, fmt.Errorf("web: default policy profile: %w", err)
 		}
+	}
+	if d.App == nil {
+		d.App = application.New(application.Deps{Pool: d.Pool, Temporal: d.Temporal, Profile: d.Profile, Logger: d.Logger, BcryptCost: d.BcryptCost})
 	}
 	c := &Console{Deps: d, auth: auth.New(d.Pool, d.BcryptCost), records: records.NewStore(d.Pool, profile, calendar.Default()),
 		cal: calendar.Default()}
@@ -133,8 +142,17 @@ var funcs = template.FuncMap{
 		return f
 	},
 	"wide":  func(f fieldView) fieldView { f.Wide = true; return f },
+	"duep":  func(p *page, d deadlineView) dueView { return dueView{P: p, D: d} },
+	"neg":   func(n int) int { return -n },
 	"typed": func(t string, f fieldView) fieldView { f.Type = t; return f },
 	"auto":  func(a string, f fieldView) fieldView { f.Auto = a; return f },
+}
+
+// dueView is a deadline with its page, for the "due" and "explain"
+// partials.
+type dueView struct {
+	P *page
+	D deadlineView
 }
 
 // fieldView is a form field as the partials draw it.
@@ -193,6 +211,7 @@ func (c *Console) routes(e *echo.Echo) {
 
 	c.routesPublic(get, post)
 	c.routesSubject(get, post)
+	c.routesObjections(get, post)
 
 	// Anything else outside the API is a page that does not exist.
 	e.Any("/*", c.page(func(ctx echo.Context, p *page) error {
@@ -220,6 +239,7 @@ type page struct {
 	Nav     string // the navigation entry that is current
 	Errors  []fieldError
 	Notice  string // a confirmation shown above the content
+	Problem string // a refusal's title and what to do, above the fields in the summary
 	Print   bool
 	D       any
 }
@@ -245,12 +265,11 @@ func (p *page) Err(field string) string {
 func (p *page) NavItems() []navItem {
 	var items []navItem
 	if p.Account == nil {
-		items = []navItem{{Href: "/", Key: "nav.home"}, {Href: "/public/records", Key: "nav.public.records"}, {Href: "/public/listings", Key: "nav.public.listings"},
-			{Href: "/public/repair-notices", Key: "nav.public.repairs"}}
+		items = []navItem{{Href: "/", Key: "nav.home"}, {Href: "/public/records", Key: "nav.public.records"}}
 	} else {
 		switch p.Account.Role {
 		case auth.Subject:
-			items = []navItem{{Href: "/my", Key: "nav.my.home"}, {Href: "/my/records", Key: "nav.my.records"}, {Href: "/my/cases", Key: "nav.my.cases"}, {Href: "/my/inbox", Key: "nav.my.inbox"}}
+			items = []navItem{{Href: "/my", Key: "nav.my.home"}, {Href: "/my/records", Key: "nav.my.records"}, {Href: "/my/cases", Key: "nav.my.cases"}}
 		default:
 			items = []navItem{{Href: "/", Key: "nav.home"}}
 		}
@@ -377,6 +396,9 @@ func (c *Console) page(h handler) echo.HandlerFunc {
 func (c *Console) fail(ctx echo.Context, p *page, err error) error {
 	var se *statusError
 	var he *echo.HTTPError
+	if r, ok := refusal.As(err); ok {
+		return c.refusalPage(ctx, p, r)
+	}
 	switch {
 	case errors.Is(err, errLogin):
 		return ctx.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(p.Path))
@@ -390,6 +412,92 @@ func (c *Console) fail(ctx echo.Context, p *page, err error) error {
 	c.Logger.Error().Err(err).Str("request_id", ctx.Response().Header().Get(echo.HeaderXRequestID)).
 		Str("route", ctx.Path()).Msg("console page failed")
 	return c.render(ctx, p, http.StatusInternalServerError, "error", errorView{Heading: "error.500.title", Body: "error.500.body"})
+}
+
+// refusalPage answers a refusal of the core that no form shows next to
+// its fields: as the API answers it (401 → log in, 403, 404), or a page
+// with the refusal's title and what to do, in the reader's language.
+func (c *Console) refusalPage(ctx echo.Context, p *page, r *refusal.Error) error {
+	switch st := r.Status(); st {
+	case http.StatusUnauthorized:
+		return ctx.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(p.Path))
+	case http.StatusForbidden:
+		return c.render(ctx, p, st, "error", errForbidden.view)
+	case http.StatusNotFound:
+		return c.render(ctx, p, st, "error", errNotFound.view)
+	default:
+		if st >= 500 {
+			c.Logger.Error().Err(r).Str("request_id", ctx.Response().Header().Get(echo.HeaderXRequestID)).
+				Str("route", ctx.Path()).Msg("console page failed")
+		}
+		if r.RetryAfter > 0 {
+			ctx.Response().Header().Set("Retry-After", fmt.Sprint(int(r.RetryAfter.Seconds())+1))
+		}
+		p.Title = p.L.Pick(r.Title.ZH, r.Title.EN)
+		return c.render(ctx, p, st, "refused", refusedView{Title: p.L.Pick(r.Title.ZH, r.Title.EN), Detail: p.L.Pick(r.Detail.ZH, r.Detail.EN), Fields: fieldsOf(p.L, r)})
+	}
+}
+
+// refusedView is a refusal shown on a page of its own.
+type refusedView struct {
+	Title, Detail string
+	Fields        []fieldError
+}
+
+// fieldsOf turns a refusal's fields into the reader's language, keyed by
+// the form element that holds each (grounds[2] → grounds).
+func fieldsOf(l *Localizer, r *refusal.Error) []fieldError {
+	var out []fieldError
+	for _, f := range r.Fields {
+		out = append(out, fieldError{Field: elementOf(f.Name), Msg: l.Pick(f.Message.ZH, f.Message.EN)})
+	}
+	return out
+}
+
+// elementOf maps a field name as the core spells it to the form element's
+// id: an index or sub-field names its list's element.
+func elementOf(name string) string {
+	if i := strings.IndexAny(name, "[."); i > 0 {
+		name = name[:i]
+	}
+	if name == "file" {
+		return "evidence"
+	}
+	return name
+}
+
+// formRefused shows a refusal on the form that was posted: its fields next
+// to theirs and in the summary, with what to do. It reports false for any
+// other error.
+func formRefused(p *page, err error) bool {
+	r, ok := refusal.As(err)
+	if !ok || r.Status() >= 500 || r.Status() == http.StatusUnauthorized || r.Status() == http.StatusForbidden || r.Status() == http.StatusNotFound {
+		return false
+	}
+	p.Errors = append(p.Errors, fieldsOf(p.L, r)...)
+	title, detail := p.L.Pick(r.Title.ZH, r.Title.EN), p.L.Pick(r.Detail.ZH, r.Detail.EN)
+	p.Problem = title
+	if detail != "" {
+		p.Problem = p.L.T("fmt.colon", title, detail)
+	}
+	return true
+}
+
+// refusalOf is the HTTP status of a refusal.
+func refusalOf(err error) (int, bool) {
+	r, ok := refusal.As(err)
+	if !ok {
+		return 0, false
+	}
+	return r.Status(), true
+}
+
+// actor is the reader as the core sees it.
+func actor(p *page) permission.Actor {
+	if p.Account == nil {
+		return permission.Anonymous
+	}
+	return permission.As(*p.Account)
 }
 
 // errLogin asks the reader to log in first.

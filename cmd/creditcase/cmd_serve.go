@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/creditcase/creditcase/api"
+	"github.com/creditcase/creditcase/internal/application"
 	"github.com/creditcase/creditcase/internal/calendar"
 	"github.com/creditcase/creditcase/internal/config"
 	"github.com/creditcase/creditcase/internal/db"
@@ -102,8 +103,10 @@ func (r *role) serve(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	handler := api.New(api.Deps{Pool: r.pool, Temporal: r.temporal, Logger: r.log, Registry: r.registry})
-	if _, err := web.Mount(handler, web.Deps{Pool: r.pool, Temporal: r.temporal, Logger: r.log, OIDC: web.OIDCConfigFromEnv()}); err != nil {
+	// One application core for both front ends: the JSON API and the console.
+	app := application.New(application.Deps{Pool: r.pool, Temporal: r.temporal, Logger: r.log})
+	handler := api.New(api.Deps{App: app, Pool: r.pool, Temporal: r.temporal, Logger: r.log, Registry: r.registry})
+	if _, err := web.Mount(handler, web.Deps{App: app, Pool: r.pool, Temporal: r.temporal, Logger: r.log, OIDC: web.OIDCConfigFromEnv()}); err != nil {
 		return err
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}

@@ -27,6 +27,7 @@ import (
 	uiserver_options "github.com/temporalio/ui-server/v2/server/server_options"
 
 	"github.com/creditcase/creditcase/api"
+	"github.com/creditcase/creditcase/internal/application"
 	"github.com/creditcase/creditcase/internal/db"
 	"github.com/creditcase/creditcase/internal/engine"
 	"github.com/creditcase/creditcase/internal/logging"
@@ -192,8 +193,10 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 		return nil, err
 	}
 	s.APIAddr = ln.Addr().String()
-	handler := api.New(api.Deps{Pool: s.Pool, Temporal: s.Temporal, Logger: o.Logger, Registry: s.Registry})
-	if _, err = web.Mount(handler, web.Deps{Pool: s.Pool, Temporal: s.Temporal, Logger: o.Logger, OIDC: o.OIDC}); err != nil {
+	// One application core for both front ends: the JSON API and the console.
+	app := application.New(application.Deps{Pool: s.Pool, Temporal: s.Temporal, Logger: o.Logger})
+	handler := api.New(api.Deps{App: app, Pool: s.Pool, Temporal: s.Temporal, Logger: o.Logger, Registry: s.Registry})
+	if _, err = web.Mount(handler, web.Deps{App: app, Pool: s.Pool, Temporal: s.Temporal, Logger: o.Logger, OIDC: o.OIDC}); err != nil {
 		return nil, err
 	}
 	s.HTTP = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
