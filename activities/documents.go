@@ -226,7 +226,7 @@ func (a *Cases) documentData(kind documents.Kind, req DocumentRequest, cf caseFi
 			Result: documents.AppealResult(facts["result"]), Correction: correction,
 			Basis: a.citation(cf.profileID, "objection.appeal_window"), Remedies: a.remedies(false)}, nil
 	case documents.KindListingNotice, documents.KindListingDecision, documents.KindListingRepairNotice,
-		documents.KindListingNotListed, documents.KindListingRemoval:
+		documents.KindListingNotListed, documents.KindListingRemoval, documents.KindListingHearingNotice, documents.KindListingWithdrawn:
 		return a.listingDocumentData(kind, req, cf, h)
 	}
 	return a.repairDocumentData(kind, req, cf, dues, h)

@@ -26,6 +26,7 @@ const (
 	ListingListed    = "listed"
 	ListingNotListed = "not_listed"
 	ListingRemoved   = "removed"
+	ListingWithdrawn = "withdrawn" // the provider withdrew the proposal before the decision
 )
 
 // listingDocPrefix numbers the listing procedure's documents in their own
@@ -333,17 +334,17 @@ type ListingEventData struct {
 func enqueueListingEvent(ctx context.Context, tx pgx.Tx, l ListingRow) error {
 	var typ string
 	switch l.Status {
-	case ListingListed, ListingNotListed:
+	case ListingListed, ListingNotListed, ListingWithdrawn:
 		typ = relay.ListingDecided
 	case ListingRemoved:
 		typ = relay.ListingRemoved
 	default:
 		return nil
 	}
-	d := ListingEventData{ProposalNo: l.ProposalNo, Status: l.Status, Listed: l.Status != ListingNotListed, RecordIDs: l.RecordIDs,
+	d := ListingEventData{ProposalNo: l.ProposalNo, Status: l.Status, Listed: l.Status == ListingListed || l.Status == ListingRemoved, RecordIDs: l.RecordIDs,
 		Measures: l.Measures, JointPunishment: l.JointPunishment, Period: l.Period, ListedAt: l.ListedAt,
 		RemovalDue: l.RemovalDue, RemovedAt: l.RemovedAt, RemovalReason: l.RemovalReason}
-	if l.Status == ListingNotListed {
+	if l.Status == ListingNotListed || l.Status == ListingWithdrawn {
 		d.Measures, d.JointPunishment, d.Period = nil, false, ""
 	}
 	return relay.Enqueue(ctx, tx, relay.Event{Type: typ, DedupKey: "listing/" + l.ProposalNo + "/" + l.Status,
@@ -527,6 +528,23 @@ func (a *Cases) listingDocumentData(kind documents.Kind, req DocumentRequest, cf
 	case documents.KindListingNotListed:
 		return &documents.ListingNotListed{Header: h, Subject: cf.subject, Records: f.records,
 			Representation: facts["representation"], Answers: req.Lists["answers"], Reasons: req.Lists["reasons"]}, nil
+	case documents.KindListingHearingNotice:
+		period := "7个工作日"
+		basis := []documents.Citation{{Instrument: "中华人民共和国行政处罚法", Article: "第六十四条"}}
+		if p, err := a.Policies.Get(cf.profileID); err == nil {
+			if r, err := p.Rule(policy.ListingHearingNotice); err == nil {
+				period = periodWords(r.Length, string(r.Unit))
+			}
+		}
+		return &documents.ListingHearingNotice{Header: h, Subject: cf.subject, Records: f.records, At: parseTime(facts["at"]),
+			Place: facts["place"], NoticePeriod: period, Basis: basis}, nil
+	case documents.KindListingWithdrawn:
+		provider := ""
+		if len(f.records) > 0 {
+			provider = f.records[0].Provider
+		}
+		return &documents.ListingWithdrawn{Header: h, Subject: cf.subject, Records: f.records, ServedOn: dateOf(f.servedAt, false),
+			Provider: provider, Reasons: req.Lists["reasons"]}, nil
 	case documents.KindListingRemoval:
 		return &documents.ListingRemoval{Header: h, Subject: cf.subject, Records: f.records, ListedOn: dateOf(f.listedAt, false),
 			RemovedOn: dateOf(f.removedAt, false), Reason: documents.RemovalReason(facts["reason"]), Detail: facts["detail"]}, nil

@@ -63,6 +63,7 @@ func (s *Server) routesListings(r *router) {
 		"decision":         step(cw.DecideListing),
 		"removal":          step(cw.RemoveListing),
 		"basis-revocation": step(cw.RevokeListingBasis),
+		"withdrawal":       step(cw.WithdrawListingProposal),
 	}
 	for _, st := range casework.ListingSteps() {
 		r.op(http.MethodPost, "/listings/:no/"+st.Name, string(st.UseCase), steps[st.Name])

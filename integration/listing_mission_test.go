@@ -10,6 +10,7 @@ import (
 
 	"github.com/creditcase/creditcase/api"
 	"github.com/creditcase/creditcase/internal/audit"
+	"github.com/creditcase/creditcase/internal/auth"
 	"github.com/creditcase/creditcase/internal/calendar"
 	"github.com/creditcase/creditcase/internal/policy"
 	"github.com/creditcase/creditcase/internal/records"
@@ -222,5 +223,110 @@ func TestHearingByTheLawThroughHTTP(t *testing.T) {
 	r = lc.cw.do(http.StatusUnprocessableEntity, http.MethodPost, lc.base+"/hearing-record", workflows.HearingRecord{Summary: "听证笔录"}, nil)
 	if p := problemOf(t, r); len(p.Errors) != 1 || p.Errors[0].Field != "held_at" || p.Errors[0].Code != "before_hearing" {
 		t.Fatalf("a record before the hearing: %d %s", r.status, r.body)
+	}
+}
+
+// A provider withdraws its proposal through HTTP before the decision
+// (issue 19.5): the case ends withdrawn with the letter to the subject, and
+// the record is free for a new proposal. The public list shows a natural
+// person's name as the case's profile says: in full under nantong, masked
+// under nanning; the identity number is always masked.
+func TestWithdrawalAndPublicNameThroughHTTP(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	lc := proposeListing(t, ctx)
+	lc.serve(time.Now())
+	lc.subject.do(http.StatusForbidden, http.MethodPost, lc.base+"/withdrawal", workflows.WithdrawProposalInput{Reasons: "x"}, nil)
+	lc.prov.do(http.StatusUnprocessableEntity, http.MethodPost, lc.base+"/withdrawal", workflows.WithdrawProposalInput{}, nil)
+	var st workflows.ListingState
+	lc.prov.do(http.StatusOK, http.MethodPost, lc.base+"/withdrawal", workflows.WithdrawProposalInput{Reasons: "当事人已全部履行处罚决定，不再符合列入条件"}, &st)
+	if st.Status != workflows.StatusWithdrawn || st.Outcome != workflows.OutcomeWithdrawn {
+		t.Fatalf("after withdrawal: %s/%s", st.Status, st.Outcome)
+	}
+	d := lc.waitFor("the withdrawal letter", func(d api.ListingDetail) bool {
+		return d.Listing.Status == "withdrawn" && d.State != nil && len(d.State.Documents) == 2
+	})
+	var docs struct {
+		Documents []struct {
+			ID   int64  `json:"id"`
+			Kind string `json:"kind"`
+		} `json:"documents"`
+	}
+	lc.subject.do(http.StatusOK, http.MethodGet, lc.base+"/documents", nil, &docs)
+	var letter int64
+	for _, doc := range docs.Documents {
+		if doc.Kind == "listing_withdrawn" {
+			letter = doc.ID
+		}
+	}
+	if letter == 0 {
+		t.Fatalf("no withdrawal letter among %+v (state %+v)", docs.Documents, d.State.Documents)
+	}
+	html := lc.subject.send(http.MethodGet, fmt.Sprintf("%s/documents/%d?format=html", lc.base, letter), "", nil)
+	if html.status != http.StatusOK || !strings.Contains(string(html.body), "撤回了该列入建议") || !strings.Contains(string(html.body), "当事人已全部履行处罚决定") {
+		t.Errorf("withdrawal letter: %d %.300s", html.status, html.body)
+	}
+	var again api.ListingSummary
+	lc.prov.do(http.StatusCreated, http.MethodPost, "/api/v1/listings", api.ProposeListingRequest{SubjectID: lc.subject.account.SubjectID,
+		RecordIDs: []int64{lc.recordID}, Reasons: "再次提请", LegalBasis: []string{"《南通市公共信用信息管理办法》第三十条"},
+		Measures: []string{"public_disclosure"}, Period: workflows.ListingPeriod{Length: 1, Unit: "year"}}, &again)
+	t.Cleanup(func() {
+		_ = sys.Temporal.TerminateWorkflow(context.Background(), workflows.ListingWorkflowID(again.ProposalNo), "", "test over")
+	})
+
+	// A natural person on the public list.
+	var personID int64
+	ident := fmt.Sprintf("32060219800101%04d", time.Now().UnixNano()%10000)
+	if err := sys.Pool.QueryRow(ctx, `INSERT INTO subjects (kind, ident, name) VALUES ('person', $1, '王小明') RETURNING id`, ident).Scan(&personID); err != nil {
+		t.Fatal(err)
+	}
+	prof, _ := policy.Default().Get(policy.DefaultProfileID)
+	rec, err := records.NewStore(sys.Pool, prof, calendar.Default()).CreateRecord(ctx, audit.System, lc.prov.account.ProviderID, records.RecordInput{
+		SubjectID: personID, Category: records.Negative, Severity: records.Serious, Disclosure: records.Public,
+		Title: "拒不支付劳动报酬", DecisionNo: fmt.Sprintf("通人社罚〔IT〕%d号", time.Now().UnixNano()),
+		DecidedOn: calendar.DateOf(time.Now()).AddDays(-400).String(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var l api.ListingSummary
+	lc.prov.do(http.StatusCreated, http.MethodPost, "/api/v1/listings", api.ProposeListingRequest{SubjectID: personID,
+		RecordIDs: []int64{rec.ID}, Reasons: "拒不支付劳动报酬，情节严重", LegalBasis: []string{"《南通市公共信用信息管理办法》第三十条"},
+		Measures: []string{"public_disclosure"}, Period: workflows.ListingPeriod{Length: 1, Unit: "year"}}, &l)
+	person := &listingCase{t: t, no: l.ProposalNo, base: "/api/v1/listings/" + l.ProposalNo, subject: lc.subject, prov: lc.prov, cw: lc.cw}
+	t.Cleanup(func() {
+		_ = sys.Temporal.TerminateWorkflow(context.Background(), workflows.ListingWorkflowID(person.no), "", "test over")
+	})
+	person.waitFor("the notice", func(d api.ListingDetail) bool { return d.State != nil && len(d.State.Documents) == 1 })
+	person.serve(time.Now())
+	user := fmt.Sprintf("wxm%d", time.Now().UnixNano()%1_000_000)
+	if _, err := auth.New(sys.Pool, 4).CreateAccount(ctx, audit.System, auth.NewAccount{Username: user, DisplayName: "王小明",
+		Role: auth.Subject, SubjectID: personID, Password: seed.DemoPassword}); err != nil {
+		t.Fatal(err)
+	}
+	logIn(t, user, seed.DemoPassword).do(http.StatusOK, http.MethodPost, person.base+"/waiver", workflows.WaiveInput{Reason: "无意见"}, nil)
+	person.cw.do(http.StatusOK, http.MethodPost, person.base+"/decision", workflows.ListingDecision{List: true,
+		Measures: []string{"public_disclosure"}, Period: workflows.ListingPeriod{Length: 1, Unit: "year"}, Reasons: "事实清楚"}, nil)
+	shown := func() api.PublicListing {
+		var pub struct {
+			Listings []api.PublicListing `json:"listings"`
+		}
+		call(t, baseURL(), http.MethodGet, "/api/v1/public/listings", nil, &pub)
+		for _, p := range pub.Listings {
+			if p.ProposalNo == person.no {
+				return p
+			}
+		}
+		t.Fatalf("public list lacks %s", person.no)
+		return api.PublicListing{}
+	}
+	if p := shown(); p.SubjectName != "王小明" || strings.Contains(p.SubjectID, ident[6:14]) {
+		t.Errorf("nantong (full name): %q %q", p.SubjectName, p.SubjectID)
+	}
+	if _, err := sys.Pool.Exec(ctx, `UPDATE listings SET profile_id = 'nanning' WHERE proposal_no = $1`, person.no); err != nil {
+		t.Fatal(err)
+	}
+	if p := shown(); p.SubjectName != "王**" && p.SubjectName != "王*明" && !strings.HasPrefix(p.SubjectName, "王*") {
+		t.Errorf("nanning (masked): %q", p.SubjectName)
 	}
 }

@@ -349,8 +349,11 @@ func (l *listing) status() string {
 	case StageListed, StageRemovalDue:
 		return activities.ListingListed
 	}
-	if l.st.Outcome == OutcomeNotListed {
+	switch l.st.Outcome {
+	case OutcomeNotListed:
 		return activities.ListingNotListed
+	case OutcomeWithdrawn:
+		return activities.ListingWithdrawn
 	}
 	return activities.ListingRemoved
 }

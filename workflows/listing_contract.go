@@ -37,6 +37,7 @@ const (
 	ListingDecide          = "decide"           // caseworker: list or not list
 	ListingRemove          = "remove"           // caseworker/supervisor/admin: removes the entry early
 	ListingRevokeBasis     = "revoke-basis"     // caseworker: the decision the listing rests on was revoked
+	ListingWithdraw        = "withdraw"         // provider/caseworker: the proposal is withdrawn before the decision (撤回)
 	// QueryListing returns ListingState.
 	QueryListing = "state"
 )
@@ -56,6 +57,8 @@ const (
 	OutcomeListed    = "listed"     // decided to list; the entry was published
 	OutcomeNotListed = "not_listed" // decided not to list
 	OutcomeRemoved   = "removed"    // the entry was removed (expired, repaired, revoked, by decision)
+	// A withdrawn proposal ends with OutcomeWithdrawn (the objection's
+	// constant: the same word) and status withdrawn.
 )
 
 // RuleHearing names the scheduled hearing among the case's deadlines: its
@@ -207,6 +210,14 @@ type ListingDecision struct {
 	Reasons         string        `json:"reasons" text:"multiline,max=5000"`
 }
 
+// WithdrawProposalInput withdraws a proposal before the decision (the
+// provider that made it, or the centre on its behalf), with the reasons the
+// subject is told in writing.
+type WithdrawProposalInput struct {
+	By      Actor  `json:"by"`
+	Reasons string `json:"reasons" text:"multiline,max=2000"`
+}
+
 // RemoveInput removes the entry by decision.
 type RemoveInput struct {
 	By     Actor  `json:"by"`
@@ -279,6 +290,7 @@ var ListingStages = map[string][]string{
 	ListingDecide:          {StageReview},
 	ListingRevokeBasis:     {StageListingNotice, StageRepresentation, StageHearing, StageReview, StageListed},
 	ListingRemove:          {StageListed, StageRemovalDue},
+	ListingWithdraw:        {StageListingNotice, StageRepresentation, StageHearing, StageReview},
 	ListingSubmitStatement: {StageRepresentation},
 	ListingRequestHearing:  {StageRepresentation},
 	ListingWaive:           {StageRepresentation},

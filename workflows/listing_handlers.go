@@ -187,6 +187,17 @@ func (l *listing) setHandlers(ctx workflow.Context) error {
 			}, l.revokeBasis)
 		},
 		func() error {
+			return caseUpdate(ctx, l.cf, ListingWithdraw, state, func(in WithdrawProposalInput) error {
+				if err := l.cf.stageError(ListingWithdraw, ListingStages[ListingWithdraw]...); err != nil {
+					return err
+				}
+				if err := actorRequired(ListingWithdraw, in.By); err != nil {
+					return err
+				}
+				return required(ListingWithdraw, field{"reasons", in.Reasons})
+			}, l.withdrawProposal)
+		},
+		func() error {
 			return caseUpdate(ctx, l.cf, ListingRemove, state, func(in RemoveInput) error {
 				if err := l.cf.stageError(ListingRemove, ListingStages[ListingRemove]...); err != nil {
 					return err
@@ -374,6 +385,10 @@ func (l *listing) scheduleHearingByLaw(ctx workflow.Context, in HearingSchedule)
 	}
 	l.st.Deadlines = append(l.st.Deadlines, hearing)
 	l.st.HearingAt, l.st.HearingPlace, l.st.HearingNotifiedAt = in.At, in.Place, notified
+	if _, err := l.cf.issue(ctx, documents.KindListingHearingNotice, map[string]string{
+		"at": in.At.Format(time.RFC3339), "place": in.Place}, nil, nil); err != nil {
+		return err
+	}
 	if err := l.cf.event(ctx, in.By, "listing.hearing_scheduled", "", map[string]any{
 		"at": in.At, "place": in.Place, "notified_at": notified, "notice_period_due": notice.Due.String(), "explanation": notice.Explanation,
 	}); err != nil {
@@ -551,6 +566,27 @@ func (l *listing) removeByDecision(ctx workflow.Context, in RemoveInput) error {
 		reason = RemovalRevoked
 	}
 	return l.remove(ctx, in.By, reason, in.Reason)
+}
+
+// withdrawProposal ends a proposal its provider withdrew before the
+// decision: the running deadlines are cancelled, nothing is listed, and the
+// subject is told in writing with the reasons.
+func (l *listing) withdrawProposal(ctx workflow.Context, in WithdrawProposalInput) error {
+	if err := l.cf.cancelPending(ctx, "proposal withdrawn"); err != nil {
+		return err
+	}
+	l.st.Outcome, l.st.Status, l.st.Stage = OutcomeWithdrawn, StatusWithdrawn, StageFinished
+	l.cf.closedAt = workflow.Now(ctx)
+	if err := l.project(ctx, in.By); err != nil {
+		return err
+	}
+	if err := l.cf.event(ctx, in.By, "listing.withdrawn", in.Reasons, map[string]any{"served": !l.st.ServedAt.IsZero()}); err != nil {
+		return err
+	}
+	if _, err := l.cf.issue(ctx, documents.KindListingWithdrawn, nil, map[string][]string{"reasons": {in.Reasons}}, nil); err != nil {
+		return err
+	}
+	return l.cf.tell(ctx, activities.PartySubject, "decision", "withdrawn", "信息提供单位已撤回列入严重失信主体名单建议，不予列入，告知书已送达")
 }
 
 // dropProposal ends a proposal whose basis was revoked before the

@@ -296,6 +296,9 @@ func TestListingHearingRequested(t *testing.T) {
 	if !st.HearingNotifiedAt.Equal(sh(2025, 3, 5, 10)) {
 		t.Errorf("hearing notified at %s", st.HearingNotifiedAt)
 	}
+	if n := slices.Index(h.documents, string(documents.KindListingHearingNotice)); n < 0 {
+		t.Errorf("no hearing notice letter: %v", h.documents)
+	}
 	var scheduled bool
 	for _, n := range h.notices {
 		scheduled = scheduled || (n.Party == activities.PartySubject && n.Kind == "hearing")
@@ -624,4 +627,35 @@ func TestListingHearingDeadlines(t *testing.T) {
 	if !reminded {
 		t.Errorf("the centre was not reminded of the unrecorded hearing: %+v", h.notices)
 	}
+}
+
+// A provider withdraws its proposal before the decision (issue 19.5): the
+// window is cancelled, nothing is listed, the subject gets the withdrawal
+// letter; once listed, a withdrawal is refused.
+func TestListingProposalWithdrawn(t *testing.T) {
+	h := newListingHarness(t, sh(2025, 3, 3, 9))
+	h.at(sh(2025, 3, 3, 11), ListingRecordService, served, false)
+	h.at(sh(2025, 3, 4, 10), ListingWithdraw, WithdrawProposalInput{By: provider}, true) // no reasons
+	h.at(sh(2025, 3, 4, 11), ListingWithdraw, WithdrawProposalInput{By: provider, Reasons: "当事人已全部履行处罚决定"}, false)
+	st, next := h.runListing(proposal(sh(2025, 3, 3, 9)))
+	if next != nil || st.Outcome != OutcomeWithdrawn || st.Status != StatusWithdrawn || st.Stage != StageFinished {
+		t.Fatalf("after withdrawal: %s/%s/%s", st.Stage, st.Status, st.Outcome)
+	}
+	for _, d := range st.Deadlines {
+		if d.State == activities.DeadlinePending {
+			t.Errorf("deadline %s still pending", d.Rule)
+		}
+	}
+	if row := h.lastRow(); row.Status != activities.ListingWithdrawn {
+		t.Errorf("projection %s", row.Status)
+	}
+	if !slices.Contains(h.documents, string(documents.KindListingWithdrawn)) {
+		t.Errorf("no withdrawal letter: %v", h.documents)
+	}
+
+	next2 := listed(t)
+	h = newListingHarness(t, next2.Carry.State.ListedAt)
+	h.at(sh(2025, 3, 12, 10), ListingWithdraw, WithdrawProposalInput{By: provider, Reasons: "x"}, true)
+	h.at(sh(2025, 3, 12, 11), ListingRemove, RemoveInput{By: supervisor, Reason: "结束测试"}, false)
+	h.runListing(*next2)
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/creditcase/creditcase/internal/faults"
 	"github.com/creditcase/creditcase/internal/ident"
 	"github.com/creditcase/creditcase/internal/permission"
+	"github.com/creditcase/creditcase/internal/policy"
 	"github.com/creditcase/creditcase/internal/refusal"
 	"github.com/creditcase/creditcase/workflows"
 )
@@ -44,6 +45,7 @@ var listings = procedure{
 		{"decision", "decideListing", workflows.ListingDecide, refusal.T("作出决定", "Decide")},
 		{"removal", "removeListing", workflows.ListingRemove, refusal.T("移出名单", "Remove from the list")},
 		{"basis-revocation", "revokeListingBasis", workflows.ListingRevokeBasis, refusal.T("登记列入依据被撤销", "Record the basis revoked")},
+		{"withdrawal", "withdrawListingProposal", workflows.ListingWithdraw, refusal.T("撤回列入建议", "Withdraw the proposal")},
 	},
 }
 
@@ -464,6 +466,13 @@ func (s *Service) RevokeListingBasis(ctx context.Context, a permission.Actor, no
 	return listingStep(s, ctx, a, "basis-revocation", no, in, func(in *workflows.RevokeBasisInput, by workflows.Actor) { in.By = by })
 }
 
+// WithdrawListingProposal withdraws a proposal before the decision (the
+// provider that made it, or a caseworker on its behalf), with the reasons
+// the subject is told in writing.
+func (s *Service) WithdrawListingProposal(ctx context.Context, a permission.Actor, no string, in workflows.WithdrawProposalInput) (ListingLive, error) {
+	return listingStep(s, ctx, a, "withdrawal", no, in, func(in *workflows.WithdrawProposalInput, by workflows.Actor) { in.By = by })
+}
+
 // PublicListings is the public list of current entries: subject name,
 // masked identifier, the records (public ones only), measures and the
 // removal date.
@@ -472,7 +481,7 @@ func (s *Service) PublicListings(ctx context.Context, a permission.Actor) ([]Pub
 		return nil, err
 	}
 	rows, err := s.d.Pool.Query(ctx, `
-		SELECT l.proposal_no, s.name, s.kind, s.ident, p.name, l.measures, l.joint_punishment, l.period, l.listed_at, l.removal_due,
+		SELECT l.proposal_no, s.name, s.kind, s.ident, p.name, l.measures, l.joint_punishment, l.period, l.listed_at, l.removal_due, l.profile_id,
 			coalesce((SELECT array_agg(r.title || '（' || r.decision_no || '）' ORDER BY r.id) FROM listing_records lr
 				JOIN records r ON r.id = lr.record_id WHERE lr.proposal_no = l.proposal_no AND r.disclosure = 'public'), '{}')
 		FROM listings l JOIN subjects s ON s.id = l.subject_id JOIN providers p ON p.id = l.provider_id
@@ -482,11 +491,16 @@ func (s *Service) PublicListings(ctx context.Context, a permission.Actor) ([]Pub
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (PublicListing, error) {
 		var p PublicListing
-		var id string
+		var id, profileID string
 		var due time.Time
 		err := r.Scan(&p.ProposalNo, &p.SubjectName, &p.SubjectKind, &id, &p.Provider, &p.Measures, &p.JointPunishment, &p.Period,
-			&p.ListedAt, &due, &p.Records)
+			&p.ListedAt, &due, &profileID, &p.Records)
 		p.SubjectID = ident.Mask(ident.Kind(p.SubjectKind), id)
+		// A natural person's name as the case's profile says
+		// (settings.public_person_name; README "The public list").
+		if ident.Kind(p.SubjectKind) == ident.Person && s.publicNameMasked(profileID) {
+			p.SubjectName = ident.MaskName(p.SubjectName)
+		}
 		p.RemovalDue = due.Format(time.DateOnly)
 		p.ListedAt = shanghai(p.ListedAt)
 		for i, m := range p.Measures {
@@ -495,4 +509,11 @@ func (s *Service) PublicListings(ctx context.Context, a permission.Actor) ([]Pub
 		return p, err
 	})
 	return nonNil(out), faults.Database(err)
+}
+
+// publicNameMasked says whether profile id shows natural persons' names
+// masked on the public list; an unknown profile masks.
+func (s *Service) publicNameMasked(id string) bool {
+	p, err := s.d.Policies.Get(id)
+	return err != nil || p.Settings.PublicPersonName.Value == policy.NameMasked
 }

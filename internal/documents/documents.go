@@ -95,11 +95,13 @@ var registry = map[Kind]spec{
 	KindCorrection:      {"信用信息更正结果告知书", RoleSubject, func() Data { return new(CorrectionNotice) }},
 	KindAppealDecision:  {"信用信息异议申诉决定书", RoleSubject, func() Data { return new(AppealDecision) }},
 	// Listing (列入严重失信主体名单).
-	KindListingNotice:       {"列入严重失信主体名单前告知书", RoleSubject, func() Data { return new(ListingNotice) }},
-	KindListingDecision:     {"列入严重失信主体名单决定书", RoleSubject, func() Data { return new(ListingDecision) }},
-	KindListingRepairNotice: {"信用修复告知书", RoleSubject, func() Data { return new(ListingRepairNotice) }},
-	KindListingNotListed:    {"不予列入严重失信主体名单决定书", RoleSubject, func() Data { return new(ListingNotListed) }},
-	KindListingRemoval:      {"移出严重失信主体名单决定书", RoleSubject, func() Data { return new(ListingRemoval) }},
+	KindListingNotice:        {"列入严重失信主体名单前告知书", RoleSubject, func() Data { return new(ListingNotice) }},
+	KindListingDecision:      {"列入严重失信主体名单决定书", RoleSubject, func() Data { return new(ListingDecision) }},
+	KindListingRepairNotice:  {"信用修复告知书", RoleSubject, func() Data { return new(ListingRepairNotice) }},
+	KindListingNotListed:     {"不予列入严重失信主体名单决定书", RoleSubject, func() Data { return new(ListingNotListed) }},
+	KindListingRemoval:       {"移出严重失信主体名单决定书", RoleSubject, func() Data { return new(ListingRemoval) }},
+	KindListingHearingNotice: {"听证通知书", RoleSubject, func() Data { return new(ListingHearingNotice) }},
+	KindListingWithdrawn:     {"撤回列入严重失信主体名单建议告知书", RoleSubject, func() Data { return new(ListingWithdrawn) }},
 	// 信用修复 (repair).
 	KindRepairAcceptance: {"信用修复申请受理通知书", RoleSubject, func() Data { return new(RepairAcceptance) }},
 	KindRepairSupplement: {"信用修复申请补正通知书", RoleSubject, func() Data { return new(RepairSupplement) }},

@@ -2,6 +2,7 @@ package documents
 
 import (
 	"github.com/creditcase/creditcase/internal/calendar"
+	"time"
 )
 
 var (
@@ -88,5 +89,10 @@ func samples() map[Kind]Data {
 			Reasons: []string{"经复核，当事人已履行全部义务，不符合列入条件。"}},
 		KindListingRemoval: &ListingRemoval{Header: header("通信列移字", 17, "张三"), Subject: testSubject, Records: []Record{testRecord},
 			ListedOn: calendar.NewDate(2025, 11, 24), RemovedOn: testDate, Reason: RemovalRepaired, Detail: "信用修复案件 XF-2026-000031 已核准"},
+		KindListingHearingNotice: &ListingHearingNotice{Header: header("通信列听字", 18, "张三"), Subject: testSubject, Records: []Record{testRecord},
+			At: time.Date(2026, 3, 17, 9, 0, 0, 0, calendar.Shanghai), Place: "南通市公共信用信息中心第一听证室", NoticePeriod: "7个工作日",
+			Basis: []Citation{{Instrument: "中华人民共和国行政处罚法", Article: "第六十四条"}}},
+		KindListingWithdrawn: &ListingWithdrawn{Header: header("通信列撤字", 19, "张三"), Subject: testSubject, Records: []Record{testRecord},
+			ServedOn: calendar.NewDate(2026, 3, 2), Provider: "南通市市场监督管理局", Reasons: []string{"当事人已全部履行处罚决定，不再符合列入条件"}},
 	}
 }

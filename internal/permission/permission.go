@@ -151,6 +151,7 @@ var table = []Entry{
 	{"decideListing", staff, "list or not list"},
 	{"removeListing", staff, "remove an entry early"},
 	{"revokeListingBasis", staff, "record that the basis was revoked"},
+	{"withdrawListingProposal", []auth.Role{auth.Provider, auth.Caseworker}, "withdraw a proposal before the decision"},
 	{"listListingDocuments", caseRoles, "list a listing's letters"},
 	{"downloadListingDocument", caseRoles, "download a letter"},
 	{"listPublicListings", everyone, "the public list of seriously dishonest subjects"},
