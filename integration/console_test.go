@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/golang-jwt/jwt/v5"
@@ -318,4 +320,69 @@ func TestConsoleOIDCSignIn(t *testing.T) {
 			t.Errorf("an identity number reached the audit trail unmasked: %s", bad)
 		}
 	}
+}
+
+// TestConsolePublicRepairObjection: a member of the public reads the repair
+// notices in publicity, objects to one (refused first, naming each field),
+// gets a receipt and reads the answer's status with it; and reads the
+// serious-dishonesty list.
+func TestConsolePublicRepairObjection(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	_, rec, provider := repairFixture(t, ctx, 200)
+	subject := logIn(t, "subject", seed.DemoPassword)
+	cw := logIn(t, "caseworker", seed.DemoPassword)
+	r := subject.apply(rec.ID, true, 1)
+	if r.status != http.StatusCreated {
+		t.Fatalf("apply: %d %s", r.status, r.body)
+	}
+	var filed struct {
+		Case struct {
+			CaseNo string `json:"case_no"`
+		} `json:"case"`
+	}
+	if err := json.Unmarshal(r.body, &filed); err != nil {
+		t.Fatal(err)
+	}
+	no := filed.Case.CaseNo
+	base := "/api/v1/repairs/" + no
+	cw.do(http.StatusOK, http.MethodPost, base+"/accept", map[string]any{}, nil)
+	provider.do(http.StatusOK, http.MethodPost, base+"/provider-opinion", map[string]any{"agree": true, "reasons": "已缴清税款及罚款"}, nil)
+	cw.do(http.StatusOK, http.MethodPost, base+"/publish", map[string]any{}, nil)
+
+	b := newTab(t)
+	b.open("/public/repair-notices")
+	b.wantText("信用修复公示", no, "南通恒达建材有限公司", "欠缴税款行政处罚", "至")
+	b.check("public-repair-notices")
+	b.submit(fmt.Sprintf(`a[href="/public/repair-notices/%s/objection"]`, no))
+	b.wantText("对修复公示提出异议", "欠缴税款行政处罚")
+	b.check("public-repair-objection")
+
+	b.submit("#submit-public-objection")
+	summary := b.text(".error-summary")
+	for _, want := range []string{"姓名", "电话", "异议理由"} {
+		if !strings.Contains(summary, want) {
+			t.Errorf("refused public objection: summary %q lacks %q", summary, want)
+		}
+	}
+	b.check("public-repair-objection-refused")
+
+	b.fill("#name", "王某某")
+	b.fill("#contact", "0513-85550000")
+	b.fill("#grounds", "该企业在公示期间仍有同类欠税行为，尚未整改完毕。")
+	b.submit("#submit-public-objection")
+	receipt := strings.TrimSpace(b.text("#receipt-no"))
+	if len(receipt) != 32 {
+		t.Fatalf("receipt %q", receipt)
+	}
+	b.wantText("异议已收到", "已收到，正在核实", no)
+	b.check("public-receipt-new")
+
+	b.open("/public/receipts?receipt=" + strings.Repeat("0", 32))
+	b.wantText("没有找到该回执编号")
+	b.check("public-receipt-unknown")
+
+	b.open("/public/listings")
+	b.wantText("严重失信主体名单")
+	b.check("public-listings")
 }

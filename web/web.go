@@ -265,7 +265,8 @@ func (p *page) Err(field string) string {
 func (p *page) NavItems() []navItem {
 	var items []navItem
 	if p.Account == nil {
-		items = []navItem{{Href: "/", Key: "nav.home"}, {Href: "/public/records", Key: "nav.public.records"}}
+		items = []navItem{{Href: "/", Key: "nav.home"}, {Href: "/public/records", Key: "nav.public.records"}, {Href: "/public/listings", Key: "nav.public.listings"},
+			{Href: "/public/repair-notices", Key: "nav.public.repairs"}}
 	} else {
 		switch p.Account.Role {
 		case auth.Subject:
