@@ -73,16 +73,20 @@ type Actor struct {
 
 // ObjectionInput opens an objection case.
 type ObjectionInput struct {
-	CaseNo     string    `json:"case_no"`
-	RecordID   int64     `json:"record_id"`
-	SubjectID  int64     `json:"subject_id"`
-	ProviderID int64     `json:"provider_id"`
-	ProfileID  string    `json:"profile_id"`
-	Grounds    []string  `json:"grounds" text:"max=500"`
-	Statement  string    `json:"statement" text:"multiline,max=5000"`
-	Evidence   []string  `json:"evidence,omitempty" text:"max=255"`
-	FiledBy    Actor     `json:"filed_by"`
-	ReceivedAt time.Time `json:"received_at"`
+	CaseNo     string `json:"case_no"`
+	RecordID   int64  `json:"record_id"`
+	SubjectID  int64  `json:"subject_id"`
+	ProviderID int64  `json:"provider_id"`
+	ProfileID  string `json:"profile_id"`
+	// Grounds are as letters print them: the regulation's words of each
+	// ground chosen (with its article), or the applicant's own words.
+	Grounds []string `json:"grounds" text:"max=500"`
+	// GroundCodes are the profile's ground codes chosen ("other" too).
+	GroundCodes []string  `json:"ground_codes,omitempty" text:"max=64"`
+	Statement   string    `json:"statement" text:"multiline,max=5000"`
+	Evidence    []string  `json:"evidence,omitempty" text:"max=255"`
+	FiledBy     Actor     `json:"filed_by"`
+	ReceivedAt  time.Time `json:"received_at"`
 }
 
 // AcceptInput accepts the objection as complete.

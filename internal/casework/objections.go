@@ -70,7 +70,12 @@ func ObjectionSteps() []Step { return slices.Clone(objections.steps) }
 // FileObjection is a subject's written objection (异议申请): the record,
 // the grounds, the statement and the evidence files.
 type FileObjection struct {
-	RecordID  int64    `json:"record_id"`
+	RecordID int64 `json:"record_id"`
+	// GroundCodes are the grounds (异议情形) as the case's profile lists
+	// them from its regulation (Anshan art. 9, Nantong art. 31, …), or
+	// "other"; none means other. Letters print each ground's legal words.
+	GroundCodes []string `json:"ground_codes,omitempty" text:"max=64"`
+	// Grounds are the applicant's own words (for "other", required).
 	Grounds   []string `json:"grounds" text:"max=500"`
 	Statement string   `json:"statement" text:"multiline,max=5000"`
 	Evidence  []Upload `json:"-"`
@@ -247,9 +252,13 @@ func (s *Service) FileObjection(ctx context.Context, a permission.Actor, in File
 	now := s.now()
 	no := caseno.Format(caseno.Objection, calendar.DateOf(now).Year, seq)
 	by := actorOf(a)
+	grounds, fe := groundWords(profile, in.GroundCodes, in.Grounds)
+	if len(fe) > 0 {
+		return FiledObjection{}, refusal.Invalid(fe...)
+	}
 	wfIn := workflows.ObjectionInput{
 		CaseNo: no, RecordID: rec.ID, SubjectID: rec.SubjectID, ProviderID: rec.ProviderID,
-		ProfileID: profile.ID, Grounds: in.Grounds, Statement: in.Statement,
+		ProfileID: profile.ID, Grounds: grounds, GroundCodes: in.GroundCodes, Statement: in.Statement,
 		FiledBy: by, ReceivedAt: now.UTC(),
 	}
 	stored := make([]evidence.Meta, 0, len(in.Evidence))
@@ -759,4 +768,47 @@ func (s *Service) ObjectionDocument(ctx context.Context, a permission.Actor, no 
 		return File{}, err
 	}
 	return s.document(ctx, a, uc, cs.CaseNo, id, format)
+}
+
+// groundWords checks the ground codes against the profile's list (issue
+// 19.7) and returns the grounds as letters print them: the regulation's
+// words of each listed ground with its article, then "其他" with the
+// applicant's words (which stand alone when no code is given).
+func groundWords(p *policy.Profile, codes, own []string) ([]string, []refusal.Field) {
+	var out []string
+	var fe []refusal.Field
+	other := len(codes) == 0
+	for i, c := range codes {
+		if c == policy.GroundOther {
+			other = true
+			continue
+		}
+		g, ok := p.Ground(c)
+		if !ok {
+			known := make([]string, 0, len(p.ObjectionGrounds)+1)
+			for _, k := range p.ObjectionGrounds {
+				known = append(known, k.Code)
+			}
+			known = append(known, policy.GroundOther)
+			fe = append(fe, refusal.Field{Name: fmt.Sprintf("ground_codes[%d]", i), Code: "unknown",
+				Message: refusal.T("不是"+p.Name+"规定的异议情形，可选："+strings.Join(known, "、"),
+					"not a ground of the "+p.ID+" profile; one of "+strings.Join(known, ", "))})
+			continue
+		}
+		out = append(out, g.Text+"（"+g.Source+"）")
+	}
+	if !other {
+		return out, fe
+	}
+	if len(own) == 0 {
+		fe = append(fe, refusal.Required("grounds", refusal.T("“其他”情形须写明具体理由", "for \"other\", state the ground in your own words")))
+	}
+	for _, g := range own {
+		if len(codes) == 0 {
+			out = append(out, g)
+		} else {
+			out = append(out, "其他："+g)
+		}
+	}
+	return out, fe
 }
