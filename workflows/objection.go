@@ -24,6 +24,8 @@ import (
 // validators refuse them in the wrong stage, before they enter history.
 func ObjectionWorkflow(ctx workflow.Context, in ObjectionInput) (ObjectionState, error) {
 	o := &objection{in: in, st: ObjectionState{CaseProgress: CaseProgress{Stage: StageAcceptance, Status: StatusOpen}}}
+	// Before any command: the procedure the case keeps to its end (versions.go).
+	o.version = procedureVersion(ctx)
 	ctx = workflow.WithActivityOptions(ctx, caseActivityOptions)
 	o.cf = newCaseFile(ctx, CaseRef{
 		CaseNo: in.CaseNo, Kind: CaseKindObjection, RecordID: in.RecordID, SubjectID: in.SubjectID,
@@ -46,6 +48,7 @@ func ObjectionWorkflow(ctx workflow.Context, in ObjectionInput) (ObjectionState,
 }
 
 type objection struct {
+	version       workflow.Version // procedure version, taken at start
 	in            ObjectionInput
 	st            ObjectionState
 	cf            *caseFile

@@ -228,6 +228,11 @@ func (o *objection) accept(ctx workflow.Context, in AcceptInput) error {
 	if err := o.cf.event(ctx, in.By, "objection.accepted", "", nil); err != nil {
 		return err
 	}
+	if o.version >= 1 { // ChangeUpgradeDrill: only in the rehearsal build
+		if err := o.cf.event(ctx, in.By, "objection.upgrade_drill", "opened under the rehearsal build", nil); err != nil {
+			return err
+		}
+	}
 	if err := o.cf.startDeadline(ctx, policy.ObjectionOverall, activities.PartyCentre, o.cf.acceptedAt); err != nil {
 		return err
 	}
@@ -393,10 +398,14 @@ func (o *objection) withdraw(ctx workflow.Context, in WithdrawInput) error {
 }
 
 func (o *objection) appeal(ctx workflow.Context, in AppealInput) error {
+	// In appeal from the moment the appeal is taken: while it is being
+	// lodged, a second appeal is refused for the stage, not told that the
+	// window has closed (settling takes the window out of pending first).
+	o.st.Stage = StageAppeal
 	if err := o.cf.settle(ctx, policy.ObjectionAppealWindow, activities.DeadlineMet, "appeal lodged"); err != nil {
 		return err
 	}
-	o.st.Stage, o.st.Appeal, o.appealedAt = StageAppeal, in.Grounds, workflow.Now(ctx)
+	o.st.Appeal, o.appealedAt = in.Grounds, workflow.Now(ctx)
 	if err := o.cf.event(ctx, in.By, "objection.appealed", in.Grounds, nil); err != nil {
 		return err
 	}

@@ -1,0 +1,47 @@
+package workflows
+
+// Versioning convention for workflow code (read before changing a workflow).
+//
+// Cases run for weeks (objections), months (repairs) and years (listings), so
+// a worker always replays histories written by older code. Any change to the
+// commands a workflow issues — an activity, timer, child or marker added,
+// removed or moved, or a branch that issues them differently — is guarded
+// with workflow.GetVersion and a change ID declared in this file, never
+// spelled elsewhere:
+//
+//	v := workflow.GetVersion(ctx, ChangeX, workflow.DefaultVersion, 1)
+//	if v == workflow.DefaultVersion { old commands } else { new commands }
+//
+// Where the version is taken decides which cases change:
+//
+//   - A change that must apply to a case only if the case was opened under
+//     the new code (a procedure rule: a case keeps the procedure it was
+//     opened with) takes the version once, at the very start of the
+//     workflow (procedureVersion), keeps it in the workflow's state and
+//     branches on it later. Replaying an older history, GetVersion finds no
+//     marker where the first command stands and answers DefaultVersion, so
+//     old cases finish on the old branch, however far they are.
+//   - A change that may apply to running cases from their next step on takes
+//     the version at the point of change.
+//
+// Bump the maximum (1 → 2) for a further change of the same code; drop the
+// DefaultVersion branch only when no open case can reach it (listing cases:
+// after their disclosure period), keeping the GetVersion call. Record a
+// history of every changed path (integration tests with RECORD_HISTORIES=1)
+// and keep the older ones: the replay test runs them all against the new
+// code in CI.
+//
+// Why GetVersion rather than Worker Deployment versioning (pinned workflows):
+// a pinned case needs the worker build it started on for as long as it runs,
+// and a listing runs for up to three years: the centre would keep every build
+// of three years running, with its bugs and its dependencies. GetVersion
+// keeps one build in service, carrying every branch still needed, and the
+// replay test proves it against every recorded path. deploy/README.md walks
+// through a rolling upgrade; bench/scaleout rehearses one.
+const (
+	// ChangeUpgradeDrill is the change the rolling-upgrade rehearsal
+	// (bench/scaleout) builds into its "v2" worker with the build tag
+	// upgradedrill: cases opened under it record an extra acceptance event.
+	// Production builds never take the new branch.
+	ChangeUpgradeDrill = "upgrade-drill"
+)
