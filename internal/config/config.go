@@ -4,6 +4,7 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -23,9 +24,13 @@ Environment:
   LOG_FORMAT          json or console (default json; dev: console)
   DATA_DIR            dev: where the private PostgreSQL cluster lives (default .data)
   PG_PORT             dev: port of the private PostgreSQL (default 0: any free port)
-  TEMPORAL_PORT       dev: port of the embedded Temporal frontend (default 7233)
-  TEMPORAL_UI_PORT    dev: port of the Temporal Web UI (default 8233; 0 disables it)
-  TEMPORAL_LOG_LEVEL  dev: level of the embedded Temporal server's own lines (default warn)
+  TEMPORAL_PORT       dev, engine: port of the embedded Temporal frontend (default
+                      7233); its services use P..P+3, P-300..P-297 and P+10, so
+                      P must lie between 400 and 32000
+  TEMPORAL_BIND_IP    engine: address every Temporal service binds and announces
+                      to the other engine nodes (default 127.0.0.1)
+  TEMPORAL_UI_PORT    dev, engine: port of the Temporal Web UI (default 8233; 0 disables it)
+  TEMPORAL_LOG_LEVEL  dev, engine: level of the embedded Temporal server's own lines (default warn)
   CALENDAR_DIR        directory of working-day calendar files overriding the embedded ones
   POLICY_DIR          directory of policy profile files overriding the embedded ones
   DOCUMENT_FONT       TrueType CJK font for PDF notices (default: Debian's
@@ -54,6 +59,7 @@ type Config struct {
 	DataDir          string
 	PGPort           int
 	TemporalPort     int
+	TemporalBindIP   string
 	UIPort           int
 	TemporalLogLevel string
 	CalendarDir      string
@@ -71,6 +77,7 @@ func FromEnv(defaultLogFormat string) (Config, error) {
 		LogFormat:        env("LOG_FORMAT", defaultLogFormat),
 		DataDir:          env("DATA_DIR", ".data"),
 		TemporalLogLevel: env("TEMPORAL_LOG_LEVEL", "warn"),
+		TemporalBindIP:   env("TEMPORAL_BIND_IP", "127.0.0.1"),
 		CalendarDir:      os.Getenv("CALENDAR_DIR"),
 		PolicyDir:        os.Getenv("POLICY_DIR"),
 	}
@@ -91,6 +98,9 @@ func FromEnv(defaultLogFormat string) (Config, error) {
 	port("PG_PORT", 0, &c.PGPort)
 	port("TEMPORAL_PORT", 7233, &c.TemporalPort)
 	port("TEMPORAL_UI_PORT", 8233, &c.UIPort)
+	if net.ParseIP(c.TemporalBindIP) == nil {
+		errs = append(errs, fmt.Sprintf("TEMPORAL_BIND_IP=%q is not an IP address", c.TemporalBindIP))
+	}
 	if c.TemporalPort == 0 {
 		errs = append(errs, "TEMPORAL_PORT must not be 0")
 	}

@@ -1,7 +1,9 @@
 // Package engine runs a Temporal server inside the creditcase process,
 // persisting to PostgreSQL (its own databases `temporal` and
-// `temporal_visibility`), for `creditcase dev` and the integration tests.
-// Production runs against a separate Temporal cluster instead.
+// `temporal_visibility`), for `creditcase dev`, the integration tests and
+// `creditcase engine` (the server alone: small sites, tests; several
+// processes on one PostgreSQL form one cluster). Larger sites run Temporal's
+// own server or Temporal Cloud (deploy/README.md).
 package engine
 
 import (

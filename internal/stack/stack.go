@@ -208,7 +208,7 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 	progress(fmt.Sprintf("API listening on http://%s/api/v1, console on http://%s/", s.APIAddr, s.APIAddr))
 
 	if o.UIPort != 0 {
-		if s.ui, s.UIAddr, err = startUI(s.Engine.HostPort(), o.UIPort, o.Namespace); err != nil {
+		if s.ui, s.UIAddr, err = StartUI(s.Engine.HostPort(), "127.0.0.1", o.UIPort, o.Namespace); err != nil {
 			return nil, err
 		}
 		progress(fmt.Sprintf("Temporal Web UI on http://%s", s.UIAddr))
@@ -327,11 +327,11 @@ func Listen(addr string) (net.Listener, error) {
 	return ln, nil
 }
 
-// startUI serves the Temporal Web UI (github.com/temporalio/ui-server) for
-// the embedded server. The UI server exits the process if it cannot listen,
-// so the port is checked first.
-func startUI(frontend string, port int, namespace string) (*uiserver.Server, string, error) {
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+// StartUI serves the Temporal Web UI (github.com/temporalio/ui-server) for
+// the Temporal frontend at frontend, on host:port. The UI server exits the
+// process if it cannot listen, so the port is checked first.
+func StartUI(frontend, host string, port int, namespace string) (*uiserver.Server, string, error) {
+	addr := net.JoinHostPort(host, strconv.Itoa(port))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, "", fmt.Errorf("cannot serve the Temporal Web UI on %s (%v): set TEMPORAL_UI_PORT to a free port, or 0 for no UI", addr, err)
@@ -339,7 +339,7 @@ func startUI(frontend string, port int, namespace string) (*uiserver.Server, str
 	_ = ln.Close()
 	srv := uiserver.NewServer(uiserver_options.WithConfigProvider(&uiconfig.Config{
 		TemporalGRPCAddress: frontend,
-		Host:                "127.0.0.1",
+		Host:                host,
 		Port:                port,
 		EnableUI:            true,
 		DefaultNamespace:    namespace,
