@@ -5,7 +5,7 @@ PKGS      := ./...
 STATICCHECK_VERSION   := v0.8.2
 WORKFLOWCHECK_VERSION := v0.6.0
 
-.PHONY: all setup build run test test-race lint tidy fmt vet staticcheck workflowcheck clean
+.PHONY: all setup build run test test-race lint tidy fmt vet staticcheck workflowcheck deploy-check scaleout clean
 
 all: build
 
@@ -36,6 +36,21 @@ lint: tidy vet staticcheck workflowcheck
 # marked // indirect); `go mod tidy` fixes a failure.
 tidy:
 	$(GO) mod tidy -diff
+	cd deploy && $(GO) mod tidy -diff
+
+# deploy/: the Helm chart rendered with Helm's Go SDK and decoded strictly into
+# the Kubernetes types, the compose file loaded with compose-go, the Dockerfile
+# parsed with BuildKit's parser and its static build run. A module of its own,
+# so the application does not carry Helm.
+deploy-check:
+	cd deploy && $(GO) vet ./... && CREDITCASE_STATIC_BUILD=1 $(GO) test -count=1 ./...
+
+# The production roles as separate processes: throughput with 1 and 2
+# workers, kill -9 of a worker and an API, a rolling upgrade, and two engine
+# nodes forming one Temporal cluster with one killed (small sizes; see
+# deploy/README.md).
+scaleout: setup
+	$(GO) run ./bench/scaleout -n 12 -c 6 -drill 4
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
