@@ -177,11 +177,26 @@ func goModGoVersion(t *testing.T) string {
 	return ""
 }
 
+// The build stage's CGO_ENABLED=0 build can only work if no package the
+// binary needs exists only as cgo: listed with cgo off, every dependency
+// still has Go files to compile. (Go links a cgo-free program statically.)
+// Cheap: nothing is compiled; TestStaticBinary does the real build.
+func TestBuildNeedsNoCgo(t *testing.T) {
+	cmd := exec.Command("go", "list", "-deps", "-tags", "timetzdata",
+		"-f", "{{if .Error}}{{.ImportPath}}: {{.Error}}{{end}}{{range .DepsErrors}}{{.}}{{end}}", "./cmd/creditcase")
+	cmd.Dir = "../.."
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
+	out, err := cmd.CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "" {
+		t.Fatalf("with CGO_ENABLED=0 the binary cannot be built: %v\n%s", err, out)
+	}
+}
+
 // TestStaticBinary builds the binary as the Dockerfile's build stage does
 // and checks it is statically linked (no ELF interpreter, no dynamic
 // section) and runs. It compiles the whole application without cgo, a few
-// minutes the first time: set CREDITCASE_STATIC_BUILD=1 to run it (.ci/run
-// does).
+// minutes the first time (a second compile of everything, cgo off): set
+// CREDITCASE_STATIC_BUILD=1 to run it.
 func TestStaticBinary(t *testing.T) {
 	if os.Getenv("CREDITCASE_STATIC_BUILD") != "1" {
 		t.Skip("set CREDITCASE_STATIC_BUILD=1 to build the static binary")
