@@ -67,11 +67,6 @@ const (
 // reminded.
 const RuleHearing = "listing.hearing"
 
-// ChangeHearingLaw guards the hearing steps of 行政处罚法 art. 64 (the
-// request window and the hearing as deadlines, the notice period checked):
-// cases whose history predates it keep their old steps on replay.
-const ChangeHearingLaw = "listing-hearing-law"
-
 // Removal reasons.
 const (
 	RemovalExpired  = "expired"  // the disclosure period ended

@@ -39,6 +39,12 @@ package workflows
 // replay test proves it against every recorded path. deploy/README.md walks
 // through a rolling upgrade; bench/scaleout rehearses one.
 const (
+	// ChangeHearingLaw guards the hearing steps of 行政处罚法 art. 64 in
+	// ListingWorkflow (the request window and the hearing as deadlines, the
+	// notice period checked), taken when the notice is served: cases whose
+	// history predates it keep their old steps on replay.
+	ChangeHearingLaw = "listing-hearing-law"
+
 	// ChangeUpgradeDrill is the change the rolling-upgrade rehearsal
 	// (bench/scaleout) builds into its "v2" worker with the build tag
 	// upgradedrill: cases opened under it record an extra acceptance event.
