@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/creditcase/creditcase/internal/policy"
 	"github.com/creditcase/creditcase/internal/records"
 	"github.com/creditcase/creditcase/internal/seed"
+	"github.com/creditcase/creditcase/internal/testenv"
 	"github.com/creditcase/creditcase/workflows"
 )
 
@@ -224,6 +226,9 @@ func TestHearingByTheLawThroughHTTP(t *testing.T) {
 	if p := problemOf(t, r); len(p.Errors) != 1 || p.Errors[0].Field != "held_at" || p.Errors[0].Code != "before_hearing" {
 		t.Fatalf("a record before the hearing: %d %s", r.status, r.body)
 	}
+	if testenv.Recording() {
+		testenv.RecordHistory(t, sys.Temporal, workflows.ListingWorkflowID(lc.no), filepath.Join("..", "workflows", "testdata", "histories", "listing_hearing_law.json"))
+	}
 }
 
 // A provider withdraws its proposal through HTTP before the decision
@@ -261,6 +266,9 @@ func TestWithdrawalAndPublicNameThroughHTTP(t *testing.T) {
 	}
 	if letter == 0 {
 		t.Fatalf("no withdrawal letter among %+v (state %+v)", docs.Documents, d.State.Documents)
+	}
+	if testenv.Recording() {
+		testenv.RecordHistory(t, sys.Temporal, workflows.ListingWorkflowID(lc.no), filepath.Join("..", "workflows", "testdata", "histories", "listing_withdrawn.json"))
 	}
 	html := lc.subject.send(http.MethodGet, fmt.Sprintf("%s/documents/%d?format=html", lc.base, letter), "", nil)
 	if html.status != http.StatusOK || !strings.Contains(string(html.body), "撤回了该列入建议") || !strings.Contains(string(html.body), "当事人已全部履行处罚决定") {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/creditcase/creditcase/api"
 	"github.com/creditcase/creditcase/internal/reconcile"
 	"github.com/creditcase/creditcase/internal/records"
+	"github.com/creditcase/creditcase/internal/testenv"
 	"github.com/creditcase/creditcase/workflows"
 )
 
@@ -121,6 +123,9 @@ func TestTerminatedWorkflowsReconciled(t *testing.T) {
 	lc.supervisor.do(http.StatusOK, http.MethodGet, "/api/v1/reconciliations/findings?run="+run.RunID, nil, &listed)
 	if !slices.ContainsFunc(listed.Findings, func(f reconcile.Finding) bool { return f.CaseNo == caseNo && f.Action == reconcile.Repaired }) {
 		t.Errorf("findings of the run %+v lack %s", listed.Findings, caseNo)
+	}
+	if testenv.Recording() {
+		testenv.RecordHistory(t, sys.Temporal, run.RunID, filepath.Join("..", "workflows", "testdata", "histories", "reconcile_run.json"))
 	}
 	runReconcile(t, ctx, "sup1")
 	var after int
