@@ -15,13 +15,42 @@ import (
 	"github.com/creditcase/creditcase/internal/notify"
 	"github.com/creditcase/creditcase/internal/policy"
 	"github.com/creditcase/creditcase/internal/reqid"
+	"github.com/creditcase/creditcase/internal/rules"
 )
+
+// rules returns the Rules the activities read.
+func (a *Cases) rules() *rules.Rules {
+	if a.Rules != nil {
+		return a.Rules
+	}
+	return rules.Static(a.Calendar, a.Policies)
+}
+
+// calendarNow is the calendar as it stands now (what new and recomputed
+// deadlines are counted with).
+func (a *Cases) calendarNow(ctx context.Context) (*calendar.Calendar, error) {
+	return a.rules().Calendar(ctx)
+}
+
+// profile returns profile id at version ("" = the version loaded now); an
+// unknown profile is a non-retryable error.
+func (a *Cases) profile(ctx context.Context, id, version string) (*policy.Profile, error) {
+	p, err := a.rules().Profile(ctx, id, version)
+	if errors.Is(err, policy.ErrUnknownProfile) {
+		return nil, temporal.NewNonRetryableApplicationError(err.Error(), "unknown-profile", err)
+	}
+	return p, err
+}
 
 // Cases holds the activities every case workflow shares: deadlines through
 // the calendar and the case's policy profile, and the PostgreSQL projection
 // (cases, deadlines, events, escalations, notifications).
 type Cases struct {
-	Pool     *pgxpool.Pool
+	Pool *pgxpool.Pool
+	// Rules serve the profiles (at the version a case opened with) and the
+	// calendar (as it stands in the database). When nil, Calendar and
+	// Policies are used as they are (nil = the embedded data): unit tests.
+	Rules    *rules.Rules
 	Calendar *calendar.Calendar
 	Policies *policy.Set
 	// Notifier delivers notices (nil = the inbox table only); see
@@ -54,18 +83,21 @@ const (
 // head-approved extension); PausedFrom/PausedTo add the working days of a
 // clock pause. Supersedes is the seq of the deadline this one replaces.
 type DeadlineRequest struct {
-	CaseNo     string    `json:"case_no"`
-	ProfileID  string    `json:"profile_id"`
-	Rule       string    `json:"rule"`
-	Seq        int       `json:"seq"`
-	Party      string    `json:"party"`
-	Start      time.Time `json:"start"`
-	Extra      int       `json:"extra"`
-	ExtendBy   string    `json:"extend_by,omitempty"`
-	PausedFrom time.Time `json:"paused_from,omitzero"`
-	PausedTo   time.Time `json:"paused_to,omitzero"`
-	Supersedes int       `json:"supersedes,omitempty"`
-	Reason     string    `json:"reason,omitempty"`
+	CaseNo    string `json:"case_no"`
+	ProfileID string `json:"profile_id"`
+	// ProfileVersion is the version the case opened with ("" = the version
+	// loaded now: cases started before versions were pinned).
+	ProfileVersion string    `json:"profile_version,omitempty"`
+	Rule           string    `json:"rule"`
+	Seq            int       `json:"seq"`
+	Party          string    `json:"party"`
+	Start          time.Time `json:"start"`
+	Extra          int       `json:"extra"`
+	ExtendBy       string    `json:"extend_by,omitempty"`
+	PausedFrom     time.Time `json:"paused_from,omitzero"`
+	PausedTo       time.Time `json:"paused_to,omitzero"`
+	Supersedes     int       `json:"supersedes,omitempty"`
+	Reason         string    `json:"reason,omitempty"`
 }
 
 // Deadline is a computed deadline as the workflow keeps and awaits it.
@@ -98,7 +130,7 @@ const ReminderHour = 9
 // schedule arrives. Calling it again with the same request rewrites the same
 // row: it is idempotent.
 func (a *Cases) ComputeDeadline(ctx context.Context, req DeadlineRequest) (Deadline, error) {
-	out, err := a.Compute(req)
+	out, err := a.Compute(ctx, req)
 	if err != nil {
 		return Deadline{}, err
 	}
@@ -112,10 +144,14 @@ func (a *Cases) ComputeDeadline(ctx context.Context, req DeadlineRequest) (Deadl
 
 // Compute is ComputeDeadline without storing: the profile's rule through
 // the calendar, with its explanation.
-func (a *Cases) Compute(req DeadlineRequest) (Deadline, error) {
-	prof, err := a.Policies.Get(req.ProfileID)
+func (a *Cases) Compute(ctx context.Context, req DeadlineRequest) (Deadline, error) {
+	prof, err := a.profile(ctx, req.ProfileID, req.ProfileVersion)
 	if err != nil {
-		return Deadline{}, temporal.NewNonRetryableApplicationError(err.Error(), "unknown-profile", err)
+		return Deadline{}, err
+	}
+	cal, err := a.calendarNow(ctx)
+	if err != nil {
+		return Deadline{}, err
 	}
 	rule, err := prof.Rule(req.Rule)
 	if err != nil {
@@ -134,7 +170,7 @@ func (a *Cases) Compute(req DeadlineRequest) (Deadline, error) {
 		extra += ext.Length
 	}
 	if !req.PausedFrom.IsZero() && rule.Unit == calendar.WorkingDays {
-		paused, err := a.pausedWorkingDays(req.PausedFrom, req.PausedTo, opt)
+		paused, err := pausedWorkingDays(cal, req.PausedFrom, req.PausedTo, opt)
 		if err != nil {
 			return Deadline{}, err
 		}
@@ -145,11 +181,11 @@ func (a *Cases) Compute(req DeadlineRequest) (Deadline, error) {
 	if rule.Unit == calendar.WorkingDays {
 		n += extra
 	}
-	d, err := a.Calendar.Add(start, n, rule.Unit, opt)
+	d, err := cal.Add(start, n, rule.Unit, opt)
 	var unpublished *calendar.UnpublishedYearError
 	if errors.As(err, &unpublished) {
 		opt.Provisional = true
-		d, err = a.Calendar.Add(start, n, rule.Unit, opt)
+		d, err = cal.Add(start, n, rule.Unit, opt)
 	}
 	if err != nil {
 		return Deadline{}, temporal.NewNonRetryableApplicationError(err.Error(), "deadline", err)
@@ -164,7 +200,7 @@ func (a *Cases) Compute(req DeadlineRequest) (Deadline, error) {
 		out.Explanation = fmt.Sprintf("%d WD + %d WD (pause/extension): %s", rule.Length, extra, d.Explanation)
 	}
 	if rule.RemindBefore > 0 {
-		day, err := a.Calendar.SubtractWorkingDays(d.Due, rule.RemindBefore, opt)
+		day, err := cal.SubtractWorkingDays(d.Due, rule.RemindBefore, opt)
 		if err == nil && day.After(start) {
 			out.RemindAt = day.Start().Add(ReminderHour * time.Hour)
 		}
@@ -172,12 +208,12 @@ func (a *Cases) Compute(req DeadlineRequest) (Deadline, error) {
 	return out, nil
 }
 
-func (a *Cases) pausedWorkingDays(from, to time.Time, opt calendar.Options) (int, error) {
+func pausedWorkingDays(cal *calendar.Calendar, from, to time.Time, opt calendar.Options) (int, error) {
 	if !to.After(from) {
 		return 0, nil
 	}
 	opt.Provisional = true // a pause's length never fails a case
-	n, err := a.Calendar.WorkingDaysBetween(calendar.DateOf(from), calendar.DateOf(to), opt)
+	n, err := cal.WorkingDaysBetween(calendar.DateOf(from), calendar.DateOf(to), opt)
 	if err != nil {
 		return 0, temporal.NewNonRetryableApplicationError(err.Error(), "deadline", err)
 	}
@@ -284,10 +320,10 @@ type CaseRow struct {
 }
 
 // ProfileVersion returns the version of profile id, which a case stores.
-func (a *Cases) ProfileVersion(_ context.Context, id string) (string, error) {
-	p, err := a.Policies.Get(id)
+func (a *Cases) ProfileVersion(ctx context.Context, id string) (string, error) {
+	p, err := a.profile(ctx, id, "")
 	if err != nil {
-		return "", temporal.NewNonRetryableApplicationError(err.Error(), "unknown-profile", err)
+		return "", err
 	}
 	return p.Version, nil
 }

@@ -173,7 +173,7 @@ func periodWords(n int, unit string) string {
 }
 
 func (a *Cases) citation(profileID, rule string) []documents.Citation {
-	p, err := a.Policies.Get(profileID)
+	p, err := a.rules().Policies().Get(profileID)
 	if err != nil {
 		return nil
 	}

@@ -202,7 +202,7 @@ func CheckProposal(ctx context.Context, pool *pgxpool.Pool, policies *policy.Set
 // ValidateProposal is CheckProposal as an activity: a refused proposal is
 // a non-retryable error naming every problem.
 func (a *Cases) ValidateProposal(ctx context.Context, req ProposalCheck) (ListingBounds, error) {
-	b, err := CheckProposal(ctx, a.Pool, a.Policies, req)
+	b, err := CheckProposal(ctx, a.Pool, a.rules().Policies(), req)
 	var pe *ProposalError
 	if errors.As(err, &pe) {
 		kind := "invalid-proposal"
@@ -360,12 +360,14 @@ func nonNil(s []string) []string {
 
 // PeriodEndRequest asks for the end of a listing's disclosure period.
 type PeriodEndRequest struct {
-	CaseNo    string    `json:"case_no"`
-	ProfileID string    `json:"profile_id"`
-	Seq       int       `json:"seq"`
-	Start     time.Time `json:"start"`
-	Length    int       `json:"length"`
-	Unit      string    `json:"unit"` // month | year
+	CaseNo    string `json:"case_no"`
+	ProfileID string `json:"profile_id"`
+	// ProfileVersion is the version the case opened with ("" = now).
+	ProfileVersion string    `json:"profile_version,omitempty"`
+	Seq            int       `json:"seq"`
+	Start          time.Time `json:"start"`
+	Length         int       `json:"length"`
+	Unit           string    `json:"unit"` // month | year
 	// Supersedes is the seq of the period end this one replaces (0: none).
 	Supersedes int    `json:"supersedes,omitempty"`
 	Reason     string `json:"reason,omitempty"`
@@ -377,7 +379,7 @@ type PeriodEndRequest struct {
 // entry is removed). Years without a published schedule are counted
 // provisionally and flagged.
 func (a *Cases) ComputePeriodEnd(ctx context.Context, req PeriodEndRequest) (Deadline, error) {
-	d, err := a.PeriodEnd(req)
+	d, err := a.PeriodEnd(ctx, req)
 	if err != nil {
 		return Deadline{}, err
 	}
@@ -389,10 +391,14 @@ func (a *Cases) ComputePeriodEnd(ctx context.Context, req PeriodEndRequest) (Dea
 }
 
 // PeriodEnd is ComputePeriodEnd without storing.
-func (a *Cases) PeriodEnd(req PeriodEndRequest) (Deadline, error) {
-	prof, err := a.Policies.Get(req.ProfileID)
+func (a *Cases) PeriodEnd(ctx context.Context, req PeriodEndRequest) (Deadline, error) {
+	prof, err := a.profile(ctx, req.ProfileID, req.ProfileVersion)
 	if err != nil {
-		return Deadline{}, temporal.NewNonRetryableApplicationError(err.Error(), "unknown-profile", err)
+		return Deadline{}, err
+	}
+	cal, err := a.calendarNow(ctx)
+	if err != nil {
+		return Deadline{}, err
 	}
 	unit := calendar.Unit(req.Unit)
 	if unit != calendar.Months && unit != calendar.Years {
@@ -403,7 +409,7 @@ func (a *Cases) PeriodEnd(req PeriodEndRequest) (Deadline, error) {
 		return Deadline{}, temporal.NewNonRetryableApplicationError(err.Error(), "unknown-rule", err)
 	}
 	opt := calendar.Options{Region: prof.Region, Provisional: true}
-	d, err := a.Calendar.Add(calendar.DateOf(req.Start), req.Length, unit, opt)
+	d, err := cal.Add(calendar.DateOf(req.Start), req.Length, unit, opt)
 	if err != nil {
 		return Deadline{}, temporal.NewNonRetryableApplicationError(err.Error(), "deadline", err)
 	}
@@ -499,7 +505,7 @@ func (a *Cases) listingDocumentData(kind documents.Kind, req DocumentRequest, cf
 		// 行政处罚法 arts. 44–45; a local article is cited where the profile
 		// takes the rule from the local regulation.
 		basis := []documents.Citation{{Instrument: "中华人民共和国行政处罚法", Article: "第四十四条、第四十五条"}}
-		if p, err := a.Policies.Get(cf.profileID); err == nil {
+		if p, err := a.rules().Policies().Get(cf.profileID); err == nil {
 			if r, err := p.Rule(policy.ListingRepresentation); err == nil {
 				repr = periodWords(r.Length, string(r.Unit))
 				if !r.Fallback {
@@ -518,7 +524,7 @@ func (a *Cases) listingDocumentData(kind documents.Kind, req DocumentRequest, cf
 			ListedOn: dateOf(f.listedAt, false), RemovalDue: dateOf(f.removalDue, true), Remedies: a.remedies(false)}, nil
 	case documents.KindListingRepairNotice:
 		shortest := "1年"
-		if p, err := a.Policies.Get(cf.profileID); err == nil {
+		if p, err := a.rules().Policies().Get(cf.profileID); err == nil {
 			if r, err := p.Period(policy.RepairMinPeriodSerious); err == nil {
 				shortest = periodWords(r.Length, string(r.Unit))
 			}

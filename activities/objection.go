@@ -22,6 +22,8 @@ type LabelRequest struct {
 	CaseNo    string `json:"case_no"`
 	RecordID  int64  `json:"record_id"`
 	ProfileID string `json:"profile_id"`
+	// ProfileVersion is the version the case opened with ("" = now).
+	ProfileVersion string `json:"profile_version,omitempty"`
 }
 
 // LabelResult says what the record was before and whether it left public view.
@@ -35,9 +37,9 @@ type LabelResult struct {
 // view. The status before is returned so that an upheld objection restores
 // it. Repeating the call returns the first call's result.
 func (a *Cases) LabelRecord(ctx context.Context, req LabelRequest) (LabelResult, error) {
-	prof, err := a.Policies.Get(req.ProfileID)
+	prof, err := a.profile(ctx, req.ProfileID, req.ProfileVersion)
 	if err != nil {
-		return LabelResult{}, temporal.NewNonRetryableApplicationError(err.Error(), "unknown-profile", err)
+		return LabelResult{}, err
 	}
 	newStatus := records.StatusUnderObjection
 	if prof.Settings.LabelledRecord.Value == policy.Suspend {

@@ -37,21 +37,27 @@ func docPrefixOf(kind string) string {
 // EligibilityRequest asks whether the repair application CaseNo may go on:
 // the record's state on At and the documents filed with the application.
 type EligibilityRequest struct {
-	CaseNo       string    `json:"case_no"`
-	RecordID     int64     `json:"record_id"`
-	ProfileID    string    `json:"profile_id"`
-	At           time.Time `json:"at"`
-	CommitmentID int64     `json:"commitment_id"`
-	EvidenceIDs  []int64   `json:"evidence_ids,omitempty"`
+	CaseNo    string `json:"case_no"`
+	RecordID  int64  `json:"record_id"`
+	ProfileID string `json:"profile_id"`
+	// ProfileVersion is the version the case opened with ("" = now).
+	ProfileVersion string    `json:"profile_version,omitempty"`
+	At             time.Time `json:"at"`
+	CommitmentID   int64     `json:"commitment_id"`
+	EvidenceIDs    []int64   `json:"evidence_ids,omitempty"`
 }
 
 // RepairEligibility checks the application against every condition
 // (internal/repair.Check, the same function as the dry run). It reads, it
 // writes nothing: repeating it is harmless.
 func (a *Cases) RepairEligibility(ctx context.Context, req EligibilityRequest) (repair.Result, error) {
-	prof, err := a.Policies.Get(req.ProfileID)
+	prof, err := a.profile(ctx, req.ProfileID, req.ProfileVersion)
 	if err != nil {
-		return repair.Result{}, temporal.NewNonRetryableApplicationError(err.Error(), "unknown-profile", err)
+		return repair.Result{}, err
+	}
+	cal, err := a.calendarNow(ctx)
+	if err != nil {
+		return repair.Result{}, err
 	}
 	f, _, err := repair.Load(ctx, a.Pool, req.RecordID, calendar.DateOf(req.At))
 	if errors.Is(err, repair.ErrNoRecord) {
@@ -63,7 +69,7 @@ func (a *Cases) RepairEligibility(ctx context.Context, req EligibilityRequest) (
 	if f, err = repair.Documents(ctx, a.Pool, f, req.CaseNo, req.CommitmentID, req.EvidenceIDs); err != nil {
 		return repair.Result{}, err
 	}
-	r, err := repair.Check(f, prof, a.Calendar)
+	r, err := repair.Check(f, prof, cal)
 	if err != nil {
 		return repair.Result{}, temporal.NewNonRetryableApplicationError(err.Error(), "eligibility", err)
 	}

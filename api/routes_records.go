@@ -7,7 +7,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/creditcase/creditcase/internal/auth"
-	"github.com/creditcase/creditcase/internal/calendar"
 	"github.com/creditcase/creditcase/internal/policy"
 	"github.com/creditcase/creditcase/internal/records"
 )
@@ -24,11 +23,11 @@ func (s *Server) routesRecords(v1 *echo.Group) {
 	profile := s.Profile
 	if profile == nil {
 		var err error
-		if profile, err = policy.Default().Get(policy.DefaultProfileID); err != nil {
+		if profile, err = s.Rules.Policies().Get(policy.DefaultProfileID); err != nil {
 			panic("api: default policy profile: " + err.Error())
 		}
 	}
-	s.records = records.NewStore(s.Pool, profile, calendar.Default())
+	s.records = records.NewStore(s.Pool, profile, s.Rules.Local().Calendar)
 	s.auth = auth.New(s.Pool, s.BcryptCost)
 
 	mw := []echo.MiddlewareFunc{s.authenticate(), s.csrf()}

@@ -29,6 +29,7 @@ import (
 	"github.com/creditcase/creditcase/internal/records"
 	"github.com/creditcase/creditcase/internal/refusal"
 	"github.com/creditcase/creditcase/internal/reqid"
+	"github.com/creditcase/creditcase/internal/rules"
 )
 
 // Deps are what the handlers use.
@@ -45,6 +46,9 @@ type Deps struct {
 	Profile *policy.Profile
 	// BcryptCost hashes new passwords (0 = bcrypt.DefaultCost).
 	BcryptCost int
+	// Rules are the process's policy profiles and calendar
+	// (internal/rules); nil = the embedded data, without a database.
+	Rules *rules.Rules
 }
 
 // Server holds the handlers' dependencies.
@@ -57,8 +61,12 @@ type Server struct {
 
 // New returns the Echo instance with every route and middleware.
 func New(d Deps) *echo.Echo {
+	if d.Rules == nil {
+		d.Rules = rules.Static(nil, nil)
+	}
 	if d.App == nil {
-		d.App = application.New(application.Deps{Pool: d.Pool, Temporal: d.Temporal, Profile: d.Profile, Logger: d.Logger, BcryptCost: d.BcryptCost})
+		d.App = application.New(application.Deps{Pool: d.Pool, Temporal: d.Temporal, Rules: d.Rules, Profile: d.Profile,
+			Logger: d.Logger, BcryptCost: d.BcryptCost})
 	}
 	s := &Server{Deps: d, app: d.App}
 	e := echo.New()

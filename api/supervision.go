@@ -13,7 +13,6 @@ import (
 
 	"github.com/creditcase/creditcase/internal/auth"
 	"github.com/creditcase/creditcase/internal/calendar"
-	"github.com/creditcase/creditcase/internal/policy"
 	"github.com/creditcase/creditcase/internal/supervision"
 )
 
@@ -28,7 +27,7 @@ func (s *Server) routesSupervision(v1 *echo.Group) {
 	add := func(method, path string, h echo.HandlerFunc) { v1.Add(method, path, h, mw...) }
 	sv := &supervisionHandlers{
 		Server:      s,
-		board:       &supervision.Board{Pool: s.Pool, Calendar: calendar.Default(), Policies: policy.Default()},
+		board:       &supervision.Board{Pool: s.Pool, Rules: s.Rules},
 		escalations: &supervision.Escalations{Pool: s.Pool},
 		report:      &supervision.Report{Pool: s.Pool},
 		sweeps:      &supervision.Sweeper{Pool: s.Pool},

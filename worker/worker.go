@@ -12,15 +12,18 @@ import (
 	"github.com/creditcase/creditcase/internal/notify"
 	"github.com/creditcase/creditcase/internal/policy"
 	"github.com/creditcase/creditcase/internal/reconcile"
+	"github.com/creditcase/creditcase/internal/rules"
 	"github.com/creditcase/creditcase/internal/supervision"
 	"github.com/creditcase/creditcase/workflows"
 )
 
-// Deps are what the activities need. Calendar and Policies default to the
-// embedded data when nil.
+// Deps are what the activities need. Rules are the process's policy
+// profiles and calendar (internal/rules); when nil, Calendar and Policies
+// are served as they are (nil = the embedded data).
 type Deps struct {
 	Pool     *pgxpool.Pool
 	Identity string
+	Rules    *rules.Rules
 	Calendar *calendar.Calendar
 	Policies *policy.Set
 	// Notifier delivers the case notices (nil = the in-app inbox only).
@@ -43,14 +46,11 @@ func New(c client.Client, deps Deps) sdkworker.Worker {
 // list, so a workflow missing here is caught there too.
 func Register(r sdkworker.Registry, deps Deps) {
 	RegisterWorkflows(r)
-	if deps.Calendar == nil {
-		deps.Calendar = calendar.Default()
-	}
-	if deps.Policies == nil {
-		deps.Policies = policy.Default()
+	if deps.Rules == nil {
+		deps.Rules = rules.Static(deps.Calendar, deps.Policies)
 	}
 	r.RegisterActivity(&activities.Engine{Pool: deps.Pool, Identity: deps.Identity})
-	r.RegisterActivity(&activities.Cases{Pool: deps.Pool, Calendar: deps.Calendar, Policies: deps.Policies, Notifier: deps.Notifier})
+	r.RegisterActivity(&activities.Cases{Pool: deps.Pool, Rules: deps.Rules, Notifier: deps.Notifier})
 	r.RegisterActivity(&activities.Sweep{Sweeper: &supervision.Sweeper{Pool: deps.Pool}})
 	r.RegisterActivity(&activities.Reconcile{Reconciler: &reconcile.Reconciler{Pool: deps.Pool, Engine: reconcile.TemporalEngine{Client: deps.Temporal}}})
 }

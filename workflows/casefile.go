@@ -39,6 +39,8 @@ type CaseRef struct {
 	SubjectID  int64  `json:"subject_id"`
 	ProviderID int64  `json:"provider_id"`
 	ProfileID  string `json:"profile_id"`
+	// ProfileVersion pins the profile version (see open).
+	ProfileVersion string `json:"profile_version,omitempty"`
 }
 
 // caseFile is the machinery every case workflow shares: the case mutex, the
@@ -98,6 +100,11 @@ func (c *caseFile) open(ctx workflow.Context, openedAt time.Time) error {
 	}
 	if err := workflow.ExecuteActivity(ctx, cases.ProfileVersion, c.ref.ProfileID).Get(ctx, &c.profileVersion); err != nil {
 		return err
+	}
+	// The version the case was registered with wins: the case's deadlines,
+	// lights and letters follow it to the end, whatever is loaded later.
+	if c.ref.ProfileVersion != "" {
+		c.profileVersion = c.ref.ProfileVersion
 	}
 	return c.save(ctx)
 }
@@ -275,7 +282,7 @@ func (c *caseFile) startDeadline(ctx workflow.Context, rule, party string, start
 }
 
 func (c *caseFile) computeDeadline(ctx workflow.Context, req activities.DeadlineRequest) (activities.Deadline, error) {
-	req.CaseNo, req.ProfileID = c.ref.CaseNo, c.ref.ProfileID
+	req.CaseNo, req.ProfileID, req.ProfileVersion = c.ref.CaseNo, c.ref.ProfileID, c.profileVersion
 	req.Seq = 1
 	for _, d := range c.p.Deadlines {
 		if d.Rule == req.Rule && d.Seq >= req.Seq {

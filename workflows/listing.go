@@ -46,7 +46,7 @@ func ListingWorkflow(ctx workflow.Context, in ListingInput) (ListingState, error
 	}
 	l.cf = newCaseFile(ctx, CaseRef{
 		CaseNo: in.ProposalNo, Kind: CaseKindListing, RecordID: in.RecordIDs[0], SubjectID: in.SubjectID,
-		ProviderID: in.ProviderID, ProfileID: in.ProfileID,
+		ProviderID: in.ProviderID, ProfileID: in.ProfileID, ProfileVersion: in.ProfileVersion,
 	}, &l.st.CaseProgress)
 	l.cf.onProceed = l.proceed
 	if c := in.Carry; c != nil {
@@ -235,7 +235,7 @@ func (l *listing) periodEnd(ctx workflow.Context, start time.Time, p ListingPeri
 	}
 	var end activities.Deadline
 	err := workflow.ExecuteActivity(ctx, cases.ComputePeriodEnd, activities.PeriodEndRequest{
-		CaseNo: l.in.ProposalNo, ProfileID: l.in.ProfileID, Seq: seq, Start: start, Length: p.Length, Unit: p.Unit,
+		CaseNo: l.in.ProposalNo, ProfileID: l.in.ProfileID, ProfileVersion: l.cf.profileVersion, Seq: seq, Start: start, Length: p.Length, Unit: p.Unit,
 		Supersedes: supersedes, Reason: reason,
 	}).Get(ctx, &end)
 	return end, err

@@ -103,10 +103,14 @@ func (p ListingPeriod) Months() int {
 // ListingInput opens a listing case: the proposal. Carry, set only by
 // continue-as-new, is the state of the previous run.
 type ListingInput struct {
-	ProposalNo      string        `json:"proposal_no"`
-	SubjectID       int64         `json:"subject_id"`
-	ProviderID      int64         `json:"provider_id"`
-	ProfileID       string        `json:"profile_id"`
+	ProposalNo string `json:"proposal_no"`
+	SubjectID  int64  `json:"subject_id"`
+	ProviderID int64  `json:"provider_id"`
+	ProfileID  string `json:"profile_id"`
+	// ProfileVersion is the profile version the case is registered with
+	// (cases.profile_version); the case keeps it to the end. "" = the
+	// version the worker has loaded at the start (older callers).
+	ProfileVersion  string        `json:"profile_version,omitempty"`
 	RecordIDs       []int64       `json:"record_ids"`
 	Reasons         string        `json:"reasons" text:"multiline,max=5000"`
 	LegalBasis      []string      `json:"legal_basis" text:"max=500"`

@@ -44,15 +44,15 @@ func newListingHarness(t *testing.T, start time.Time) *listingHarness {
 		h.rows = append(h.rows, r)
 		return nil
 	})
-	h.env.OnActivity(cases.Compute, mockAny).Return(func(r activities.DeadlineRequest) (activities.Deadline, error) {
-		return real.Compute(r)
+	h.env.OnActivity(cases.Compute, mockCtx, mockAny).Return(func(ctx context.Context, r activities.DeadlineRequest) (activities.Deadline, error) {
+		return real.Compute(ctx, r)
 	})
 	h.env.OnActivity(cases.FixDeadline, mockCtx, mockAny).Return(func(_ context.Context, f activities.FixedDeadline) (activities.Deadline, error) {
 		return activities.Deadline{Rule: f.Rule, Seq: f.Seq, Party: f.Party, Start: f.Start, Due: f.Due, DueAt: f.Due.End(),
 			Explanation: f.Explanation, Source: f.Source, OnLapse: f.OnLapse, State: activities.DeadlinePending}, nil
 	})
-	h.env.OnActivity(cases.ComputePeriodEnd, mockCtx, mockAny).Return(func(_ context.Context, r activities.PeriodEndRequest) (activities.Deadline, error) {
-		d, err := real.PeriodEnd(r)
+	h.env.OnActivity(cases.ComputePeriodEnd, mockCtx, mockAny).Return(func(ctx context.Context, r activities.PeriodEndRequest) (activities.Deadline, error) {
+		d, err := real.PeriodEnd(ctx, r)
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		h.computed = append(h.computed, d)

@@ -29,7 +29,7 @@ func ObjectionWorkflow(ctx workflow.Context, in ObjectionInput) (ObjectionState,
 	ctx = workflow.WithActivityOptions(ctx, caseActivityOptions)
 	o.cf = newCaseFile(ctx, CaseRef{
 		CaseNo: in.CaseNo, Kind: CaseKindObjection, RecordID: in.RecordID, SubjectID: in.SubjectID,
-		ProviderID: in.ProviderID, ProfileID: in.ProfileID,
+		ProviderID: in.ProviderID, ProfileID: in.ProfileID, ProfileVersion: in.ProfileVersion,
 	}, &o.st.CaseProgress)
 	o.cf.onProceed = func(_ workflow.Context, d activities.Deadline) error {
 		if d.Rule == policy.ObjectionAppealWindow {
@@ -67,7 +67,7 @@ func (o *objection) open(ctx workflow.Context) error {
 	}
 	var label activities.LabelResult
 	if err := workflow.ExecuteActivity(ctx, cases.LabelRecord, activities.LabelRequest{
-		CaseNo: o.in.CaseNo, RecordID: o.in.RecordID, ProfileID: o.in.ProfileID,
+		CaseNo: o.in.CaseNo, RecordID: o.in.RecordID, ProfileID: o.in.ProfileID, ProfileVersion: o.cf.profileVersion,
 	}).Get(ctx, &label); err != nil {
 		return err
 	}

@@ -78,6 +78,10 @@ type ObjectionInput struct {
 	SubjectID  int64  `json:"subject_id"`
 	ProviderID int64  `json:"provider_id"`
 	ProfileID  string `json:"profile_id"`
+	// ProfileVersion is the profile version the case is registered with
+	// (cases.profile_version); the case keeps it to the end. "" = the
+	// version the worker has loaded at the start (older callers).
+	ProfileVersion string `json:"profile_version,omitempty"`
 	// Grounds are as letters print them: the regulation's words of each
 	// ground chosen (with its article), or the applicant's own words.
 	Grounds []string `json:"grounds" text:"max=500"`

@@ -71,8 +71,8 @@ func newHarness(t *testing.T, start time.Time) *harness {
 		h.labelled++
 		return activities.LabelResult{PriorStatus: "active"}, nil
 	})
-	h.env.OnActivity(cases.ComputeDeadline, mockCtx, mockAny).Return(func(_ context.Context, r activities.DeadlineRequest) (activities.Deadline, error) {
-		d, err := real.Compute(r)
+	h.env.OnActivity(cases.ComputeDeadline, mockCtx, mockAny).Return(func(ctx context.Context, r activities.DeadlineRequest) (activities.Deadline, error) {
+		d, err := real.Compute(ctx, r)
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		h.computed = append(h.computed, d)

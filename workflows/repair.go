@@ -31,7 +31,7 @@ func RepairWorkflow(ctx workflow.Context, in RepairInput) (RepairState, error) {
 	ctx = workflow.WithActivityOptions(ctx, caseActivityOptions)
 	r.cf = newCaseFile(ctx, CaseRef{
 		CaseNo: in.CaseNo, Kind: CaseKindRepair, RecordID: in.RecordID, SubjectID: in.SubjectID,
-		ProviderID: in.ProviderID, ProfileID: in.ProfileID,
+		ProviderID: in.ProviderID, ProfileID: in.ProfileID, ProfileVersion: in.ProfileVersion,
 	}, &r.st.CaseProgress)
 	r.cf.onProceed = r.proceed
 	if err := r.setHandlers(ctx); err != nil {
@@ -65,7 +65,7 @@ func (r *repairCase) open(ctx workflow.Context) error {
 		return err
 	}
 	if err := workflow.ExecuteActivity(ctx, cases.RepairEligibility, activities.EligibilityRequest{
-		CaseNo: r.in.CaseNo, RecordID: r.in.RecordID, ProfileID: r.in.ProfileID, At: r.cf.openedAt,
+		CaseNo: r.in.CaseNo, RecordID: r.in.RecordID, ProfileID: r.in.ProfileID, ProfileVersion: r.cf.profileVersion, At: r.cf.openedAt,
 		CommitmentID: r.in.CommitmentID, EvidenceIDs: r.in.EvidenceIDs,
 	}).Get(ctx, &r.st.Eligibility); err != nil {
 		return err

@@ -55,16 +55,20 @@ const (
 // RepairInput opens a repair application. The commitment (信用承诺书) and
 // the evidence of correction are evidence IDs filed under CaseNo.
 type RepairInput struct {
-	CaseNo       string    `json:"case_no"`
-	RecordID     int64     `json:"record_id"`
-	SubjectID    int64     `json:"subject_id"`
-	ProviderID   int64     `json:"provider_id"`
-	ProfileID    string    `json:"profile_id"`
-	CommitmentID int64     `json:"commitment_id"`
-	EvidenceIDs  []int64   `json:"evidence_ids,omitempty"`
-	Statement    string    `json:"statement,omitempty" text:"multiline,max=5000"`
-	FiledBy      Actor     `json:"filed_by"`
-	ReceivedAt   time.Time `json:"received_at"`
+	CaseNo     string `json:"case_no"`
+	RecordID   int64  `json:"record_id"`
+	SubjectID  int64  `json:"subject_id"`
+	ProviderID int64  `json:"provider_id"`
+	ProfileID  string `json:"profile_id"`
+	// ProfileVersion is the profile version the case is registered with
+	// (cases.profile_version); the case keeps it to the end. "" = the
+	// version the worker has loaded at the start (older callers).
+	ProfileVersion string    `json:"profile_version,omitempty"`
+	CommitmentID   int64     `json:"commitment_id"`
+	EvidenceIDs    []int64   `json:"evidence_ids,omitempty"`
+	Statement      string    `json:"statement,omitempty" text:"multiline,max=5000"`
+	FiledBy        Actor     `json:"filed_by"`
+	ReceivedAt     time.Time `json:"received_at"`
 }
 
 // RepairSupplementInput is the subject's answer to the one-time notice.

@@ -53,8 +53,8 @@ func newRepairHarness(t *testing.T, start time.Time, facts repair.Facts) *repair
 	h.env.OnActivity(cases.ProfileVersion, mockCtx, mockAny).Return("test", nil)
 	h.env.OnActivity(cases.SaveCase, mockCtx, mockAny).Return(nil)
 	h.env.OnActivity(cases.RecordEvent, mockCtx, mockAny).Return(nil)
-	h.env.OnActivity(cases.ComputeDeadline, mockCtx, mockAny).Return(func(_ context.Context, r activities.DeadlineRequest) (activities.Deadline, error) {
-		return real.Compute(r)
+	h.env.OnActivity(cases.ComputeDeadline, mockCtx, mockAny).Return(func(ctx context.Context, r activities.DeadlineRequest) (activities.Deadline, error) {
+		return real.Compute(ctx, r)
 	})
 	h.env.OnActivity(cases.RepairEligibility, mockCtx, mockAny).Return(func(_ context.Context, r activities.EligibilityRequest) (repair.Result, error) {
 		prof, err := policy.Default().Get(r.ProfileID)

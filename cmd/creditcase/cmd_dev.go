@@ -10,6 +10,7 @@ import (
 
 	"github.com/creditcase/creditcase/internal/config"
 	"github.com/creditcase/creditcase/internal/logging"
+	"github.com/creditcase/creditcase/internal/rules"
 	"github.com/creditcase/creditcase/internal/seed"
 	"github.com/creditcase/creditcase/internal/stack"
 	"github.com/creditcase/creditcase/web"
@@ -58,6 +59,7 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 		TemporalLogLevel: cfg.TemporalLogLevel,
 		Progress:         progress,
 		OIDC:             web.OIDCConfigFromEnv(),
+		Rules:            rules.Dirs{Calendar: cfg.CalendarDir, Policy: cfg.PolicyDir},
 	})
 	if err != nil {
 		return err

@@ -14,14 +14,13 @@ import (
 
 	"github.com/creditcase/creditcase/api"
 	"github.com/creditcase/creditcase/internal/application"
-	"github.com/creditcase/creditcase/internal/calendar"
 	"github.com/creditcase/creditcase/internal/config"
 	"github.com/creditcase/creditcase/internal/db"
 	"github.com/creditcase/creditcase/internal/logging"
 	"github.com/creditcase/creditcase/internal/metrics"
 	"github.com/creditcase/creditcase/internal/notify"
-	"github.com/creditcase/creditcase/internal/policy"
 	"github.com/creditcase/creditcase/internal/relay"
+	"github.com/creditcase/creditcase/internal/rules"
 	"github.com/creditcase/creditcase/internal/stack"
 	"github.com/creditcase/creditcase/internal/temporalclient"
 	"github.com/creditcase/creditcase/web"
@@ -63,6 +62,8 @@ type role struct {
 	registry *prometheus.Registry
 	// sdkMetrics stops the Temporal SDK's metrics reporting.
 	sdkMetrics io.Closer
+	// rules: the policy profiles and calendar, loaded once for the process.
+	rules *rules.Rules
 }
 
 func startRole(ctx context.Context, name string) (*role, error) {
@@ -75,9 +76,20 @@ func startRole(ctx context.Context, name string) (*role, error) {
 		return nil, err
 	}
 	log = log.With().Str("role", name).Logger()
+	// Invalid overrides stop the process here, naming the file and line.
+	local, err := rules.LoadLocal(rules.Dirs{Calendar: cfg.CalendarDir, Policy: cfg.PolicyDir})
+	if err != nil {
+		return nil, err
+	}
 	pool, err := db.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return nil, err
+	}
+	host, _ := os.Hostname()
+	rl, err := rules.Open(ctx, pool, local, log, fmt.Sprintf("%s %s/%d", name, host, os.Getpid()))
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("rules: %w (run \"creditcase migrate up\" first?)", err)
 	}
 	reg := metrics.NewRegistry()
 	reg.MustRegister(metrics.NewPoolCollector(pool))
@@ -88,7 +100,7 @@ func startRole(ctx context.Context, name string) (*role, error) {
 		pool.Close()
 		return nil, err
 	}
-	return &role{log: log, cfg: cfg, pool: pool, temporal: tc, registry: reg, sdkMetrics: sdkMetricsCloser}, nil
+	return &role{log: log, cfg: cfg, pool: pool, temporal: tc, registry: reg, sdkMetrics: sdkMetricsCloser, rules: rl}, nil
 }
 
 func (r *role) close() {
@@ -104,8 +116,8 @@ func (r *role) serve(ctx context.Context) error {
 		return err
 	}
 	// One application core for both front ends: the JSON API and the console.
-	app := application.New(application.Deps{Pool: r.pool, Temporal: r.temporal, Logger: r.log})
-	handler := api.New(api.Deps{App: app, Pool: r.pool, Temporal: r.temporal, Logger: r.log, Registry: r.registry})
+	app := application.New(application.Deps{Pool: r.pool, Temporal: r.temporal, Logger: r.log, Rules: r.rules})
+	handler := api.New(api.Deps{App: app, Pool: r.pool, Temporal: r.temporal, Logger: r.log, Registry: r.registry, Rules: r.rules})
 	if _, err := web.Mount(handler, web.Deps{App: app, Pool: r.pool, Temporal: r.temporal, Logger: r.log, OIDC: web.OIDCConfigFromEnv()}); err != nil {
 		return err
 	}
@@ -148,12 +160,11 @@ func runWorker(ctx context.Context, args []string, _ io.Writer) error {
 	}
 	defer r.close()
 	host, _ := os.Hostname()
-	cal, pol := loadRules(r.cfg, r.log)
 	notifier, err := notify.FromEnv(r.pool, r.log, false)
 	if err != nil {
 		return err
 	}
-	w := worker.New(r.temporal, worker.Deps{Pool: r.pool, Identity: fmt.Sprintf("%s/%d", host, os.Getpid()), Calendar: cal, Policies: pol, Notifier: notifier})
+	w := worker.New(r.temporal, worker.Deps{Pool: r.pool, Identity: fmt.Sprintf("%s/%d", host, os.Getpid()), Rules: r.rules, Notifier: notifier})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
@@ -172,26 +183,4 @@ func runWorker(ctx context.Context, args []string, _ io.Writer) error {
 	defer stopRelay()
 	r.log.Info().Msg("worker polling")
 	return r.serve(ctx)
-}
-
-// loadRules reads the calendar and policy profiles with the override
-// directories; invalid overrides are refused, logged, and the embedded data
-// stay in use.
-func loadRules(cfg config.Config, log zerolog.Logger) (*calendar.Calendar, *policy.Set) {
-	cal, pol := calendar.Default(), policy.Default()
-	if cfg.CalendarDir != "" {
-		if c, err := calendar.Load(cfg.CalendarDir); err != nil {
-			log.Error().Err(err).Str("dir", cfg.CalendarDir).Msg("CALENDAR_DIR refused; using the embedded calendar")
-		} else {
-			cal = c
-		}
-	}
-	if cfg.PolicyDir != "" {
-		if p, err := policy.Load(cfg.PolicyDir); err != nil {
-			log.Error().Err(err).Str("dir", cfg.PolicyDir).Msg("POLICY_DIR refused; using the embedded profiles")
-		} else {
-			pol = p
-		}
-	}
-	return cal, pol
 }

@@ -6,6 +6,8 @@
 package application
 
 import (
+	"time"
+
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/rs/zerolog"
 	"go.temporal.io/sdk/client"
@@ -15,6 +17,7 @@ import (
 	"github.com/creditcase/creditcase/internal/downstream"
 	"github.com/creditcase/creditcase/internal/permission"
 	"github.com/creditcase/creditcase/internal/policy"
+	"github.com/creditcase/creditcase/internal/rules"
 )
 
 // Deps are what the core is built from.
@@ -29,6 +32,11 @@ type Deps struct {
 	Logger  zerolog.Logger
 	// BcryptCost hashes new passwords (0 = bcrypt.DefaultCost).
 	BcryptCost int
+	// Rules are the process's profiles and calendar (internal/rules);
+	// when set they replace Policies and Calendar.
+	Rules *rules.Rules
+	// Now is the clock cases are filed by (nil = time.Now).
+	Now func() time.Time
 }
 
 // App is the application core.
@@ -48,7 +56,7 @@ type App struct {
 // New builds the core.
 func New(d Deps) *App {
 	cw := casework.New(casework.Deps{Pool: d.Pool, Temporal: d.Temporal, Policies: d.Policies, Calendar: d.Calendar,
-		Profile: d.Profile, Logger: d.Logger})
+		Rules: d.Rules, Profile: d.Profile, Logger: d.Logger, Now: d.Now})
 	ds := downstream.New(downstream.Deps{Pool: d.Pool, Temporal: d.Temporal, Guard: cw.Guard(), Logger: d.Logger})
 	return &App{Casework: cw, Downstream: ds, Guard: cw.Guard(), deps: d}
 }

@@ -244,8 +244,12 @@ func (s *Service) ProposeListing(ctx context.Context, a permission.Actor, in Pro
 	ctx, cancel := context.WithTimeout(ctx, EngineTimeout)
 	defer cancel()
 	profileID := s.listingProfileID()
+	profileVersion := ""
+	if p, err := s.d.Policies.Get(profileID); err == nil {
+		profileVersion = p.Version
+	}
 	var no string
-	wfIn := workflows.ListingInput{SubjectID: in.SubjectID, ProviderID: in.ProviderID, ProfileID: profileID, RecordIDs: in.RecordIDs,
+	wfIn := workflows.ListingInput{SubjectID: in.SubjectID, ProviderID: in.ProviderID, ProfileID: profileID, ProfileVersion: profileVersion, RecordIDs: in.RecordIDs,
 		Reasons: in.Reasons, LegalBasis: in.LegalBasis, Measures: in.Measures, JointPunishment: in.JointPunishment, Period: in.Period,
 		ProposedBy: actorOf(a), ProposedAt: s.now()}
 	err := pgx.BeginFunc(ctx, s.d.Pool, func(tx pgx.Tx) error {

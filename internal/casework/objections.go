@@ -258,7 +258,7 @@ func (s *Service) FileObjection(ctx context.Context, a permission.Actor, in File
 	}
 	wfIn := workflows.ObjectionInput{
 		CaseNo: no, RecordID: rec.ID, SubjectID: rec.SubjectID, ProviderID: rec.ProviderID,
-		ProfileID: profile.ID, Grounds: grounds, GroundCodes: in.GroundCodes, Statement: in.Statement,
+		ProfileID: profile.ID, ProfileVersion: profile.Version, Grounds: grounds, GroundCodes: in.GroundCodes, Statement: in.Statement,
 		FiledBy: by, ReceivedAt: now.UTC(),
 	}
 	stored := make([]evidence.Meta, 0, len(in.Evidence))

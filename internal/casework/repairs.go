@@ -112,7 +112,14 @@ func (s *Service) eligibility(ctx context.Context, rec records.Record, docs *rep
 	if docs != nil {
 		f.Documents, f.Commitment, f.Evidence = true, docs.Commitment, docs.Evidence
 	}
-	r, err := repair.Check(f, prof, s.d.Calendar)
+	cal := s.d.Calendar
+	if s.d.Rules != nil {
+		// The calendar as it stands in the database, as the worker counts.
+		if cal, err = s.d.Rules.Calendar(ctx); err != nil {
+			return repair.Result{}, faults.Database(err)
+		}
+	}
+	r, err := repair.Check(f, prof, cal)
 	if err != nil {
 		return r, refusal.Internalf(err, "repair eligibility of record %d", rec.ID)
 	}
@@ -280,7 +287,7 @@ func (s *Service) ApplyForRepair(ctx context.Context, a permission.Actor, in App
 			ids = append(ids, m.ID)
 		}
 		wfIn := workflows.RepairInput{CaseNo: no, RecordID: rec.ID, SubjectID: rec.SubjectID, ProviderID: rec.ProviderID,
-			ProfileID: profile.ID, CommitmentID: out.Commitment.ID, EvidenceIDs: ids, Statement: in.Statement,
+			ProfileID: profile.ID, ProfileVersion: profile.Version, CommitmentID: out.Commitment.ID, EvidenceIDs: ids, Statement: in.Statement,
 			FiledBy: by, ReceivedAt: now.UTC()}
 		if _, err := tx.Exec(regCtx, `INSERT INTO repair_applications (application_no, record_id, subject_id, provider_id, profile_id,
 			commitment_id, evidence_ids, statement, filed_by, filed_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`,

@@ -29,6 +29,7 @@ import (
 	"github.com/creditcase/creditcase/internal/policy"
 	"github.com/creditcase/creditcase/internal/records"
 	"github.com/creditcase/creditcase/internal/refusal"
+	"github.com/creditcase/creditcase/internal/rules"
 	"github.com/creditcase/creditcase/internal/supervision"
 	"github.com/creditcase/creditcase/workflows"
 )
@@ -45,6 +46,10 @@ type Deps struct {
 	Temporal client.Client // nil: every engine step answers 503
 	Policies *policy.Set   // nil = policy.Default()
 	Calendar *calendar.Calendar
+	// Rules are the process's profiles and calendar (internal/rules); when
+	// set they replace Policies and Calendar, and the board reads the
+	// calendar as it stands in the database.
+	Rules *rules.Rules
 	// Profile is the default profile of records without one (nil =
 	// policies' default profile).
 	Profile *policy.Profile
@@ -73,6 +78,9 @@ type Service struct {
 
 // New returns the casework service.
 func New(d Deps) *Service {
+	if d.Rules != nil {
+		d.Policies, d.Calendar = d.Rules.Policies(), d.Rules.Local().Calendar
+	}
 	if d.Policies == nil {
 		d.Policies = policy.Default()
 	}
@@ -95,7 +103,7 @@ func New(d Deps) *Service {
 		records:     records.NewStore(d.Pool, d.Profile, d.Calendar),
 		evidence:    evidence.NewStore(d.Pool, d.Evidence),
 		documents:   documents.NewStore(d.Pool),
-		board:       &supervision.Board{Pool: d.Pool, Calendar: d.Calendar, Policies: d.Policies},
+		board:       &supervision.Board{Pool: d.Pool, Rules: d.Rules, Calendar: d.Calendar, Policies: d.Policies},
 		escalations: &supervision.Escalations{Pool: d.Pool},
 		report:      &supervision.Report{Pool: d.Pool},
 		sweeps:      &supervision.Sweeper{Pool: d.Pool},

@@ -191,6 +191,33 @@ type Profile struct {
 	Version string `yaml:"-" json:"version"`
 	// Source is where the profile was loaded from.
 	Source string `yaml:"-" json:"source"`
+
+	doc []byte
+}
+
+// Document returns the YAML document the profile was parsed from (what the
+// database keeps for every version a case may be pinned to).
+func (p *Profile) Document() []byte { return p.doc }
+
+// ParseProfile parses and validates one profile document; name is the
+// profile ID (the file name without .yaml) and origin says where the
+// document comes from in errors, which give the line.
+func ParseProfile(name, origin string, data []byte) (*Profile, error) {
+	p, err := parseProfile(name, data)
+	if err != nil {
+		return nil, fmt.Errorf("policy: %s: %w", origin, err)
+	}
+	p.Source = origin
+	return p, nil
+}
+
+// Profiles returns the set's profiles sorted by ID.
+func (s *Set) Profiles() []*Profile {
+	out := make([]*Profile, 0, len(s.profiles))
+	for _, id := range s.IDs() {
+		out = append(out, s.profiles[id])
+	}
+	return out
 }
 
 // Ground returns the objection ground code of the profile.
@@ -394,6 +421,7 @@ func parseProfile(name string, data []byte) (*Profile, error) {
 	}
 	sum := sha256.Sum256(data)
 	p.Version = p.DeclaredVersion + "+" + hex.EncodeToString(sum[:])[:12]
+	p.doc = data
 	return &p, nil
 }
 

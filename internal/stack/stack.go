@@ -35,6 +35,7 @@ import (
 	"github.com/creditcase/creditcase/internal/notify"
 	"github.com/creditcase/creditcase/internal/pgcluster"
 	"github.com/creditcase/creditcase/internal/relay"
+	"github.com/creditcase/creditcase/internal/rules"
 	"github.com/creditcase/creditcase/internal/temporalclient"
 	"github.com/creditcase/creditcase/web"
 	"github.com/creditcase/creditcase/worker"
@@ -69,6 +70,9 @@ type Options struct {
 	// OIDC is the console's sign-in through the identity platform (zero:
 	// none).
 	OIDC web.OIDCConfig
+	// Rules are the override directories (CALENDAR_DIR, POLICY_DIR) of the
+	// policy profiles and calendar every part of the stack reads.
+	Rules rules.Dirs
 }
 
 // Stack is the running system.
@@ -81,6 +85,7 @@ type Stack struct {
 	Temporal    client.Client
 	Worker      sdkworker.Worker
 	Registry    *prometheus.Registry
+	Rules       *rules.Rules
 	HTTP        *http.Server
 	APIAddr     string
 	UIAddr      string // "" when the Web UI is not served
@@ -111,6 +116,11 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 			s = nil
 		}
 	}()
+	// Invalid overrides stop the start here, before anything runs.
+	local, err := rules.LoadLocal(o.Rules)
+	if err != nil {
+		return nil, err
+	}
 
 	if o.DatabaseURL == "" {
 		if o.DataDir == "" {
@@ -158,6 +168,10 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 	if err = migrateUp(ctx, s.Pool, progress); err != nil {
 		return nil, err
 	}
+	host, _ := os.Hostname()
+	if s.Rules, err = rules.Open(ctx, s.Pool, local, o.Logger, fmt.Sprintf("dev %s/%d", host, os.Getpid())); err != nil {
+		return nil, fmt.Errorf("rules: %w", err)
+	}
 
 	s.Registry = metrics.NewRegistry()
 	s.Registry.MustRegister(metrics.NewPoolCollector(s.Pool))
@@ -194,8 +208,8 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 	}
 	s.APIAddr = ln.Addr().String()
 	// One application core for both front ends: the JSON API and the console.
-	app := application.New(application.Deps{Pool: s.Pool, Temporal: s.Temporal, Logger: o.Logger})
-	handler := api.New(api.Deps{App: app, Pool: s.Pool, Temporal: s.Temporal, Logger: o.Logger, Registry: s.Registry})
+	app := application.New(application.Deps{Pool: s.Pool, Temporal: s.Temporal, Logger: o.Logger, Rules: s.Rules})
+	handler := api.New(api.Deps{App: app, Pool: s.Pool, Temporal: s.Temporal, Logger: o.Logger, Registry: s.Registry, Rules: s.Rules})
 	if _, err = web.Mount(handler, web.Deps{App: app, Pool: s.Pool, Temporal: s.Temporal, Logger: o.Logger, OIDC: o.OIDC}); err != nil {
 		return nil, err
 	}
@@ -224,7 +238,7 @@ func (s *Stack) startWorker(ctx context.Context, relayCfg relay.Config, smtpCfg 
 	if err != nil {
 		return err
 	}
-	s.Worker = worker.New(s.Temporal, worker.Deps{Pool: s.Pool, Identity: fmt.Sprintf("%s/%d", host, os.Getpid()), Notifier: notifier})
+	s.Worker = worker.New(s.Temporal, worker.Deps{Pool: s.Pool, Identity: fmt.Sprintf("%s/%d", host, os.Getpid()), Rules: s.Rules, Notifier: notifier})
 	if err = s.Worker.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

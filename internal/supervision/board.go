@@ -20,6 +20,7 @@ import (
 
 	"github.com/creditcase/creditcase/internal/calendar"
 	"github.com/creditcase/creditcase/internal/policy"
+	"github.com/creditcase/creditcase/internal/rules"
 )
 
 // Lights of the board.
@@ -51,7 +52,11 @@ const (
 // (case_profile, due_at). The case's status, kind, stage and profile are
 // copied onto its deadlines by triggers, so a page needs no join.
 type Board struct {
-	Pool     *pgxpool.Pool
+	Pool *pgxpool.Pool
+	// Rules serve the calendar as it stands (the yellow edges) and the
+	// calendar each deadline was counted with (working days left). When
+	// nil, Calendar and Policies are used as they are.
+	Rules    *rules.Rules
 	Calendar *calendar.Calendar
 	Policies *policy.Set
 	// Now is the board's clock (nil = time.Now).
@@ -88,13 +93,23 @@ type BoardItem struct {
 	Light       string    `json:"light"`
 	DaysLeft    *int      `json:"working_days_left,omitempty"`
 	Explanation string    `json:"explanation"`
+	// CalendarVersion is the calendar the deadline was counted with (its
+	// working days left are counted with the same one).
+	CalendarVersion string `json:"calendar_version"`
+	// Provisional deadlines run into a year whose schedule is not
+	// published; ProvisionalNote says so.
+	Provisional     bool   `json:"provisional"`
+	ProvisionalNote string `json:"provisional_note,omitempty"`
 }
 
 // BoardPage is a page of the board.
 type BoardPage struct {
-	AsOf  time.Time   `json:"as_of"`
-	Items []BoardItem `json:"items"`
-	Next  string      `json:"next,omitempty"`
+	AsOf time.Time `json:"as_of"`
+	// Warnings for the operator, e.g. next year's holiday schedule still
+	// missing from 1 November.
+	Warnings []string    `json:"warnings,omitempty"`
+	Items    []BoardItem `json:"items"`
+	Next     string      `json:"next,omitempty"`
 	// DeadDeliveries counts the events a subscriber never received
 	// (GET /deliveries?state=dead lists them; a supervisor re-sends).
 	DeadDeliveries int `json:"dead_deliveries"`
@@ -114,15 +129,15 @@ type edge struct {
 }
 
 // edges returns, per profile, the instant up to which a due_at is yellow.
-func (b *Board) edges(now time.Time) ([]edge, error) {
+func (b *Board) edges(cal *calendar.Calendar, pol *policy.Set, now time.Time) ([]edge, error) {
 	today := calendar.DateOf(now)
 	var out []edge
-	for _, id := range b.Policies.IDs() {
-		p, err := b.Policies.Get(id)
+	for _, id := range pol.IDs() {
+		p, err := pol.Get(id)
 		if err != nil {
 			return nil, err
 		}
-		at, err := b.edge(today, p.Region, p.Settings.WarningMarginWD.Value)
+		at, err := edgeOf(cal, today, p.Region, p.Settings.WarningMarginWD.Value)
 		if err != nil {
 			return nil, fmt.Errorf("profile %s: %w", id, err)
 		}
@@ -131,9 +146,9 @@ func (b *Board) edges(now time.Time) ([]edge, error) {
 	return out, nil
 }
 
-func (b *Board) edge(today calendar.Date, region string, margin int) (time.Time, error) {
+func edgeOf(cal *calendar.Calendar, today calendar.Date, region string, margin int) (time.Time, error) {
 	opt := calendar.Options{Region: region, Provisional: true}
-	d, err := b.Calendar.Add(today, margin+1, calendar.WorkingDays, opt)
+	d, err := cal.Add(today, margin+1, calendar.WorkingDays, opt)
 	if err != nil {
 		return time.Time{}, err
 	}
@@ -192,7 +207,16 @@ func (b *Board) List(ctx context.Context, f BoardFilter) (BoardPage, error) {
 	if limit > MaxPage {
 		limit = MaxPage
 	}
-	edges, err := b.edges(now)
+	rl := b.Rules
+	if rl == nil {
+		rl = rules.Static(b.Calendar, b.Policies)
+	}
+	cal, err := rl.Calendar(ctx)
+	if err != nil {
+		return BoardPage{}, err
+	}
+	pol := rl.Policies()
+	edges, err := b.edges(cal, pol, now)
 	if err != nil {
 		return BoardPage{}, err
 	}
@@ -210,7 +234,7 @@ func (b *Board) List(ctx context.Context, f BoardFilter) (BoardPage, error) {
 	}
 	// A case under a profile the set does not know gets the default margin,
 	// national calendar.
-	defEdge, err := b.edge(calendar.DateOf(now), "", DefaultWarningMargin)
+	defEdge, err := edgeOf(cal, calendar.DateOf(now), "", DefaultWarningMargin)
 	if err != nil {
 		return BoardPage{}, err
 	}
@@ -264,7 +288,7 @@ func (b *Board) List(ctx context.Context, f BoardFilter) (BoardPage, error) {
 			cmp, arg(c.DueAt), arg(c.CaseNo), arg(c.Rule), arg(c.Seq)))
 	}
 	q := `SELECT d.case_no, d.case_kind, d.case_stage, d.case_profile, d.rule_id, d.seq, d.party, d.due_date, d.due_at, d.state,
-			d.explanation, ` + edgeExpr + `
+			d.explanation, ` + edgeExpr + `, d.calendar_version, d.provisional
 		FROM case_deadlines d
 		LEFT JOIN unnest($1::text[], $2::timestamptz[]) AS e(profile, edge) ON e.profile = d.case_profile
 		WHERE ` + strings.Join(where, " AND ") + `
@@ -292,7 +316,7 @@ func (b *Board) List(ctx context.Context, f BoardFilter) (BoardPage, error) {
 	got, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
 		var it row
 		err := r.Scan(&it.CaseNo, &it.Kind, &it.Stage, &it.Profile, &it.Rule, &it.Seq, &it.Party, &it.due, &it.DueAt,
-			&it.State, &it.Explanation, &it.edge)
+			&it.State, &it.Explanation, &it.edge, &it.CalendarVersion, &it.Provisional)
 		return it, err
 	})
 	if err != nil {
@@ -306,6 +330,9 @@ func (b *Board) List(ctx context.Context, f BoardFilter) (BoardPage, error) {
 		return BoardPage{}, err
 	}
 	page := BoardPage{AsOf: now, Items: make([]BoardItem, 0, min(len(got), limit)), DeadDeliveries: dead}
+	if w := cal.NextYearWarning(calendar.DateOf(now)); w != "" {
+		page.Warnings = append(page.Warnings, w)
+	}
 	for i, r := range got {
 		if i == limit {
 			last := page.Items[limit-1]
@@ -317,10 +344,17 @@ func (b *Board) List(ctx context.Context, f BoardFilter) (BoardPage, error) {
 		it.Due = due.String()
 		it.Light = LightOf(now, it.DueAt, r.edge, it.State)
 		region := ""
-		if p, err := b.Policies.Get(it.Profile); err == nil {
+		if p, err := pol.Get(it.Profile); err == nil {
 			region = p.Region
 		}
-		if n, err := b.Calendar.WorkingDaysBetween(calendar.DateOf(now), due, calendar.Options{Region: region, Provisional: true}); err == nil {
+		if it.Provisional {
+			it.ProvisionalNote = calendar.ProvisionalNote
+		}
+		dcal, err := rl.CalendarOf(ctx, it.CalendarVersion)
+		if err != nil {
+			return BoardPage{}, err
+		}
+		if n, err := dcal.WorkingDaysBetween(calendar.DateOf(now), due, calendar.Options{Region: region, Provisional: true}); err == nil {
 			it.DaysLeft = &n
 		}
 		page.Items = append(page.Items, it)
