@@ -63,4 +63,5 @@ func RegisterWorkflows(r sdkworker.WorkflowRegistry) {
 	r.RegisterWorkflow(workflows.DisclosureSweepWorkflow)
 	r.RegisterWorkflow(workflows.RepairWorkflow)
 	r.RegisterWorkflow(workflows.ReconcileWorkflow)
+	r.RegisterWorkflow(workflows.CalendarRecomputeWorkflow)
 }

@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/creditcase/creditcase/activities"
+	"github.com/creditcase/creditcase/internal/calendar"
 	"github.com/creditcase/creditcase/internal/documents"
 	"github.com/creditcase/creditcase/internal/policy"
 )
@@ -62,7 +63,9 @@ type caseFile struct {
 	version      int
 	recompute    bool
 	calendarNote string
-	docSeq       int
+	// calendarRev is the latest calendar revision signalled (0 = unknown).
+	calendarRev int64
+	docSeq      int
 	// onProceed is called when a deadline whose lapse action is "proceed"
 	// runs out (a waiting period ends and the procedure moves on).
 	onProceed func(ctx workflow.Context, d activities.Deadline) error
@@ -115,9 +118,12 @@ func (c *caseFile) listenCalendar(ctx workflow.Context) {
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		ch := workflow.GetSignalChannel(ctx, SignalCalendarChanged)
 		for {
-			var note string
-			ch.Receive(ctx, &note)
-			c.calendarNote = note
+			var change CalendarChange
+			ch.Receive(ctx, &change)
+			c.calendarNote = change.Note
+			if change.Revision > c.calendarRev {
+				c.calendarRev = change.Revision
+			}
 			c.recompute = true
 		}
 	})
@@ -361,6 +367,17 @@ func (c *caseFile) replace(ctx workflow.Context, d *activities.Deadline, req act
 }
 
 func (c *caseFile) recomputeDeadlines(ctx workflow.Context) error {
+	if workflow.GetVersion(ctx, changeRecomputeCompare, workflow.DefaultVersion, 1) != workflow.DefaultVersion {
+		moved, err := c.recountAll(ctx, func(activities.Deadline) bool { return true })
+		if err != nil {
+			return err
+		}
+		if err := c.markRecomputed(ctx, moved); err != nil {
+			return err
+		}
+		c.changed()
+		return c.save(ctx)
+	}
 	var open []int
 	for i, d := range c.p.Deadlines {
 		if d.State == activities.DeadlinePending {
@@ -375,6 +392,107 @@ func (c *caseFile) recomputeDeadlines(ctx workflow.Context) error {
 	}
 	c.changed()
 	return c.save(ctx)
+}
+
+// calendarReason is the reason recorded on deadlines a calendar change moved.
+func (c *caseFile) calendarReason() string {
+	if c.calendarRev > 0 {
+		return fmt.Sprintf("calendar changed (revision %d): %s", c.calendarRev, c.calendarNote)
+	}
+	return "calendar changed: " + c.calendarNote
+}
+
+// recountAll recounts every open deadline that which selects under the
+// calendar as it stands and tells the parties of every date that moved; it
+// returns how many moved.
+func (c *caseFile) recountAll(ctx workflow.Context, which func(activities.Deadline) bool) (int, error) {
+	var open []int
+	for i, d := range c.p.Deadlines {
+		if d.State == activities.DeadlinePending && which(d) {
+			open = append(open, i)
+		}
+	}
+	moved := 0
+	for _, i := range open {
+		m, err := c.recount(ctx, i)
+		if err != nil {
+			return moved, err
+		}
+		if m {
+			moved++
+		}
+	}
+	return moved, nil
+}
+
+// markRecomputed reports the case done to the recompute run.
+func (c *caseFile) markRecomputed(ctx workflow.Context, moved int) error {
+	return workflow.ExecuteActivity(ctx, cases.MarkCaseRecomputed, activities.CaseRecomputed{
+		Revision: c.calendarRev, CaseNo: c.ref.CaseNo, Moved: moved,
+	}).Get(ctx, nil)
+}
+
+// recount recounts open deadline i after a calendar change. When its date
+// or provisional flag moves, the new deadline supersedes it (both kept,
+// with the reason), the change is logged and the party responsible and
+// the subject are told the corrected date. It reports whether it moved.
+func (c *caseFile) recount(ctx workflow.Context, i int) (bool, error) {
+	d := c.p.Deadlines[i]
+	req := activities.DeadlineRequest{
+		CaseNo: c.ref.CaseNo, ProfileID: c.ref.ProfileID, ProfileVersion: c.profileVersion,
+		Rule: d.Rule, Seq: c.nextSeq(d.Rule), Party: d.Party, Start: d.Start, Extra: d.Extra,
+		Supersedes: d.Seq, Reason: c.calendarReason(),
+	}
+	var res activities.RecomputeResult
+	if err := workflow.ExecuteActivity(ctx, cases.RecomputeDeadline, activities.RecomputeRequest{Request: req, Old: d}).Get(ctx, &res); err != nil {
+		return false, err
+	}
+	if !res.Changed {
+		c.p.Deadlines[i] = res.Deadline
+		return false, nil
+	}
+	nd := res.Deadline
+	nd.Reminded = d.Reminded && !nd.RemindAt.After(d.RemindAt)
+	c.p.Deadlines[i].State = activities.DeadlineSuperseded
+	c.p.Deadlines = append(c.p.Deadlines, nd)
+	if err := c.event(ctx, system, "deadline.recomputed", req.Reason, map[string]any{
+		"rule": d.Rule, "old_seq": d.Seq, "old_due": d.Due.String(), "old_calendar": d.Version, "old_provisional": d.Provisional,
+		"new_seq": nd.Seq, "new_due": nd.Due.String(), "new_calendar": nd.Version, "new_provisional": nd.Provisional,
+		"explanation": nd.Explanation, "calendar_revision": c.calendarRev,
+	}); err != nil {
+		return false, err
+	}
+	msg := fmt.Sprintf("期限更正：%s 的届满日由 %s 更正为 %s（%s）", d.Rule, d.Due, nd.Due, req.Reason)
+	if nd.Due == d.Due {
+		msg = fmt.Sprintf("期限确认：%s 的届满日 %s 已按公布的节假日安排确认（%s）", d.Rule, nd.Due, req.Reason)
+	}
+	if nd.Provisional {
+		msg += "；" + calendar.ProvisionalNote
+	}
+	parties := []string{d.Party}
+	if d.Party != activities.PartySubject {
+		parties = append(parties, activities.PartySubject)
+	}
+	for _, party := range parties {
+		if err := workflow.ExecuteActivity(ctx, cases.Notify, activities.Notice{
+			CaseNo: c.ref.CaseNo, Party: party, Kind: "deadline.corrected", Message: c.ref.CaseNo + "：" + msg,
+			DedupKey: fmt.Sprintf("%s/%s/%d/corrected/%s", c.ref.CaseNo, nd.Rule, nd.Seq, party),
+		}).Get(ctx, nil); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// nextSeq is the next free seq of rule.
+func (c *caseFile) nextSeq(rule string) int {
+	seq := 1
+	for _, d := range c.p.Deadlines {
+		if d.Rule == rule && d.Seq >= seq {
+			seq = d.Seq + 1
+		}
+	}
+	return seq
 }
 
 // pause stops the case clock (expert test, review, hearing).

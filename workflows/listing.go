@@ -187,7 +187,26 @@ func (l *listing) tick(ctx workflow.Context) error {
 
 func (l *listing) recomputeDeadlines(ctx workflow.Context) error {
 	c := l.cf
-	reason := "calendar changed: " + c.calendarNote
+	if workflow.GetVersion(ctx, changeRecomputeCompare, workflow.DefaultVersion, 1) != workflow.DefaultVersion {
+		// The profile's deadlines are recounted like every case's; the end
+		// of the listing period after them, as the decision's length.
+		moved, err := c.recountAll(ctx, func(d activities.Deadline) bool { return d.Rule != activities.RulePeriodEnd })
+		if err != nil {
+			return err
+		}
+		if err := l.recomputePeriodEnd(ctx, c.calendarReason(), false); err != nil {
+			return err
+		}
+		return c.markRecomputed(ctx, moved)
+	}
+	return l.recomputePeriodEnd(ctx, "calendar changed: "+c.calendarNote, true)
+}
+
+// recomputePeriodEnd supersedes the pending end of the listing period by
+// its recomputation (and, before changeRecomputeCompare, every other open
+// deadline too).
+func (l *listing) recomputePeriodEnd(ctx workflow.Context, reason string, all bool) error {
+	c := l.cf
 	var open []int
 	for i, d := range c.p.Deadlines {
 		if d.State == activities.DeadlinePending {
@@ -197,6 +216,9 @@ func (l *listing) recomputeDeadlines(ctx workflow.Context) error {
 	for _, i := range open {
 		d := &c.p.Deadlines[i]
 		if d.Rule != activities.RulePeriodEnd {
+			if !all {
+				continue
+			}
 			if err := c.replace(ctx, d, activities.DeadlineRequest{Reason: reason}, system, "deadline.recomputed"); err != nil {
 				return err
 			}

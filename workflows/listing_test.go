@@ -16,7 +16,6 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/creditcase/creditcase/activities"
-	"github.com/creditcase/creditcase/internal/calendar"
 	"github.com/creditcase/creditcase/internal/documents"
 	"github.com/creditcase/creditcase/internal/policy"
 )
@@ -30,7 +29,6 @@ type listingHarness struct {
 
 func newListingHarness(t *testing.T, start time.Time) *listingHarness {
 	h := &listingHarness{harness: newHarness(t, start)}
-	real := &activities.Cases{Calendar: calendar.Default(), Policies: policy.Default()}
 	h.env.RegisterWorkflow(ListingWorkflow)
 	h.env.OnActivity(cases.ValidateProposal, mockCtx, mockAny).Return(func(_ context.Context, c activities.ProposalCheck) (activities.ListingBounds, error) {
 		if slices.Contains(c.RecordIDs, 404) {
@@ -45,14 +43,14 @@ func newListingHarness(t *testing.T, start time.Time) *listingHarness {
 		return nil
 	})
 	h.env.OnActivity(cases.Compute, mockCtx, mockAny).Return(func(ctx context.Context, r activities.DeadlineRequest) (activities.Deadline, error) {
-		return real.Compute(ctx, r)
+		return h.cases().Compute(ctx, r)
 	})
 	h.env.OnActivity(cases.FixDeadline, mockCtx, mockAny).Return(func(_ context.Context, f activities.FixedDeadline) (activities.Deadline, error) {
 		return activities.Deadline{Rule: f.Rule, Seq: f.Seq, Party: f.Party, Start: f.Start, Due: f.Due, DueAt: f.Due.End(),
 			Explanation: f.Explanation, Source: f.Source, OnLapse: f.OnLapse, State: activities.DeadlinePending}, nil
 	})
 	h.env.OnActivity(cases.ComputePeriodEnd, mockCtx, mockAny).Return(func(ctx context.Context, r activities.PeriodEndRequest) (activities.Deadline, error) {
-		d, err := real.PeriodEnd(ctx, r)
+		d, err := h.cases().PeriodEnd(ctx, r)
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		h.computed = append(h.computed, d)

@@ -2,8 +2,11 @@ package workflows
 
 import (
 	"context"
+	"encoding/json"
+	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -42,6 +45,24 @@ type harness struct {
 	computed    []activities.Deadline
 	labelled    int
 	calls       []string // SaveCase and RecordEvent, in order
+	// cal is the calendar the deadline activities count with (nil = the
+	// embedded one); a test swaps it to play an import.
+	cal       *calendar.Calendar
+	recounted []activities.CaseRecomputed
+}
+
+// cases returns the real deadline arithmetic over h's calendar.
+func (h *harness) cases() *activities.Cases {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return &activities.Cases{Calendar: h.cal, Policies: policy.Default()}
+}
+
+// setCalendar swaps the calendar, as an import does.
+func (h *harness) setCalendar(c *calendar.Calendar) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.cal = c
 }
 
 func newHarness(t *testing.T, start time.Time) *harness {
@@ -49,7 +70,6 @@ func newHarness(t *testing.T, start time.Time) *harness {
 	var suite testsuite.WorkflowTestSuite
 	h.env = suite.NewTestWorkflowEnvironment()
 	h.env.SetStartTime(start)
-	real := &activities.Cases{Calendar: calendar.Default(), Policies: policy.Default()}
 	h.env.RegisterWorkflow(ObjectionWorkflow)
 	h.env.RegisterActivity(cases)
 	h.env.OnActivity(cases.ProfileVersion, mockCtx, mockAny).Return("test", nil)
@@ -72,11 +92,26 @@ func newHarness(t *testing.T, start time.Time) *harness {
 		return activities.LabelResult{PriorStatus: "active"}, nil
 	})
 	h.env.OnActivity(cases.ComputeDeadline, mockCtx, mockAny).Return(func(ctx context.Context, r activities.DeadlineRequest) (activities.Deadline, error) {
-		d, err := real.Compute(ctx, r)
+		d, err := h.cases().Compute(ctx, r)
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		h.computed = append(h.computed, d)
 		return d, err
+	})
+	h.env.OnActivity(cases.RecomputeDeadline, mockCtx, mockAny).Return(func(ctx context.Context, r activities.RecomputeRequest) (activities.RecomputeResult, error) {
+		res, err := h.cases().Recount(ctx, r)
+		if err == nil && res.Changed {
+			h.mu.Lock()
+			h.computed = append(h.computed, res.Deadline)
+			h.mu.Unlock()
+		}
+		return res, err
+	})
+	h.env.OnActivity(cases.MarkCaseRecomputed, mockCtx, mockAny).Return(func(_ context.Context, r activities.CaseRecomputed) error {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.recounted = append(h.recounted, r)
+		return nil
 	})
 	h.env.OnActivity(cases.SettleDeadline, mockCtx, mockAny).Return(func(_ context.Context, s activities.SettleDeadline) error {
 		h.mu.Lock()
@@ -381,25 +416,100 @@ func TestObjectionAcrossSpringFestival(t *testing.T) {
 	wantDue(t, st, policy.ObjectionOverall, "2026-03-05", activities.DeadlinePending)
 }
 
-// A calendar change makes the running case recompute its open deadlines;
-// old and new values are both kept.
+// calendarWith2027 is the embedded calendar with the test 2027 schedule of
+// internal/rules/testdata (春节 off 02-05..02-11, Sun 01-31 a working day).
+func calendarWith2027(t *testing.T) *calendar.Calendar {
+	t.Helper()
+	files, err := calendar.EmbeddedFiles()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile("../internal/rules/testdata/calendar/cn/2027.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := calendar.Compile(append(files, calendar.File{Key: "cn/2027.json", Origin: "test 2027", Data: b}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// A calendar import reaches a running case: its provisional deadline is
+// recounted on the published schedule (a new seq superseding the old, both
+// kept), the subject is told the corrected date, the case reports itself
+// done to the recompute run; a deadline the change does not move stays as
+// it is (only its calendar version follows).
 func TestObjectionRecomputesOnCalendarChange(t *testing.T) {
-	h := newHarness(t, sh(2025, 3, 3, 9))
-	h.at(sh(2025, 3, 3, 10), ObjectionAccept, AcceptInput{By: caseworker}, false)
-	h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(SignalCalendarChanged, "2025 notice amended") }, 2*time.Hour)
-	h.at(sh(2025, 3, 3, 12), ObjectionWithdraw, WithdrawInput{By: subject}, false)
-	st := h.run(input("nantong", sh(2025, 3, 3, 9)))
-	var seqs []int
+	h := newHarness(t, sh(2027, 2, 1, 9))
+	h.at(sh(2027, 2, 1, 10), ObjectionAccept, AcceptInput{By: caseworker}, false)
+	published := calendarWith2027(t)
+	h.env.RegisterDelayedCallback(func() {
+		h.setCalendar(published)
+		h.env.SignalWorkflow(SignalCalendarChanged, CalendarChange{Revision: 2, Note: "2027 notice"})
+	}, 2*time.Hour)
+	h.at(sh(2027, 2, 1, 12), ObjectionWithdraw, WithdrawInput{By: subject}, false)
+	st := h.run(input("nantong", sh(2027, 2, 1, 9)))
+	var overall []activities.Deadline
 	for _, d := range st.Deadlines {
 		if d.Rule == policy.ObjectionOverall {
-			seqs = append(seqs, d.Seq)
+			overall = append(overall, d)
 		}
 	}
-	if !slices.Equal(seqs, []int{1, 2}) || deadlineOf(st, policy.ObjectionOverall).State != activities.DeadlineCancelled {
-		t.Errorf("overall deadline seqs %v; want the original and its recomputation", seqs)
+	// 10 WD from Mon 02-01: provisionally 02-05 (除夕), 02-08 (初三) and the
+	// 补假 02-09, 02-10 are off: due Fri 02-19. Published: 02-05..02-11 off
+	// and Sat 02-20 a working day: due Sat 02-20.
+	if len(overall) != 2 || overall[0].State != activities.DeadlineSuperseded {
+		t.Fatalf("overall deadlines %+v; want the provisional one superseded", overall)
 	}
-	if d := st.Deadlines[0]; d.State != activities.DeadlineSuperseded {
-		t.Errorf("original centre check state %s; want superseded", d.State)
+	if o, n := overall[0], overall[1]; o.Due.String() != "2027-02-19" || !o.Provisional || n.Due.String() != "2027-02-20" || n.Provisional {
+		t.Errorf("overall %s (provisional %v) -> %s (provisional %v); want 2027-02-19 provisional -> 2027-02-20 published", o.Due, o.Provisional, n.Due, n.Provisional)
+	}
+	var told bool
+	for _, n := range h.notices {
+		if n.Kind == "deadline.corrected" && n.Party == activities.PartySubject && strings.Contains(n.Message, overall[1].Due.String()) {
+			told = true
+		}
+	}
+	if !told {
+		t.Errorf("the subject was not told the corrected date; notices %+v", h.notices)
+	}
+	if len(h.recounted) != 1 || h.recounted[0].Revision != 2 || h.recounted[0].Moved < 1 {
+		t.Errorf("recompute run told %+v; want revision 2 with the moved deadlines", h.recounted)
+	}
+	if !slices.Contains(h.calls, "RecordEvent:deadline.recomputed") {
+		t.Error("no deadline.recomputed event")
+	}
+}
+
+// The same change signalled twice (a retried run) moves nothing the second
+// time: recounting is idempotent.
+func TestObjectionRecomputeIsIdempotent(t *testing.T) {
+	h := newHarness(t, sh(2025, 3, 3, 9))
+	h.at(sh(2025, 3, 3, 10), ObjectionAccept, AcceptInput{By: caseworker}, false)
+	for _, after := range []time.Duration{2 * time.Hour, 3 * time.Hour} {
+		h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(SignalCalendarChanged, CalendarChange{Revision: 5, Note: "same"}) }, after)
+	}
+	h.at(sh(2025, 3, 3, 14), ObjectionWithdraw, WithdrawInput{By: subject}, false)
+	st := h.run(input("nantong", sh(2025, 3, 3, 9)))
+	for _, d := range st.Deadlines {
+		if d.Seq != 1 || d.State == activities.DeadlineSuperseded {
+			t.Errorf("deadline %s#%d %s after an unchanged calendar", d.Rule, d.Seq, d.State)
+		}
+	}
+	if len(h.recounted) != 2 {
+		t.Errorf("recounted %d times, want 2", len(h.recounted))
+	}
+}
+
+// A signal in the earlier format (a bare note) is still understood.
+func TestCalendarChangeReadsBareNote(t *testing.T) {
+	var c CalendarChange
+	if err := json.Unmarshal([]byte(`"2025 notice amended"`), &c); err != nil || c.Note != "2025 notice amended" || c.Revision != 0 {
+		t.Errorf("bare note: %+v, %v", c, err)
+	}
+	if err := json.Unmarshal([]byte(`{"revision":3,"note":"x"}`), &c); err != nil || c.Revision != 3 || c.Note != "x" {
+		t.Errorf("object: %+v, %v", c, err)
 	}
 }
 

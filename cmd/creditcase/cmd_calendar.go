@@ -20,6 +20,8 @@ const calendarUsage = `Usage:
   creditcase calendar add --from DATE --days N [--unit wd|cd|month|year] [--region NAME] [--provisional] [--json]
   creditcase calendar day DATE [--region NAME] [--provisional] [--json]
   creditcase calendar check [--json]
+  creditcase calendar import FILE... --reason TEXT [--dry-run] [--json]
+  creditcase calendar status [--json]
 
 add    computes a deadline: N units after DATE (the start day is not counted,
        民法典 art. 201), due at 24:00 Asia/Shanghai of the last day (art. 203),
@@ -30,6 +32,17 @@ add    computes a deadline: N units after DATE (the start day is not counted,
 day    says whether DATE is a working day.
 check  validates the holiday data (embedded, plus CALENDAR_DIR if set) and
        prints each year's working-day count and source notice.
+import stores a national year (cn/YYYY.json format) or a regional overlay
+       (regions/NAME.json format) in the database of DATABASE_URL as a new
+       calendar revision that every API, worker and board replica uses at
+       once: validated against the calendar it amends, shown as a diff
+       (--dry-run stores nothing), audited; then the recompute of every open
+       case it may concern starts (TEMPORAL_ADDRESS). Under "creditcase dev"
+       use POST /api/v1/admin/calendar/imports instead.
+status the operator's view (DATABASE_URL): years published, provisional or
+       missing; open cases with provisional deadlines and from which start
+       date deadlines turn provisional; recompute runs and their progress;
+       the warning shown from 1 November while next year is missing.
 
 Environment: CALENDAR_DIR  directory with cn/YYYY.json and regions/NAME.json
              files that add or correct years without a rebuild.`
@@ -45,7 +58,7 @@ func init() {
 
 func runCalendar(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(args) == 0 {
-		return newUsageError("missing subcommand: add, day or check")
+		return newUsageError("missing subcommand: add, day, check, import or status")
 	}
 	switch args[0] {
 	case "add":
@@ -54,8 +67,12 @@ func runCalendar(ctx context.Context, args []string, stdout io.Writer) error {
 		return calendarDay(args[1:], stdout)
 	case "check":
 		return calendarCheck(args[1:], stdout)
+	case "import":
+		return calendarImport(ctx, args[1:], stdout)
+	case "status":
+		return calendarStatus(ctx, args[1:], stdout)
 	}
-	return newUsageError("unknown subcommand %q: want add, day or check", args[0])
+	return newUsageError("unknown subcommand %q: want add, day, check, import or status", args[0])
 }
 
 // parseFlags parses flags that may come before or after positional
@@ -81,15 +98,14 @@ func parseFlags(fs *flag.FlagSet, args []string, usage string, stdout io.Writer)
 }
 
 // loadCalendar returns the calendar with CALENDAR_DIR applied; an invalid
-// override is reported on stderr and the embedded data are used.
-func loadCalendar() *calendar.Calendar {
+// override is an error naming the file and line.
+func loadCalendar() (*calendar.Calendar, error) {
 	dir := os.Getenv("CALENDAR_DIR")
 	cal, err := calendar.Load(dir)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "creditcase: warning: CALENDAR_DIR ignored, using the embedded calendar: %v\n", err)
-		return calendar.Default()
+		return nil, fmt.Errorf("CALENDAR_DIR %s: %w", dir, err)
 	}
-	return cal
+	return cal, nil
 }
 
 // parseStart accepts YYYY-MM-DD or an RFC 3339 instant.
@@ -136,7 +152,10 @@ func calendarAdd(args []string, stdout io.Writer) error {
 	if !u.Valid() {
 		return newUsageError("--unit %q: want wd, cd, month or year", *unit)
 	}
-	cal := loadCalendar()
+	cal, err := loadCalendar()
+	if err != nil {
+		return err
+	}
 	dl, err := cal.Add(start, *n, u, calendar.Options{Region: *region, Provisional: *provisional})
 	if errors.Is(err, calendar.ErrUnknownRegion) {
 		return newUsageError("--region %q: known regions: %s", *region, strings.Join(cal.Regions(), ", "))
@@ -185,7 +204,10 @@ func calendarDay(args []string, stdout io.Writer) error {
 	if err != nil {
 		return newUsageError("%v", err)
 	}
-	cal := loadCalendar()
+	cal, err := loadCalendar()
+	if err != nil {
+		return err
+	}
 	ok, err := cal.IsWorkingDay(d, calendar.Options{Region: *region, Provisional: *provisional})
 	if errors.Is(err, calendar.ErrUnknownRegion) {
 		return newUsageError("--region %q: known regions: %s", *region, strings.Join(cal.Regions(), ", "))

@@ -57,12 +57,19 @@ func runPolicy(ctx context.Context, args []string, stdout io.Writer) error {
 		if len(rest) > 0 {
 			return newUsageError("unexpected argument %q", rest[0])
 		}
-		return policyList(loadPolicies(), *asJSON, stdout)
+		set, err := loadPolicies()
+		if err != nil {
+			return err
+		}
+		return policyList(set, *asJSON, stdout)
 	case "show":
 		if len(rest) != 1 {
 			return newUsageError("want exactly one PROFILE")
 		}
-		set := loadPolicies()
+		set, err := loadPolicies()
+		if err != nil {
+			return err
+		}
 		p, err := set.Get(rest[0])
 		if err != nil {
 			return newUsageError("unknown profile %q: known profiles: %s", rest[0], strings.Join(set.IDs(), ", "))
@@ -83,14 +90,14 @@ func runPolicy(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 // loadPolicies returns the profiles with POLICY_DIR applied; an invalid
-// override is reported on stderr and the embedded profiles are used.
-func loadPolicies() *policy.Set {
-	set, err := policy.Load(os.Getenv("POLICY_DIR"))
+// override is an error naming the file and line.
+func loadPolicies() (*policy.Set, error) {
+	dir := os.Getenv("POLICY_DIR")
+	set, err := policy.Load(dir)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "creditcase: warning: POLICY_DIR ignored, using the embedded profiles: %v\n", err)
-		return policy.Default()
+		return nil, fmt.Errorf("POLICY_DIR %s: %w", dir, err)
 	}
-	return set
+	return set, nil
 }
 
 func policyList(set *policy.Set, asJSON bool, stdout io.Writer) error {

@@ -181,6 +181,9 @@ func runWorker(ctx context.Context, args []string, _ io.Writer) error {
 		return err
 	}
 	defer stopRelay()
+	if err := worker.EnsureCalendarRecomputes(ctx, r.temporal, r.pool); err != nil {
+		return err
+	}
 	r.log.Info().Msg("worker polling")
 	return r.serve(ctx)
 }

@@ -227,3 +227,58 @@ func pgDates(dates []calendar.Date) []time.Time {
 	}
 	return out
 }
+
+// CaseTarget is an open case a calendar change may concern.
+type CaseTarget struct {
+	CaseNo     string `json:"case_no"`
+	WorkflowID string `json:"workflow_id"`
+}
+
+// changedDates returns the dates whose working status revision rev changed.
+func changedDates(ctx context.Context, q pgx.Tx, rev int64) ([]calendar.Date, error) {
+	var raw []byte
+	if err := q.QueryRow(ctx, `SELECT changes FROM calendar_revisions WHERE rev = $1`, rev).Scan(&raw); err != nil {
+		return nil, fmt.Errorf("calendar revision %d: %w", rev, err)
+	}
+	var ch calendar.Changes
+	if err := json.Unmarshal(raw, &ch); err != nil {
+		return nil, fmt.Errorf("calendar revision %d changes: %w", rev, err)
+	}
+	return ch.WorkingDates(), nil
+}
+
+// AffectedCases returns, in case-number order after after, up to limit open
+// cases with a deadline revision rev may move (every provisional one, and
+// those running over a changed day), and records them as signalled in the
+// run's progress (calendar_recompute_cases). Repeating it is harmless.
+func AffectedCases(ctx context.Context, pool interface {
+	Begin(context.Context) (pgx.Tx, error)
+}, rev int64, after string, limit int) ([]CaseTarget, error) {
+	var out []CaseTarget
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback(ctx)
+	dates, err := changedDates(ctx, tx, rev)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := tx.Query(ctx, `SELECT c.case_no, c.workflow_id FROM cases c
+		WHERE c.status = 'open' AND c.case_no > $2
+		  AND EXISTS (SELECT 1 FROM case_deadlines d WHERE d.case_no = c.case_no AND `+affectedWhere+`)
+		ORDER BY c.case_no LIMIT $3`, pgDates(dates), after, limit)
+	if err != nil {
+		return nil, err
+	}
+	if out, err = pgx.CollectRows(rows, pgx.RowToStructByPos[CaseTarget]); err != nil {
+		return nil, err
+	}
+	for _, c := range out {
+		if _, err := tx.Exec(ctx, `INSERT INTO calendar_recompute_cases (rev, case_no) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+			rev, c.CaseNo); err != nil {
+			return nil, err
+		}
+	}
+	return out, tx.Commit(ctx)
+}

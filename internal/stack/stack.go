@@ -200,6 +200,9 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 	if err = worker.EnsureSchedules(ctx, s.Temporal); err != nil {
 		return nil, err
 	}
+	if err = worker.EnsureCalendarRecomputes(ctx, s.Temporal, s.Pool); err != nil {
+		return nil, err
+	}
 	progress(fmt.Sprintf("worker polling task queue %q", workflows.TaskQueue))
 
 	ln, err := Listen(o.HTTPAddr)
