@@ -23,6 +23,7 @@ import (
 
 	"github.com/creditcase/creditcase/internal/application"
 	"github.com/creditcase/creditcase/internal/auth"
+	"github.com/creditcase/creditcase/internal/calendar"
 	"github.com/creditcase/creditcase/internal/cleantext"
 	"github.com/creditcase/creditcase/internal/permission"
 	"github.com/creditcase/creditcase/internal/policy"
@@ -49,6 +50,16 @@ type Deps struct {
 	// Rules are the process's policy profiles and calendar
 	// (internal/rules); nil = the embedded data, without a database.
 	Rules *rules.Rules
+	// Now is the clock cases are filed by (nil = time.Now): tests open
+	// cases "in late December" this way.
+	Now func() time.Time
+}
+
+func (s *Server) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
 }
 
 // Server holds the handlers' dependencies.
@@ -66,7 +77,7 @@ func New(d Deps) *echo.Echo {
 	}
 	if d.App == nil {
 		d.App = application.New(application.Deps{Pool: d.Pool, Temporal: d.Temporal, Rules: d.Rules, Profile: d.Profile,
-			Logger: d.Logger, BcryptCost: d.BcryptCost})
+			Logger: d.Logger, BcryptCost: d.BcryptCost, Now: d.Now})
 	}
 	s := &Server{Deps: d, app: d.App}
 	e := echo.New()
@@ -93,6 +104,7 @@ func New(d Deps) *echo.Echo {
 	s.routesSupervision(v1)
 	s.routesListings(r)
 	s.routesRepairs(r)
+	s.routesCalendar(r)
 	return e
 }
 
@@ -235,6 +247,9 @@ func (s *Server) healthz(c echo.Context) error {
 type Readiness struct {
 	Status string            `json:"status"`
 	Checks map[string]string `json:"checks"`
+	// Details are warnings that do not make the role unready, e.g. next
+	// year's holiday schedule still missing from 1 November.
+	Details []string `json:"details,omitempty"`
 }
 
 // readyz answers 200 when PostgreSQL and Temporal both answer, 503 otherwise,
@@ -250,6 +265,16 @@ func (s *Server) readyz(c echo.Context) error {
 	if _, err := s.Temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
 		r.Status, r.Checks["temporal"] = "unavailable", "unreachable"
 		s.Logger.Warn().Err(err).Msg("readiness: Temporal unreachable")
+	}
+	if r.Checks["postgres"] == "ok" {
+		r.Checks["calendar"] = "ok"
+		if cal, err := s.Rules.Calendar(ctx); err != nil {
+			r.Checks["calendar"] = "unreadable"
+			s.Logger.Warn().Err(err).Msg("readiness: calendar unreadable")
+		} else if w := cal.NextYearWarning(calendar.DateOf(s.now())); w != "" {
+			r.Checks["calendar"] = "warning"
+			r.Details = append(r.Details, w)
+		}
 	}
 	if r.Status != "ready" {
 		return c.JSON(http.StatusServiceUnavailable, r)

@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/creditcase/creditcase/internal/calendar"
+	"github.com/creditcase/creditcase/internal/calendaradmin"
 	"github.com/creditcase/creditcase/internal/casework"
 	"github.com/creditcase/creditcase/internal/downstream"
 	"github.com/creditcase/creditcase/internal/permission"
@@ -49,6 +50,8 @@ type App struct {
 	Downstream *downstream.Service
 	// Guard checks the permission table (role × use case).
 	Guard permission.Guard
+	// Calendar: imports, the operator's view, recompute runs.
+	Calendar *calendaradmin.Service
 
 	deps Deps
 }
@@ -58,7 +61,12 @@ func New(d Deps) *App {
 	cw := casework.New(casework.Deps{Pool: d.Pool, Temporal: d.Temporal, Policies: d.Policies, Calendar: d.Calendar,
 		Rules: d.Rules, Profile: d.Profile, Logger: d.Logger, Now: d.Now})
 	ds := downstream.New(downstream.Deps{Pool: d.Pool, Temporal: d.Temporal, Guard: cw.Guard(), Logger: d.Logger})
-	return &App{Casework: cw, Downstream: ds, Guard: cw.Guard(), deps: d}
+	rl := d.Rules
+	if rl == nil {
+		rl = rules.Static(d.Calendar, d.Policies)
+	}
+	cal := calendaradmin.New(calendaradmin.Deps{Pool: d.Pool, Temporal: d.Temporal, Rules: rl, Guard: cw.Guard(), Logger: d.Logger, Now: d.Now})
+	return &App{Casework: cw, Downstream: ds, Guard: cw.Guard(), Calendar: cal, deps: d}
 }
 
 // Deps returns what the core was built from (for the parts of the API not

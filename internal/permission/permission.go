@@ -162,6 +162,11 @@ var table = []Entry{
 	{"resendDelivery", super, "re-send a dead delivery"},
 	{"runReconciliation", []auth.Role{auth.Supervisor, auth.Admin}, "compare open cases with the engine now (repair or flag)"},
 	{"listReconcileFindings", []auth.Role{auth.Caseworker, auth.Supervisor, auth.Admin}, "the reconciler's findings"},
+
+	// calendar (issue 17)
+	{"getCalendarStatus", []auth.Role{auth.Supervisor, auth.Admin}, "the calendar: years published, provisional or missing; recompute runs"},
+	{"importCalendar", admin, "import a holiday schedule year or a regional overlay"},
+	{"getCalendarRecompute", []auth.Role{auth.Supervisor, auth.Admin}, "progress of a recompute run after an import"},
 }
 
 var byName = func() map[UseCase]Entry {
