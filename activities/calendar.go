@@ -46,12 +46,14 @@ func (a *Cases) AffectedCases(ctx context.Context, r AffectedRequest) ([]rules.C
 // RecomputeProgress is how far a run is: cases signalled, and of those the
 // ones that have recomputed (or closed meanwhile).
 type RecomputeProgress struct {
-	Revision       int64     `json:"revision"`
+	Revision int64 `json:"revision"`
+	// State: not started (the revision is stored, its run has not begun),
+	// running, done.
 	State          string    `json:"state"`
 	Cases          int       `json:"cases"`
 	Done           int       `json:"done"`
 	DeadlinesMoved int       `json:"deadlines_moved"`
-	StartedAt      time.Time `json:"started_at"`
+	StartedAt      time.Time `json:"started_at,omitzero"`
 	FinishedAt     time.Time `json:"finished_at,omitzero"`
 }
 
@@ -65,13 +67,17 @@ func ReadRecomputeProgress(ctx context.Context, q interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }, rev int64) (RecomputeProgress, error) {
 	p := RecomputeProgress{Revision: rev}
-	var finished *time.Time
-	err := q.QueryRow(ctx, `SELECT r.state, r.started_at, r.finished_at,
-			(SELECT count(*) FROM calendar_recompute_cases x WHERE x.rev = r.rev),
+	var started, finished *time.Time
+	err := q.QueryRow(ctx, `SELECT coalesce(r.state, 'not started'), r.started_at, r.finished_at,
+			(SELECT count(*) FROM calendar_recompute_cases x WHERE x.rev = v.rev),
 			(SELECT count(*) FROM calendar_recompute_cases x JOIN cases c USING (case_no)
-			  WHERE x.rev = r.rev AND (x.done_at IS NOT NULL OR c.status <> 'open')),
-			(SELECT coalesce(sum(moved), 0) FROM calendar_recompute_cases x WHERE x.rev = r.rev)
-		FROM calendar_recomputes r WHERE r.rev = $1`, rev).Scan(&p.State, &p.StartedAt, &finished, &p.Cases, &p.Done, &p.DeadlinesMoved)
+			  WHERE x.rev = v.rev AND (x.done_at IS NOT NULL OR c.status <> 'open')),
+			(SELECT coalesce(sum(moved), 0) FROM calendar_recompute_cases x WHERE x.rev = v.rev)
+		FROM calendar_revisions v LEFT JOIN calendar_recomputes r ON r.rev = v.rev
+		WHERE v.rev = $1`, rev).Scan(&p.State, &started, &finished, &p.Cases, &p.Done, &p.DeadlinesMoved)
+	if started != nil {
+		p.StartedAt = *started
+	}
 	if finished != nil {
 		p.FinishedAt = *finished
 	}

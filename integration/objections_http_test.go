@@ -30,6 +30,8 @@ type apiUser struct {
 	t       *testing.T
 	token   string
 	account auth.Account
+	// base is the API replica called ("" = the stack's).
+	base string
 }
 
 // logIn logs username in through the API and returns its bearer client.
@@ -53,7 +55,11 @@ type response struct {
 
 func (c *apiUser) send(method, path, contentType string, body io.Reader) response {
 	c.t.Helper()
-	req, err := http.NewRequest(method, baseURL()+path, body)
+	base := baseURL()
+	if c.base != "" {
+		base = c.base
+	}
+	req, err := http.NewRequest(method, base+path, body)
 	if err != nil {
 		c.t.Fatal(err)
 	}

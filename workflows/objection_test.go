@@ -49,6 +49,8 @@ type harness struct {
 	// embedded one); a test swaps it to play an import.
 	cal       *calendar.Calendar
 	recounted []activities.CaseRecomputed
+	// versions are the profile versions the deadline requests asked for.
+	versions []string
 }
 
 // cases returns the real deadline arithmetic over h's calendar.
@@ -96,15 +98,17 @@ func newHarness(t *testing.T, start time.Time) *harness {
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		h.computed = append(h.computed, d)
+		h.versions = append(h.versions, r.ProfileVersion)
 		return d, err
 	})
 	h.env.OnActivity(cases.RecomputeDeadline, mockCtx, mockAny).Return(func(ctx context.Context, r activities.RecomputeRequest) (activities.RecomputeResult, error) {
 		res, err := h.cases().Recount(ctx, r)
+		h.mu.Lock()
+		h.versions = append(h.versions, r.Request.ProfileVersion)
 		if err == nil && res.Changed {
-			h.mu.Lock()
 			h.computed = append(h.computed, res.Deadline)
-			h.mu.Unlock()
 		}
+		h.mu.Unlock()
 		return res, err
 	})
 	h.env.OnActivity(cases.MarkCaseRecomputed, mockCtx, mockAny).Return(func(_ context.Context, r activities.CaseRecomputed) error {
@@ -479,6 +483,28 @@ func TestObjectionRecomputesOnCalendarChange(t *testing.T) {
 	}
 	if !slices.Contains(h.calls, "RecordEvent:deadline.recomputed") {
 		t.Error("no deadline.recomputed event")
+	}
+}
+
+// A case keeps the profile version it was registered with: the worker has
+// another version loaded now (the ProfileVersion activity answers "test"),
+// yet every deadline of the case, including those computed after a
+// calendar change, is asked for at the case's own version.
+func TestObjectionKeepsItsProfileVersion(t *testing.T) {
+	h := newHarness(t, sh(2025, 3, 3, 9))
+	h.at(sh(2025, 3, 3, 10), ObjectionAccept, AcceptInput{By: caseworker}, false)
+	h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(SignalCalendarChanged, CalendarChange{Revision: 4, Note: "x"}) }, 2*time.Hour)
+	h.at(sh(2025, 3, 3, 12), ObjectionWithdraw, WithdrawInput{By: subject}, false)
+	in := input("nantong", sh(2025, 3, 3, 9))
+	in.ProfileVersion = "2026.1+opened"
+	h.run(in)
+	if len(h.versions) < 2 {
+		t.Fatalf("deadline requests %v", h.versions)
+	}
+	for _, v := range h.versions {
+		if v != "2026.1+opened" {
+			t.Errorf("deadline asked at profile version %q; want the case's 2026.1+opened (requests %v)", v, h.versions)
+		}
 	}
 }
 
