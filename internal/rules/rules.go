@@ -19,6 +19,7 @@ package rules
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -330,6 +331,11 @@ func (r *Rules) seedCalendar(ctx context.Context, host string) error {
 				f.Key, calendar.Digest(f)).Scan(&known); err != nil {
 				return err
 			}
+			if !known && regresses(ctx, tx, f) {
+				r.log.Warn().Str("file", f.Key).Str("origin", f.Origin).
+					Msg("calendar: local file is unpublished where the database holds a published schedule; kept the database's")
+				continue
+			}
 			if !known {
 				fresh = append(fresh, f)
 				if strings.HasPrefix(f.Origin, "embedded:") {
@@ -355,6 +361,23 @@ func (r *Rules) seedCalendar(ctx context.Context, host string) error {
 		}
 		return err
 	})
+}
+
+// regresses reports whether f would put an unpublished year (or overlay
+// year) in place of the published one the database holds: a binary built
+// before the notice must not undo its import.
+func regresses(ctx context.Context, tx pgx.Tx, f calendar.File) bool {
+	var data string
+	if err := tx.QueryRow(ctx, `SELECT data FROM calendar_files WHERE key = $1 ORDER BY rev DESC LIMIT 1`, f.Key).Scan(&data); err != nil {
+		return false
+	}
+	var now, local struct {
+		Status string `json:"status"`
+	}
+	if json.Unmarshal([]byte(data), &now) != nil || json.Unmarshal(f.Data, &local) != nil {
+		return false
+	}
+	return now.Status == calendar.StatusPublished && local.Status == calendar.StatusUnpublished
 }
 
 // dedupe keeps the last file of each key.

@@ -147,11 +147,20 @@ func TestCalendarOverrideSeenByEveryRole(t *testing.T) {
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM calendar_revisions`).Scan(&revs); err != nil || revs != 2 {
 		t.Errorf("revisions = %d, %v; want 2 (embedded, then the override once)", revs, err)
 	}
-	// A replica still running the embedded (unpublished) 2027 does not undo it.
+	// A replica still running the embedded (unpublished) 2027 does not undo
+	// it, nor does one whose unpublished 2027 file differs (a new note).
 	open(t, pool, rules.Dirs{}, "old-binary")
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "cn"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "cn", "2027.json"), []byte(`{"year": 2027, "status": "unpublished", "notes": ["edited"]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	open(t, pool, rules.Dirs{Calendar: dir}, "other-binary")
 	cal, _ := api.Calendar(ctx)
 	if !cal.Published(2027, "") {
-		t.Error("a role without the override brought the unpublished 2027 back")
+		t.Error("a role without the override brought an unpublished 2027 back")
 	}
 }
 
