@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +21,8 @@ import (
 	"github.com/creditcase/creditcase/internal/rules"
 	"github.com/creditcase/creditcase/internal/seed"
 	"github.com/creditcase/creditcase/internal/supervision"
+	"github.com/creditcase/creditcase/internal/testenv"
+	"github.com/creditcase/creditcase/workflows"
 )
 
 // replica starts another API process on the same database and engine, with
@@ -227,6 +230,19 @@ func TestCalendarImportRecomputesProvisionalCases(t *testing.T) {
 	}
 	// The same file again changes nothing.
 	admin.do(http.StatusConflict, http.MethodPost, "/api/v1/admin/calendar/imports", body, nil)
+
+	// The history of a case through the recompute (ChangeRecomputeCompare),
+	// withdrawn so that it ends, for the replay test.
+	subject.do(http.StatusOK, http.MethodPost, "/api/v1/objections/"+cases[0]+"/withdraw", map[string]any{"reason": "recorded"}, nil)
+	waitFor(t, 30*time.Second, func() bool {
+		var d casework.ObjectionDetail
+		cw.do(http.StatusOK, http.MethodGet, "/api/v1/objections/"+cases[0], nil, &d)
+		return d.Case.Status != "open"
+	})
+	if testenv.Recording() {
+		testenv.RecordHistory(t, sys.Temporal, workflows.ObjectionWorkflowID(cases[0]),
+			filepath.Join("..", "workflows", "testdata", "histories", "objection_calendar_recomputed.json"))
+	}
 }
 
 // restoreEmbedded2027 puts the unpublished 2027 back for the tests after

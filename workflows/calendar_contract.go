@@ -25,16 +25,6 @@ const (
 	CalendarRecomputeMaxWait = 24 * time.Hour
 )
 
-// Change IDs of workflow.GetVersion (one per change of command order).
-const (
-	// changeRecomputeCompare: a calendar change recounts each open
-	// deadline with RecomputeDeadline (a new row only when the date or the
-	// provisional flag moved), tells the parties of moved dates and
-	// reports the case done to the recompute run. Before: every open
-	// deadline was superseded with ComputeDeadline.
-	changeRecomputeCompare = "calendar-recompute-compare"
-)
-
 // CalendarRecomputeWorkflowID is the run's ID for revision rev: one run per
 // revision, so starting it twice is harmless.
 func CalendarRecomputeWorkflowID(rev int64) string { return fmt.Sprintf("calendar-recompute:%d", rev) }

@@ -367,7 +367,7 @@ func (c *caseFile) replace(ctx workflow.Context, d *activities.Deadline, req act
 }
 
 func (c *caseFile) recomputeDeadlines(ctx workflow.Context) error {
-	if workflow.GetVersion(ctx, changeRecomputeCompare, workflow.DefaultVersion, 1) != workflow.DefaultVersion {
+	if workflow.GetVersion(ctx, ChangeRecomputeCompare, workflow.DefaultVersion, 1) != workflow.DefaultVersion {
 		moved, err := c.recountAll(ctx, func(activities.Deadline) bool { return true })
 		if err != nil {
 			return err

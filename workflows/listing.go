@@ -187,7 +187,7 @@ func (l *listing) tick(ctx workflow.Context) error {
 
 func (l *listing) recomputeDeadlines(ctx workflow.Context) error {
 	c := l.cf
-	if workflow.GetVersion(ctx, changeRecomputeCompare, workflow.DefaultVersion, 1) != workflow.DefaultVersion {
+	if workflow.GetVersion(ctx, ChangeRecomputeCompare, workflow.DefaultVersion, 1) != workflow.DefaultVersion {
 		// The profile's deadlines are recounted like every case's; the end
 		// of the listing period after them, as the decision's length.
 		moved, err := c.recountAll(ctx, func(d activities.Deadline) bool { return d.Rule != activities.RulePeriodEnd })
@@ -203,7 +203,7 @@ func (l *listing) recomputeDeadlines(ctx workflow.Context) error {
 }
 
 // recomputePeriodEnd supersedes the pending end of the listing period by
-// its recomputation (and, before changeRecomputeCompare, every other open
+// its recomputation (and, before ChangeRecomputeCompare, every other open
 // deadline too).
 func (l *listing) recomputePeriodEnd(ctx workflow.Context, reason string, all bool) error {
 	c := l.cf

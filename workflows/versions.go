@@ -50,4 +50,12 @@ const (
 	// upgradedrill: cases opened under it record an extra acceptance event.
 	// Production builds never take the new branch.
 	ChangeUpgradeDrill = "upgrade-drill"
+
+	// ChangeRecomputeCompare guards how a running case answers a calendar
+	// change (SignalCalendarChanged), taken at the change: each open
+	// deadline is recounted with RecomputeDeadline (a new row only when the
+	// date or the provisional flag moved), the party and the subject are
+	// told a moved date, and the case reports itself done to the recompute
+	// run. Before: every open deadline was superseded with ComputeDeadline.
+	ChangeRecomputeCompare = "calendar-recompute-compare"
 )
