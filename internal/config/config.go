@@ -33,6 +33,7 @@ Environment:
   TEMPORAL_LOG_LEVEL  dev, engine: level of the embedded Temporal server's own lines (default warn)
   CALENDAR_DIR        directory of working-day calendar files overriding the embedded ones
   POLICY_DIR          directory of policy profile files overriding the embedded ones
+  ADMIN_PASSWORD      admin create: the new administrator's password (or --password-stdin)
   DOCUMENT_FONT       TrueType CJK font for PDF notices (default: Debian's
                       fonts-droid-fallback); DOCUMENT_LATIN_FONT the Latin one
                       (default: fonts-dejavu-core)
