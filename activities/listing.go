@@ -537,7 +537,7 @@ func (a *Cases) listingDocumentData(kind documents.Kind, req DocumentRequest, cf
 	case documents.KindListingHearingNotice:
 		period := "7个工作日"
 		basis := []documents.Citation{{Instrument: "中华人民共和国行政处罚法", Article: "第六十四条"}}
-		if p, err := a.Policies.Get(cf.profileID); err == nil {
+		if p, err := a.rules().Policies().Get(cf.profileID); err == nil {
 			if r, err := p.Rule(policy.ListingHearingNotice); err == nil {
 				period = periodWords(r.Length, string(r.Unit))
 			}
