@@ -7,6 +7,7 @@ import (
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
@@ -59,11 +60,52 @@ func Schedules() []client.ScheduleOptions {
 // kept). Every worker replica calls it at start; concurrent calls are safe.
 func EnsureSchedules(ctx context.Context, c client.Client) error {
 	for _, o := range Schedules() {
-		if err := ensureSchedule(ctx, c, o); err != nil {
+		if err := retryTransient(ctx, scheduleRetryFor, func(ctx context.Context) error {
+			return ensureSchedule(ctx, c, o)
+		}); err != nil {
 			return fmt.Errorf("schedule %s: %w", o.ID, err)
 		}
 	}
 	return nil
+}
+
+// scheduleRetryFor bounds how long a starting worker keeps trying to create
+// or update a schedule while the engine answers slowly (a busy or just
+// started cluster times out single calls; that is no reason to fail a start).
+const scheduleRetryFor = 2 * time.Minute
+
+// retryTransient runs op until it succeeds, fails for a reason other than
+// the engine being slow or unreachable, ctx ends or within has passed. Each
+// attempt gets its own 30 s deadline.
+func retryTransient(ctx context.Context, within time.Duration, op func(context.Context) error) error {
+	end := time.Now().Add(within)
+	wait := 250 * time.Millisecond
+	for {
+		attemptCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err := op(attemptCtx)
+		cancel()
+		if err == nil || !transient(err) || ctx.Err() != nil || time.Now().Add(wait).After(end) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 5*time.Second)
+	}
+}
+
+// transient reports whether err says the engine was slow or unreachable
+// (worth another try) rather than that the request was wrong.
+func transient(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var unavailable *serviceerror.Unavailable
+	var deadline *serviceerror.DeadlineExceeded
+	var busy *serviceerror.ResourceExhausted
+	return errors.As(err, &unavailable) || errors.As(err, &deadline) || errors.As(err, &busy)
 }
 
 func ensureSchedule(ctx context.Context, c client.Client, o client.ScheduleOptions) error {
