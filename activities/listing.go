@@ -614,3 +614,81 @@ func measureTexts(ms []string) []string {
 	slices.Sort(out)
 	return out
 }
+
+// HearingDaysRequest asks when a hearing may be held at the earliest, for
+// every day from From (the hearing request) through Days days after it on
+// which the hearing notice (听证通知) may reach the party.
+type HearingDaysRequest struct {
+	CaseNo         string        `json:"case_no"`
+	ProfileID      string        `json:"profile_id"`
+	ProfileVersion string        `json:"profile_version,omitempty"`
+	From           calendar.Date `json:"from"`
+	Days           int           `json:"days"`
+}
+
+// HearingDays is the profile's listing.hearing_notice rule worked out in
+// advance (行政处罚法 art. 64(二): the notice reaches the party seven days
+// before the hearing): Earliest[i] is the first day a hearing may be held
+// when its notice reaches the party on From+i. A workflow keeps it so that
+// a schedule too soon is refused at once, without I/O, naming the rule.
+type HearingDays struct {
+	Rule     string          `json:"rule"`
+	Profile  string          `json:"profile"`
+	N        int             `json:"n"`
+	Unit     calendar.Unit   `json:"unit"`
+	Source   string          `json:"source"`
+	From     calendar.Date   `json:"from"`
+	Earliest []calendar.Date `json:"earliest"`
+}
+
+// EarliestFor is the first day a hearing may be held when its notice
+// reaches the party on notified; ok is false outside the table.
+func (h HearingDays) EarliestFor(notified calendar.Date) (calendar.Date, bool) {
+	if h.From.IsZero() || notified.Before(h.From) {
+		return calendar.Date{}, false
+	}
+	i := int(notified.Start().Sub(h.From.Start()).Round(time.Hour).Hours()) / 24
+	if i >= len(h.Earliest) {
+		return calendar.Date{}, false
+	}
+	return h.Earliest[i], true
+}
+
+// HearingDaysAhead is how far the table reaches: a year of notification
+// days from the hearing request.
+const HearingDaysAhead = 366
+
+// HearingNoticeDays computes the table through the calendar and the
+// profile at the case's version, with the arithmetic of Compute (a year
+// without a published schedule counted provisionally). A day the calendar
+// cannot count ends the table there: a schedule then is checked when it is
+// carried out, as before.
+func (a *Cases) HearingNoticeDays(ctx context.Context, req HearingDaysRequest) (HearingDays, error) {
+	prof, err := a.profile(ctx, req.ProfileID, req.ProfileVersion)
+	if err != nil {
+		return HearingDays{}, err
+	}
+	cal, err := a.calendarNow(ctx)
+	if err != nil {
+		return HearingDays{}, err
+	}
+	rule, err := prof.Rule(policy.ListingHearingNotice)
+	if err != nil {
+		return HearingDays{}, temporal.NewNonRetryableApplicationError(err.Error(), "unknown-rule", err)
+	}
+	out := HearingDays{Rule: rule.ID, Profile: prof.ID, N: rule.Length, Unit: rule.Unit, Source: rule.Source, From: req.From}
+	for i := range req.Days {
+		opt := calendar.Options{Region: prof.Region}
+		d, err := cal.Add(req.From.AddDays(i), rule.Length, rule.Unit, opt)
+		var unpublished *calendar.UnpublishedYearError
+		if errors.As(err, &unpublished) {
+			opt.Provisional = true
+			d, err = cal.Add(req.From.AddDays(i), rule.Length, rule.Unit, opt)
+		}
+		if err != nil {
+			break
+		}
+		out.Earliest = append(out.Earliest, d.Due.AddDays(1))
+	}
+	return out, nil
+}

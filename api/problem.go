@@ -33,6 +33,9 @@ type Problem struct {
 	WindowEnded   *time.Time `json:"window_ended,omitempty"`
 	Unanswered    []string   `json:"unanswered,omitempty"`
 	CaseNo        string     `json:"case_no,omitempty"`
+	Rule          string     `json:"rule,omitempty"`
+	Profile       string     `json:"profile,omitempty"`
+	Instead       string     `json:"instead,omitempty"`
 }
 
 // FieldError says which input field is wrong and why, in the language the
@@ -48,7 +51,7 @@ func ProblemOf(r *refusal.Error, lang string) Problem {
 	p := Problem{
 		Type: "/problems/" + string(r.Kind), Title: r.Title.In(lang), Status: r.Status(), Detail: r.Detail.In(lang),
 		Stage: r.Stage, AllowedStages: r.AllowedStages, PossibleFrom: r.PossibleFrom, WindowEnded: r.WindowEnded,
-		Unanswered: r.Unanswered, CaseNo: r.CaseNo,
+		Unanswered: r.Unanswered, CaseNo: r.CaseNo, Rule: r.Rule, Profile: r.Profile, Instead: r.Instead,
 	}
 	if p.Title == "" {
 		p.Title = http.StatusText(p.Status)

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
+
 	"github.com/creditcase/creditcase/api"
 	"github.com/creditcase/creditcase/internal/audit"
 	"github.com/creditcase/creditcase/internal/auth"
@@ -162,7 +164,9 @@ func TestBasisRevocationDatedHonestlyThroughHTTP(t *testing.T) {
 // Hearings by the law on the real stack (issue 19.2, 行政处罚法 art. 64): the
 // subject asks for a hearing within the request period, which is a
 // deadline on the board; a hearing set closer than seven working days
-// after its notice is refused, naming the rule and the earliest day; a
+// after its notice is refused at once (too-soon, by the update's
+// validator: nothing enters the case), naming the rule, the profile and
+// the earliest day; a
 // lawful one becomes the centre's deadline on the board; its record is
 // refused before the scheduled time.
 func TestHearingByTheLawThroughHTTP(t *testing.T) {
@@ -189,12 +193,21 @@ func TestHearingByTheLawThroughHTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	tooSoon := notice.Due.Start().Add(10 * time.Hour) // on the last day of the notice period
+	before := acceptedUpdates(t, ctx, workflows.ListingWorkflowID(lc.no))
 	r := lc.cw.do(http.StatusUnprocessableEntity, http.MethodPost, lc.base+"/hearing",
 		workflows.HearingSchedule{At: tooSoon, Place: "第一听证室"}, nil)
 	p := problemOf(t, r)
-	if len(p.Errors) != 1 || p.Errors[0].Field != "at" || p.Errors[0].Code != "notice_too_short" ||
-		!strings.Contains(p.Errors[0].Message, notice.Due.AddDays(1).String()) || !strings.Contains(p.Errors[0].Message, policy.ListingHearingNotice) {
+	earliest := notice.Due.AddDays(1)
+	if p.Type != "/problems/too-soon" || p.Rule != policy.ListingHearingNotice || p.Profile != policy.DefaultProfileID ||
+		p.PossibleFrom == nil || calendar.DateOf(*p.PossibleFrom) != earliest ||
+		len(p.Errors) != 1 || p.Errors[0].Field != "at" || p.Errors[0].Code != "notice_too_short" ||
+		!strings.Contains(p.Errors[0].Message, earliest.String()) || !strings.Contains(p.Errors[0].Message, policy.ListingHearingNotice) {
 		t.Fatalf("a hearing too soon: %d %s", r.status, r.body)
+	}
+	// Refused by the update's validator: the schedule never entered the
+	// case's history (before, it was accepted and then failed).
+	if after := acceptedUpdates(t, ctx, workflows.ListingWorkflowID(lc.no)); after != before {
+		t.Fatalf("the refused schedule entered the history (%d accepted updates, %d before)", after, before)
 	}
 	if _, ok := pending(workflows.RuleHearing); ok {
 		t.Fatal("a refused schedule left a hearing deadline")
@@ -227,7 +240,7 @@ func TestHearingByTheLawThroughHTTP(t *testing.T) {
 		t.Fatalf("a record before the hearing: %d %s", r.status, r.body)
 	}
 	if testenv.Recording() {
-		testenv.RecordHistory(t, sys.Temporal, workflows.ListingWorkflowID(lc.no), filepath.Join("..", "workflows", "testdata", "histories", "listing_hearing_law.json"))
+		testenv.RecordHistory(t, sys.Temporal, workflows.ListingWorkflowID(lc.no), filepath.Join("..", "workflows", "testdata", "histories", "listing_hearing_days.json"))
 	}
 }
 
@@ -337,4 +350,21 @@ func TestWithdrawalAndPublicNameThroughHTTP(t *testing.T) {
 	if p := shown(); p.SubjectName != "王**" && p.SubjectName != "王*明" && !strings.HasPrefix(p.SubjectName, "王*") {
 		t.Errorf("nanning (masked): %q", p.SubjectName)
 	}
+}
+
+// acceptedUpdates counts the updates a workflow's history holds.
+func acceptedUpdates(t *testing.T, ctx context.Context, id string) int {
+	t.Helper()
+	n := 0
+	it := sys.Temporal.GetWorkflowHistory(ctx, id, "", false, 0)
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.GetEventType() == enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED {
+			n++
+		}
+	}
+	return n
 }

@@ -74,6 +74,10 @@ type listing struct {
 	// hearingLaw: the case takes the hearing steps of 行政处罚法 art. 64
 	// (ChangeHearingLaw, decided when the notice is served).
 	hearingLaw bool
+	// hearingDays: the earliest hearing day for each day the hearing
+	// notice may reach the party, worked out when the hearing was requested
+	// (ChangeHearingDays); nil before, and in cases that predate it.
+	hearingDays *activities.HearingDays
 }
 
 // open validates the proposal, writes the case and the listing, and
@@ -186,6 +190,12 @@ func (l *listing) tick(ctx workflow.Context) error {
 }
 
 func (l *listing) recomputeDeadlines(ctx workflow.Context) error {
+	// The earliest hearing days follow the new calendar too.
+	if l.hearingDays != nil && l.st.Stage == StageHearing {
+		if err := l.loadHearingDays(ctx, l.hearingDays.From); err != nil {
+			return err
+		}
+	}
 	c := l.cf
 	if workflow.GetVersion(ctx, ChangeRecomputeCompare, workflow.DefaultVersion, 1) != workflow.DefaultVersion {
 		// The profile's deadlines are recounted like every case's; the end

@@ -87,6 +87,9 @@ func (l *listing) setHandlers(ctx workflow.Context) error {
 					if !in.At.After(now) {
 						return invalid(ListingScheduleHearing, badField("at", "range", "听证时间应晚于现在", "must be in the future"))
 					}
+					if err := l.noticeLongEnough(in, now); err != nil {
+						return err
+					}
 				}
 				if err := actorRequired(ListingScheduleHearing, in.By); err != nil {
 					return err
@@ -224,6 +227,63 @@ func (l *listing) hearingLawAt(ctx workflow.Context) bool {
 	return l.hearingLaw
 }
 
+// loadHearingDays works out, through the calendar and the profile, the
+// earliest hearing day for every day from `from` on which the hearing
+// notice may reach the party, and keeps it for the schedule's validator.
+func (l *listing) loadHearingDays(ctx workflow.Context, from calendar.Date) error {
+	var days activities.HearingDays
+	if err := workflow.ExecuteActivity(ctx, cases.HearingNoticeDays, activities.HearingDaysRequest{
+		CaseNo: l.in.ProposalNo, ProfileID: l.in.ProfileID, ProfileVersion: l.cf.profileVersion, From: from, Days: activities.HearingDaysAhead,
+	}).Get(ctx, &days); err != nil {
+		return err
+	}
+	l.hearingDays = &days
+	return nil
+}
+
+// noticeLongEnough is the schedule validator's check of 行政处罚法 art.
+// 64(二) against the table worked out when the hearing was requested: a
+// hearing closer than listing.hearing_notice after its notice is refused
+// before it enters history, naming the rule, the profile and the earliest
+// day. A notification day outside the table (or a case without one) is
+// left to the handler's check.
+func (l *listing) noticeLongEnough(in HearingSchedule, now time.Time) error {
+	t := l.hearingDays
+	if t == nil {
+		return nil
+	}
+	notified := in.NotifiedAt
+	if notified.IsZero() {
+		notified = now
+	}
+	day := calendar.DateOf(notified)
+	if day.Before(t.From) {
+		return invalid(ListingScheduleHearing, badField("notified_at", "range",
+			"听证通知送达时间不能早于当事人申请听证之日（"+t.From.String()+"）", "must not be before the hearing was requested ("+t.From.String()+")"))
+	}
+	earliest, ok := t.EarliestFor(day)
+	if !ok || calendar.DateOf(in.At).Compare(earliest) >= 0 {
+		return nil
+	}
+	return l.tooSoon(day, earliest, t.N, t.Source, "")
+}
+
+// tooSoon is the refusal of a hearing set before the notice period has
+// run: the rule, the profile and the earliest day, in data and in words.
+func (l *listing) tooSoon(notified, earliest calendar.Date, n int, source, explanation string) error {
+	zh := fmt.Sprintf("听证通知须在举行听证%d个工作日前送达（%s，%s）：通知于 %s 送达，听证最早可定于 %s",
+		n, policy.ListingHearingNotice, l.in.ProfileID, notified, earliest)
+	if explanation != "" {
+		zh += "（" + explanation + "）"
+	}
+	en := fmt.Sprintf("the hearing notice must reach the party %d working days before the hearing (%s: %s; profile %s): notified on %s, the hearing may be held from %s",
+		n, policy.ListingHearingNotice, source, l.in.ProfileID, notified, earliest)
+	return refuse(RefusedTooSoon, ListingScheduleHearing+" refused: "+en, Refusal{
+		Action: ListingScheduleHearing, Stage: l.st.Stage, Rule: policy.ListingHearingNotice, Profile: l.in.ProfileID,
+		PossibleFrom: earliest.Start(), Fields: []RefusalField{badField("at", "notice_too_short", zh, en)},
+	})
+}
+
 // unanswered lists the ids of representation points without an answer.
 func (l *listing) unanswered() []string {
 	var open []string
@@ -324,7 +384,13 @@ func (l *listing) requestHearing(ctx workflow.Context, in HearingRequest) error 
 	if err := l.cf.tell(ctx, activities.PartyCentre, "hearing", "hearing-requested", "当事人申请听证，请安排听证"); err != nil {
 		return err
 	}
-	return l.project(ctx, in.By)
+	if err := l.project(ctx, in.By); err != nil {
+		return err
+	}
+	if workflow.GetVersion(ctx, ChangeHearingDays, workflow.DefaultVersion, 1) >= 1 {
+		return l.loadHearingDays(ctx, calendar.DateOf(workflow.Now(ctx)))
+	}
+	return nil
 }
 
 func (l *listing) scheduleHearing(ctx workflow.Context, in HearingSchedule) error {
@@ -351,17 +417,14 @@ func (l *listing) scheduleHearingByLaw(ctx workflow.Context, in HearingSchedule)
 	}
 	var notice activities.Deadline
 	if err := workflow.ExecuteActivity(ctx, cases.Compute, activities.DeadlineRequest{
-		CaseNo: l.in.ProposalNo, ProfileID: l.in.ProfileID, Rule: policy.ListingHearingNotice, Party: activities.PartyCentre, Start: notified,
+		CaseNo: l.in.ProposalNo, ProfileID: l.in.ProfileID, ProfileVersion: l.cf.profileVersion, Rule: policy.ListingHearingNotice, Party: activities.PartyCentre, Start: notified,
 	}).Get(ctx, &notice); err != nil {
 		return err
 	}
 	if !calendar.DateOf(in.At).After(notice.Due) {
-		earliest := notice.Due.AddDays(1)
-		return invalid(ListingScheduleHearing, badField("at", "notice_too_short",
-			fmt.Sprintf("听证通知须在举行听证%d个工作日前送达（%s，%s）：通知于 %s 送达，听证最早可定于 %s（%s）",
-				notice.N, policy.ListingHearingNotice, l.in.ProfileID, calendar.DateOf(notified), earliest, notice.Explanation),
-			fmt.Sprintf("the hearing notice must reach the party %d working days before the hearing (%s: %s; profile %s): notified on %s, the hearing may be held from %s",
-				notice.N, policy.ListingHearingNotice, notice.Source, l.in.ProfileID, calendar.DateOf(notified), earliest)))
+		// Cases without the table (ChangeHearingDays), or a notice day
+		// beyond it: refused here, after acceptance.
+		return l.tooSoon(calendar.DateOf(notified), notice.Due.AddDays(1), notice.N, notice.Source, notice.Explanation)
 	}
 	if err := l.cf.settle(ctx, RuleHearing, activities.DeadlineCancelled, "hearing rescheduled"); err != nil {
 		return err

@@ -25,6 +25,8 @@ import (
 type listingHarness struct {
 	*harness
 	rows []activities.ListingRow
+	// hearingTables counts the earliest-hearing-day tables worked out.
+	hearingTables int
 }
 
 func newListingHarness(t *testing.T, start time.Time) *listingHarness {
@@ -44,6 +46,12 @@ func newListingHarness(t *testing.T, start time.Time) *listingHarness {
 	})
 	h.env.OnActivity(cases.Compute, mockCtx, mockAny).Return(func(ctx context.Context, r activities.DeadlineRequest) (activities.Deadline, error) {
 		return h.cases().Compute(ctx, r)
+	})
+	h.env.OnActivity(cases.HearingNoticeDays, mockCtx, mockAny).Return(func(ctx context.Context, r activities.HearingDaysRequest) (activities.HearingDays, error) {
+		h.mu.Lock()
+		h.hearingTables++
+		h.mu.Unlock()
+		return h.cases().HearingNoticeDays(ctx, r)
 	})
 	h.env.OnActivity(cases.FixDeadline, mockCtx, mockAny).Return(func(_ context.Context, f activities.FixedDeadline) (activities.Deadline, error) {
 		return activities.Deadline{Rule: f.Rule, Seq: f.Seq, Party: f.Party, Start: f.Start, Due: f.Due, DueAt: f.Due.End(),
@@ -269,8 +277,22 @@ func TestListingHearingRequested(t *testing.T) {
 	h.at(sh(2025, 3, 4, 11), ListingSubmitStatement, StatementInput{By: subject, Points: []string{"x"}}, true)
 	h.at(sh(2025, 3, 4, 12), ListingRecordHearing, HearingRecord{By: caseworker, Summary: "x"}, true) // not scheduled
 	h.at(sh(2025, 3, 4, 13), ListingDecide, ListingDecision{By: caseworker, List: false, Reasons: "x"}, true)
-	// Notified Wed 03-05: 7 WD end Fri 03-14, so the hearing is from Mon 03-17.
-	h.fails(sh(2025, 3, 5, 10), ListingScheduleHearing, HearingSchedule{By: caseworker, At: sh(2025, 3, 14, 9), Place: "第一听证室"}, "notice_too_short")
+	// Notified Wed 03-05: 7 WD end Fri 03-14, so the hearing may be held
+	// from Sat 03-15 (held on Mon 03-17 here): a schedule on 03-14 is
+	// refused by the validator (it never enters history), naming the rule,
+	// the profile and the earliest day.
+	h.refused(sh(2025, 3, 5, 10), ListingScheduleHearing, HearingSchedule{By: caseworker, At: sh(2025, 3, 14, 9), Place: "第一听证室"},
+		RefusedTooSoon, func(d Refusal) bool {
+			return d.Rule == policy.ListingHearingNotice && d.Profile == "nantong" && d.PossibleFrom.Equal(sh(2025, 3, 15, 0)) &&
+				len(d.Fields) == 1 && d.Fields[0].Field == "at" && d.Fields[0].Code == "notice_too_short" && strings.Contains(d.Fields[0].ZH, "2025-03-15")
+		})
+	// A notice said to have reached the party before the hearing was asked for.
+	h.refused(sh(2025, 3, 5, 10), ListingScheduleHearing, HearingSchedule{By: caseworker, At: sh(2025, 3, 28, 9), Place: "第一听证室",
+		NotifiedAt: sh(2025, 3, 3, 12)}, RefusedInput, func(d Refusal) bool { return len(d.Fields) == 1 && d.Fields[0].Field == "notified_at" })
+	// A calendar change while the hearing is awaited works the table out again.
+	h.env.RegisterDelayedCallback(func() {
+		h.env.SignalWorkflow(SignalCalendarChanged, "2025 schedule republished")
+	}, sh(2025, 3, 5, 9).Sub(sh(2025, 3, 3, 9)))
 	h.at(sh(2025, 3, 5, 10), ListingScheduleHearing, HearingSchedule{By: caseworker, At: sh(2025, 3, 17, 9), Place: "第一听证室"}, false)
 	h.at(sh(2025, 3, 17, 8), ListingRecordHearing, HearingRecord{By: caseworker, Summary: "尚未举行"}, true)
 	h.at(sh(2025, 3, 17, 12), ListingRecordHearing, HearingRecord{By: caseworker, Summary: "听证笔录：当事人陈述处罚决定正在复议",
@@ -290,6 +312,9 @@ func TestListingHearingRequested(t *testing.T) {
 	}
 	if d := deadlineIn(st.Deadlines, RuleHearing); d.State != activities.DeadlineMet || d.Due.String() != "2025-03-17" {
 		t.Errorf("hearing deadline %s at %s; want met at the hearing", d.State, d.DueAt)
+	}
+	if h.hearingTables != 2 {
+		t.Errorf("earliest hearing days worked out %d times; want at the request and after the calendar change", h.hearingTables)
 	}
 	if !st.HearingNotifiedAt.Equal(sh(2025, 3, 5, 10)) {
 		t.Errorf("hearing notified at %s", st.HearingNotifiedAt)
@@ -561,10 +586,10 @@ func TestListingRevocationDatedHonestly(t *testing.T) {
 	}
 }
 
-// fails sends update name at instant at and wants it refused by its
-// handler (after a computation the validator cannot make) with a field
-// error of code.
-func (h *listingHarness) fails(at time.Time, name string, arg any, code string) {
+// fails sends update name at instant at and wants it accepted by the
+// validator and refused by its handler with a refusal of type kind whose
+// details pass ok.
+func (h *listingHarness) fails(at time.Time, name string, arg any, kind string, ok func(Refusal) bool) {
 	t := h.t
 	h.env.RegisterDelayedCallback(func() {
 		h.env.UpdateWorkflow(name, "", &testsuite.TestUpdateCallback{
@@ -575,12 +600,18 @@ func (h *listingHarness) fails(at time.Time, name string, arg any, code string) 
 			OnComplete: func(_ any, err error) {
 				var ae *temporal.ApplicationError
 				var d Refusal
-				if !errors.As(err, &ae) || ae.Type() != RefusedInput || ae.Details(&d) != nil || len(d.Fields) != 1 || d.Fields[0].Code != code {
-					t.Errorf("%s at %s: %v, want an invalid-input refusal with code %s", name, at.Format(time.DateTime), err, code)
+				if !errors.As(err, &ae) || ae.Type() != kind || ae.Details(&d) != nil || !ok(d) {
+					t.Errorf("%s at %s: %v (details %+v), want a %s refusal by the handler", name, at.Format(time.DateTime), err, d, kind)
 				}
 			},
 		}, arg)
 	}, at.Sub(h.env.Now()))
+}
+
+// refused sends update name at instant at and fails the test unless the
+// validator refuses it with a refusal of type kind whose details pass ok.
+func (h *listingHarness) refused(at time.Time, name string, arg any, kind string, ok func(Refusal) bool) {
+	refusedAt(h.t, h.env, at, name, arg, kind, ok)
 }
 
 // 行政处罚法 art. 64 on the timer paths: the hearing request period ends
@@ -624,6 +655,39 @@ func TestListingHearingDeadlines(t *testing.T) {
 	}
 	if !reminded {
 		t.Errorf("the centre was not reminded of the unrecorded hearing: %+v", h.notices)
+	}
+}
+
+// A case whose hearing was requested before ChangeHearingDays has no
+// table of earliest days: a schedule too soon passes the validator and is
+// refused by the handler, with the same typed refusal (rule, profile,
+// earliest day), and nothing is scheduled.
+func TestListingHearingTooSoonBeforeHearingDays(t *testing.T) {
+	h := newListingHarness(t, sh(2025, 3, 3, 9))
+	h.env.OnGetVersion(ChangeHearingDays, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	h.at(sh(2025, 3, 3, 11), ListingRecordService, served, false)
+	h.at(sh(2025, 3, 4, 10), ListingRequestHearing, HearingRequest{By: subject, Reason: "对事实认定有异议"}, false)
+	h.fails(sh(2025, 3, 5, 10), ListingScheduleHearing, HearingSchedule{By: caseworker, At: sh(2025, 3, 14, 9), Place: "第一听证室"},
+		RefusedTooSoon, func(d Refusal) bool {
+			return d.Rule == policy.ListingHearingNotice && d.Profile == "nantong" && d.PossibleFrom.Equal(sh(2025, 3, 15, 0)) &&
+				len(d.Fields) == 1 && d.Fields[0].Code == "notice_too_short"
+		})
+	var after ListingState
+	h.env.RegisterDelayedCallback(func() {
+		v, err := h.env.QueryWorkflow(QueryListing)
+		if err == nil {
+			err = v.Get(&after)
+		}
+		if err != nil {
+			t.Error(err)
+		}
+	}, sh(2025, 3, 5, 11).Sub(sh(2025, 3, 3, 9)))
+	h.at(sh(2025, 3, 5, 12), ListingScheduleHearing, HearingSchedule{By: caseworker, At: sh(2025, 3, 17, 9), Place: "第一听证室"}, false)
+	h.at(sh(2025, 3, 17, 12), ListingRecordHearing, HearingRecord{By: caseworker, Summary: "听证笔录", HeldAt: sh(2025, 3, 17, 9)}, false)
+	h.at(sh(2025, 3, 18, 10), ListingDecide, ListingDecision{By: caseworker, List: false, Reasons: "不予列入"}, false)
+	h.runListing(proposal(sh(2025, 3, 3, 9)))
+	if h.hearingTables != 0 || !after.HearingAt.IsZero() || deadlineIn(after.Deadlines, RuleHearing).Rule != "" {
+		t.Errorf("tables %d, hearing at %s after the refusal; want no table and nothing scheduled", h.hearingTables, after.HearingAt)
 	}
 }
 

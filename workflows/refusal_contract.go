@@ -22,6 +22,8 @@ const (
 	RefusedDuplicate        = "duplicate"             // already received
 	RefusedUnanswered       = "unanswered"            // Unanswered names the points
 	RefusedHeavier          = "heavier-than-proposed" // Fields name what is heavier
+	RefusedTooSoon          = "too-soon"              // a date before a rule allows it: Rule, Profile, PossibleFrom
+	RefusedNoHandover       = "no-handover"           // the profile hands no disagreement to the provider: Instead
 )
 
 // Refusal is the detail of a refused update.
@@ -32,6 +34,15 @@ type Refusal struct {
 	Fields        []RefusalField `json:"fields,omitempty"`
 	WindowEnded   time.Time      `json:"window_ended,omitzero"`
 	Unanswered    []string       `json:"unanswered,omitempty"`
+	// Rule and Profile name the profile's rule a refusal applies; a date
+	// refused as too soon is possible from PossibleFrom (00:00 Asia/Shanghai
+	// of the earliest day).
+	Rule         string    `json:"rule,omitempty"`
+	Profile      string    `json:"profile,omitempty"`
+	PossibleFrom time.Time `json:"possible_from,omitzero"`
+	// Instead names the step that applies instead of the refused one
+	// (an update name, e.g. "appeal"); empty when none does.
+	Instead string `json:"instead,omitempty"`
 }
 
 // RefusalField is one input field at fault, with the reason in both

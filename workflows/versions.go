@@ -58,4 +58,13 @@ const (
 	// told a moved date, and the case reports itself done to the recompute
 	// run. Before: every open deadline was superseded with ComputeDeadline.
 	ChangeRecomputeCompare = "calendar-recompute-compare"
+
+	// ChangeHearingDays: when a hearing is requested, ListingWorkflow works
+	// out the earliest hearing day for every day its notice may reach the
+	// party (activities.HearingDays, listing.hearing_notice) and keeps the
+	// table, so that a schedule too soon is refused by the update's
+	// validator before it enters history. Taken at the hearing request: a
+	// case whose request predates it is checked by the handler, as before
+	// (accepted, then failed).
+	ChangeHearingDays = "listing-hearing-days"
 )

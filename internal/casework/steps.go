@@ -152,6 +152,8 @@ var refusalKinds = map[string]refusal.Kind{
 	workflows.RefusedDuplicate:        refusal.Duplicate,
 	workflows.RefusedUnanswered:       refusal.Unanswered,
 	workflows.RefusedHeavier:          refusal.Heavier,
+	workflows.RefusedTooSoon:          refusal.TooSoon,
+	workflows.RefusedNoHandover:       refusal.NoHandover,
 }
 
 // refused maps the engine's answer to a refused or failed step: a
@@ -192,13 +194,18 @@ func (s *Service) refused(ctx context.Context, p procedure, cs CaseSummary, st S
 }
 
 func (s *Service) fromWorkflow(p procedure, cs CaseSummary, st Step, kind refusal.Kind, d workflows.Refusal, cause error) error {
-	e := &refusal.Error{Kind: kind, CaseNo: cs.CaseNo, Stage: d.Stage, AllowedStages: d.AllowedStages, Unanswered: d.Unanswered, Cause: cause}
+	e := &refusal.Error{Kind: kind, CaseNo: cs.CaseNo, Stage: d.Stage, AllowedStages: d.AllowedStages, Unanswered: d.Unanswered,
+		Rule: d.Rule, Profile: d.Profile, Instead: d.Instead, Cause: cause}
 	for _, f := range d.Fields {
 		e.Fields = append(e.Fields, refusal.Field{Name: f.Field, Code: f.Code, Message: refusal.T(f.ZH, f.EN)})
 	}
 	if !d.WindowEnded.IsZero() {
 		t := shanghai(d.WindowEnded)
 		e.WindowEnded = &t
+	}
+	if !d.PossibleFrom.IsZero() {
+		t := shanghai(d.PossibleFrom)
+		e.PossibleFrom = &t
 	}
 	now := StageName(d.Stage)
 	notNow := refusal.T("当前不能办理此事项", "This step is not possible now")
@@ -242,6 +249,23 @@ func (s *Service) fromWorkflow(p procedure, cs CaseSummary, st Step, kind refusa
 	case refusal.Duplicate:
 		e.Title = notNow
 		e.Detail = refusal.T("已经收到过相同的提交，未作任何更改", "The same submission was already received; nothing was changed")
+	case refusal.TooSoon:
+		e.Title = refusal.T("早于规定允许的日期", "Earlier than the rule allows")
+		from := ""
+		if e.PossibleFrom != nil {
+			from = calendar.DateOf(*e.PossibleFrom).String()
+		}
+		e.Detail = refusal.T("依本地规定（"+d.Profile+"）的 "+d.Rule+"，最早可定于 "+from+"；请改定日期后重新提交，未作任何更改",
+			"Under "+d.Rule+" of the profile "+d.Profile+" the earliest possible day is "+from+"; choose a later date and resubmit. Nothing was changed")
+	case refusal.NoHandover:
+		e.Title = refusal.T("不适用移交信息提供单位处理", "No hand-over to the provider here")
+		if d.Instead == workflows.ObjectionAppeal {
+			e.Detail = refusal.T("本案适用的规定（"+d.Profile+"）不将申请人的异议移交信息提供单位处理；对处理结果仍有异议的，请在申诉期内向信用主管部门申诉（appeal），未作任何更改",
+				"The rules this case follows ("+d.Profile+") do not hand a continued disagreement to the provider; appeal to the credit authority (appeal) within the appeal window instead. Nothing was changed")
+		} else {
+			e.Detail = refusal.T("本案不能移交信息提供单位处理，也没有其他可办理的救济步骤；可依法申请行政复议或者提起行政诉讼，未作任何更改",
+				"This case cannot be handed to the provider and no other step remains in it; administrative review or litigation remain open. Nothing was changed")
+		}
 	case refusal.Unanswered:
 		e.Title = refusal.T("尚有陈述申辩意见未答复", "Representation points are unanswered")
 		e.Detail = refusal.T("意见 "+strings.Join(d.Unanswered, "、")+" 尚未逐项答复：请先答复（answers），再作出决定，未作任何更改",

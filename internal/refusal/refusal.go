@@ -60,6 +60,7 @@ const (
 	InvalidProposal  Kind = "invalid-proposal"  // a listing proposal fails its checks (named)
 	Heavier          Kind = "heavier-than-proposed"
 	RepairIneligible Kind = "repair-ineligible" // a repair condition is unmet; says from when
+	TooSoon          Kind = "too-soon"          // a date before a rule allows it; says the rule and from when
 	ImportRejected   Kind = "import-rejected"   // rows of an import are wrong; nothing imported
 	UnreadableFile   Kind = "unreadable-file"   // an import file cannot be parsed at all
 	TooLarge         Kind = "too-large"         // the body exceeds the limit
@@ -87,6 +88,7 @@ const (
 	RepairOpen       Kind = "repair-open"       // names the open repair case
 	AlreadyListed    Kind = "already-listed"    // the records are listed or proposed already
 	Conflict         Kind = "conflict"          // conflicts with existing data
+	NoHandover       Kind = "no-handover"       // the profile hands no disagreement to the provider; says what applies
 
 	// Ours.
 	Internal          Kind = "internal"           // a fault of ours; nothing was changed
@@ -110,6 +112,7 @@ var table = []Row{
 	{InvalidProposal, http.StatusUnprocessableEntity, "a listing proposal fails its checks; `errors` names each"},
 	{Heavier, http.StatusUnprocessableEntity, "a listing decision heavier than the proposal (行政处罚法 art. 45)"},
 	{RepairIneligible, http.StatusUnprocessableEntity, "a repair condition is unmet; `errors` lists them, `possible_from` the date"},
+	{TooSoon, http.StatusUnprocessableEntity, "a date is earlier than a rule allows; `rule` and `profile` name it, `possible_from` the earliest day"},
 	{ImportRejected, http.StatusUnprocessableEntity, "rows of an import are wrong; nothing was imported"},
 	{UnreadableFile, http.StatusBadRequest, "an import file cannot be parsed"},
 	{TooLarge, http.StatusRequestEntityTooLarge, "the body is larger than the operation accepts"},
@@ -133,6 +136,7 @@ var table = []Row{
 	{RepairOpen, http.StatusConflict, "a repair application on the record is already open; `case_no` names it"},
 	{AlreadyListed, http.StatusConflict, "the records are listed or under another proposal"},
 	{Conflict, http.StatusConflict, "conflicts with existing data or state"},
+	{NoHandover, http.StatusConflict, "the case's profile does not hand a continued disagreement to the provider; `instead` names the step that applies"},
 	{Internal, http.StatusInternalServerError, "a fault of ours; quote the request ID"},
 	{StepFailed, http.StatusInternalServerError, "the case could not carry out the step; it is escalated to the supervisors"},
 	{EngineUnavailable, http.StatusServiceUnavailable, "the workflow engine cannot be reached; try again later"},
@@ -183,6 +187,9 @@ type Error struct {
 	WindowEnded   *time.Time // when the window for the step ended
 	Unanswered    []string   // points still to be answered
 	CaseNo        string     // the case concerned (an open one, for conflicts)
+	Rule          string     // the profile's rule the refusal applies
+	Profile       string     // the policy profile it comes from
+	Instead       string     // the step that applies instead of the refused one
 	RetryAfter    time.Duration
 
 	// Cause is logged, never shown.
