@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"go.temporal.io/sdk/temporal"
@@ -190,6 +191,72 @@ func enqueueObjectionClosed(ctx context.Context, tx pgx.Tx, req OutcomeRequest) 
 		ProviderID: providerID,
 		Data: ObjectionClosedData{CaseNo: req.CaseNo, RecordID: req.RecordID, Outcome: req.Outcome, Step: req.Step,
 			Version: version, RecordStatus: status}})
+}
+
+// HandOverRequest hands an applicant's continued disagreement to the
+// provider (Anshan art. 10).
+type HandOverRequest struct {
+	CaseNo     string    `json:"case_no"`
+	RecordID   int64     `json:"record_id"`
+	ProviderID int64     `json:"provider_id"`
+	ProfileID  string    `json:"profile_id"`
+	Outcome    string    `json:"outcome"`
+	Finding    string    `json:"finding"`
+	Reasons    string    `json:"reasons"`
+	At         time.Time `json:"at"`
+	Actor      string    `json:"actor"`
+	Role       string    `json:"role"`
+}
+
+// ObjectionHandedOverData is the data of an objection.handed_over event:
+// the case, the result the applicant still disputes, and the applicant's
+// words, for the provider to handle.
+type ObjectionHandedOverData struct {
+	CaseNo       string    `json:"case_no"`
+	RecordID     int64     `json:"record_id"`
+	Outcome      string    `json:"outcome"`
+	Finding      string    `json:"finding"`
+	Disagreement string    `json:"disagreement"`
+	HandedOverAt time.Time `json:"handed_over_at"`
+	Basis        string    `json:"basis"`
+}
+
+// HandOverBasis is the article a hand-over applies, as events and letters
+// cite it.
+const HandOverBasis = "申请人仍有异议的，由公共信用信息工作机构移交信息提供主体处理"
+
+// HandOverObjection writes the hand-over for the provider: an
+// objection.handed_over event on the record's stream (its own system
+// receives it through the relay, filtered to its records) and the audit
+// entry, once per case however often the activity runs.
+func (a *Cases) HandOverObjection(ctx context.Context, req HandOverRequest) error {
+	actor := audit.Actor{Username: req.Actor, Role: req.Role}
+	return pgx.BeginFunc(ctx, a.Pool, func(tx pgx.Tx) error {
+		var version int
+		var providerID int64
+		// The record's row orders its stream: lock it before the event.
+		if err := tx.QueryRow(ctx, `SELECT version, provider_id FROM records WHERE id = $1 FOR UPDATE`, req.RecordID).Scan(&version, &providerID); err != nil {
+			return err
+		}
+		key := "objection/" + req.CaseNo + "/handover"
+		var done bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM record_outbox WHERE dedup_key = $1)`, key).Scan(&done); err != nil {
+			return err
+		}
+		if done {
+			return nil // written by an earlier attempt
+		}
+		if err := relay.Enqueue(ctx, tx, relay.Event{Type: relay.ObjectionHandedOver, DedupKey: key,
+			Stream: relay.RecordStream(req.RecordID), RecordID: req.RecordID, RecordVersion: version, CaseNo: req.CaseNo,
+			ProviderID: providerID,
+			Data: ObjectionHandedOverData{CaseNo: req.CaseNo, RecordID: req.RecordID, Outcome: req.Outcome, Finding: req.Finding,
+				Disagreement: req.Reasons, HandedOverAt: req.At, Basis: HandOverBasis}}); err != nil {
+			return err
+		}
+		return audit.Write(ctx, tx, actor, audit.Event{Action: "objection.handed_over", ObjectType: "record",
+			ObjectID: fmt.Sprint(req.RecordID), Reason: req.Reasons,
+			Data: map[string]any{"case_no": req.CaseNo, "provider_id": providerID, "profile": req.ProfileID, "outcome": req.Outcome}})
+	})
 }
 
 // CorrectableFields are the fields of a record a correction may change, in

@@ -63,6 +63,7 @@ func (s *Server) routesObjections(r *router) {
 		workflows.ObjectionSupplement:        step(cw.SupplementObjection),
 		workflows.ObjectionWithdraw:          step(cw.WithdrawObjection),
 		workflows.ObjectionAppeal:            step(cw.AppealObjection),
+		workflows.ObjectionHandOver:          step(cw.HandOverObjection),
 		workflows.ObjectionAccept:            step(cw.AcceptObjection),
 		workflows.ObjectionRequestSupplement: step(cw.RequestObjectionSupplement),
 		workflows.ObjectionDecideOwnError:    step(cw.DecideObjectionOwnError),

@@ -272,6 +272,7 @@ type stepForm struct {
 	Statement string
 	Reason    string
 	Grounds   string
+	Reasons   string
 }
 
 func (c *Console) myCase(ctx echo.Context, p *page) error {
@@ -322,7 +323,7 @@ func (c *Console) caseView(ctx echo.Context, p *page) (caseView, error) {
 }
 
 // myCaseStep takes one of the subject's steps on the case: supplement
-// (statement and files), withdraw, appeal. A step the stage does not allow
+// (statement and files), withdraw, appeal, hand-over. A step the stage does not allow
 // is not offered; one refused by a race shows the core's refusal.
 func (c *Console) myCaseStep(ctx echo.Context, p *page) error {
 	if _, err := c.require(ctx, p, "getObjection", auth.Subject); err != nil {
@@ -332,7 +333,8 @@ func (c *Console) myCaseStep(ctx echo.Context, p *page) error {
 	rc := ctx.Request().Context()
 	step := ctx.Param("step")
 	form := stepForm{Step: step, Statement: strings.TrimSpace(ctx.FormValue("statement")),
-		Reason: strings.TrimSpace(ctx.FormValue("reason")), Grounds: strings.TrimSpace(ctx.FormValue("grounds"))}
+		Reason: strings.TrimSpace(ctx.FormValue("reason")), Grounds: strings.TrimSpace(ctx.FormValue("grounds")),
+		Reasons: strings.TrimSpace(ctx.FormValue("reasons"))}
 	var err error
 	switch step {
 	case workflows.ObjectionSupplement:
@@ -341,6 +343,8 @@ func (c *Console) myCaseStep(ctx echo.Context, p *page) error {
 		_, err = c.App.Casework.WithdrawObjection(rc, actor(p), no, workflows.WithdrawInput{Reason: form.Reason})
 	case workflows.ObjectionAppeal:
 		_, err = c.App.Casework.AppealObjection(rc, actor(p), no, workflows.AppealInput{Grounds: form.Grounds})
+	case workflows.ObjectionHandOver:
+		_, err = c.App.Casework.HandOverObjection(rc, actor(p), no, workflows.HandOverInput{Reasons: form.Reasons})
 	default:
 		return errNotFound
 	}

@@ -26,6 +26,7 @@ const (
 	ObjectionWithdraw          = "withdraw"            // subject: withdraws the objection
 	ObjectionAppeal            = "appeal"              // subject: appeal (申诉) to the credit authority
 	ObjectionDecideAppeal      = "decide-appeal"       // supervisor: appeal decision
+	ObjectionHandOver          = "hand-over"           // subject: still disagrees; the centre hands the case to the provider (Anshan art. 10)
 	// SignalCalendarChanged makes running cases recompute open deadlines.
 	SignalCalendarChanged = "calendar-changed"
 	// QueryObjection returns ObjectionState.
@@ -85,6 +86,11 @@ type ObjectionInput struct {
 	// Grounds are as letters print them: the regulation's words of each
 	// ground chosen (with its article), or the applicant's own words.
 	Grounds []string `json:"grounds" text:"max=500"`
+	// DisagreementHandover is the profile's disagreement_handover setting at
+	// the case's profile version: an applicant who still disagrees after
+	// the provider's verification has the case handed to the provider
+	// (Anshan art. 10 last sentence). false in cases filed before it.
+	DisagreementHandover bool `json:"disagreement_handover,omitempty"`
 	// GroundCodes are the profile's ground codes chosen ("other" too).
 	GroundCodes []string  `json:"ground_codes,omitempty" text:"max=64"`
 	Statement   string    `json:"statement" text:"multiline,max=5000"`
@@ -174,6 +180,14 @@ type AppealInput struct {
 	Grounds string `json:"grounds" text:"multiline,max=5000"`
 }
 
+// HandOverInput is the applicant's continued disagreement after the
+// provider's verification (申请人仍有异议), which the centre hands to the
+// provider (移交信息提供主体处理).
+type HandOverInput struct {
+	By      Actor  `json:"by"`
+	Reasons string `json:"reasons" text:"multiline,max=5000"`
+}
+
 // AppealDecisionInput is the supervisors' decision on an appeal.
 type AppealDecisionInput struct {
 	By         Actor          `json:"by"`
@@ -190,6 +204,10 @@ type ObjectionState struct {
 	Finding       string   `json:"finding,omitempty" text:"max=50"`
 	Appeal        string   `json:"appeal,omitempty"`
 	AppealOutcome string   `json:"appeal_outcome,omitempty"`
+	// HandedOver is the applicant's continued disagreement handed to the
+	// provider, at HandedOverAt (Anshan art. 10).
+	HandedOver   string    `json:"handed_over,omitempty"`
+	HandedOverAt time.Time `json:"handed_over_at,omitzero"`
 }
 
 // ObjectionStages are the stages in which each update may be sent: the first
@@ -207,6 +225,7 @@ var ObjectionStages = map[string][]string{
 	ObjectionExtend:            {StageCentreCheck, StageProviderVerification, StageDeciding},
 	ObjectionWithdraw:          {StageAcceptance, StageAwaitingSupplement, StageCentreCheck, StageProviderVerification, StageDeciding},
 	ObjectionAppeal:            {StageClosed},
+	ObjectionHandOver:          {StageClosed},
 	ObjectionDecideAppeal:      {StageAppeal},
 	ObjectionResume:            nil, // any stage, only while the clock is paused
 }

@@ -169,6 +169,20 @@ func (o *objection) setHandlers(ctx workflow.Context) error {
 			}, o.appeal)
 		},
 		func() error {
+			return caseUpdate(ctx, o.cf, ObjectionHandOver, state, func(in HandOverInput) error {
+				if err := o.cf.stageError(ObjectionHandOver, ObjectionStages[ObjectionHandOver]...); err != nil {
+					return err
+				}
+				if err := o.handOverRefused(); err != nil {
+					return err
+				}
+				if err := actorRequired(ObjectionHandOver, in.By); err != nil {
+					return err
+				}
+				return required(ObjectionHandOver, field{"reasons", in.Reasons})
+			}, o.handOver)
+		},
+		func() error {
 			return caseUpdate(ctx, o.cf, ObjectionDecideAppeal, state, func(in AppealDecisionInput) error {
 				if err := o.cf.stageError(ObjectionDecideAppeal, ObjectionStages[ObjectionDecideAppeal]...); err != nil {
 					return err
@@ -436,6 +450,64 @@ func (o *objection) decideAppeal(ctx workflow.Context, in AppealDecisionInput) e
 	}
 	o.st.Stage = StageFinished
 	return nil
+}
+
+// SettingDisagreementHandover is the profile setting a refused hand-over
+// names (Refusal.Rule).
+const SettingDisagreementHandover = "settings.disagreement_handover"
+
+// handOverRefused refuses a hand-over the case's profile does not provide
+// for, or one of a result the provider never verified (the centre's own
+// error, corrected at once): Anshan art. 10 hands over a disagreement with
+// the provider's verification. Instead names the step open to the
+// applicant in its place (the appeal while its window runs).
+func (o *objection) handOverRefused() error {
+	instead := ""
+	if o.cf.pending(policy.ObjectionAppealWindow) != nil {
+		instead = ObjectionAppeal
+	}
+	d := Refusal{Action: ObjectionHandOver, Stage: o.st.Stage, Profile: o.in.ProfileID, Instead: instead}
+	if !o.in.DisagreementHandover {
+		d.Rule = SettingDisagreementHandover
+		return refuse(RefusedNoHandover, "hand-over refused: profile "+o.in.ProfileID+" does not hand a continued disagreement to the provider", d)
+	}
+	if o.st.Finding == "" {
+		return refuse(RefusedNoHandover, "hand-over refused: the provider did not verify this result (the centre corrected its own error)", d)
+	}
+	return nil
+}
+
+// handOver hands the applicant's continued disagreement to the provider
+// (Anshan art. 10: 申请人仍有异议的，由公共信用信息工作机构移交信息提供主体
+// 处理): the provider's system receives objection.handed_over through the
+// relay and its account an inbox notice, the applicant is told, and the
+// centre's procedure ends here (the appeal window is met by it).
+func (o *objection) handOver(ctx workflow.Context, in HandOverInput) error {
+	// Finished from the moment the hand-over is taken: while it is being
+	// carried out, a second one or an appeal is refused for the stage.
+	o.st.Stage = StageFinished
+	if err := o.cf.settle(ctx, policy.ObjectionAppealWindow, activities.DeadlineMet, "disagreement handed over to the provider"); err != nil {
+		return err
+	}
+	now := workflow.Now(ctx)
+	o.st.HandedOver, o.st.HandedOverAt = in.Reasons, now
+	if err := workflow.ExecuteActivity(ctx, cases.HandOverObjection, activities.HandOverRequest{
+		CaseNo: o.in.CaseNo, RecordID: o.in.RecordID, ProviderID: o.in.ProviderID, ProfileID: o.in.ProfileID,
+		Outcome: o.st.Outcome, Finding: o.st.Finding, Reasons: in.Reasons, At: now, Actor: in.By.Name, Role: in.By.Role,
+	}).Get(ctx, nil); err != nil {
+		return err
+	}
+	if err := o.cf.event(ctx, in.By, "objection.handed_over", in.Reasons, map[string]any{
+		"provider_id": o.in.ProviderID, "outcome": o.st.Outcome, "finding": o.st.Finding,
+	}); err != nil {
+		return err
+	}
+	if err := o.cf.tell(ctx, activities.PartyProvider(o.in.ProviderID), "handover", "handover",
+		"申请人对核查结果仍有异议，工作机构依规定移交你单位处理，请依法处理"); err != nil {
+		return err
+	}
+	return o.cf.tell(ctx, activities.PartySubject, "handover", "handover-subject",
+		"您对核查结果的异议已移交信息提供单位处理")
 }
 
 // correction is the correction a written reply states: the decision's own,

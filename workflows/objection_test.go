@@ -51,6 +51,8 @@ type harness struct {
 	recounted []activities.CaseRecomputed
 	// versions are the profile versions the deadline requests asked for.
 	versions []string
+	// handovers are the hand-overs to the provider written.
+	handovers []activities.HandOverRequest
 }
 
 // cases returns the real deadline arithmetic over h's calendar.
@@ -145,6 +147,12 @@ func newHarness(t *testing.T, start time.Time) *harness {
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		h.outcomes = append(h.outcomes, r)
+		return nil
+	})
+	h.env.OnActivity(cases.HandOverObjection, mockCtx, mockAny).Return(func(_ context.Context, r activities.HandOverRequest) error {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.handovers = append(h.handovers, r)
 		return nil
 	})
 	h.env.OnActivity(cases.IssueDocument, mockCtx, mockAny).Return(func(_ context.Context, r activities.DocumentRequest) (activities.DocumentRef, error) {
@@ -599,5 +607,110 @@ func TestObjectionRefusesUncorrectableCorrections(t *testing.T) {
 	st := h.run(input("nantong", sh(2025, 3, 3, 9)))
 	if st.Status != StatusWithdrawn || len(h.outcomes) != 1 {
 		t.Fatalf("state %+v outcomes %+v", st, h.outcomes)
+	}
+}
+
+// Anshan art. 10: an applicant who still disagrees after the provider's
+// verification has the case handed to the provider. The hand-over is
+// refused without reasons, then carried out: the provider and the
+// applicant are told, the appeal window is met by it, and the case ends at
+// once (not when the window would have lapsed); neither a second hand-over
+// nor an appeal is possible after it.
+func TestObjectionDisagreementHandedOverToProvider(t *testing.T) {
+	h := newHarness(t, sh(2025, 3, 3, 9))
+	h.at(sh(2025, 3, 3, 10), ObjectionAccept, AcceptInput{By: caseworker}, false)
+	h.at(sh(2025, 3, 3, 11), ObjectionForwardToProvider, ForwardInput{By: caseworker}, false)
+	h.at(sh(2025, 3, 4, 9), ObjectionProviderReply, ProviderReplyInput{By: provider, Finding: FindingAccurate, Reasons: "核实无误"}, false)
+	h.at(sh(2025, 3, 4, 11), ObjectionDecide, DecisionInput{By: caseworker, Outcome: OutcomeUpheld, Reasons: "维持"}, false)
+	refusedAt(t, h.env, sh(2025, 3, 10, 9), ObjectionHandOver, HandOverInput{By: subject, Reasons: "  "}, RefusedInput,
+		func(d Refusal) bool { return len(d.Fields) == 1 && d.Fields[0].Field == "reasons" })
+	h.at(sh(2025, 3, 10, 10), ObjectionHandOver, HandOverInput{By: subject, Reasons: "税款已于处罚前缴清，提供单位未核对缴款凭证"}, false)
+	in := input("anshan", sh(2025, 3, 3, 9))
+	in.DisagreementHandover = true
+	st := h.run(in)
+
+	if st.Stage != StageFinished || st.Outcome != OutcomeUpheld || st.HandedOver == "" || !st.HandedOverAt.Equal(sh(2025, 3, 10, 10)) {
+		t.Fatalf("state %+v; want finished, upheld, handed over on 03-10 10:00", st)
+	}
+	if now := h.env.Now(); now.After(sh(2025, 3, 11, 0)) {
+		t.Errorf("the case ran until %s; want it to end at the hand-over", now)
+	}
+	wantDue(t, st, policy.ObjectionAppealWindow, "2025-05-06", activities.DeadlineMet)
+	if len(h.handovers) != 1 || h.handovers[0].ProviderID != 2 || h.handovers[0].Finding != FindingAccurate ||
+		h.handovers[0].Outcome != OutcomeUpheld || h.handovers[0].RecordID != 7 || h.handovers[0].ProfileID != "anshan" {
+		t.Errorf("hand-overs %+v; want one to provider 2 of record 7 (accurate, upheld)", h.handovers)
+	}
+	told := map[string]bool{}
+	for _, n := range h.notices {
+		if n.Kind == "handover" {
+			told[n.Party] = true
+		}
+	}
+	if !told[activities.PartyProvider(2)] || !told[activities.PartySubject] {
+		t.Errorf("hand-over notices to %v; want the provider and the applicant", told)
+	}
+	if !slices.Contains(h.calls, "RecordEvent:objection.handed_over") {
+		t.Errorf("events %v; want objection.handed_over", h.calls)
+	}
+}
+
+// After the hand-over neither a second one nor an appeal is taken.
+func TestObjectionNothingAfterHandOver(t *testing.T) {
+	h := newHarness(t, sh(2025, 3, 3, 9))
+	h.at(sh(2025, 3, 3, 10), ObjectionAccept, AcceptInput{By: caseworker}, false)
+	h.at(sh(2025, 3, 3, 11), ObjectionForwardToProvider, ForwardInput{By: caseworker}, false)
+	h.at(sh(2025, 3, 4, 9), ObjectionProviderReply, ProviderReplyInput{By: provider, Finding: FindingAccurate, Reasons: "核实无误"}, false)
+	h.at(sh(2025, 3, 4, 11), ObjectionDecide, DecisionInput{By: caseworker, Outcome: OutcomeUpheld, Reasons: "维持"}, false)
+	h.env.RegisterDelayedCallback(func() {
+		h.env.UpdateWorkflow(ObjectionHandOver, "", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { t.Errorf("hand-over rejected: %v", err) },
+			OnAccept: func() {
+				// Sent while the first runs: both are refused for the stage.
+				refusedAt(t, h.env, h.env.Now(), ObjectionHandOver, HandOverInput{By: subject, Reasons: "再次"}, RefusedWrongStage, func(Refusal) bool { return true })
+				refusedAt(t, h.env, h.env.Now(), ObjectionAppeal, AppealInput{By: subject, Grounds: "申诉"}, RefusedWrongStage, func(Refusal) bool { return true })
+			},
+			OnComplete: func(any, error) {},
+		}, HandOverInput{By: subject, Reasons: "仍有异议"})
+	}, sh(2025, 3, 10, 10).Sub(sh(2025, 3, 3, 9)))
+	in := input("anshan", sh(2025, 3, 3, 9))
+	in.DisagreementHandover = true
+	st := h.run(in)
+	if st.Stage != StageFinished || st.Appeal != "" || len(h.handovers) != 1 {
+		t.Fatalf("state %+v, hand-overs %d; want finished by one hand-over, no appeal", st, len(h.handovers))
+	}
+}
+
+// A profile without the hand-over (Nantong: the appeal to the credit
+// authority instead, art. 33) refuses it naming the setting, the profile
+// and the step that applies; the appeal is then taken. In a hand-over
+// profile, a result the provider never verified (the centre's own error)
+// is not handed over either.
+func TestObjectionHandOverRefusedWhereTheProfileSaysAppeal(t *testing.T) {
+	h := newHarness(t, sh(2025, 3, 3, 9))
+	h.at(sh(2025, 3, 3, 10), ObjectionAccept, AcceptInput{By: caseworker}, false)
+	h.at(sh(2025, 3, 3, 11), ObjectionForwardToProvider, ForwardInput{By: caseworker}, false)
+	h.at(sh(2025, 3, 4, 9), ObjectionProviderReply, ProviderReplyInput{By: provider, Finding: FindingAccurate, Reasons: "核实无误"}, false)
+	h.at(sh(2025, 3, 4, 11), ObjectionDecide, DecisionInput{By: caseworker, Outcome: OutcomeUpheld, Reasons: "维持"}, false)
+	refusedAt(t, h.env, sh(2025, 3, 10, 9), ObjectionHandOver, HandOverInput{By: subject, Reasons: "仍有异议"}, RefusedNoHandover, func(d Refusal) bool {
+		return d.Rule == SettingDisagreementHandover && d.Profile == "nantong" && d.Instead == ObjectionAppeal && d.Stage == StageClosed
+	})
+	h.at(sh(2025, 3, 10, 10), ObjectionAppeal, AppealInput{By: subject, Grounds: "仍有异议"}, false)
+	h.at(sh(2025, 3, 20, 10), ObjectionDecideAppeal, AppealDecisionInput{By: supervisor, Decision: AppealUpheld, Reasons: "维持"}, false)
+	st := h.run(input("nantong", sh(2025, 3, 3, 9)))
+	if st.HandedOver != "" || st.Appeal == "" || len(h.handovers) != 0 {
+		t.Fatalf("state %+v, hand-overs %+v; want the appeal, no hand-over", st, h.handovers)
+	}
+
+	h = newHarness(t, sh(2025, 3, 3, 9))
+	h.at(sh(2025, 3, 3, 10), ObjectionAccept, AcceptInput{By: caseworker}, false)
+	h.at(sh(2025, 3, 4, 10), ObjectionDecideOwnError, OwnErrorInput{By: caseworker, Reason: "录入错误", Correction: map[string]any{"content": "更正"}}, false)
+	refusedAt(t, h.env, sh(2025, 3, 10, 9), ObjectionHandOver, HandOverInput{By: subject, Reasons: "仍有异议"}, RefusedNoHandover, func(d Refusal) bool {
+		return d.Rule == "" && d.Profile == "anshan" && d.Instead == ObjectionAppeal
+	})
+	in := input("anshan", sh(2025, 3, 3, 9))
+	in.DisagreementHandover = true
+	st = h.run(in)
+	if st.HandedOver != "" || len(h.handovers) != 0 || st.Outcome != OutcomeCorrected {
+		t.Fatalf("state %+v; want the correction standing, nothing handed over", st)
 	}
 }

@@ -49,6 +49,7 @@ var objections = procedure{
 		{workflows.ObjectionSupplement, "supplementObjection", workflows.ObjectionSupplement, refusal.T("补正材料", "Supply the missing material")},
 		{workflows.ObjectionWithdraw, "withdrawObjection", workflows.ObjectionWithdraw, refusal.T("撤回异议", "Withdraw the objection")},
 		{workflows.ObjectionAppeal, "appealObjection", workflows.ObjectionAppeal, refusal.T("提出申诉", "Appeal")},
+		{workflows.ObjectionHandOver, "handOverObjection", workflows.ObjectionHandOver, refusal.T("仍有异议，移交信息提供单位处理", "Still disagree: hand over to the provider")},
 		{workflows.ObjectionAccept, "acceptObjection", workflows.ObjectionAccept, refusal.T("受理", "Accept")},
 		{workflows.ObjectionRequestSupplement, "requestObjectionSupplement", workflows.ObjectionRequestSupplement, refusal.T("一次性告知补正", "Ask for the missing material")},
 		{workflows.ObjectionDecideOwnError, "decideObjectionOwnError", workflows.ObjectionDecideOwnError, refusal.T("本机构差错，立即更正", "Correct the centre's own error")},
@@ -259,7 +260,8 @@ func (s *Service) FileObjection(ctx context.Context, a permission.Actor, in File
 	wfIn := workflows.ObjectionInput{
 		CaseNo: no, RecordID: rec.ID, SubjectID: rec.SubjectID, ProviderID: rec.ProviderID,
 		ProfileID: profile.ID, ProfileVersion: profile.Version, Grounds: grounds, GroundCodes: in.GroundCodes, Statement: in.Statement,
-		FiledBy: by, ReceivedAt: now.UTC(),
+		DisagreementHandover: profile.Settings.DisagreementHandover.Value,
+		FiledBy:              by, ReceivedAt: now.UTC(),
 	}
 	stored := make([]evidence.Meta, 0, len(in.Evidence))
 	// Once the workflow is started the registration must commit even if
@@ -495,9 +497,9 @@ func (s *Service) Objection(ctx context.Context, a permission.Actor, no string) 
 		live := objectionLive(st)
 		live.Deadlines = nil
 		d.Live = &live
-		d.Actions = objections.actions(a, st.Stage, st.Paused)
+		d.Actions = s.withoutHandOver(objections.actions(a, st.Stage, st.Paused), cs, st.Finding)
 	} else {
-		d.Actions = objections.actions(a, cs.Stage, false)
+		d.Actions = s.withoutHandOver(objections.actions(a, cs.Stage, false), cs, "")
 	}
 	if d.Deadlines, err = s.caseDeadlines(ctx, cs.CaseNo); err != nil {
 		return d, err
@@ -512,6 +514,20 @@ func (s *Service) Objection(ctx context.Context, a permission.Actor, no string) 
 		return d, err
 	}
 	return d, nil
+}
+
+// withoutHandOver drops the hand-over from the actions offered unless it
+// would be taken: the case's profile hands a continued disagreement to the
+// provider and the provider verified the result (finding).
+func (s *Service) withoutHandOver(actions []Action, cs CaseSummary, finding string) []Action {
+	offered := false
+	if p, err := s.d.Policies.Get(cs.ProfileID); err == nil && finding != "" {
+		offered = p.Settings.DisagreementHandover.Value
+	}
+	if offered {
+		return actions
+	}
+	return slices.DeleteFunc(actions, func(x Action) bool { return x.Name == workflows.ObjectionHandOver })
 }
 
 // query asks the case's workflow for its live state; false (logged) when
@@ -567,6 +583,13 @@ func (s *Service) WithdrawObjection(ctx context.Context, a permission.Actor, no 
 // AppealObjection appeals the outcome (申诉).
 func (s *Service) AppealObjection(ctx context.Context, a permission.Actor, no string, in workflows.AppealInput) (ObjectionLive, error) {
 	return objectionStep(s, ctx, a, workflows.ObjectionAppeal, no, in, func(in *workflows.AppealInput, by workflows.Actor) { in.By = by })
+}
+
+// HandOverObjection is the applicant's continued disagreement after the
+// provider's verification: where the case's profile says so (Anshan art.
+// 10), the centre hands the case to the provider.
+func (s *Service) HandOverObjection(ctx context.Context, a permission.Actor, no string, in workflows.HandOverInput) (ObjectionLive, error) {
+	return objectionStep(s, ctx, a, workflows.ObjectionHandOver, no, in, func(in *workflows.HandOverInput, by workflows.Actor) { in.By = by })
 }
 
 // AcceptObjection accepts the objection as complete (受理).

@@ -259,12 +259,18 @@ func (s *Service) fromWorkflow(p procedure, cs CaseSummary, st Step, kind refusa
 			"Under "+d.Rule+" of the profile "+d.Profile+" the earliest possible day is "+from+"; choose a later date and resubmit. Nothing was changed")
 	case refusal.NoHandover:
 		e.Title = refusal.T("不适用移交信息提供单位处理", "No hand-over to the provider here")
+		why := refusal.T("本案适用的规定（"+d.Profile+"）不将申请人的异议移交信息提供单位处理",
+			"The rules this case follows ("+d.Profile+") do not hand a continued disagreement to the provider")
+		if d.Rule == "" {
+			why = refusal.T("本案的处理结果是本机构自行更正的差错，未经信息提供单位核查，不适用移交（鞍山 第十条）",
+				"This result is the centre's own correction, never verified by the provider, so there is nothing to hand over (Anshan art. 10)")
+		}
 		if d.Instead == workflows.ObjectionAppeal {
-			e.Detail = refusal.T("本案适用的规定（"+d.Profile+"）不将申请人的异议移交信息提供单位处理；对处理结果仍有异议的，请在申诉期内向信用主管部门申诉（appeal），未作任何更改",
-				"The rules this case follows ("+d.Profile+") do not hand a continued disagreement to the provider; appeal to the credit authority (appeal) within the appeal window instead. Nothing was changed")
+			e.Detail = refusal.T(why.ZH+"；对处理结果仍有异议的，请在申诉期内向信用主管部门申诉（appeal），未作任何更改",
+				why.EN+"; appeal to the credit authority (appeal) within the appeal window instead. Nothing was changed")
 		} else {
-			e.Detail = refusal.T("本案不能移交信息提供单位处理，也没有其他可办理的救济步骤；可依法申请行政复议或者提起行政诉讼，未作任何更改",
-				"This case cannot be handed to the provider and no other step remains in it; administrative review or litigation remain open. Nothing was changed")
+			e.Detail = refusal.T(why.ZH+"；本案已无其他可办理的救济步骤，可依法申请行政复议或者提起行政诉讼，未作任何更改",
+				why.EN+"; no other step remains in this case: administrative review or litigation remain open. Nothing was changed")
 		}
 	case refusal.Unanswered:
 		e.Title = refusal.T("尚有陈述申辩意见未答复", "Representation points are unanswered")

@@ -91,6 +91,7 @@ var table = []Entry{
 	{"supplementObjection", subject, "answer the one-time notice"},
 	{"withdrawObjection", subject, "withdraw an objection"},
 	{"appealObjection", subject, "appeal the outcome (申诉)"},
+	{"handOverObjection", subject, "still disagree: the case is handed to the provider (Anshan art. 10, where the profile says so)"},
 	{"acceptObjection", worker, "accept an objection (受理)"},
 	{"requestObjectionSupplement", worker, "one-time notice of what is missing"},
 	{"decideObjectionOwnError", worker, "correct the centre's own error"},

@@ -43,10 +43,14 @@ const (
 	// ObjectionClosed: an objection case reached its outcome (corrected,
 	// upheld, deleted, withdrawn, or changed on appeal).
 	ObjectionClosed = "objection.closed"
+	// ObjectionHandedOver: an applicant still disagrees after the
+	// provider's verification and the centre hands the case to the
+	// provider (Anshan art. 10); data carries the applicant's words.
+	ObjectionHandedOver = "objection.handed_over"
 )
 
 // EventTypes lists every event type, in the order the README gives them.
-var EventTypes = []string{RecordCorrected, RecordRepaired, ListingDecided, ListingRemoved, ObjectionClosed}
+var EventTypes = []string{RecordCorrected, RecordRepaired, ListingDecided, ListingRemoved, ObjectionClosed, ObjectionHandedOver}
 
 // NotifyChannel is the PostgreSQL channel a new event is announced on.
 const NotifyChannel = "creditcase_outbox"

@@ -354,6 +354,8 @@ func EventTitle(t string) string {
 		return "已移出严重失信主体名单"
 	case ObjectionClosed:
 		return "异议处理已办结"
+	case ObjectionHandedOver:
+		return "异议移交信息提供单位处理"
 	}
 	return t
 }
