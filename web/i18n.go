@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"regexp"
 	"time"
 
 	"golang.org/x/text/language"
@@ -97,13 +98,28 @@ func (l *Localizer) English() bool { return l.Lang == "en" }
 func (l *Localizer) T(key string, args ...any) string { return l.p.Sprintf(key, args...) }
 
 // Pick chooses between a Chinese and an English text supplied by the core
-// (refusals, field errors): the core's own bilingual messages.
+// (refusals, field errors, conditions): the core's own bilingual messages,
+// with the dates they name (2027-02-11) written as the reader reads dates.
 func (l *Localizer) Pick(zh, en string) string {
+	s := zh
 	if l.English() && en != "" {
-		return en
+		s = en
 	}
-	return zh
+	return isoDate.ReplaceAllStringFunc(s, func(m string) string {
+		if len(m) != len("2006-01-02") {
+			return m // part of a longer number (a case number)
+		}
+		d, err := calendar.ParseDate(m)
+		if err != nil {
+			return m
+		}
+		return l.Date(d)
+	})
 }
+
+// isoDate finds runs of digits and dashes holding an ISO date; only a run
+// that is exactly a date is one.
+var isoDate = regexp.MustCompile(`[0-9-]*[0-9]{4}-[0-9]{2}-[0-9]{2}[0-9-]*`)
 
 // Date formats a date as the reader expects it: 2026年12月14日, or
 // 14 December 2026. It accepts calendar.Date, time.Time and pointers to

@@ -52,7 +52,9 @@ func (c *Console) login(ctx echo.Context, p *page) error {
 	if err != nil {
 		return err
 	}
-	c.startSession(ctx, tok)
+	if err := c.startSession(ctx, tok); err != nil {
+		return err
+	}
 	next := v.Next
 	if next == "/" {
 		next = homeOf(a)
@@ -60,13 +62,18 @@ func (c *Console) login(ctx echo.Context, p *page) error {
 	return ctx.Redirect(http.StatusSeeOther, next)
 }
 
-// startSession sets the session cookie and a fresh CSRF token, as the
-// API's log-in does.
-func (c *Console) startSession(ctx echo.Context, tok auth.Token) {
+// startSession sets the session cookie and the session's CSRF token
+// (bound to it, as the API's log-in gives it).
+func (c *Console) startSession(ctx echo.Context, tok auth.Token) error {
+	csrf, err := c.auth.CSRFToken(ctx.Request().Context(), tok.Value)
+	if err != nil {
+		return err
+	}
 	secure := ctx.Scheme() == "https"
 	ctx.SetCookie(&http.Cookie{Name: sessionCookie, Value: tok.Value, Path: "/", Expires: tok.ExpiresAt,
 		HttpOnly: true, Secure: secure, SameSite: http.SameSiteStrictMode})
-	setCSRFCookie(ctx, newToken(), tok.ExpiresAt)
+	setCSRFCookie(ctx, csrf, tok.ExpiresAt)
+	return nil
 }
 
 // logout ends the session (the API's session too: it is the same one).
@@ -80,6 +87,7 @@ func (c *Console) logout(ctx echo.Context, p *page) error {
 		}
 	}
 	clearCookie(ctx, sessionCookie, true)
+	clearCookie(ctx, csrfCookie, false)
 	return ctx.Redirect(http.StatusSeeOther, "/login?out=1")
 }
 

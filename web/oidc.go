@@ -170,7 +170,9 @@ func (c *Console) oidcCallback(ctx echo.Context, p *page) error {
 	if err != nil {
 		return err
 	}
-	c.startSession(ctx, tok)
+	if err := c.startSession(ctx, tok); err != nil {
+		return err
+	}
 	next := parts[3]
 	if next == "/" {
 		next = homeOf(a)

@@ -7,7 +7,9 @@ import (
 
 	"github.com/creditcase/creditcase/internal/audit"
 	"github.com/creditcase/creditcase/internal/auth"
+	"github.com/creditcase/creditcase/internal/casework"
 	"github.com/creditcase/creditcase/internal/records"
+	"github.com/creditcase/creditcase/internal/repair"
 )
 
 func (c *Console) routesSubject(get, post func(string, handler)) {
@@ -24,9 +26,18 @@ func (c *Console) myHome(ctx echo.Context, p *page) error {
 	return c.render(ctx, p, http.StatusOK, "my-home", nil)
 }
 
-// myRecordsView is the subject's own records.
+// myRecordsView is the subject's own records, each negative one with the
+// answer to "may I apply for credit repair" (the core's dry run).
 type myRecordsView struct {
-	Records []records.Record
+	Records []myRecord
+}
+
+type myRecord struct {
+	records.Record
+	Repair *casework.RepairEligibility // negative records only
+	// Failed is the first unmet condition that no date cures, when no
+	// date can be given.
+	Failed *repair.Condition
 }
 
 // myRecords lists the subject's own records; reads of records that are not
@@ -51,5 +62,23 @@ func (c *Console) myRecords(ctx echo.Context, p *page) error {
 	if err := audit.LogQueries(rc, c.Pool, a.Actor(), ids, "本人查询 (subject reads own records)"); err != nil {
 		return err
 	}
-	return c.render(ctx, p, http.StatusOK, "my-records", myRecordsView{Records: page.Records})
+	answers, err := c.App.Casework.RepairEligibilities(rc, actor(p), a.SubjectID)
+	if err != nil {
+		return err
+	}
+	v := myRecordsView{}
+	for _, r := range page.Records {
+		row := myRecord{Record: r}
+		if el, ok := answers[r.ID]; ok {
+			row.Repair = &el
+			for i, cond := range el.Conditions {
+				if !cond.Met && !cond.Pending && cond.From == nil {
+					row.Failed = &el.Conditions[i]
+					break
+				}
+			}
+		}
+		v.Records = append(v.Records, row)
+	}
+	return c.render(ctx, p, http.StatusOK, "my-records", v)
 }

@@ -39,6 +39,7 @@ import (
 	"github.com/creditcase/creditcase/internal/policy"
 	"github.com/creditcase/creditcase/internal/records"
 	"github.com/creditcase/creditcase/internal/refusal"
+	"github.com/creditcase/creditcase/internal/repair"
 )
 
 //go:embed templates/*.html
@@ -146,6 +147,14 @@ var funcs = template.FuncMap{
 	"neg":   func(n int) int { return -n },
 	"typed": func(t string, f fieldView) fieldView { f.Type = t; return f },
 	"auto":  func(a string, f fieldView) fieldView { f.Auto = a; return f },
+	// conds are repair conditions with their page, for "repair-conditions".
+	"conds": func(p *page, cs []repair.Condition) condsView { return condsView{P: p, Conditions: cs} },
+}
+
+// condsView is a list of repair conditions with its page.
+type condsView struct {
+	P          *page
+	Conditions []repair.Condition
 }
 
 // dueView is a deadline with its page, for the "due" and "explain"
@@ -158,6 +167,7 @@ type dueView struct {
 // fieldView is a form field as the partials draw it.
 type fieldView struct {
 	P         *page
+	ID        string // the element's id when it is not Name (several forms on a page)
 	Name      string
 	Label     string
 	Hint      string
@@ -178,10 +188,11 @@ func parsePages() (map[string]*template.Template, error) {
 	pages := map[string]*template.Template{}
 	for _, p := range entries {
 		name := strings.TrimSuffix(strings.TrimPrefix(p, "templates/"), ".html")
-		if name == "layout" || name == "partials" {
+		if name == "layout" || strings.HasPrefix(name, "partials") {
 			continue
 		}
-		t, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html", p)
+		// Every page gets the layout and all the partials (partials*.html).
+		t, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials*.html", p)
 		if err != nil {
 			return nil, fmt.Errorf("web: template %s: %w", name, err)
 		}
@@ -212,6 +223,8 @@ func (c *Console) routes(e *echo.Echo) {
 	c.routesPublic(get, post)
 	c.routesSubject(get, post)
 	c.routesObjections(get, post)
+	c.routesRepairs(get, post)
+	c.routesCases(get, post)
 
 	// Anything else outside the API is a page that does not exist.
 	e.Any("/*", c.page(func(ctx echo.Context, p *page) error {
@@ -224,7 +237,10 @@ func (c *Console) routes(e *echo.Echo) {
 
 // ---- request state ----
 
-const ctxPage = "web.page"
+const (
+	ctxPage    = "web.page"
+	ctxSession = "web.session" // the session token of a logged-in reader
+)
 
 // page is what every template receives: the reader's language and text
 // size, the account (nil for the public), the CSRF token, the page's
@@ -306,6 +322,7 @@ func (c *Console) session(next echo.HandlerFunc) echo.HandlerFunc {
 			switch {
 			case err == nil:
 				p.Account = &a
+				ctx.Set(ctxSession, ck.Value)
 			case errors.Is(err, auth.ErrUnauthenticated):
 				clearCookie(ctx, sessionCookie, true)
 			default:
@@ -317,22 +334,46 @@ func (c *Console) session(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// csrf gives every reader a token (the _csrf cookie) and checks that an
-// unsafe request echoes it in the form: another site cannot make a
-// reader's browser post to the console.
+// csrf protects every form post. A logged-in reader's token is the API's
+// own CSRF token of the session (auth.CSRFToken: an HMAC of the session
+// under the server's key), echoed as a hidden form field and checked
+// against the session, so a token from another session or made up does
+// not pass; the _csrf cookie carries the same token for the JSON API. The
+// public (log-in, the public objection form) get a random token in the
+// _csrf cookie that the form must echo (double submit): another site
+// cannot make a reader's browser post to the console either way.
 func (c *Console) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(ctx echo.Context) error {
 		p := ctx.Get(ctxPage).(*page)
-		if ck, err := ctx.Cookie(csrfCookie); err == nil && ck.Value != "" {
+		session, _ := ctx.Get(ctxSession).(string)
+		ck, _ := ctx.Cookie(csrfCookie)
+		switch {
+		case session != "":
+			tok, err := c.auth.CSRFToken(ctx.Request().Context(), session)
+			if err != nil {
+				return c.fail(ctx, p, err)
+			}
+			p.CSRF = tok
+			if ck == nil || ck.Value != tok {
+				setCSRFCookie(ctx, tok, time.Time{})
+			}
+		case ck != nil && ck.Value != "":
 			p.CSRF = ck.Value
-		} else {
+		default:
 			p.CSRF = newToken()
 			setCSRFCookie(ctx, p.CSRF, time.Time{})
 		}
 		m := ctx.Request().Method
 		if m != http.MethodGet && m != http.MethodHead {
 			sent := ctx.FormValue(csrfField)
-			if sent == "" || subtle.ConstantTimeCompare([]byte(sent), []byte(p.CSRF)) != 1 {
+			ok := sent != "" && subtle.ConstantTimeCompare([]byte(sent), []byte(p.CSRF)) == 1
+			if session != "" {
+				var err error
+				if ok, err = c.auth.CheckCSRF(ctx.Request().Context(), session, sent); err != nil {
+					return c.fail(ctx, p, err)
+				}
+			}
+			if !ok {
 				c.Logger.Warn().Str("request_id", ctx.Response().Header().Get(echo.HeaderXRequestID)).
 					Str("route", ctx.Path()).Msg("console form without a valid CSRF token")
 				return c.render(ctx, p, http.StatusForbidden, "error", errorView{Heading: "error.csrf.title", Body: "error.csrf.body"})
@@ -363,6 +404,14 @@ func clearCookie(ctx echo.Context, name string, httpOnly bool) {
 type statusError struct {
 	status int
 	view   errorView
+}
+
+// El is the field's element id.
+func (f fieldView) El() string {
+	if f.ID != "" {
+		return f.ID
+	}
+	return f.Name
 }
 
 func (e *statusError) Error() string { return http.StatusText(e.status) }
@@ -461,8 +510,15 @@ func elementOf(name string) string {
 	if i := strings.IndexAny(name, "[."); i > 0 {
 		name = name[:i]
 	}
-	if name == "file" {
+	switch name {
+	case "file", "correction_evidence":
 		return "evidence"
+	case "credit_commitment":
+		return "commitment_accepted"
+	case "points":
+		return "statement"
+	case "reasons":
+		return "reason"
 	}
 	return name
 }

@@ -4,10 +4,13 @@ import (
 	"io/fs"
 	"net/http/httptest"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/creditcase/creditcase/internal/calendar"
+	"github.com/creditcase/creditcase/internal/policy"
+	"github.com/creditcase/creditcase/workflows"
 )
 
 // Every key a template names is in the catalogue, in both languages, and
@@ -106,5 +109,81 @@ func TestLocalPath(t *testing.T) {
 		if got := localPath(in); got != want {
 			t.Errorf("localPath(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// Every stage, "what happens next", deadline rule and step of the three
+// procedures has its words in the catalogue (keys built at run time, which
+// TestCatalogueCoversTemplates cannot see): a new stage or rule shows as
+// words, never as its code.
+func TestCatalogueCoversProcedures(t *testing.T) {
+	want := func(key string) {
+		t.Helper()
+		if !known(key) {
+			t.Errorf("no catalogue entry %s", key)
+		}
+	}
+	for kind, stages := range map[string]map[string][]string{
+		"": workflows.ObjectionStages, "repair.": workflows.RepairStages, "listing.": workflows.ListingStages,
+	} {
+		for _, ss := range stages {
+			for _, st := range ss {
+				want("stage." + st)
+				want("next." + kind + st)
+			}
+		}
+		want("next." + kind + workflows.StageFinished)
+	}
+	for _, id := range policy.Default().IDs() {
+		prof, err := policy.Default().Get(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range prof.Rules {
+			if !strings.HasPrefix(r.ID, "disclosure.") {
+				want("rule." + r.ID)
+			}
+		}
+		for _, g := range prof.ObjectionGrounds {
+			want("ground." + g.Code)
+		}
+	}
+	want("rule." + workflows.RuleHearing)
+	for kind, ss := range steps {
+		if _, ok := ss["withdraw"]; ok {
+			want(kind + ".withdraw.warning")
+		}
+		for name, spec := range ss {
+			if spec.Warning != "" {
+				want(spec.Warning)
+			}
+			want("case.done." + kind + "." + name)
+			want("step." + kind + "." + name + ".declare")
+			if spec.Statement {
+				want("step." + kind + "." + name + ".statement")
+			}
+			if spec.Reason {
+				want("step." + kind + "." + name + ".reason")
+			}
+			if spec.Required != "" {
+				want("step.required." + spec.Required)
+			}
+		}
+	}
+}
+
+// The core's texts name dates in ISO form; the console writes them as the
+// reader reads dates, and leaves case and decision numbers alone.
+func TestPickWritesDates(t *testing.T) {
+	zh := localizerZH.Pick("最短公示期（自决定之日2026-11-10起3个月）未满，自2027-02-11起可申请；案件 XF-2026-000123", "")
+	if zh != "最短公示期（自决定之日2026年11月10日起3个月）未满，自2027年2月11日起可申请；案件 XF-2026-000123" {
+		t.Errorf("zh: %s", zh)
+	}
+	en := localizerEN.Pick("", "from 2026-11-10至2027-02-11")
+	if en != "from 10 November 2026至11 February 2027" {
+		t.Errorf("en: %s", en)
+	}
+	if got := localizerZH.Pick("2026-13-45 不是日期", ""); got != "2026-13-45 不是日期" {
+		t.Errorf("not a date: %s", got)
 	}
 }

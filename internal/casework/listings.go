@@ -84,6 +84,8 @@ type ListingSummary struct {
 	RemovalDue      string    `json:"removal_due,omitempty"`
 	RemovedAt       time.Time `json:"removed_at,omitzero"`
 	RemovalReason   string    `json:"removal_reason,omitempty"`
+	// NextDeadline is the soonest pending deadline (lists only).
+	NextDeadline *Deadline `json:"next_deadline,omitempty"`
 }
 
 // ListingLive is the live state of a listing with its deadlines in the
@@ -347,7 +349,54 @@ func (s *Service) ListListings(ctx context.Context, a permission.Actor, f Listin
 		return nil, faults.Database(err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ListingSummary, error) { return scanListing(r) })
-	return nonNil(out), faults.Database(err)
+	if err != nil {
+		return nil, faults.Database(err)
+	}
+	if err := s.nextListingDeadlines(ctx, out); err != nil {
+		return nil, err
+	}
+	return nonNil(out), nil
+}
+
+// nextListingDeadlines fills each listing's soonest pending deadline, in
+// one query.
+func (s *Service) nextListingDeadlines(ctx context.Context, ls []ListingSummary) error {
+	if len(ls) == 0 {
+		return nil
+	}
+	nos := make([]string, len(ls))
+	for i, l := range ls {
+		nos[i] = l.ProposalNo
+	}
+	rows, err := s.d.Pool.Query(ctx, `SELECT DISTINCT ON (d.case_no) d.case_no, `+deadlineColumns+` FROM case_deadlines d
+		WHERE d.case_no = ANY($1) AND d.state = 'pending' ORDER BY d.case_no, d.due_at`, nos)
+	if err != nil {
+		return faults.Database(err)
+	}
+	defer rows.Close()
+	next := map[string]Deadline{}
+	for rows.Next() {
+		var no string
+		var d Deadline
+		var due time.Time
+		if err := rows.Scan(&no, &d.Rule, &d.Seq, &d.Party, &d.StartsAt, &d.N, &d.Unit, &d.ExtraWD, &due, &d.DueAt, &d.RemindAt,
+			&d.CalendarVersion, &d.Provisional, &d.Explanation, &d.Source, &d.State, &d.SettledAt, &d.Reason); err != nil {
+			return faults.Database(err)
+		}
+		d.DueDate = due.Format(time.DateOnly)
+		d.StartsAt, d.DueAt = shanghai(d.StartsAt), shanghai(d.DueAt)
+		d.RemindAt, d.SettledAt = shanghaiPtr(d.RemindAt), shanghaiPtr(d.SettledAt)
+		next[no] = d
+	}
+	if err := rows.Err(); err != nil {
+		return faults.Database(err)
+	}
+	for i := range ls {
+		if d, ok := next[ls[i].ProposalNo]; ok {
+			ls[i].NextDeadline = &d
+		}
+	}
+	return nil
 }
 
 // Listing reads a listing with its live state from the workflow.
@@ -369,10 +418,10 @@ func (s *Service) Listing(ctx context.Context, a permission.Actor, no string) (L
 	if out.Deadlines, err = s.caseDeadlines(ctx, l.ProposalNo); err != nil {
 		return out, err
 	}
-	if a.Role() != auth.Subject {
-		if out.Events, err = s.caseEvents(ctx, l.ProposalNo); err != nil {
-			return out, err
-		}
+	// The subject follows its listing as it follows an objection: the
+	// timeline too.
+	if out.Events, err = s.caseEvents(ctx, l.ProposalNo); err != nil {
+		return out, err
 	}
 	if out.Documents, err = s.readableDocuments(ctx, a, l.ProposalNo); err != nil {
 		return out, err

@@ -196,10 +196,14 @@ func repairOpen(no string) error {
 // record, a statement, the signed credit commitment (信用承诺书) and the
 // evidence that the behaviour was corrected.
 type ApplyForRepair struct {
-	RecordID   int64    `json:"record_id"`
-	Statement  string   `json:"statement" text:"multiline,max=5000"`
-	Commitment *Upload  `json:"-"`
-	Evidence   []Upload `json:"-"`
+	RecordID   int64   `json:"record_id"`
+	Statement  string  `json:"statement" text:"multiline,max=5000"`
+	Commitment *Upload `json:"-"`
+	// CommitmentAccepted signs the commitment on line instead of uploading
+	// a signed file: the applicant has read RepairCommitmentOf's text in
+	// full and accepts it; the core files it as a PDF saying so.
+	CommitmentAccepted bool     `json:"commitment_accepted"`
+	Evidence           []Upload `json:"-"`
 }
 
 // FiledRepair is the answer to an application: the case and its files.
@@ -251,12 +255,20 @@ func (s *Service) ApplyForRepair(ctx context.Context, a permission.Actor, in App
 	} else if open != "" {
 		return FiledRepair{}, repairOpen(open)
 	}
-	el, err := s.eligibility(ctx, rec, &repair.Facts{Commitment: in.Commitment != nil, Evidence: len(in.Evidence)})
+	el, err := s.eligibility(ctx, rec, &repair.Facts{Commitment: in.Commitment != nil || in.CommitmentAccepted, Evidence: len(in.Evidence)})
 	if err != nil {
 		return FiledRepair{}, err
 	}
 	if !el.Eligible {
 		return FiledRepair{}, ineligible(el)
+	}
+	if in.Commitment == nil && in.CommitmentAccepted {
+		signed, err := signedCommitment(a, rec, s.now())
+		if err != nil {
+			return FiledRepair{}, err
+		}
+		in.Commitment = &signed
+		all = append([]Upload{signed}, all...)
 	}
 	profile, err := s.caseProfile(rec)
 	if err != nil {

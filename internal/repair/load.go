@@ -94,4 +94,62 @@ func Documents(ctx context.Context, q Querier, f Facts, caseNo string, commitmen
 	return f, nil
 }
 
+// SubjectFacts are the facts of one of a subject's negative records, with
+// the policy profile the record is kept under ("" = the default).
+type SubjectFacts struct {
+	Facts
+	Profile string
+}
+
+// LoadSubject reads, in one query, the facts of every negative record of
+// subject as they stand on today: each record with all the others as its
+// "others" — the same facts Load reads one record at a time, for a page
+// that answers for all of a subject's records at once.
+func LoadSubject(ctx context.Context, q Querier, subject int64, today calendar.Date) ([]SubjectFacts, error) {
+	rows, err := q.Query(ctx, `SELECT id, provider_id, severity, dishonesty_category, status, decided_on, disclosure_end, title, profile_id
+		FROM records WHERE subject_id = $1 AND category = 'negative' ORDER BY decided_on, id`, subject)
+	if err != nil {
+		return nil, err
+	}
+	type row struct {
+		rec     Record
+		title   string
+		profile string
+	}
+	all, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+		var x row
+		var decided time.Time
+		var end *time.Time
+		var severity, profile *string
+		err := r.Scan(&x.rec.ID, &x.rec.ProviderID, &severity, &x.rec.Dishonesty, &x.rec.Status, &decided, &end, &x.title, &profile)
+		x.rec.Category, x.rec.DecidedOn = "negative", dateOf(decided)
+		if severity != nil {
+			x.rec.Severity = *severity
+		}
+		if profile != nil {
+			x.profile = *profile
+		}
+		if end != nil {
+			d := dateOf(*end)
+			x.rec.DisclosureEnd = &d
+		}
+		return x, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]SubjectFacts, 0, len(all))
+	for _, x := range all {
+		f := SubjectFacts{Facts: Facts{Record: x.rec, Today: today}, Profile: x.profile}
+		for _, o := range all {
+			if o.rec.ID != x.rec.ID {
+				f.Others = append(f.Others, Other{ID: o.rec.ID, ProviderID: o.rec.ProviderID, Dishonesty: o.rec.Dishonesty,
+					DecidedOn: o.rec.DecidedOn, Title: o.title})
+			}
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
 func dateOf(t time.Time) calendar.Date { return calendar.NewDate(t.Year(), t.Month(), t.Day()) }
