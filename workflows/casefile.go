@@ -69,11 +69,46 @@ type caseFile struct {
 	// onProceed is called when a deadline whose lapse action is "proceed"
 	// runs out (a waiting period ends and the procedure moves on).
 	onProceed func(ctx workflow.Context, d activities.Deadline) error
+	// localOpening: the case opens with local activities
+	// (ChangeLocalOpening); opening is set while it does.
+	localOpening, opening bool
 }
 
 func newCaseFile(ctx workflow.Context, ref CaseRef, p *CaseProgress) *caseFile {
 	p.CaseNo = ref.CaseNo
 	return &caseFile{ref: ref, p: p, mu: workflow.NewMutex(ctx)}
+}
+
+// takeOpeningVersion decides, before the case's first command, whether it
+// opens with local activities (versions.go, ChangeLocalOpening).
+func (c *caseFile) takeOpeningVersion(ctx workflow.Context) {
+	c.localOpening = workflow.GetVersion(ctx, ChangeLocalOpening, workflow.DefaultVersion, 1) >= 1
+}
+
+// beginOpening runs the short database steps that follow as local
+// activities, until the returned function is called (under
+// ChangeLocalOpening; otherwise it changes nothing).
+func (c *caseFile) beginOpening() (end func()) {
+	c.opening = c.localOpening
+	return func() { c.opening = false }
+}
+
+// openingLocalOptions: each step of the opening is one short, idempotent
+// database transaction. A retry (the worker died before the workflow task
+// completed) runs it again and finds its rows written: harmless. Retried
+// without limit, like every case activity.
+var openingLocalOptions = workflow.LocalActivityOptions{
+	StartToCloseTimeout: 10 * time.Second,
+	RetryPolicy:         caseActivityOptions.RetryPolicy,
+}
+
+// step runs a short database step of the case: a local activity while the
+// case opens under ChangeLocalOpening, else a regular activity.
+func (c *caseFile) step(ctx workflow.Context, activity any, arg any) workflow.Future {
+	if c.opening {
+		return workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, openingLocalOptions), activity, arg)
+	}
+	return workflow.ExecuteActivity(ctx, activity, arg)
 }
 
 // system is the actor of what the workflow does by itself (lapses).
@@ -101,11 +136,15 @@ func (c *caseFile) open(ctx workflow.Context, openedAt time.Time) error {
 	if c.openedAt.IsZero() {
 		c.openedAt = workflow.Now(ctx)
 	}
-	if err := workflow.ExecuteActivity(ctx, cases.ProfileVersion, c.ref.ProfileID).Get(ctx, &c.profileVersion); err != nil {
-		return err
-	}
 	// The version the case was registered with wins: the case's deadlines,
 	// lights and letters follow it to the end, whatever is loaded later.
+	// Under ChangeLocalOpening a case registered with its version does not
+	// ask for the loaded one.
+	if c.ref.ProfileVersion == "" || !c.localOpening {
+		if err := c.step(ctx, cases.ProfileVersion, c.ref.ProfileID).Get(ctx, &c.profileVersion); err != nil {
+			return err
+		}
+	}
 	if c.ref.ProfileVersion != "" {
 		c.profileVersion = c.ref.ProfileVersion
 	}
@@ -256,7 +295,7 @@ func (c *caseFile) nextTimer() (time.Time, bool) {
 // event appends one entry to the case's event log.
 func (c *caseFile) event(ctx workflow.Context, by Actor, action, reason string, data map[string]any) error {
 	c.p.Events++
-	return workflow.ExecuteActivity(ctx, cases.RecordEvent, activities.Event{
+	return c.step(ctx, cases.RecordEvent, activities.Event{
 		CaseNo: c.ref.CaseNo, Seq: c.p.Events, At: workflow.Now(ctx), Actor: by.Name, Role: by.Role,
 		Action: action, Reason: reason, Data: data,
 	}).Get(ctx, nil)
@@ -296,7 +335,7 @@ func (c *caseFile) computeDeadline(ctx workflow.Context, req activities.Deadline
 		}
 	}
 	var d activities.Deadline
-	err := workflow.ExecuteActivity(ctx, cases.ComputeDeadline, req).Get(ctx, &d)
+	err := c.step(ctx, cases.ComputeDeadline, req).Get(ctx, &d)
 	return d, err
 }
 
@@ -546,7 +585,7 @@ func (c *caseFile) save(ctx workflow.Context) error {
 	if next := c.nextDeadline(); next != nil {
 		row.NextDueAt, row.NextRule = next.DueAt, next.Rule
 	}
-	if err := workflow.ExecuteActivity(ctx, cases.SaveCase, row).Get(ctx, nil); err != nil {
+	if err := c.step(ctx, cases.SaveCase, row).Get(ctx, nil); err != nil {
 		return err
 	}
 	sa := []temporal.SearchAttributeUpdate{

@@ -49,6 +49,9 @@ func ListingWorkflow(ctx workflow.Context, in ListingInput) (ListingState, error
 		ProviderID: in.ProviderID, ProfileID: in.ProfileID, ProfileVersion: in.ProfileVersion,
 	}, &l.st.CaseProgress)
 	l.cf.onProceed = l.proceed
+	if in.Carry == nil {
+		l.cf.takeOpeningVersion(ctx)
+	}
 	if c := in.Carry; c != nil {
 		l.cf.profileVersion, l.cf.openedAt, l.cf.closedAt, l.cf.docSeq = c.ProfileVersion, c.OpenedAt, c.ClosedAt, c.DocSeq
 		l.cf.opened = true
@@ -85,8 +88,9 @@ type listing struct {
 func (l *listing) open(ctx workflow.Context) error {
 	l.cf.mu.Lock(ctx)
 	defer l.cf.mu.Unlock()
+	defer l.cf.beginOpening()()
 	var b activities.ListingBounds
-	if err := workflow.ExecuteActivity(ctx, cases.ValidateProposal, activities.ProposalCheck{
+	if err := l.cf.step(ctx, cases.ValidateProposal, activities.ProposalCheck{
 		ProposalNo: l.in.ProposalNo, SubjectID: l.in.SubjectID, ProviderID: l.in.ProviderID, ProfileID: l.in.ProfileID,
 		RecordIDs: l.in.RecordIDs, PeriodLength: l.in.Period.Length, PeriodUnit: l.in.Period.Unit,
 	}).Get(ctx, &b); err != nil {
@@ -403,7 +407,7 @@ func (l *listing) project(ctx workflow.Context, by Actor) error {
 	if !l.st.ListedAt.IsZero() {
 		row.Measures, row.JointPunishment, row.Period = l.st.Measures, l.st.JointPunishment, periodText(l.st.Period)
 	}
-	return workflow.ExecuteActivity(ctx, cases.SaveListing, row).Get(ctx, nil)
+	return l.cf.step(ctx, cases.SaveListing, row).Get(ctx, nil)
 }
 
 // periodText writes a listing period as documents do: "3年", "18个月".

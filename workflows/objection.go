@@ -31,6 +31,7 @@ func ObjectionWorkflow(ctx workflow.Context, in ObjectionInput) (ObjectionState,
 		CaseNo: in.CaseNo, Kind: CaseKindObjection, RecordID: in.RecordID, SubjectID: in.SubjectID,
 		ProviderID: in.ProviderID, ProfileID: in.ProfileID, ProfileVersion: in.ProfileVersion,
 	}, &o.st.CaseProgress)
+	o.cf.takeOpeningVersion(ctx)
 	o.cf.onProceed = func(_ workflow.Context, d activities.Deadline) error {
 		if d.Rule == policy.ObjectionAppealWindow {
 			o.st.Stage = StageFinished // nobody appealed in time
@@ -62,11 +63,12 @@ type objection struct {
 func (o *objection) open(ctx workflow.Context) error {
 	o.cf.mu.Lock(ctx)
 	defer o.cf.mu.Unlock()
+	defer o.cf.beginOpening()()
 	if err := o.cf.open(ctx, o.in.ReceivedAt); err != nil {
 		return err
 	}
 	var label activities.LabelResult
-	if err := workflow.ExecuteActivity(ctx, cases.LabelRecord, activities.LabelRequest{
+	if err := o.cf.step(ctx, cases.LabelRecord, activities.LabelRequest{
 		CaseNo: o.in.CaseNo, RecordID: o.in.RecordID, ProfileID: o.in.ProfileID, ProfileVersion: o.cf.profileVersion,
 	}).Get(ctx, &label); err != nil {
 		return err

@@ -34,6 +34,7 @@ func RepairWorkflow(ctx workflow.Context, in RepairInput) (RepairState, error) {
 		ProviderID: in.ProviderID, ProfileID: in.ProfileID, ProfileVersion: in.ProfileVersion,
 	}, &r.st.CaseProgress)
 	r.cf.onProceed = r.proceed
+	r.cf.takeOpeningVersion(ctx)
 	if err := r.setHandlers(ctx); err != nil {
 		return r.st, err
 	}
@@ -55,6 +56,7 @@ type repairCase struct {
 func (r *repairCase) open(ctx workflow.Context) error {
 	r.cf.mu.Lock(ctx)
 	defer r.cf.mu.Unlock()
+	defer r.cf.beginOpening()()
 	if err := r.cf.open(ctx, r.in.ReceivedAt); err != nil {
 		return err
 	}
@@ -64,7 +66,7 @@ func (r *repairCase) open(ctx workflow.Context) error {
 	}); err != nil {
 		return err
 	}
-	if err := workflow.ExecuteActivity(ctx, cases.RepairEligibility, activities.EligibilityRequest{
+	if err := r.cf.step(ctx, cases.RepairEligibility, activities.EligibilityRequest{
 		CaseNo: r.in.CaseNo, RecordID: r.in.RecordID, ProfileID: r.in.ProfileID, ProfileVersion: r.cf.profileVersion, At: r.cf.openedAt,
 		CommitmentID: r.in.CommitmentID, EvidenceIDs: r.in.EvidenceIDs,
 	}).Get(ctx, &r.st.Eligibility); err != nil {

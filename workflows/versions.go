@@ -45,6 +45,18 @@ const (
 	// history predates it keep their old steps on replay.
 	ChangeHearingLaw = "listing-hearing-law"
 
+	// ChangeLocalOpening makes a case's opening work (projection row,
+	// objection label, first event, first deadline, and the listing's and
+	// repair's own checks) local activities: one workflow task instead of
+	// an engine round trip per step (issue 20); a case registered with its
+	// profile version no longer asks for the loaded one. Every step is an
+	// idempotent database write, so a worker dying before the task
+	// completed (the steps run again on the next worker) leaves the case as
+	// if opened once (integration/opening_test.go). Taken when the case
+	// file is made, before the first command: cases opened before it replay
+	// their opening as regular activities. Letters stay regular activities.
+	ChangeLocalOpening = "local-opening"
+
 	// ChangeUpgradeDrill is the change the rolling-upgrade rehearsal
 	// (bench/scaleout) builds into its "v2" worker with the build tag
 	// upgradedrill: cases opened under it record an extra acceptance event.
