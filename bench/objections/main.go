@@ -17,10 +17,21 @@
 // The two alternate in rounds so that both see the same machine. For each
 // it also reports when every started case had settled: the objection's
 // opening work done (record labelled, first deadline computed and stored),
-// the engine check's workflow completed.
+// the engine check's workflow completed; and per case the time from the
+// API's 201 to its first deadline row being stored.
 //
-//	go run ./bench/objections               # -n 200 -c 8 -rounds 4
+// Then (issue 20 part 2) the caseworker's actions: -actions cases are taken
+// through accept, forward-to-provider, the provider's reply and decide over
+// the API (letters included), each step followed by a no-op Update round
+// trip (a bench workflow on its own task queue of the same server, handled
+// by a worker in this process), so both see the same machine; it reports
+// p50/p99 of each, where the workflow spent the actions' time by activity
+// (from the cases' histories) and, with -cpuprofile, a CPU profile of the
+// whole stack during the actions.
+//
+//	go run ./bench/objections               # -n 200 -c 8 -rounds 4 -actions 40
 //	go run ./bench/objections -n 500 -c 16
+//	go run ./bench/objections -actions 100 -cpuprofile /tmp/actions.pprof
 package main
 
 import (
@@ -46,6 +57,7 @@ import (
 
 	"github.com/creditcase/creditcase/activities"
 	"github.com/creditcase/creditcase/api"
+	"github.com/creditcase/creditcase/bench/internal/figures"
 	"github.com/creditcase/creditcase/internal/audit"
 	"github.com/creditcase/creditcase/internal/auth"
 	"github.com/creditcase/creditcase/internal/calendar"
@@ -69,6 +81,9 @@ func run() error {
 	n := flag.Int("n", 200, "cases to open through each path")
 	conc := flag.Int("c", 8, "concurrent clients")
 	rounds := flag.Int("rounds", 4, "alternating rounds the cases are split into")
+	actions := flag.Int("actions", 40, "cases taken through accept, forward, provider reply and decide (0: none)")
+	actionConc := flag.Int("action-c", 4, "concurrent clients of the actions")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole stack during the actions")
 	timeout := flag.Duration("timeout", 10*time.Minute, "bound on the whole run")
 	flag.Parse()
 	if *n < 1 || *conc < 1 || *rounds < 1 || *rounds > *n {
@@ -102,13 +117,20 @@ func run() error {
 	defer sys.Stop()
 	base := "http://" + sys.APIAddr
 
-	recs, err := setup(ctx, sys, *n+warmup)
+	recs, err := setup(ctx, sys, *n+warmup+*actions)
 	if err != nil {
 		return err
 	}
-	token, err := login(ctx, base, "subject", seed.DemoPassword)
-	if err != nil {
-		return err
+	tokens := map[string]string{}
+	for _, u := range []string{"subject", "caseworker", "provider"} {
+		if tokens[u], err = login(ctx, base, u, seed.DemoPassword); err != nil {
+			return err
+		}
+	}
+	token := tokens["subject"]
+	workflowIDOf = func(caseNo string) (id string, err error) {
+		err = sys.Pool.QueryRow(ctx, `SELECT workflow_id FROM cases WHERE case_no = $1`, caseNo).Scan(&id)
+		return id, err
 	}
 	hc := &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: *conc}}
 	fileOne := func(ctx context.Context, i int) (string, error) {
@@ -130,6 +152,7 @@ func run() error {
 	// first in odd ones), so that a change in the machine's load during the
 	// run weighs on both alike; each round waits until its cases settled.
 	var apiTotal, engTotal total
+	var toDeadline []time.Duration // per case: 201 → first deadline row stored
 	for r := range *rounds {
 		lo, hi := r**n / *rounds, (r+1)**n / *rounds
 		apiRound := func() error {
@@ -139,6 +162,11 @@ func run() error {
 			}
 			settled, err := settleObjections(ctx, sys, res)
 			apiTotal.add(res, settled)
+			if err != nil {
+				return err
+			}
+			d, err := firstDeadlines(ctx, sys, res)
+			toDeadline = append(toDeadline, d...)
 			return err
 		}
 		engRound := func() error {
@@ -163,6 +191,23 @@ func run() error {
 		}
 	}
 
+	var figs []figures.Figure
+	if *actions > 0 {
+		res, err := runActions(ctx, sys, hc, base, tokens, recs[*n+warmup:], *actionConc, *cpuprofile)
+		if err != nil {
+			return fmt.Errorf("actions: %w", err)
+		}
+		acts, err := activityTimes(ctx, sys.Temporal, res.cases)
+		if err != nil {
+			return fmt.Errorf("histories: %w", err)
+		}
+		figs = append(figs, printActions(res, acts)...)
+		if *cpuprofile != "" {
+			fmt.Printf("CPU profile of the whole stack during the actions: go tool pprof -top %s\n", *cpuprofile)
+		}
+		fmt.Println()
+	}
+
 	fmt.Printf("objection cases opened: %d per path, %d concurrent clients, %d alternating rounds, one run on one server\n", *n, *conc, *rounds)
 	fmt.Printf("%-36s %10s %10s %10s %10s %14s\n", "path", "opened/s", "p50", "p95", "max", "settled/s")
 	report := func(name string, t total) {
@@ -170,15 +215,24 @@ func run() error {
 	}
 	report("API  POST /api/v1/objections", apiTotal)
 	report("engine  EngineCheckWorkflow start", engTotal)
-	fmt.Printf("ratio API / engine: opened %.2f, settled %.2f\n", apiTotal.rate()/engTotal.rate(), apiTotal.settledRate()/engTotal.settledRate())
+	p50 := quantile(toDeadline, 50)
+	fmt.Printf("201 → first deadline stored, per case: p50 %s, p95 %s, max %s\n", p50, quantile(toDeadline, 95), quantile(toDeadline, 100))
+	settledRatio := apiTotal.settledRate() / engTotal.settledRate()
+	figs = append([]figures.Figure{
+		figures.Report("1 opening", "opened/s API vs bare engine start", fmt.Sprintf("%.1f vs %.1f (%.2f)", apiTotal.rate(), engTotal.rate(), apiTotal.rate()/engTotal.rate())),
+		figures.Goal("1 opening", "settled/s API vs bare one-activity workflow", fmt.Sprintf("%.1f vs %.1f (ratio %.2f)", apiTotal.settledRate(), engTotal.settledRate(), settledRatio),
+			"ratio ≥ 0.6", settledRatio >= 0.6),
+		figures.Report("1 opening", "201 → first deadline stored p50", p50.String()),
+	}, figs...)
+	figures.Emit(figs...)
+	fmt.Printf("ratio API / engine: opened %.2f, settled %.2f\n", apiTotal.rate()/engTotal.rate(), settledRatio)
 	return nil
 }
 
 // setup seeds the demo centre and gives the demo subject one record per case
 // to open (a subject may hold one open objection per record).
 func setup(ctx context.Context, sys *stack.Stack, count int) ([]int64, error) {
-	demo, err := seed.Demo(ctx, sys.Pool)
-	if err != nil {
+	if _, err := seed.Demo(ctx, sys.Pool); err != nil {
 		return nil, err
 	}
 	as := auth.New(sys.Pool, 0)
@@ -186,10 +240,13 @@ func setup(ctx context.Context, sys *stack.Stack, count int) ([]int64, error) {
 	if err != nil {
 		return nil, err
 	}
-	var providerID int64
-	for _, id := range demo.ProviderIDs {
-		providerID = max(providerID, id)
+	// The records come from the demo provider account's provider, which
+	// answers the verification requests of the actions.
+	prov, err := as.AccountByUsername(ctx, "provider")
+	if err != nil {
+		return nil, err
 	}
+	providerID := prov.ProviderID
 	prof, err := policy.Default().Get(policy.DefaultProfileID)
 	if err != nil {
 		return nil, err
@@ -276,6 +333,7 @@ func startEngineCheck(ctx context.Context, c client.Client) (string, error) {
 // the wall time from the first call to the last answer.
 type result struct {
 	ids       []string
+	answered  []time.Time // when each call was answered
 	latencies []time.Duration
 	start     time.Time
 	elapsed   time.Duration
@@ -315,7 +373,7 @@ func burst(ctx context.Context, n, c int, op func(context.Context, int) (string,
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	jobs := make(chan int)
-	r := result{ids: make([]string, n), latencies: make([]time.Duration, n)}
+	r := result{ids: make([]string, n), answered: make([]time.Time, n), latencies: make([]time.Duration, n)}
 	var wg sync.WaitGroup
 	var once sync.Once
 	var firstErr error
@@ -331,7 +389,8 @@ func burst(ctx context.Context, n, c int, op func(context.Context, int) (string,
 					once.Do(func() { firstErr = err; cancel() })
 					return
 				}
-				r.ids[i], r.latencies[i] = id, time.Since(t0)
+				r.ids[i], r.answered[i] = id, time.Now()
+				r.latencies[i] = r.answered[i].Sub(t0)
 			}
 		}()
 	}
@@ -370,6 +429,37 @@ func settleObjections(ctx context.Context, sys *stack.Stack, r result) (time.Dur
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+}
+
+// firstDeadlines returns, per case of r, the time from the API's 201 to the
+// storing of its first deadline row (the database's clock and this
+// process's are the same machine's).
+func firstDeadlines(ctx context.Context, sys *stack.Stack, r result) ([]time.Duration, error) {
+	rows, err := sys.Pool.Query(ctx, `SELECT case_no, min(created_at) FROM case_deadlines WHERE case_no = ANY($1) GROUP BY case_no`, r.ids)
+	if err != nil {
+		return nil, err
+	}
+	stored := map[string]time.Time{}
+	for rows.Next() {
+		var no string
+		var at time.Time
+		if err := rows.Scan(&no, &at); err != nil {
+			return nil, err
+		}
+		stored[no] = at
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]time.Duration, 0, len(r.ids))
+	for i, no := range r.ids {
+		at, ok := stored[no]
+		if !ok {
+			return nil, fmt.Errorf("case %s has no deadline row", no)
+		}
+		out = append(out, max(0, at.Sub(r.answered[i])))
+	}
+	return out, nil
 }
 
 // settleEngineChecks waits for every started engine check to complete.
