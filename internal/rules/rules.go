@@ -187,6 +187,46 @@ func (r *Rules) Profile(ctx context.Context, id, version string) (*policy.Profil
 	return p, nil
 }
 
+// ProfileRef names one version of one profile.
+type ProfileRef struct {
+	ID      string
+	Version string
+}
+
+// ProfileVersions lists every profile version cases may run under: every
+// version any process has stored, and those loaded now.
+func (r *Rules) ProfileVersions(ctx context.Context) ([]ProfileRef, error) {
+	seen := map[ProfileRef]bool{}
+	var out []ProfileRef
+	for _, p := range r.local.Policies.Profiles() {
+		ref := ProfileRef{p.ID, p.Version}
+		seen[ref] = true
+		out = append(out, ref)
+	}
+	if r.pool == nil {
+		return out, nil
+	}
+	rows, err := r.pool.Query(ctx, `SELECT profile_id, version FROM policy_profile_versions ORDER BY profile_id, version`)
+	if err != nil {
+		return nil, fmt.Errorf("profile versions: %w", err)
+	}
+	stored, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (ProfileRef, error) {
+		var ref ProfileRef
+		err := row.Scan(&ref.ID, &ref.Version)
+		return ref, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("profile versions: %w", err)
+	}
+	for _, ref := range stored {
+		if !seen[ref] {
+			seen[ref] = true
+			out = append(out, ref)
+		}
+	}
+	return out, nil
+}
+
 // Head returns the latest calendar revision (0 without a database).
 func (r *Rules) Head(ctx context.Context) (int64, error) {
 	if r.pool == nil {

@@ -44,8 +44,9 @@ const (
 //	yellow now < due_at <= Edge(profile)
 //	green  due_at > Edge(profile)
 //
-// The per-profile edges are passed as arrays and joined on the case's
-// profile; the scan itself is a range on case_deadlines.due_at bounded by
+// The edges per profile, and per profile version (a case's lights follow the
+// version it runs under, copied onto its deadlines as case_profile_version),
+// are passed as arrays and joined on the case's profile and version; the scan itself is a range on case_deadlines.due_at bounded by
 // the smallest and largest edge, in keyset order, over partial indexes that
 // hold only the open deadlines of open cases (migrations 00022, 00023):
 // (due_at), (party, due_at), (case_kind, due_at), (case_stage, due_at),
@@ -125,23 +126,51 @@ func (e *ErrInvalid) Error() string { return e.Field + ": " + e.EN }
 
 type edge struct {
 	profile string
+	// version is the profile version the edge is for; "" = a case whose
+	// version is not known here (it gets its profile's loaded now).
+	version string
 	at      time.Time
 }
 
-// edges returns, per profile, the instant up to which a due_at is yellow.
-func (b *Board) edges(cal *calendar.Calendar, pol *policy.Set, now time.Time) ([]edge, error) {
+// edges returns, per profile and per profile version a case may run under,
+// the instant up to which a due_at is yellow: a case's lights follow the
+// warning margin of the version it opened with.
+func (b *Board) edges(ctx context.Context, rl *rules.Rules, cal *calendar.Calendar, now time.Time) ([]edge, error) {
 	today := calendar.DateOf(now)
 	var out []edge
+	add := func(p *policy.Profile, version string) error {
+		at, err := edgeOf(cal, today, p.Region, p.Settings.WarningMarginWD.Value)
+		if err != nil {
+			return fmt.Errorf("profile %s %s: %w", p.ID, p.Version, err)
+		}
+		out = append(out, edge{p.ID, version, at})
+		return nil
+	}
+	pol := rl.Policies()
 	for _, id := range pol.IDs() {
 		p, err := pol.Get(id)
 		if err != nil {
 			return nil, err
 		}
-		at, err := edgeOf(cal, today, p.Region, p.Settings.WarningMarginWD.Value)
-		if err != nil {
-			return nil, fmt.Errorf("profile %s: %w", id, err)
+		if err := add(p, ""); err != nil {
+			return nil, err
 		}
-		out = append(out, edge{id, at})
+	}
+	refs, err := rl.ProfileVersions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, ref := range refs {
+		p, err := rl.Profile(ctx, ref.ID, ref.Version)
+		if err != nil {
+			return nil, err
+		}
+		if p.Version != ref.Version {
+			continue // not kept: the by-profile edge serves it
+		}
+		if err := add(p, ref.Version); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
@@ -216,15 +245,19 @@ func (b *Board) List(ctx context.Context, f BoardFilter) (BoardPage, error) {
 		return BoardPage{}, err
 	}
 	pol := rl.Policies()
-	edges, err := b.edges(cal, pol, now)
+	edges, err := b.edges(ctx, rl, cal, now)
 	if err != nil {
 		return BoardPage{}, err
 	}
-	profiles := make([]string, len(edges))
-	ats := make([]time.Time, len(edges))
+	var profiles, vprofiles, versions []string
+	var ats, vats []time.Time
 	lo, hi := now, now
 	for i, e := range edges {
-		profiles[i], ats[i] = e.profile, e.at
+		if e.version == "" {
+			profiles, ats = append(profiles, e.profile), append(ats, e.at)
+		} else {
+			vprofiles, versions, vats = append(vprofiles, e.profile), append(versions, e.version), append(vats, e.at)
+		}
 		if i == 0 || e.at.Before(lo) {
 			lo = e.at
 		}
@@ -245,7 +278,7 @@ func (b *Board) List(ctx context.Context, f BoardFilter) (BoardPage, error) {
 		hi = defEdge
 	}
 
-	args := []any{profiles, ats, defEdge}
+	args := []any{profiles, ats, defEdge, vprofiles, versions, vats}
 	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
 	where := []string{"d.state IN ('pending', 'missed')", "d.case_open"}
 	if f.Kind != "" {
@@ -263,7 +296,7 @@ func (b *Board) List(ctx context.Context, f BoardFilter) (BoardPage, error) {
 		}
 		where = append(where, "d.party = "+arg(f.Party))
 	}
-	edgeExpr := "coalesce(e.edge, $3)"
+	edgeExpr := "coalesce(ev.edge, e.edge, $3)"
 	switch f.Light {
 	case "":
 	case Red:
@@ -291,6 +324,8 @@ func (b *Board) List(ctx context.Context, f BoardFilter) (BoardPage, error) {
 			d.explanation, ` + edgeExpr + `, d.calendar_version, d.provisional
 		FROM case_deadlines d
 		LEFT JOIN unnest($1::text[], $2::timestamptz[]) AS e(profile, edge) ON e.profile = d.case_profile
+		LEFT JOIN unnest($4::text[], $5::text[], $6::timestamptz[]) AS ev(profile, version, edge)
+			ON ev.profile = d.case_profile AND ev.version = d.case_profile_version
 		WHERE ` + strings.Join(where, " AND ") + `
 		ORDER BY d.due_at ` + order + `, d.case_no ` + order + `, d.rule_id ` + order + `, d.seq ` + order + `
 		LIMIT ` + arg(limit+1)

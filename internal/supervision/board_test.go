@@ -4,12 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/creditcase/creditcase/internal/calendar"
 	"github.com/creditcase/creditcase/internal/policy"
+	"github.com/creditcase/creditcase/internal/rules"
 	"github.com/creditcase/creditcase/internal/supervision"
 )
 
@@ -222,6 +228,79 @@ func TestBoardFilters(t *testing.T) {
 		var inv *supervision.ErrInvalid
 		if _, err := bd.List(ctx, bad); !errors.As(err, &inv) {
 			t.Errorf("%+v: error %v; want ErrInvalid", bad, err)
+		}
+	}
+}
+
+// A case's lights follow the profile version it runs under (issue 11.2):
+// after the profile's warning margin changed from 1 to 3 working days, a
+// case opened under the new version turns yellow 3 working days ahead; a
+// case still running under the old version stays green until 1 day ahead,
+// though the board's process has only the new version loaded — and the
+// reverse for a board that loaded the old one.
+func TestBoardLightsFollowTheCaseProfileVersion(t *testing.T) {
+	ctx := context.Background()
+	old, err := policy.Default().Get("nantong")
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := "warning_margin_wd:\n    value: 1\n"
+	if !strings.Contains(string(old.Document()), from) {
+		t.Fatalf("the nantong profile no longer has %q", from)
+	}
+	dir := t.TempDir()
+	doc := strings.Replace(string(old.Document()), from, "warning_margin_wd:\n    value: 3\n", 1)
+	if err := os.WriteFile(filepath.Join(dir, "nantong.yaml"), []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	open := func(d rules.Dirs) *rules.Rules {
+		local, err := rules.LoadLocal(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := rules.Open(ctx, testPool, local, zerolog.Nop(), "board test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	before := open(rules.Dirs{})
+	after := open(rules.Dirs{Policy: dir})
+	changed, _ := after.Policies().Get("nantong")
+	if changed.Version == old.Version {
+		t.Fatal("the changed profile kept its version")
+	}
+
+	f := newFixture(t)
+	prov := f.provider("版本测试单位")
+	party := fmt.Sprintf("provider:%d", prov)
+	oldCase := f.newCase(caseSpec{provider: prov, version: old.Version})
+	newCase := f.newCase(caseSpec{provider: prov, version: changed.Version})
+	// Monday 2026-03-02: a deadline due Thursday 03-05 has 3 working days left.
+	f.deadline(oldCase, "reply", 1, party, "2026-03-05", "pending", nil)
+	f.deadline(newCase, "reply", 1, party, "2026-03-05", "pending", nil)
+	now := sh(2026, 3, 2, 10)
+	for name, rl := range map[string]*rules.Rules{"new version loaded": after, "old version loaded": before} {
+		b := &supervision.Board{Pool: testPool, Rules: rl, Now: func() time.Time { return now }}
+		p, err := b.List(ctx, supervision.BoardFilter{Party: party})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lights := map[string]string{}
+		for _, it := range p.Items {
+			lights[it.CaseNo] = it.Light
+		}
+		if lights[oldCase] != supervision.Green || lights[newCase] != supervision.Yellow {
+			t.Errorf("%s: old-version case %s, new-version case %s; want green (margin 1) and yellow (margin 3)",
+				name, lights[oldCase], lights[newCase])
+		}
+		// The light filter is the same condition in SQL.
+		y, err := b.List(ctx, supervision.BoardFilter{Party: party, Light: supervision.Yellow})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(y.Items) != 1 || y.Items[0].CaseNo != newCase {
+			t.Errorf("%s: yellow = %v; want only the new-version case", name, labels(y.Items))
 		}
 	}
 }

@@ -118,7 +118,9 @@ func (f *fixture) record(subject, provider int64, end string, status string) int
 
 type caseSpec struct {
 	kind, stage, profile, status string
-	provider                     int64
+	// version is the profile version the case runs under (default v1).
+	version  string
+	provider int64
 }
 
 // newCase makes a case and returns its number.
@@ -140,11 +142,14 @@ func (f *fixture) newCase(s caseSpec) string {
 	if s.provider == 0 {
 		s.provider = f.provider("测试提供单位")
 	}
+	if s.version == "" {
+		s.version = "v1"
+	}
 	subj := f.subject()
 	rec := f.record(subj, s.provider, "", "active")
 	f.exec(`INSERT INTO cases (case_no, kind, workflow_id, record_id, subject_id, provider_id, profile_id, profile_version, stage, status, opened_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, 'v1', $8, $9, now())`,
-		no, s.kind, "wf:"+no, rec, subj, s.provider, s.profile, s.stage, s.status)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $10, $8, $9, now())`,
+		no, s.kind, "wf:"+no, rec, subj, s.provider, s.profile, s.stage, s.status, s.version)
 	return no
 }
 
