@@ -44,7 +44,7 @@ tidy:
 # not carry Helm. CREDITCASE_STATIC_BUILD=1 also builds the image's static
 # binary and checks it (a second full compile, cgo off).
 deploy-check:
-	cd deploy && $(GO) vet ./... && $(GO) test -count=1 ./...
+	cd deploy && $(GO) vet ./... && $(GO) test -count=1 -timeout 30m ./...
 
 # The production roles as separate processes: throughput with 1 and 2
 # workers, kill -9 of a worker and an API, a rolling upgrade, and two engine
