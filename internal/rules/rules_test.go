@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -299,5 +300,97 @@ func TestImport(t *testing.T) {
 	}
 	if head, _ := r.Head(ctx); head != 2 {
 		t.Errorf("head after a refused import = %d, want 2", head)
+	}
+}
+
+// A regional overlay is imported like a national year (issue 17): the
+// official notice of Guangxi's 2026 三月三 differs from the secondary report
+// the embedded data carried (Monday 04-20 is not a day off); the import
+// shows the change under the region, stores it as a new revision, audited,
+// and the region's calendar counts 04-20 as a working day from then on,
+// the national calendar untouched. An overlay that breaks the rules of an
+// overlay is refused naming the file, and nothing is stored.
+func TestImportRegionalOverlay(t *testing.T) {
+	ctx := context.Background()
+	pool := freshDB(t)
+	r := open(t, pool, rules.Dirs{}, "api")
+	admin := audit.Actor{Username: "admin", Role: "admin"}
+	files, err := calendar.EmbeddedFiles()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gx []byte
+	for _, f := range files {
+		if f.Key == "regions/guangxi.json" {
+			gx = f.Data
+		}
+	}
+	report := `{"date": "2026-04-20", "kind": "off", "name": "壮族三月三", "note": "补休"}`
+	if !strings.Contains(string(gx), report) {
+		t.Fatalf("the embedded Guangxi overlay no longer has %s", report)
+	}
+	notice := regexp.MustCompile(`,\s*`+regexp.QuoteMeta(report)).ReplaceAllString(string(gx), "")
+	if notice == string(gx) {
+		t.Fatal("could not take 2026-04-20 out of the overlay")
+	}
+	apr20 := calendar.NewDate(2026, 4, 20)
+	gxOpt := calendar.Options{Region: "guangxi"}
+	before, err := r.Calendar(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w, _ := before.IsWorkingDay(apr20, gxOpt); w {
+		t.Fatal("2026-04-20 is a working day in Guangxi before the import")
+	}
+
+	res, err := r.Import(ctx, rules.ImportRequest{Files: []calendar.File{{Origin: "guangxi.json", Data: []byte(notice)}},
+		Actor: admin, Reason: "广西壮族自治区人民政府办公厅关于2026年“壮族三月三”放假的通知"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Revision < 2 || len(res.Files) != 1 || res.Files[0] != "regions/guangxi.json" {
+		t.Errorf("import = %+v", res)
+	}
+	found := false
+	for _, d := range res.Changes.Days {
+		if d.Date == apr20 && d.Region == "guangxi" && d.Working {
+			found = true
+		} else if d.Region != "guangxi" {
+			t.Errorf("a national day changed: %+v", d)
+		}
+	}
+	if !found {
+		t.Errorf("the diff %+v does not show 2026-04-20 in Guangxi becoming a working day", res.Changes.Days)
+	}
+	after, err := r.Calendar(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w, _ := after.IsWorkingDay(apr20, gxOpt); !w {
+		t.Error("2026-04-20 is still off in Guangxi after the import")
+	}
+	if after.Version("") != before.Version("") || after.Version("guangxi") == before.Version("guangxi") {
+		t.Errorf("versions national %s→%s, guangxi %s→%s; want only Guangxi's to change",
+			before.Version(""), after.Version(""), before.Version("guangxi"), after.Version("guangxi"))
+	}
+	evs, err := audit.Events(ctx, pool, audit.EventFilter{Action: "calendar.imported"})
+	if err != nil || len(evs) != 1 || evs[0].ObjectID != fmt.Sprint(res.Revision) {
+		t.Errorf("audit = %+v, %v", evs, err)
+	}
+
+	// An overlay make-up working day on a weekday is refused, naming the file.
+	bad := strings.Replace(string(gx), `{"date": "2021-04-18", "kind": "work"`, `{"date": "2021-04-19", "kind": "work"`, 1)
+	if bad == string(gx) {
+		t.Fatal("the embedded Guangxi overlay no longer has the 2021-04-18 make-up day")
+	}
+	head, _ := r.Head(ctx)
+	_, err = r.Import(ctx, rules.ImportRequest{Files: []calendar.File{{Origin: "guangxi-bad.json", Data: []byte(bad)}},
+		Actor: admin, Reason: "wrong"})
+	var inv *rules.InvalidError
+	if !errors.As(err, &inv) || !strings.Contains(inv.Problem, "guangxi-bad.json") || !strings.Contains(inv.Problem, "Saturday or Sunday") {
+		t.Errorf("a weekday make-up day: %v; want refused naming the file and why", err)
+	}
+	if h, _ := r.Head(ctx); h != head {
+		t.Errorf("a refused import stored revision %d", h)
 	}
 }
