@@ -45,6 +45,9 @@ type EligibilityRequest struct {
 	At             time.Time `json:"at"`
 	CommitmentID   int64     `json:"commitment_id"`
 	EvidenceIDs    []int64   `json:"evidence_ids,omitempty"`
+	// CorrectedOn: the day the behaviour was corrected, as the applicant
+	// states it (zero: not stated).
+	CorrectedOn calendar.Date `json:"corrected_on,omitzero"`
 }
 
 // RepairEligibility checks the application against every condition
@@ -68,6 +71,9 @@ func (a *Cases) RepairEligibility(ctx context.Context, req EligibilityRequest) (
 	}
 	if f, err = repair.Documents(ctx, a.Pool, f, req.CaseNo, req.CommitmentID, req.EvidenceIDs); err != nil {
 		return repair.Result{}, err
+	}
+	if !req.CorrectedOn.IsZero() {
+		f.CorrectedOn = &req.CorrectedOn
 	}
 	r, err := repair.Check(f, prof, cal)
 	if err != nil {

@@ -32,7 +32,11 @@ func (s *Server) routesRepairs(r *router) {
 		if err != nil {
 			return err
 		}
-		out, err := cw.RepairEligibilityOf(c.Request().Context(), actor(c), id)
+		var q casework.RepairEligibilityQuery
+		if err := bindQuery(c, &q); err != nil {
+			return err
+		}
+		out, err := cw.RepairEligibilityOf(c.Request().Context(), actor(c), id, q)
 		if err != nil {
 			return err
 		}
@@ -53,11 +57,12 @@ func (s *Server) routesRepairs(r *router) {
 		if !isMultipart(c) {
 			return multipartRequired()
 		}
-		form, err := multipartForm(c, []string{"record_id", "statement"})
+		form, err := multipartForm(c, []string{"record_id", "statement", "corrected_on"})
 		if err != nil {
 			return err
 		}
 		var in casework.ApplyForRepair
+		in.CorrectedOn = formText(form, "corrected_on")
 		if in.RecordID, err = formInt(form, "record_id"); err != nil {
 			return err
 		}

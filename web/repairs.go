@@ -44,7 +44,7 @@ func (c *Console) ownRepairRecord(ctx echo.Context, p *page) (records.Record, ca
 	}
 	rc := ctx.Request().Context()
 	// The core answers 404 for a record that is not the reader's.
-	el, err := c.App.Casework.RepairEligibilityOf(rc, actor(p), id)
+	el, err := c.App.Casework.RepairEligibilityOf(rc, actor(p), id, casework.RepairEligibilityQuery{})
 	if err != nil {
 		return records.Record{}, el, err
 	}
@@ -143,7 +143,7 @@ func (c *Console) repairPost(ctx echo.Context, p *page) error {
 	switch {
 	case ok && r.Kind == refusal.RepairIneligible:
 		// The conditions as they stand now, each with its date.
-		el, eerr := c.App.Casework.RepairEligibilityOf(rc, actor(p), id)
+		el, eerr := c.App.Casework.RepairEligibilityOf(rc, actor(p), id, casework.RepairEligibilityQuery{})
 		if eerr != nil {
 			return eerr
 		}

@@ -68,7 +68,7 @@ func (r *repairCase) open(ctx workflow.Context) error {
 	}
 	if err := r.cf.step(ctx, cases.RepairEligibility, activities.EligibilityRequest{
 		CaseNo: r.in.CaseNo, RecordID: r.in.RecordID, ProfileID: r.in.ProfileID, ProfileVersion: r.cf.profileVersion, At: r.cf.openedAt,
-		CommitmentID: r.in.CommitmentID, EvidenceIDs: r.in.EvidenceIDs,
+		CommitmentID: r.in.CommitmentID, EvidenceIDs: r.in.EvidenceIDs, CorrectedOn: r.in.CorrectedOn,
 	}).Get(ctx, &r.st.Eligibility); err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package workflows
 import (
 	"time"
 
+	"github.com/creditcase/creditcase/internal/calendar"
 	"github.com/creditcase/creditcase/internal/repair"
 )
 
@@ -69,6 +70,9 @@ type RepairInput struct {
 	Statement      string    `json:"statement,omitempty" text:"multiline,max=5000"`
 	FiledBy        Actor     `json:"filed_by"`
 	ReceivedAt     time.Time `json:"received_at"`
+	// CorrectedOn is the day the applicant says the behaviour was corrected
+	// (Nantong art. 34(二)); zero when not stated.
+	CorrectedOn calendar.Date `json:"corrected_on,omitzero"`
 }
 
 // RepairSupplementInput is the subject's answer to the one-time notice.

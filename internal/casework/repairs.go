@@ -99,7 +99,8 @@ func recordVisible(a permission.Actor, rec records.Record) bool {
 	return false
 }
 
-// eligibility checks rec on today with the documents given (nil: dry run).
+// eligibility checks rec on today with the facts given: the documents
+// (Documents false: dry run) and the correction day (nil: none stated).
 func (s *Service) eligibility(ctx context.Context, rec records.Record, docs *repair.Facts) (repair.Result, error) {
 	prof, err := s.caseProfile(rec)
 	if err != nil {
@@ -110,7 +111,8 @@ func (s *Service) eligibility(ctx context.Context, rec records.Record, docs *rep
 		return repair.Result{}, faults.Database(err)
 	}
 	if docs != nil {
-		f.Documents, f.Commitment, f.Evidence = true, docs.Commitment, docs.Evidence
+		f.Documents, f.Commitment, f.Evidence = docs.Documents, docs.Commitment, docs.Evidence
+		f.CorrectedOn = docs.CorrectedOn
 	}
 	cal := s.d.Calendar
 	if s.d.Rules != nil {
@@ -135,11 +137,48 @@ func (s *Service) openRepair(ctx context.Context, recordID int64) (string, error
 	return no, faults.Database(err)
 }
 
+// RepairEligibilityQuery is what the dry run may be told beyond the record.
+type RepairEligibilityQuery struct {
+	// CorrectedOn is the day the behaviour was corrected (YYYY-MM-DD;
+	// Nantong art. 34(二)): "same kind" runs from it.
+	CorrectedOn string `query:"corrected_on" text:"max=10"`
+}
+
+// correctedOn reads the correction day an applicant states: a date not
+// before the record's decision and not after today; "" is none. A bad one
+// is refused naming the field (a query parameter when param).
+func correctedOn(v string, rec records.Record, today calendar.Date, param bool) (*calendar.Date, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return nil, nil
+	}
+	bad := func(code string, msg refusal.Text) error {
+		if param {
+			return refusal.BadParam("corrected_on", code, msg)
+		}
+		return refusal.Invalid(refusal.Field{Name: "corrected_on", Code: code, Message: msg})
+	}
+	d, err := calendar.ParseDate(v)
+	if err != nil {
+		return nil, bad("format", refusal.T("应为日期 YYYY-MM-DD", "must be a date, YYYY-MM-DD"))
+	}
+	if decided := rec.DecidedOn; !decided.IsZero() && d.Before(decided) {
+		return nil, bad("range", refusal.T("纠正之日不能早于该信息的决定日期（"+decided.String()+"）", "must not be before the record's decision ("+decided.String()+")"))
+	}
+	if d.After(today) {
+		return nil, bad("range", refusal.T("纠正之日不能晚于今天", "must not be in the future"))
+	}
+	return &d, nil
+}
+
 // RepairEligibilityOf answers whether record id may be repaired today and,
 // if not, every reason and the date from which an application is possible.
-func (s *Service) RepairEligibilityOf(ctx context.Context, a permission.Actor, id int64) (RepairEligibility, error) {
+func (s *Service) RepairEligibilityOf(ctx context.Context, a permission.Actor, id int64, q RepairEligibilityQuery) (RepairEligibility, error) {
 	const uc = "getRepairEligibility"
 	if err := s.guard.Require(ctx, a, uc); err != nil {
+		return RepairEligibility{}, err
+	}
+	if err := cleantext.Refuse(&q); err != nil {
 		return RepairEligibility{}, err
 	}
 	if id <= 0 {
@@ -155,7 +194,11 @@ func (s *Service) RepairEligibilityOf(ctx context.Context, a permission.Actor, i
 	if !recordVisible(a, rec) {
 		return RepairEligibility{}, s.guard.Hide(ctx, a, uc, "record", strconv.FormatInt(id, 10))
 	}
-	r, err := s.eligibility(ctx, rec, nil)
+	corrected, err := correctedOn(q.CorrectedOn, rec, calendar.DateOf(s.now()), true)
+	if err != nil {
+		return RepairEligibility{}, err
+	}
+	r, err := s.eligibility(ctx, rec, &repair.Facts{CorrectedOn: corrected})
 	if err != nil {
 		return RepairEligibility{}, err
 	}
@@ -196,9 +239,13 @@ func repairOpen(no string) error {
 // record, a statement, the signed credit commitment (信用承诺书) and the
 // evidence that the behaviour was corrected.
 type ApplyForRepair struct {
-	RecordID   int64   `json:"record_id"`
-	Statement  string  `json:"statement" text:"multiline,max=5000"`
-	Commitment *Upload `json:"-"`
+	RecordID  int64  `json:"record_id"`
+	Statement string `json:"statement" text:"multiline,max=5000"`
+	// CorrectedOn is the day the behaviour was corrected (YYYY-MM-DD,
+	// Nantong art. 34(二)), shown by the evidence; "same kind" runs from
+	// it. Optional: without it the last year counts.
+	CorrectedOn string  `json:"corrected_on,omitempty" text:"max=10"`
+	Commitment  *Upload `json:"-"`
 	// CommitmentAccepted signs the commitment on line instead of uploading
 	// a signed file: the applicant has read RepairCommitmentOf's text in
 	// full and accepts it; the core files it as a PDF saying so.
@@ -255,7 +302,11 @@ func (s *Service) ApplyForRepair(ctx context.Context, a permission.Actor, in App
 	} else if open != "" {
 		return FiledRepair{}, repairOpen(open)
 	}
-	el, err := s.eligibility(ctx, rec, &repair.Facts{Commitment: in.Commitment != nil || in.CommitmentAccepted, Evidence: len(in.Evidence)})
+	corrected, err := correctedOn(in.CorrectedOn, rec, calendar.DateOf(s.now()), false)
+	if err != nil {
+		return FiledRepair{}, err
+	}
+	el, err := s.eligibility(ctx, rec, &repair.Facts{Documents: true, Commitment: in.Commitment != nil || in.CommitmentAccepted, Evidence: len(in.Evidence), CorrectedOn: corrected})
 	if err != nil {
 		return FiledRepair{}, err
 	}
@@ -301,9 +352,14 @@ func (s *Service) ApplyForRepair(ctx context.Context, a permission.Actor, in App
 		wfIn := workflows.RepairInput{CaseNo: no, RecordID: rec.ID, SubjectID: rec.SubjectID, ProviderID: rec.ProviderID,
 			ProfileID: profile.ID, ProfileVersion: profile.Version, CommitmentID: out.Commitment.ID, EvidenceIDs: ids, Statement: in.Statement,
 			FiledBy: by, ReceivedAt: now.UTC()}
+		var correctedCol any
+		if corrected != nil {
+			wfIn.CorrectedOn = *corrected
+			correctedCol = corrected.String()
+		}
 		if _, err := tx.Exec(regCtx, `INSERT INTO repair_applications (application_no, record_id, subject_id, provider_id, profile_id,
-			commitment_id, evidence_ids, statement, filed_by, filed_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`,
-			no, rec.ID, rec.SubjectID, rec.ProviderID, profile.ID, wfIn.CommitmentID, ids, wfIn.Statement, by.Name, wfIn.ReceivedAt); err != nil {
+			commitment_id, evidence_ids, statement, filed_by, filed_at, corrected_on) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)`,
+			no, rec.ID, rec.SubjectID, rec.ProviderID, profile.ID, wfIn.CommitmentID, ids, wfIn.Statement, by.Name, wfIn.ReceivedAt, correctedCol); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(regCtx, `INSERT INTO cases (case_no, kind, workflow_id, record_id, subject_id, provider_id,

@@ -65,12 +65,17 @@ type Other struct {
 // run, where the commitment and the evidence are not uploaded yet: those
 // conditions are then reported as required, not as failed.
 type Facts struct {
-	Record     Record
-	Others     []Other
-	Today      calendar.Date
-	Documents  bool
-	Commitment bool
-	Evidence   int
+	Record Record
+	Others []Other
+	// CorrectedOn is the day the applicant says the behaviour was corrected
+	// (纠正之日, Nantong art. 34(二): 自纠正之日起1年内未再发生同类失信行为),
+	// checked by the provider with the evidence; nil when not stated: the
+	// record's decision stands in and the last year is looked at.
+	CorrectedOn *calendar.Date
+	Today       calendar.Date
+	Documents   bool
+	Commitment  bool
+	Evidence    int
 }
 
 // Condition is one condition with its result, in both languages.
@@ -213,16 +218,26 @@ func allMetFrom(cs []Condition) *calendar.Date {
 	return from
 }
 
-// sameKind checks that no dishonesty of the same kind followed the record
-// within the last year: by dishonesty category, or by provider where a
-// category is missing (and then it says so).
+// sameKind checks that no dishonesty of the same kind followed the record:
+// within a year of the day it was corrected when the applicant states it
+// (Nantong art. 34(二)), else within the last year after its decision; by
+// dishonesty category, or by provider where a category is missing (and
+// then it says so).
 func sameKind(f Facts, rec Record) Condition {
-	yearAgo := addYears(f.Today, -RepeatWindowYears)
+	from, until := rec.DecidedOn, f.Today
+	since := addYears(f.Today, -RepeatWindowYears)
+	corrected := f.CorrectedOn != nil && !f.CorrectedOn.Before(rec.DecidedOn) && !f.CorrectedOn.After(f.Today)
+	if corrected {
+		from, since = *f.CorrectedOn, *f.CorrectedOn
+		if end := addYears(from, RepeatWindowYears); end.Before(until) {
+			until = end
+		}
+	}
 	var repeats []string
 	var latest calendar.Date
 	presumed := false
 	for _, o := range f.Others {
-		if o.ID == rec.ID || !o.DecidedOn.After(rec.DecidedOn) || o.DecidedOn.Before(yearAgo) || o.DecidedOn.After(f.Today) {
+		if o.ID == rec.ID || !o.DecidedOn.After(from) || o.DecidedOn.Before(since) || o.DecidedOn.After(until) {
 			continue
 		}
 		switch {
@@ -243,19 +258,27 @@ func sameKind(f Facts, rec Record) Condition {
 	}
 	c := Condition{Code: CondNoRepeat, Met: len(repeats) == 0, Presumed: presumed,
 		ZH: "近一年内无同类失信行为", EN: "no negative record of the same kind in the last year"}
+	if corrected {
+		c.ZH = fmt.Sprintf("自纠正之日（%s）起一年内无同类失信行为", from)
+		c.EN = fmt.Sprintf("no negative record of the same kind within a year of the correction (%s)", from)
+	}
 	if rec.Dishonesty != "" {
-		c.ZH = fmt.Sprintf("近一年内无同类（%s）失信行为", rec.Dishonesty)
-		c.EN = fmt.Sprintf("no negative record of the same kind (%s) in the last year", rec.Dishonesty)
+		c.ZH = strings.Replace(c.ZH, "同类失信行为", "同类（"+rec.Dishonesty+"）失信行为", 1)
+		c.EN = strings.Replace(c.EN, "the same kind", "the same kind ("+rec.Dishonesty+")", 1)
 	} else {
 		c.Presumed = true
 		c.ZH += "（该信息未登记失信行为类别，按同一信息提供单位的失信信息认定同类）"
 		c.EN += " (the record has no dishonesty category: records of the same provider count as the same kind)"
 	}
 	if len(repeats) > 0 {
-		from := addYears(latest, RepeatWindowYears).AddDays(1)
-		c.From = &from
-		c.ZH = fmt.Sprintf("近一年内（%s以来）存在同类失信行为：%s；自%s起满一年", yearAgo, strings.Join(repeats, "；"), from)
-		c.EN = fmt.Sprintf("%d negative record(s) of the same kind since %s; met from %s", len(repeats), yearAgo, from)
+		met := addYears(latest, RepeatWindowYears).AddDays(1)
+		c.From = &met
+		c.ZH = fmt.Sprintf("近一年内（%s以来）存在同类失信行为：%s；自%s起满一年", since, strings.Join(repeats, "；"), met)
+		c.EN = fmt.Sprintf("%d negative record(s) of the same kind since %s; met from %s", len(repeats), since, met)
+		if corrected {
+			c.ZH = fmt.Sprintf("自纠正之日（%s）起一年内再次发生同类失信行为：%s；自%s起满一年", from, strings.Join(repeats, "；"), met)
+			c.EN = fmt.Sprintf("%d negative record(s) of the same kind within a year of the correction (%s); met from %s", len(repeats), from, met)
+		}
 		if presumed {
 			c.ZH += "（未登记失信行为类别的，按同一信息提供单位认定同类）"
 			c.EN += " (where a category is missing, the same provider counts as the same kind)"

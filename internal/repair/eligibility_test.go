@@ -153,3 +153,54 @@ func TestEachUnmetConditionHasItsDate(t *testing.T) {
 		t.Errorf("no commitment: overall %v, shortest %v", r.From, r.Conditions[2].From)
 	}
 }
+
+// "Same kind" runs from the day the behaviour was corrected (Nantong art.
+// 34(二): 自纠正之日起1年内未再发生同类失信行为) when the applicant states
+// it: a same-kind record decided before the correction, or more than a
+// year after it, does not bar the repair; one within the year does, and
+// says so. Without the day, the last year counts (and a correction day
+// before the decision or in the future is not taken).
+func TestSameKindSinceTheCorrection(t *testing.T) {
+	rec := general("2025-03-01")
+	rec.Dishonesty = "拖欠工资"
+	today := calendar.MustParseDate("2026-05-01")
+	others := []Other{{ID: 2, ProviderID: 10, Dishonesty: "拖欠工资", DecidedOn: calendar.MustParseDate("2025-09-01"), Title: "再次拖欠工资"}}
+	on := func(day string) *calendar.Date {
+		if day == "" {
+			return nil
+		}
+		d := calendar.MustParseDate(day)
+		return &d
+	}
+	for _, c := range []struct {
+		corrected string
+		met       bool
+		text      string
+	}{
+		{"", false, "近一年内（2025-05-01以来）存在同类失信行为"},
+		{"2025-10-01", true, "自纠正之日（2025-10-01）起一年内无同类（拖欠工资）失信行为"},
+		{"2025-08-01", false, "自纠正之日（2025-08-01）起一年内再次发生同类失信行为：再次拖欠工资（拖欠工资，2025-09-01）"},
+		{"2024-08-01", false, "近一年内（2025-05-01以来）"}, // before the decision: not taken
+		{"2026-06-01", false, "近一年内（2025-05-01以来）"}, // in the future: not taken
+	} {
+		r := check(t, Facts{Record: rec, Today: today, Documents: true, Commitment: true, Evidence: 1, Others: others, CorrectedOn: on(c.corrected)})
+		cond := r.Conditions[3]
+		if cond.Met != c.met || !strings.Contains(cond.ZH, c.text) || r.Eligible != c.met {
+			t.Errorf("corrected on %q: met %v (%s); want met %v, %q", c.corrected, cond.Met, cond.ZH, c.met, c.text)
+		}
+		if !c.met && (cond.From == nil || cond.From.String() != "2026-09-02") {
+			t.Errorf("corrected on %q: met from %v; want 2026-09-02", c.corrected, cond.From)
+		}
+	}
+	// More than a year after the correction, a same-kind record is outside
+	// the regulation's year.
+	late := []Other{{ID: 3, ProviderID: 10, Dishonesty: "拖欠工资", DecidedOn: calendar.MustParseDate("2026-04-20"), Title: "拖欠工资"}}
+	r := check(t, Facts{Record: rec, Today: today, Documents: true, Commitment: true, Evidence: 1, Others: late, CorrectedOn: on("2025-03-10")})
+	if !r.Conditions[3].Met {
+		t.Errorf("a record 13 months after the correction barred the repair: %+v", r.Conditions[3])
+	}
+	r = check(t, Facts{Record: rec, Today: today, Documents: true, Commitment: true, Evidence: 1, Others: late})
+	if r.Conditions[3].Met {
+		t.Errorf("without a correction day, a record of last month did not count: %+v", r.Conditions[3])
+	}
+}
