@@ -21,20 +21,18 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/creditcase/creditcase/api"
+	"github.com/creditcase/creditcase/bench/internal/seedrec"
 	"github.com/creditcase/creditcase/internal/audit"
 	"github.com/creditcase/creditcase/internal/auth"
 	"github.com/creditcase/creditcase/internal/db"
-	"github.com/creditcase/creditcase/internal/ident"
 	"github.com/creditcase/creditcase/internal/pgcluster"
 )
 
@@ -95,7 +93,7 @@ func run() error {
 	_ = mig.Close()
 
 	start := time.Now()
-	added, err := seedRecords(ctx, pool, *n, *perSubject)
+	added, err := seedrec.Seed(ctx, pool, seedrec.Options{N: *n, PerSubject: *perSubject})
 	if err != nil {
 		return err
 	}
@@ -118,10 +116,10 @@ func run() error {
 		path func() string
 	}{
 		{"public lookup by name", func() string {
-			return "/api/v1/public/records?q=" + urlQuery(subjectName(rng.IntN(subjects)))
+			return "/api/v1/public/records?q=" + urlQuery(seedrec.SyntheticName(rng.IntN(subjects)))
 		}},
 		{"public lookup by code", func() string {
-			c, _ := subjectIdent(rng.IntN(subjects))
+			c, _ := seedrec.SubjectIdent(rng.IntN(subjects))
 			return "/api/v1/public/records?q=" + c
 		}},
 		{"record list, first page (50)", func() string { return "/api/v1/records?purpose=bench" }},
@@ -174,107 +172,4 @@ func benchToken(ctx context.Context, pool *pgxpool.Pool) (string, error) {
 	}
 	tok, err := svc.IssueBearer(ctx, a, "bench", time.Hour)
 	return tok.Value, err
-}
-
-func subjectName(i int) string {
-	if i%2 == 0 {
-		return fmt.Sprintf("测试%d号", i)
-	}
-	return fmt.Sprintf("南通测试%d有限公司", i)
-}
-
-// subjectIdent makes a valid identifier for subject i: even subjects are
-// persons, odd ones organisations.
-func subjectIdent(i int) (string, ident.Kind) {
-	if i%2 == 0 {
-		birth := time.Date(1950, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, (i/1000)%20000)
-		body := fmt.Sprintf("320602%s%03d", birth.Format("20060102"), i%1000)
-		c, _ := ident.IDNumberCheckDigit(body)
-		return body + string(c), ident.Person
-	}
-	body := fmt.Sprintf("91320600%09d", i)
-	c, _ := ident.CreditCodeCheckChar(body)
-	return body + string(c), ident.Organisation
-}
-
-// seedRecords tops the database up to n records with COPY, perSubject
-// records per subject, spread over 10 providers and every category,
-// severity and disclosure class.
-func seedRecords(ctx context.Context, pool *pgxpool.Pool, n, perSubject int) (int, error) {
-	var have int
-	if err := pool.QueryRow(ctx, `SELECT count(*) FROM records`).Scan(&have); err != nil {
-		return 0, err
-	}
-	if have >= n {
-		return 0, nil
-	}
-	if have > 0 {
-		return 0, fmt.Errorf("the database holds %d records, fewer than %d: use a fresh -dir", have, n)
-	}
-	var provIDs []int64
-	for p := 0; p < 10; p++ {
-		var id int64
-		if err := pool.QueryRow(ctx, `INSERT INTO providers (code, name) VALUES ($1, $2) RETURNING id`,
-			fmt.Sprintf("bench-%02d", p), fmt.Sprintf("测试提供单位 %d", p)).Scan(&id); err != nil {
-			return 0, err
-		}
-		provIDs = append(provIDs, id)
-	}
-	subjects := n / perSubject
-	_, err := pool.CopyFrom(ctx, pgx.Identifier{"subjects"}, []string{"kind", "ident", "name"},
-		pgx.CopyFromFunc(func() func() ([]any, error) {
-			i := 0
-			return func() ([]any, error) {
-				if i >= subjects {
-					return nil, nil
-				}
-				code, kind := subjectIdent(i)
-				row := []any{string(kind), code, subjectName(i)}
-				i++
-				return row, nil
-			}
-		}()))
-	if err != nil {
-		return 0, fmt.Errorf("copy subjects: %w", err)
-	}
-	var firstSubject int64
-	if err := pool.QueryRow(ctx, `SELECT min(id) FROM subjects`).Scan(&firstSubject); err != nil {
-		return 0, err
-	}
-	cats := []string{"basic", "positive", "negative", "negative", "negative", "other"}
-	sevs := []string{"minor", "general", "serious"}
-	discl := []string{"public", "public", "government", "authorised"}
-	today := time.Now()
-	_, err = pool.CopyFrom(ctx, pgx.Identifier{"records"},
-		[]string{"subject_id", "provider_id", "category", "severity", "disclosure", "title", "content", "decision_no", "decided_on", "disclosure_end", "period_rule", "profile_id"},
-		pgx.CopyFromFunc(func() func() ([]any, error) {
-			i := 0
-			return func() ([]any, error) {
-				if i >= n {
-					return nil, nil
-				}
-				cat := cats[i%len(cats)]
-				var sev, end any
-				rule := ""
-				decided := today.AddDate(0, 0, -(i % 700))
-				if cat == "negative" {
-					s := sevs[(i/7)%3]
-					sev = s
-					years := map[string]int{"minor": 0, "general": 1, "serious": 3}[s]
-					e := decided.AddDate(years, map[bool]int{true: 3, false: 0}[s == "minor"], 0)
-					end, rule = e, "disclosure."+s
-				}
-				row := []any{firstSubject + int64(i%subjects), provIDs[i%len(provIDs)], cat, sev, discl[(i/3)%len(discl)],
-					"测试记录 " + strings.Repeat("信", 8), "内容", fmt.Sprintf("BENCH-%d", i), decided, end, rule, "nantong"}
-				i++
-				return row, nil
-			}
-		}()))
-	if err != nil {
-		return 0, fmt.Errorf("copy records: %w", err)
-	}
-	if _, err := pool.Exec(ctx, `ANALYZE subjects; ANALYZE records`); err != nil {
-		return 0, err
-	}
-	return n, nil
 }

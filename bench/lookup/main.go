@@ -1,0 +1,514 @@
+// Command lookup measures the public record lookup (GET
+// /api/v1/public/records?q=…) over many records with a realistic name
+// distribution, at a fixed arrival rate from a separate load process, by
+// name and by code; then the daily disclosure-expiry sweep over the same
+// records with a fraction expiring today, and the lookup's latency while
+// the sweep runs (issue 20 part 4).
+//
+// The orchestrator seeds the records by COPY (bench/internal/seedrec;
+// persons named by the frequency of Chinese surnames and given-name
+// characters, so 王伟 and 张敏 recur as they do; organisations as place +
+// brand + trade + form), serves the real API handlers (api.New) on a
+// loopback port, and runs this same program again as the load process
+// (-role load): an open loop that sends each request at its scheduled
+// instant, whatever the answers before it, and measures latency from that
+// instant (so a stall counts against every request it delays). The queries
+// are subjects drawn at random (common names are asked for as often as
+// they occur).
+//
+// The sweep is the Sweeper's batches as DisclosureSweepWorkflow runs them
+// (same batch size), called directly: it measures the database's work,
+// without the engine's round trip per batch.
+//
+//	go run ./bench/lookup                                  # -n 200000 quick
+//	go run ./bench/lookup -n 10000000 -dir /tmp/cclookup   # full size; keep the cluster for reruns
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime/pprof"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/creditcase/creditcase/api"
+	"github.com/creditcase/creditcase/bench/internal/figures"
+	"github.com/creditcase/creditcase/bench/internal/seedrec"
+	"github.com/creditcase/creditcase/internal/calendar"
+	"github.com/creditcase/creditcase/internal/db"
+	"github.com/creditcase/creditcase/internal/pgcluster"
+	"github.com/creditcase/creditcase/internal/supervision"
+	"github.com/creditcase/creditcase/workflows"
+)
+
+func main() {
+	role := flag.String("role", "bench", "bench (orchestrator) or load (the load process)")
+	n := flag.Int("n", 200_000, "records to hold")
+	perSubject := flag.Int("per-subject", 10, "records per subject")
+	expiring := flag.Float64("expiring", 0.01, "fraction of the records whose disclosure ended yesterday (the sweep's work)")
+	rate := flag.Int("rate", 1000, "requests per second")
+	duration := flag.Duration("duration", 20*time.Second, "length of each measured load")
+	dir := flag.String("dir", "", "cluster directory to keep between runs (default: a temporary one)")
+	target := flag.String("target", "", "load: base URL")
+	queries := flag.String("queries", "", "load: file of query strings, one per line")
+	lowRate := flag.Int("low-rate", 100, "a second, light rate: the latency of a lookup without queueing (0: skip)")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the API and PostgreSQL client side during the by-name load")
+	flag.Parse()
+	var err error
+	if *role == "load" {
+		err = load(*target, *queries, *rate, *duration)
+	} else {
+		err = run(*n, *perSubject, *expiring, *rate, *lowRate, *duration, *dir, *cpuprofile)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "lookup:", err)
+		os.Exit(1)
+	}
+}
+
+func say(s string) { fmt.Fprintf(os.Stderr, "%s %s\n", time.Now().Format("15:04:05"), s) }
+
+func run(n, perSubject int, expiring float64, rate, lowRate int, duration time.Duration, dir, cpuprofile string) error {
+	ctx := context.Background()
+	d := dir
+	if d == "" {
+		tmp, err := os.MkdirTemp("/tmp", "creditcase-bench-lookup-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		d = tmp
+	}
+	if err := os.MkdirAll(d, 0o755); err != nil {
+		return err
+	}
+	if err := os.Chmod(d, 0o755); err != nil {
+		return err
+	}
+	pg, err := pgcluster.Start(ctx, pgcluster.Config{Dir: filepath.Join(d, "pg")})
+	if err != nil {
+		return err
+	}
+	defer pg.Stop()
+	if err := pgcluster.CreateDatabase(ctx, pg.URL("postgres"), "bench"); err != nil {
+		return err
+	}
+	pool, err := db.Open(ctx, pg.URL("bench"))
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	mig, err := db.NewMigrator(pool)
+	if err != nil {
+		return err
+	}
+	if _, err := mig.Up(ctx); err != nil {
+		return err
+	}
+	_ = mig.Close()
+
+	t0 := time.Now()
+	added, err := seedrec.Seed(ctx, pool, seedrec.Options{N: n, PerSubject: perSubject, Realistic: true, Expiring: expiring, Progress: say})
+	if err != nil {
+		return err
+	}
+	if added > 0 {
+		say(fmt.Sprintf("seeded %d records in %s", added, time.Since(t0).Round(time.Second)))
+	} else {
+		// A kept cluster: what an earlier run's sweep archived is due again.
+		tag, err := pool.Exec(ctx, `UPDATE records SET status = 'active' WHERE decision_no LIKE $1 AND status = 'archived'`, seedrec.ExpiringPrefix+"%")
+		if err != nil {
+			return err
+		}
+		if _, err := pool.Exec(ctx, `VACUUM ANALYZE records`); err != nil {
+			return err
+		}
+		say(fmt.Sprintf("kept cluster: %d records made due for the sweep again", tag.RowsAffected()))
+	}
+	var size int64
+	var subjects, commonest int
+	var commonName string
+	if err := pool.QueryRow(ctx, `SELECT pg_database_size(current_database()), (SELECT count(*) FROM subjects)`).Scan(&size, &subjects); err != nil {
+		return err
+	}
+	if err := pool.QueryRow(ctx, `SELECT name, count(*) FROM subjects WHERE kind = 'person' GROUP BY name ORDER BY 2 DESC LIMIT 1`).Scan(&commonName, &commonest); err != nil {
+		return err
+	}
+	say(fmt.Sprintf("%d records, %d subjects, database %d MiB; commonest person name held by %d subjects", n, subjects, size>>20, commonest))
+
+	// The queries: subjects drawn at random, by name and by code.
+	names, codes, err := sample(ctx, pool, 20000)
+	if err != nil {
+		return err
+	}
+	qdir, err := os.MkdirTemp("", "creditcase-lookup-queries-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(qdir)
+	write := func(name string, lines []string) (string, error) {
+		p := filepath.Join(qdir, name)
+		return p, os.WriteFile(p, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+	}
+	namesFile, err := write("names", names)
+	if err != nil {
+		return err
+	}
+	codesFile, err := write("codes", codes)
+	if err != nil {
+		return err
+	}
+	mixed := append(slices.Clone(names[:len(names)/2]), codes[:len(codes)/2]...)
+	mixedFile, err := write("mixed", mixed)
+	if err != nil {
+		return err
+	}
+
+	// The API's real handlers on a loopback port.
+	e := api.New(api.Deps{Pool: pool, Logger: zerolog.Nop(), Registry: prometheus.NewRegistry(), BcryptCost: bcrypt.MinCost})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: e, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+	base := "http://" + ln.Addr().String()
+
+	// Warm-up (the caches of PostgreSQL and the pool), then by name and by code.
+	if _, err := runLoad(ctx, base, mixedFile, min(rate, 200), 5*time.Second, nil); err != nil {
+		return fmt.Errorf("warm-up: %w", err)
+	}
+	var figs []figures.Figure
+	fmt.Printf("public lookup over %d records (%d subjects, realistic names; commonest person name: %d subjects), %d req/s for %s from a separate load process\n",
+		n, subjects, commonest, rate, duration)
+	fmt.Printf("%-34s %8s %8s %8s %8s %8s %10s\n", "load", "sent", "errors", "p50", "p90", "p99", "achieved/s")
+	var byName, byCode loadResult
+	for _, l := range []struct {
+		name, file string
+		out        *loadResult
+	}{{"by name", namesFile, &byName}, {"by code (identifier)", codesFile, &byCode}} {
+		say("load " + l.name)
+		var stopProfile func()
+		if cpuprofile != "" && l.out == &byName {
+			if stopProfile, err = startProfile(cpuprofile); err != nil {
+				return err
+			}
+		}
+		r, err := runLoad(ctx, base, l.file, rate, duration, nil)
+		if stopProfile != nil {
+			stopProfile()
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", l.name, err)
+		}
+		*l.out = r
+		r.print(l.name)
+		figs = append(figs, figures.Goal("4 lookup", fmt.Sprintf("lookup %s p50 / p99 @ %d/s, %s records", l.name, rate, short(n)),
+			fmt.Sprintf("%s / %s (%.0f/s achieved, %d errors)", r.P50, r.P99, r.Achieved, r.Errors), "p99 ≤ 20ms", r.P99 <= 20*time.Millisecond && r.Errors == 0))
+		if lowRate > 0 {
+			lr, err := runLoad(ctx, base, l.file, lowRate, duration, nil)
+			if err != nil {
+				return fmt.Errorf("%s at %d/s: %w", l.name, lowRate, err)
+			}
+			lr.print(fmt.Sprintf("%s @ %d/s", l.name, lowRate))
+			figs = append(figs, figures.Report("4 lookup", fmt.Sprintf("lookup %s p50 / p99 @ %d/s (no queueing)", l.name, lowRate),
+				fmt.Sprintf("%s / %s (%.0f/s achieved)", lr.P50, lr.P99, lr.Achieved)))
+		}
+	}
+	if cpuprofile != "" {
+		fmt.Printf("CPU profile of the API (this process) during the by-name load: go tool pprof -top %s\n", cpuprofile)
+	}
+
+	// The sweep, with the load running beside it until it ends.
+	var due int
+	today := calendar.DateOf(time.Now())
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM records WHERE status NOT IN ('archived', 'repaired') AND disclosure_end < $1`, today.Start()).Scan(&due); err != nil {
+		return err
+	}
+	say(fmt.Sprintf("sweep of %d expiring records with the mixed load beside it", due))
+	stop := make(chan struct{})
+	loadDone := make(chan struct{})
+	var during loadResult
+	var loadErr error
+	go func() {
+		defer close(loadDone)
+		during, loadErr = runLoad(ctx, base, mixedFile, rate, 30*time.Minute, stop)
+	}()
+	time.Sleep(2 * time.Second) // the load is running
+	sweepStart := time.Now()
+	archived, err := sweep(ctx, pool, today)
+	sweepTime := time.Since(sweepStart)
+	close(stop)
+	<-loadDone
+	if err != nil {
+		return fmt.Errorf("sweep: %w", err)
+	}
+	if loadErr != nil {
+		return fmt.Errorf("load during the sweep: %w", loadErr)
+	}
+	during.print("mixed, during the sweep")
+	fmt.Printf("disclosure-expiry sweep: %d of %d records archived in %s (batches of %d, one transaction each)\n", archived, n, sweepTime.Round(time.Millisecond), workflows.DisclosureSweepBatch)
+	base99 := max(byName.P99, byCode.P99)
+	figs = append(figs,
+		figures.Report("4 lookup", fmt.Sprintf("disclosure sweep, %s records, %d expiring", short(n), archived), sweepTime.Round(time.Millisecond).String()),
+		figures.Goal("4 lookup", "lookup p50 / p99 while the sweep runs", fmt.Sprintf("%s / %s (%.1f× the worse of name/code)", during.P50, during.P99, float64(during.P99)/float64(base99)),
+			"p99 ≤ 20ms", during.P99 <= 20*time.Millisecond && during.Errors == 0),
+		figures.Report("4 lookup", fmt.Sprintf("PostgreSQL size, %s records", short(n)), fmt.Sprintf("%d MiB (%.0f B/record)", size>>20, float64(size)/float64(n))),
+	)
+	if archived != due {
+		return fmt.Errorf("the sweep archived %d records, %d were due", archived, due)
+	}
+	figures.Emit(figs...)
+	return nil
+}
+
+func startProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+func short(n int) string {
+	switch {
+	case n >= 1_000_000 && n%1_000_000 == 0:
+		return fmt.Sprintf("%d M", n/1_000_000)
+	case n >= 1000 && n%1000 == 0:
+		return fmt.Sprintf("%d k", n/1000)
+	}
+	return fmt.Sprint(n)
+}
+
+// sample draws up to k random subjects that have a record, by name and by
+// identifier.
+func sample(ctx context.Context, pool *pgxpool.Pool, k int) (names, codes []string, err error) {
+	var total int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM subjects`).Scan(&total); err != nil {
+		return nil, nil, err
+	}
+	pct := min(100, 100*float64(k)*1.5/float64(max(total, 1)))
+	rows, err := pool.Query(ctx, `SELECT name, ident FROM subjects TABLESAMPLE BERNOULLI ($1) REPEATABLE (7) LIMIT $2`, pct, k)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name, code string
+		if err := rows.Scan(&name, &code); err != nil {
+			return nil, nil, err
+		}
+		names, codes = append(names, name), append(codes, code)
+	}
+	if len(names) == 0 {
+		return nil, nil, errors.New("no subjects")
+	}
+	return names, codes, rows.Err()
+}
+
+// sweep runs the disclosure sweep's batches to the end as the workflow
+// does and returns how many records it archived.
+func sweep(ctx context.Context, pool *pgxpool.Pool, asOf calendar.Date) (int, error) {
+	s := &supervision.Sweeper{Pool: pool}
+	runID := fmt.Sprintf("bench-%d", time.Now().UnixNano())
+	if err := s.Begin(ctx, runID, asOf); err != nil {
+		return 0, err
+	}
+	var cur supervision.SweepCursor
+	for {
+		b, err := s.Batch(ctx, runID, asOf, cur, workflows.DisclosureSweepBatch)
+		if err != nil {
+			return 0, err
+		}
+		cur = b.Next
+		if b.Done {
+			break
+		}
+	}
+	r, err := s.Finish(ctx, runID)
+	return r.Archived, err
+}
+
+// loadResult is what the load process reports.
+type loadResult struct {
+	Sent     int           `json:"sent"`
+	Errors   int           `json:"errors"`
+	Late     int           `json:"late"` // sends that could not start on time (no free slot)
+	P50      time.Duration `json:"p50"`
+	P90      time.Duration `json:"p90"`
+	P99      time.Duration `json:"p99"`
+	Max      time.Duration `json:"max"`
+	Achieved float64       `json:"achieved"`
+	FirstErr string        `json:"first_error,omitempty"`
+}
+
+func (r loadResult) print(name string) {
+	fmt.Printf("%-34s %8d %8d %8s %8s %8s %10.0f\n", name, r.Sent, r.Errors, r.P50, r.P90, r.P99, r.Achieved)
+	if r.FirstErr != "" {
+		fmt.Printf("  first error: %s\n", r.FirstErr)
+	}
+}
+
+// runLoad runs this program as the load process and reads its result; a
+// close of stop ends it early (SIGINT).
+func runLoad(ctx context.Context, base, queries string, rate int, d time.Duration, stop <-chan struct{}) (loadResult, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return loadResult{}, err
+	}
+	cmd := exec.CommandContext(ctx, self, "-role", "load", "-target", base, "-queries", queries,
+		"-rate", fmt.Sprint(rate), "-duration", d.String())
+	cmd.Stderr = os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return loadResult{}, err
+	}
+	if err := cmd.Start(); err != nil {
+		return loadResult{}, err
+	}
+	if stop != nil {
+		go func() {
+			select {
+			case <-stop:
+				_ = cmd.Process.Signal(os.Interrupt)
+			case <-ctx.Done():
+			}
+		}()
+	}
+	var r loadResult
+	decErr := json.NewDecoder(out).Decode(&r)
+	if err := cmd.Wait(); err != nil {
+		return r, err
+	}
+	return r, decErr
+}
+
+// load is the load process: an open loop at rate requests per second for
+// d (or until SIGINT), each request sent at its scheduled instant and timed
+// from it; it prints its result as JSON.
+func load(base, queriesFile string, rate int, d time.Duration) error {
+	f, err := os.Open(queriesFile)
+	if err != nil {
+		return err
+	}
+	var qs []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if t := strings.TrimSpace(sc.Text()); t != "" {
+			qs = append(qs, t)
+		}
+	}
+	f.Close()
+	if len(qs) == 0 {
+		return errors.New("no queries")
+	}
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer cancel()
+	const maxInFlight = 2000
+	hc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		MaxIdleConns: maxInFlight, MaxIdleConnsPerHost: maxInFlight, IdleConnTimeout: time.Minute}}
+	slots := make(chan struct{}, maxInFlight)
+	var mu sync.Mutex
+	var lat []time.Duration
+	var errs, late int
+	var firstErr string
+	var wg sync.WaitGroup
+	interval := time.Second / time.Duration(rate)
+	start := time.Now()
+	end := start.Add(d)
+	sent := 0
+	for i := 0; ; i++ {
+		at := start.Add(time.Duration(i) * interval)
+		if !at.Before(end) || ctx.Err() != nil {
+			break
+		}
+		if w := time.Until(at); w > 0 {
+			select {
+			case <-time.After(w):
+			case <-ctx.Done():
+			}
+			if ctx.Err() != nil {
+				break
+			}
+		}
+		select {
+		case slots <- struct{}{}:
+		default:
+			late++
+			slots <- struct{}{}
+		}
+		sent++
+		q := qs[i%len(qs)]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-slots }()
+			ok, msg := get(hc, base+"/api/v1/public/records?q="+url.QueryEscape(q))
+			took := time.Since(at)
+			mu.Lock()
+			defer mu.Unlock()
+			lat = append(lat, took)
+			if !ok {
+				errs++
+				if firstErr == "" {
+					firstErr = msg
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	slices.Sort(lat)
+	q := func(p float64) time.Duration {
+		if len(lat) == 0 {
+			return 0
+		}
+		return lat[int(p*float64(len(lat)-1))].Round(10 * time.Microsecond)
+	}
+	r := loadResult{Sent: sent, Errors: errs, Late: late, P50: q(.5), P90: q(.9), P99: q(.99), Max: q(1),
+		Achieved: float64(sent-errs) / elapsed.Seconds(), FirstErr: firstErr}
+	return json.NewEncoder(os.Stdout).Encode(r)
+}
+
+func get(hc *http.Client, u string) (bool, string) {
+	resp, err := hc.Get(u)
+	if err != nil {
+		return false, err.Error()
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Records []json.RawMessage `json:"records"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil && resp.StatusCode == http.StatusOK {
+		return false, "undecodable answer: " + err.Error()
+	}
+	if resp.StatusCode != http.StatusOK {
+		return false, resp.Status
+	}
+	return true, ""
+}
