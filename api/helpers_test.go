@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/creditcase/creditcase/internal/apidoc"
 	"github.com/creditcase/creditcase/internal/seed"
 )
 
@@ -22,6 +23,9 @@ type client struct {
 	cookies []*http.Cookie
 	csrf    string
 	lang    string
+	// skipRequestCheck sends requests the document refuses on purpose
+	// (the answers are still checked).
+	skipRequestCheck bool
 }
 
 type response struct {
@@ -93,9 +97,21 @@ func (c *client) do(method, path string, body any, header ...string) response {
 	if c.csrf != "" {
 		req.Header.Set("X-CSRF-Token", c.csrf)
 	}
+	var sent []byte
+	if req.Body != nil {
+		sent, _ = io.ReadAll(req.Body)
+		req.Body = io.NopCloser(bytes.NewReader(sent))
+	}
 	rec := httptest.NewRecorder()
 	testAPI.ServeHTTP(rec, req)
-	return response{Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}
+	r := response{Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}
+	// Every request sent and every answer received is checked against
+	// the served OpenAPI document.
+	if err := docValidator.Check(req.Context(), apidoc.Exchange{Method: method, URL: req.URL.RequestURI(), Header: req.Header,
+		Body: sent, Status: r.Status, RHeader: r.Header, RBody: r.Body, SkipRequest: c.skipRequestCheck}); err != nil {
+		c.t.Errorf("OpenAPI: %v", err)
+	}
+	return r
 }
 
 func (c *client) expect(status int, method, path string, body any, header ...string) response {

@@ -67,7 +67,7 @@ func TestImportCSVMixedRowsIsAllOrNothing(t *testing.T) {
 		pers + ",positive,,public,表彰,,导入〔2025〕5号,2025-03-01,0",
 	}, "\n")
 	var rep importReport
-	p.expect(http.StatusCreated, "POST", "/api/v1/records/import?format=csv", good).decode(t, &rep)
+	p.expect(http.StatusCreated, "POST", "/api/v1/records/import?format=csv", good, "Content-Type", "text/csv").decode(t, &rep)
 	if !rep.Committed || rep.Accepted != 2 || len(rep.RecordIDs) != 2 {
 		t.Fatalf("report: %+v", rep)
 	}

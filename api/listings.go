@@ -43,7 +43,7 @@ func (s *Server) routesListings(r *router) {
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, map[string]any{"listings": out})
+		return c.JSON(http.StatusOK, ListingList{Listings: out})
 	})
 	r.op(http.MethodGet, "/listings/:no", "getListing", func(c echo.Context) error {
 		d, err := cw.Listing(c.Request().Context(), actor(c), c.Param("no"))
@@ -73,7 +73,7 @@ func (s *Server) routesListings(r *router) {
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, map[string]any{"documents": out})
+		return c.JSON(http.StatusOK, DocumentList{Documents: out})
 	})
 	r.op(http.MethodGet, "/listings/:no/documents/:id", "downloadListingDocument", func(c echo.Context) error {
 		id, err := pathInt(c, "id")
@@ -91,6 +91,6 @@ func (s *Server) routesListings(r *router) {
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, map[string]any{"listings": out})
+		return c.JSON(http.StatusOK, PublicListingList{Listings: out})
 	})
 }

@@ -15,6 +15,8 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/creditcase/creditcase/api"
+	"github.com/creditcase/creditcase/internal/apidoc"
+	"github.com/creditcase/creditcase/internal/application"
 	"github.com/creditcase/creditcase/internal/db"
 	"github.com/creditcase/creditcase/internal/pgcluster"
 	"github.com/creditcase/creditcase/internal/seed"
@@ -25,7 +27,11 @@ import (
 var (
 	testPool *pgxpool.Pool
 	testAPI  *echo.Echo
-	demo     seed.Result
+	testApp  *application.App
+	// docValidator checks every exchange of the tests against the served
+	// OpenAPI document.
+	docValidator *apidoc.Validator
+	demo         seed.Result
 )
 
 func TestMain(m *testing.M) {
@@ -74,6 +80,11 @@ func run(m *testing.M) (int, error) {
 	if demo, err = seed.Demo(ctx, testPool); err != nil {
 		return 0, fmt.Errorf("seed: %w", err)
 	}
-	testAPI = api.New(api.Deps{Pool: testPool, Logger: zerolog.Nop(), Registry: prometheus.NewRegistry(), BcryptCost: bcrypt.MinCost})
+	testApp = application.New(application.Deps{Pool: testPool, Logger: zerolog.Nop(), BcryptCost: bcrypt.MinCost})
+	testAPI = api.New(api.Deps{App: testApp, Logger: zerolog.Nop(), Registry: prometheus.NewRegistry()})
+	apidoc.RegisterBodyDecoders()
+	if docValidator, err = apidoc.NewValidator(api.OpenAPIDocument(), "/api/v1"); err != nil {
+		return 0, err
+	}
 	return m.Run(), nil
 }

@@ -91,14 +91,14 @@ func (s *Server) routesObjections(r *router) {
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusCreated, map[string]any{"evidence": out})
+		return c.JSON(http.StatusCreated, EvidenceList{Evidence: out})
 	})
 	r.op(http.MethodGet, "/objections/:no/evidence", "listObjectionEvidence", func(c echo.Context) error {
 		out, err := cw.ObjectionEvidence(c.Request().Context(), actor(c), c.Param("no"))
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, map[string]any{"evidence": out})
+		return c.JSON(http.StatusOK, EvidenceList{Evidence: out})
 	})
 	r.op(http.MethodGet, "/objections/:no/evidence/:id", "downloadObjectionEvidence", func(c echo.Context) error {
 		id, err := pathInt(c, "id")
@@ -116,7 +116,7 @@ func (s *Server) routesObjections(r *router) {
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, map[string]any{"documents": out})
+		return c.JSON(http.StatusOK, DocumentList{Documents: out})
 	})
 	r.op(http.MethodGet, "/objections/:no/documents/:id", "downloadObjectionDocument", func(c echo.Context) error {
 		id, err := pathInt(c, "id")

@@ -291,12 +291,16 @@ func TestCorrectionKeepsHistoryAndWritesOneEvent(t *testing.T) {
 	body := map[string]any{"category": "basic", "disclosure": "public", "title": "企业登记基本信息（更正）",
 		"decision_no": "通市监登字〔2015〕101号", "decided_on": "2015-05-01", "reason": "注册资本录入错误"}
 
-	// Who may not correct: 403 if they can see the record, 404 if not.
+	// Who may not correct (the permission table: caseworkers only) is
+	// refused 403 before the record is read: the same answer for a record
+	// they can see, one they cannot and one that does not exist, so the
+	// refusal tells nothing about the record.
 	as(t, "provider").expect(http.StatusForbidden, "POST", path, body)
 	as(t, "subject").expect(http.StatusForbidden, "POST", path, body)
 	as(t, "supervisor").expect(http.StatusForbidden, "POST", path, body)
-	as(t, "provider").expect(http.StatusNotFound, "POST", fmt.Sprintf("/api/v1/records/%d/corrections", recordOf(t, "nt-tax", orgB, "")), body)
-	as(t, "subject").expect(http.StatusNotFound, "POST", fmt.Sprintf("/api/v1/records/%d/corrections", recordOf(t, "nt-market", orgB, "")), body)
+	as(t, "provider").expect(http.StatusForbidden, "POST", fmt.Sprintf("/api/v1/records/%d/corrections", recordOf(t, "nt-tax", orgB, "")), body)
+	as(t, "subject").expect(http.StatusForbidden, "POST", fmt.Sprintf("/api/v1/records/%d/corrections", recordOf(t, "nt-market", orgB, "")), body)
+	as(t, "subject").expect(http.StatusForbidden, "POST", "/api/v1/records/999999999/corrections", body)
 
 	noReason := map[string]any{}
 	for k, v := range body {

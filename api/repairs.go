@@ -129,7 +129,7 @@ func (s *Server) routesRepairs(r *router) {
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, map[string]any{"documents": out})
+		return c.JSON(http.StatusOK, DocumentList{Documents: out})
 	})
 	r.op(http.MethodGet, "/repairs/:no/documents/:id", "downloadRepairDocument", func(c echo.Context) error {
 		id, err := pathInt(c, "id")
@@ -147,7 +147,7 @@ func (s *Server) routesRepairs(r *router) {
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, map[string]any{"notices": out})
+		return c.JSON(http.StatusOK, RepairNoticeList{Notices: out})
 	})
 	r.op(http.MethodPost, "/public/repair-notices/:no/objections", "objectToRepair", func(c echo.Context) error {
 		var f casework.PublicObjectionForm

@@ -4,7 +4,6 @@
 package api
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
@@ -13,72 +12,38 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
-	"go.temporal.io/sdk/client"
 
 	"github.com/creditcase/creditcase/internal/application"
-	"github.com/creditcase/creditcase/internal/auth"
-	"github.com/creditcase/creditcase/internal/calendar"
 	"github.com/creditcase/creditcase/internal/cleantext"
+	"github.com/creditcase/creditcase/internal/health"
 	"github.com/creditcase/creditcase/internal/permission"
-	"github.com/creditcase/creditcase/internal/policy"
-	"github.com/creditcase/creditcase/internal/records"
 	"github.com/creditcase/creditcase/internal/refusal"
 	"github.com/creditcase/creditcase/internal/reqid"
-	"github.com/creditcase/creditcase/internal/rules"
 )
 
-// Deps are what the handlers use.
+// Deps are what the handlers use: the application core and the plumbing
+// of the HTTP front end. The API holds no database pool and no Temporal
+// client: every request goes through the core.
 type Deps struct {
-	// App is the application core (nil: built from Pool and Temporal).
-	App      *application.App
-	Pool     *pgxpool.Pool
-	Temporal client.Client
-	Logger   zerolog.Logger
+	App    *application.App
+	Logger zerolog.Logger
 	// Registry receives the HTTP metrics and is served at /metrics.
 	Registry *prometheus.Registry
-	// Profile computes records' disclosure periods (nil = the default
-	// profile, nantong).
-	Profile *policy.Profile
-	// BcryptCost hashes new passwords (0 = bcrypt.DefaultCost).
-	BcryptCost int
-	// Rules are the process's policy profiles and calendar
-	// (internal/rules); nil = the embedded data, without a database.
-	Rules *rules.Rules
-	// Now is the clock cases are filed by (nil = time.Now): tests open
-	// cases "in late December" this way.
-	Now func() time.Time
-}
-
-func (s *Server) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
 }
 
 // Server holds the handlers' dependencies.
 type Server struct {
 	Deps
-	app     *application.App
-	records *records.Store
-	auth    *auth.Service
+	app *application.App
 }
 
 // New returns the Echo instance with every route and middleware.
 func New(d Deps) *echo.Echo {
-	if d.Rules == nil {
-		d.Rules = rules.Static(nil, nil)
-	}
-	if d.App == nil {
-		d.App = application.New(application.Deps{Pool: d.Pool, Temporal: d.Temporal, Rules: d.Rules, Profile: d.Profile,
-			Logger: d.Logger, BcryptCost: d.BcryptCost, Now: d.Now})
-	}
 	s := &Server{Deps: d, app: d.App}
 	e := echo.New()
 	e.HideBanner = true
@@ -95,13 +60,12 @@ func New(d Deps) *echo.Echo {
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{Registry: d.Registry})))
 
 	v1 := e.Group("/api/v1")
-	v1.POST("/engine-checks", s.createEngineCheck)
-	v1.GET("/engine-checks/:id", s.getEngineCheck)
-	s.routesRecords(v1)
 	r := &router{g: v1, s: s, mw: []echo.MiddlewareFunc{s.authenticate(), s.csrf()}}
+	s.routesHealth(r)
+	s.routesRecords(r)
 	s.routesObjections(r)
 	s.routesDownstream(r)
-	s.routesSupervision(v1)
+	s.routesSupervision(r)
 	s.routesListings(r)
 	s.routesRepairs(r)
 	s.routesCalendar(r)
@@ -244,40 +208,36 @@ func (s *Server) healthz(c echo.Context) error {
 }
 
 // Readiness is the body of /readyz.
-type Readiness struct {
-	Status string            `json:"status"`
-	Checks map[string]string `json:"checks"`
-	// Details are warnings that do not make the role unready, e.g. next
-	// year's holiday schedule still missing from 1 November.
-	Details []string `json:"details,omitempty"`
-}
+type Readiness = health.Readiness
 
 // readyz answers 200 when PostgreSQL and Temporal both answer, 503 otherwise,
 // naming what failed.
 func (s *Server) readyz(c echo.Context) error {
-	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
-	defer cancel()
-	r := Readiness{Status: "ready", Checks: map[string]string{"postgres": "ok", "temporal": "ok"}}
-	if err := s.Pool.Ping(ctx); err != nil {
-		r.Status, r.Checks["postgres"] = "unavailable", "unreachable"
-		s.Logger.Warn().Err(err).Msg("readiness: PostgreSQL unreachable")
-	}
-	if _, err := s.Temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
-		r.Status, r.Checks["temporal"] = "unavailable", "unreachable"
-		s.Logger.Warn().Err(err).Msg("readiness: Temporal unreachable")
-	}
-	if r.Checks["postgres"] == "ok" {
-		r.Checks["calendar"] = "ok"
-		if cal, err := s.Rules.Calendar(ctx); err != nil {
-			r.Checks["calendar"] = "unreadable"
-			s.Logger.Warn().Err(err).Msg("readiness: calendar unreadable")
-		} else if w := cal.NextYearWarning(calendar.DateOf(s.now())); w != "" {
-			r.Checks["calendar"] = "warning"
-			r.Details = append(r.Details, w)
-		}
-	}
+	r := s.app.Health.Ready(c.Request().Context())
 	if r.Status != "ready" {
 		return c.JSON(http.StatusServiceUnavailable, r)
 	}
 	return c.JSON(http.StatusOK, r)
+}
+
+// EngineCheckResponse is the answer to an engine check.
+type EngineCheckResponse = health.EngineCheck
+
+// routesHealth registers the engine checks.
+func (s *Server) routesHealth(r *router) {
+	h := s.app.Health
+	r.op(http.MethodPost, "/engine-checks", "createEngineCheck", func(c echo.Context) error {
+		out, err := h.RunEngineCheck(c.Request().Context(), actor(c))
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusCreated, out)
+	})
+	r.op(http.MethodGet, "/engine-checks/:id", "getEngineCheck", func(c echo.Context) error {
+		out, err := h.EngineCheckByID(c.Request().Context(), actor(c), c.Param("id"))
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, out)
+	})
 }

@@ -50,7 +50,7 @@ func TestSupervisionRoutesAuthorisation(t *testing.T) {
 	as(t, "admin").expect(http.StatusForbidden, http.MethodGet, "/api/v1/inbox", nil)
 
 	var p problem
-	as(t, "supervisor").expect(http.StatusUnprocessableEntity, http.MethodGet, "/api/v1/board?light=blue", nil).decode(t, &p)
+	as(t, "supervisor").expect(http.StatusBadRequest, http.MethodGet, "/api/v1/board?light=blue", nil).decode(t, &p)
 	if !p.hasField("light", "") {
 		t.Errorf("bad light: %+v", p)
 	}
@@ -77,15 +77,16 @@ func TestBoardAndEscalationsOverHTTP(t *testing.T) {
 	}
 	var board struct {
 		Items []struct {
-			CaseNo string `json:"case_no"`
-			Light  string `json:"light"`
-			Party  string `json:"party"`
+			CaseNo  string `json:"case_no"`
+			Light   string `json:"light"`
+			Party   string `json:"party"`
+			DueDate string `json:"due_date"`
 		} `json:"items"`
 	}
 	as(t, "caseworker").expect(http.StatusOK, http.MethodGet, fmt.Sprintf("/api/v1/board?provider=%d&kind=repair&light=green", provID), nil).decode(t, &board)
 	found := false
 	for _, it := range board.Items {
-		found = found || (it.CaseNo == no && it.Light == "green" && it.Party == party)
+		found = found || (it.CaseNo == no && it.Light == "green" && it.Party == party && it.DueDate == due.String())
 	}
 	if !found {
 		t.Errorf("board misses %s: %+v", no, board.Items)

@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/creditcase/creditcase/api"
+	"github.com/creditcase/creditcase/internal/application"
 	"github.com/creditcase/creditcase/internal/calendar"
 	"github.com/creditcase/creditcase/internal/casework"
 	"github.com/creditcase/creditcase/internal/rules"
@@ -38,8 +39,8 @@ func replica(t *testing.T, now func() time.Time) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(api.New(api.Deps{Pool: sys.Pool, Temporal: sys.Temporal, Logger: zerolog.Nop(),
-		Registry: prometheus.NewRegistry(), Rules: rl, Now: now}))
+	app := application.New(application.Deps{Pool: sys.Pool, Temporal: sys.Temporal, Logger: zerolog.Nop(), Rules: rl, Now: now})
+	srv := httptest.NewServer(api.New(api.Deps{App: app, Logger: zerolog.Nop(), Registry: prometheus.NewRegistry()}))
 	t.Cleanup(srv.Close)
 	return srv.URL
 }
@@ -189,14 +190,14 @@ func TestCalendarImportRecomputesProvisionalCases(t *testing.T) {
 				t.Errorf("%s: explanation %q", no, cur.Explanation)
 			}
 		}
-		var board supervision.BoardPage
+		var board casework.BoardPage
 		cw.at(base).do(http.StatusOK, http.MethodGet, "/api/v1/board?kind=objection&limit=500", nil, &board)
 		seen := 0
-		for _, it := range board.Items {
+		for _, it := range board.Rows {
 			for _, no := range cases {
 				if it.CaseNo == no && it.Rule == "objection.centre_check" {
 					seen++
-					if it.Due != "2027-01-06" || it.Provisional || it.CalendarVersion != imported.Versions[""] {
+					if it.DueDate != "2027-01-06" || it.Provisional || it.CalendarVersion != imported.Versions[""] {
 						t.Errorf("board at %s: %+v", base, it)
 					}
 				}

@@ -6,11 +6,57 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/creditcase/creditcase/internal/apidoc"
 )
 
-var httpClient = &http.Client{Timeout: 30 * time.Second}
+// httpClient is every test's HTTP client: it checks each request it sends
+// and each answer it receives against the served OpenAPI document.
+var httpClient = &http.Client{Timeout: 30 * time.Second, Transport: &checkedTransport{base: http.DefaultTransport}}
+
+// docValidator holds the served OpenAPI document (set by TestMain).
+var docValidator *apidoc.Validator
+
+// docFailures are the exchanges that did not match the document; TestMain
+// fails the run when there are any.
+var (
+	docFailuresMu sync.Mutex
+	docFailures   []string
+)
+
+type checkedTransport struct{ base http.RoundTripper }
+
+func (t *checkedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	var sent []byte
+	if req.Body != nil {
+		b, err := io.ReadAll(req.Body)
+		if err != nil {
+			return nil, err
+		}
+		sent = b
+		req.Body = io.NopCloser(bytes.NewReader(b))
+	}
+	resp, err := t.base.RoundTrip(req)
+	if err != nil || docValidator == nil {
+		return resp, err
+	}
+	got, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(got))
+	if err := docValidator.Check(req.Context(), apidoc.Exchange{Method: req.Method, URL: req.URL.RequestURI(), Header: req.Header,
+		Body: sent, Status: resp.StatusCode, RHeader: resp.Header, RBody: got}); err != nil {
+		docFailuresMu.Lock()
+		docFailures = append(docFailures, err.Error())
+		docFailuresMu.Unlock()
+	}
+	return resp, nil
+}
 
 // call sends a request to base+path and decodes a JSON answer into out (if not nil).
 func call(t *testing.T, base, method, path string, body any, out any) *http.Response {

@@ -13,6 +13,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/creditcase/creditcase/api"
+	"github.com/creditcase/creditcase/internal/application"
 	"github.com/creditcase/creditcase/internal/db"
 	"github.com/creditcase/creditcase/internal/pgcluster"
 	"github.com/creditcase/creditcase/internal/stack"
@@ -34,7 +35,8 @@ func TestReadinessTurnsFalseWhenDatabaseStops(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	srv := httptest.NewServer(api.New(api.Deps{Pool: pool, Temporal: sys.Temporal, Logger: zerolog.Nop(), Registry: prometheus.NewRegistry()}))
+	app := application.New(application.Deps{Pool: pool, Temporal: sys.Temporal, Logger: zerolog.Nop()})
+	srv := httptest.NewServer(api.New(api.Deps{App: app, Logger: zerolog.Nop(), Registry: prometheus.NewRegistry()}))
 	defer srv.Close()
 
 	var r api.Readiness

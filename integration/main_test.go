@@ -17,6 +17,8 @@ import (
 
 	"github.com/oauth2-proxy/mockoidc"
 
+	"github.com/creditcase/creditcase/api"
+	"github.com/creditcase/creditcase/internal/apidoc"
 	"github.com/creditcase/creditcase/internal/stack"
 	"github.com/creditcase/creditcase/web"
 )
@@ -74,7 +76,19 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "start stack:", err)
 		return 1
 	}
+	apidoc.RegisterBodyDecoders()
+	if docValidator, err = apidoc.NewValidator(api.OpenAPIDocument(), "/api/v1"); err != nil {
+		fmt.Fprintln(os.Stderr, "OpenAPI document:", err)
+		return 1
+	}
 	code := m.Run()
+	if len(docFailures) > 0 {
+		fmt.Fprintf(os.Stderr, "%d exchanges did not match the OpenAPI document:\n", len(docFailures))
+		for _, f := range docFailures {
+			fmt.Fprintln(os.Stderr, "  -", f)
+		}
+		code = 1
+	}
 	sys.Stop()
 	closer.Close()
 	if code == 0 {

@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/creditcase/creditcase/api"
+	"github.com/creditcase/creditcase/internal/application"
 	"github.com/creditcase/creditcase/internal/casework"
 	"github.com/creditcase/creditcase/internal/policy"
 	"github.com/creditcase/creditcase/internal/rules"
@@ -40,8 +41,8 @@ func replicaWithPolicies(t *testing.T, files map[string]string) (string, *rules.
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(api.New(api.Deps{Pool: sys.Pool, Temporal: sys.Temporal, Logger: zerolog.Nop(),
-		Registry: prometheus.NewRegistry(), Rules: rl}))
+	app := application.New(application.Deps{Pool: sys.Pool, Temporal: sys.Temporal, Logger: zerolog.Nop(), Rules: rl})
+	srv := httptest.NewServer(api.New(api.Deps{App: app, Logger: zerolog.Nop(), Registry: prometheus.NewRegistry()}))
 	t.Cleanup(srv.Close)
 	return srv.URL, rl
 }

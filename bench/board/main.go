@@ -35,6 +35,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/creditcase/creditcase/api"
+	"github.com/creditcase/creditcase/internal/application"
 	"github.com/creditcase/creditcase/internal/audit"
 	"github.com/creditcase/creditcase/internal/auth"
 	"github.com/creditcase/creditcase/internal/calendar"
@@ -121,7 +122,8 @@ func run() error {
 	}
 	fmt.Printf("holding %d cases, %d deadlines (%d open) — seeding took %s\n", *n, deadlines, open, time.Since(start).Round(time.Millisecond))
 
-	e := api.New(api.Deps{Pool: pool, Logger: zerolog.Nop(), Registry: prometheus.NewRegistry(), BcryptCost: bcrypt.MinCost})
+	app := application.New(application.Deps{Pool: pool, Logger: zerolog.Nop(), BcryptCost: bcrypt.MinCost})
+	e := api.New(api.Deps{App: app, Logger: zerolog.Nop(), Registry: prometheus.NewRegistry()})
 	token, err := benchToken(ctx, pool)
 	if err != nil {
 		return err

@@ -30,6 +30,7 @@ import (
 
 	"github.com/creditcase/creditcase/api"
 	"github.com/creditcase/creditcase/bench/internal/seedrec"
+	"github.com/creditcase/creditcase/internal/application"
 	"github.com/creditcase/creditcase/internal/audit"
 	"github.com/creditcase/creditcase/internal/auth"
 	"github.com/creditcase/creditcase/internal/db"
@@ -99,7 +100,8 @@ func run() error {
 	}
 	fmt.Printf("seeded %d records (%d total) in %s\n", added, *n, time.Since(start).Round(time.Millisecond))
 
-	e := api.New(api.Deps{Pool: pool, Logger: zerolog.Nop(), Registry: prometheus.NewRegistry(), BcryptCost: bcrypt.MinCost})
+	app := application.New(application.Deps{Pool: pool, Logger: zerolog.Nop(), BcryptCost: bcrypt.MinCost})
+	e := api.New(api.Deps{App: app, Logger: zerolog.Nop(), Registry: prometheus.NewRegistry()})
 	token, err := benchToken(ctx, pool)
 	if err != nil {
 		return err

@@ -117,7 +117,7 @@ func (r *role) serve(ctx context.Context) error {
 	}
 	// One application core for both front ends: the JSON API and the console.
 	app := application.New(application.Deps{Pool: r.pool, Temporal: r.temporal, Logger: r.log, Rules: r.rules})
-	handler := api.New(api.Deps{App: app, Pool: r.pool, Temporal: r.temporal, Logger: r.log, Registry: r.registry, Rules: r.rules})
+	handler := api.New(api.Deps{App: app, Logger: r.log, Registry: r.registry})
 	if _, err := web.Mount(handler, web.Deps{App: app, Pool: r.pool, Temporal: r.temporal, Logger: r.log, OIDC: web.OIDCConfigFromEnv()}); err != nil {
 		return err
 	}

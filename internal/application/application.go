@@ -12,12 +12,16 @@ import (
 	"github.com/rs/zerolog"
 	"go.temporal.io/sdk/client"
 
+	"github.com/creditcase/creditcase/internal/accounts"
+	"github.com/creditcase/creditcase/internal/auth"
 	"github.com/creditcase/creditcase/internal/calendar"
 	"github.com/creditcase/creditcase/internal/calendaradmin"
 	"github.com/creditcase/creditcase/internal/casework"
 	"github.com/creditcase/creditcase/internal/downstream"
+	"github.com/creditcase/creditcase/internal/health"
 	"github.com/creditcase/creditcase/internal/permission"
 	"github.com/creditcase/creditcase/internal/policy"
+	"github.com/creditcase/creditcase/internal/registry"
 	"github.com/creditcase/creditcase/internal/rules"
 )
 
@@ -31,8 +35,10 @@ type Deps struct {
 	// policies' default).
 	Profile *policy.Profile
 	Logger  zerolog.Logger
-	// BcryptCost hashes new passwords (0 = bcrypt.DefaultCost).
+	// BcryptCost hashes new passwords (0 = bcrypt.DefaultCost); Auth
+	// configures the account store further (its BcryptCost wins when set).
 	BcryptCost int
+	Auth       auth.Options
 	// Rules are the process's profiles and calendar (internal/rules);
 	// when set they replace Policies and Calendar.
 	Rules *rules.Rules
@@ -48,10 +54,18 @@ type App struct {
 	// Downstream: the pull feed, deliveries to subscribers and their
 	// re-send, the reconciler on demand.
 	Downstream *downstream.Service
-	// Guard checks the permission table (role × use case).
-	Guard permission.Guard
+	// Registry: providers, subjects, records, import, the public lookup,
+	// the audit trail.
+	Registry *registry.Service
+	// Accounts: log-in, log-out, the current account, accounts, and
+	// resolving a presented token for every front end.
+	Accounts *accounts.Service
+	// Health: readiness and engine checks.
+	Health *health.Service
 	// Calendar: imports, the operator's view, recompute runs.
 	Calendar *calendaradmin.Service
+	// Guard checks the permission table (role × use case).
+	Guard permission.Guard
 
 	deps Deps
 }
@@ -60,15 +74,27 @@ type App struct {
 func New(d Deps) *App {
 	cw := casework.New(casework.Deps{Pool: d.Pool, Temporal: d.Temporal, Policies: d.Policies, Calendar: d.Calendar,
 		Rules: d.Rules, Profile: d.Profile, Logger: d.Logger, Now: d.Now})
-	ds := downstream.New(downstream.Deps{Pool: d.Pool, Temporal: d.Temporal, Guard: cw.Guard(), Logger: d.Logger})
+	guard := cw.Guard()
 	rl := d.Rules
 	if rl == nil {
 		rl = rules.Static(d.Calendar, d.Policies)
 	}
-	cal := calendaradmin.New(calendaradmin.Deps{Pool: d.Pool, Temporal: d.Temporal, Rules: rl, Guard: cw.Guard(), Logger: d.Logger, Now: d.Now})
-	return &App{Casework: cw, Downstream: ds, Guard: cw.Guard(), Calendar: cal, deps: d}
+	ao := d.Auth
+	if ao.BcryptCost == 0 {
+		ao.BcryptCost = d.BcryptCost
+	}
+	return &App{
+		Casework:   cw,
+		Downstream: downstream.New(downstream.Deps{Pool: d.Pool, Temporal: d.Temporal, Guard: guard, Logger: d.Logger}),
+		Registry:   registry.New(d.Pool, cw.Records(), guard, d.Logger),
+		Accounts:   accounts.New(auth.NewWithOptions(d.Pool, ao), guard, d.Logger),
+		Health:     health.New(health.Deps{Pool: d.Pool, Temporal: d.Temporal, Rules: rl, Guard: guard, Logger: d.Logger, Now: d.Now}),
+		Calendar: calendaradmin.New(calendaradmin.Deps{Pool: d.Pool, Temporal: d.Temporal, Rules: rl, Guard: guard,
+			Logger: d.Logger, Now: d.Now}),
+		Guard: guard,
+		deps:  d,
+	}
 }
 
-// Deps returns what the core was built from (for the parts of the API not
-// yet moved into the core).
+// Deps returns what the core was built from.
 func (a *App) Deps() Deps { return a.deps }

@@ -93,10 +93,10 @@ func (a Account) Actor() audit.Actor {
 
 // NewAccount creates an account.
 type NewAccount struct {
-	Username    string `json:"username"`
-	DisplayName string `json:"display_name"`
-	Password    string `json:"password"`
-	Role        Role   `json:"role"`
+	Username    string `json:"username" text:"max=64"`
+	DisplayName string `json:"display_name" text:"max=100"`
+	Password    string `json:"password" text:"max=200"`
+	Role        Role   `json:"role" text:"max=20"`
 	ProviderID  int64  `json:"provider_id,omitempty"`
 	SubjectID   int64  `json:"subject_id,omitempty"`
 }

@@ -454,12 +454,15 @@ func listingStep[In any](s *Service, ctx context.Context, a permission.Actor, na
 	if !ok {
 		return ListingLive{}, refusal.Internalf(errors.New("no such step"), "listing step %q", name)
 	}
-	l, err := s.listingOf(ctx, a, st.UseCase, no)
-	if err != nil {
+	if err := s.guard.Require(ctx, a, st.UseCase); err != nil {
 		return ListingLive{}, err
 	}
 	set(&in, actorOf(a))
 	if err := cleantext.Refuse(&in); err != nil {
+		return ListingLive{}, err
+	}
+	l, err := s.listingOf(ctx, a, st.UseCase, no)
+	if err != nil {
 		return ListingLive{}, err
 	}
 	var out workflows.ListingState

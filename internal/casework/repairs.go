@@ -519,11 +519,19 @@ type SupplementRepair struct {
 // update; the files stay only if the case takes the supplement.
 func (s *Service) SupplementRepair(ctx context.Context, a permission.Actor, no string, in SupplementRepair) (RepairLive, error) {
 	st, _ := repairs.step("supplement")
-	cs, err := s.openCase(ctx, a, st.UseCase, workflows.CaseKindRepair, no)
-	if err != nil {
+	if err := s.guard.Require(ctx, a, st.UseCase); err != nil {
 		return RepairLive{}, err
 	}
 	if err := cleantext.Refuse(&in); err != nil {
+		return RepairLive{}, err
+	}
+	for _, f := range in.Evidence {
+		if bad, ok := cleantext.FileName(f.Field, f.Name); !ok {
+			return RepairLive{}, refusal.Invalid(bad)
+		}
+	}
+	cs, err := s.openCase(ctx, a, st.UseCase, workflows.CaseKindRepair, no)
+	if err != nil {
 		return RepairLive{}, err
 	}
 	in.Statement = strings.TrimSpace(in.Statement)

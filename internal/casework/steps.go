@@ -298,12 +298,17 @@ func runStep[In, Out any](s *Service, ctx context.Context, p procedure, a permis
 	if !ok {
 		return out, CaseSummary{}, refusal.Internalf(errors.New("no such step"), "%s step %q", p.kind, name)
 	}
-	cs, err := s.openCase(ctx, a, st.UseCase, p.kind, no)
-	if err != nil {
-		return out, cs, err
+	// The permission table first, then clean text: nothing is looked up
+	// with text the system refuses.
+	if err := s.guard.Require(ctx, a, st.UseCase); err != nil {
+		return out, CaseSummary{}, err
 	}
 	set(&in, actorOf(a))
 	if err := cleantext.Refuse(&in); err != nil {
+		return out, CaseSummary{}, err
+	}
+	cs, err := s.openCase(ctx, a, st.UseCase, p.kind, no)
+	if err != nil {
 		return out, cs, err
 	}
 	for _, check := range checks {

@@ -439,3 +439,21 @@ func firstInvalid(b []byte) int {
 	}
 	return -1
 }
+
+// CheckRawJSON checks a JSON body before a decoder of its own reads it:
+// within MaxBodyBytes, valid UTF-8 (the string at fault is named), well
+// formed. The decoded input must still pass Check.
+func CheckRawJSON(data []byte) error {
+	if len(data) > MaxBodyBytes {
+		return TooLarge(MaxBodyBytes)
+	}
+	if !utf8.Valid(data) {
+		return refusal.Invalid(refusal.Field{Name: invalidUTF8Path(data), Code: CodeUTF8,
+			Message: refusal.T("不是有效的 UTF-8 文本", "is not valid UTF-8 text")})
+	}
+	var v any
+	if err := json.Unmarshal(data, &v); err != nil {
+		return refusal.Invalid(jsonField(err))
+	}
+	return nil
+}

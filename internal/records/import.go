@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/creditcase/creditcase/internal/audit"
+	"github.com/creditcase/creditcase/internal/cleantext"
 )
 
 // Import formats.
@@ -79,10 +80,19 @@ func (s *Store) Import(ctx context.Context, actor audit.Actor, providerID int64,
 		return rep, fmt.Errorf("%w: the file has no rows", ErrImportFormat)
 	}
 
+	// Clean text first (package cleantext): a row with invalid UTF-8, a
+	// control character or an over-long value is refused naming the field,
+	// and never reaches a query.
+	for i := range rows {
+		for _, f := range cleantext.Check(&rows[i].in) {
+			rows[i].errs = append(rows[i].errs, FieldError{Field: f.Name, Code: f.Code, ZH: f.Message.ZH, EN: f.Message.EN})
+		}
+	}
+
 	// Resolve every subject in one query.
 	idents := make([]string, 0, len(rows))
 	for _, row := range rows {
-		if row.in.SubjectIdent != "" {
+		if len(row.errs) == 0 && row.in.SubjectIdent != "" {
 			idents = append(idents, strings.ToUpper(strings.TrimSpace(row.in.SubjectIdent)))
 		}
 	}

@@ -52,21 +52,21 @@ type Record struct {
 // for a correction, whose subject and provider do not change).
 type RecordInput struct {
 	SubjectID    int64  `json:"subject_id,omitempty"`
-	SubjectIdent string `json:"subject_ident,omitempty"`
+	SubjectIdent string `json:"subject_ident,omitempty" text:"max=50"`
 	ProviderID   int64  `json:"provider_id,omitempty"`
-	Category     string `json:"category"`
-	Severity     string `json:"severity,omitempty"`
+	Category     string `json:"category" text:"max=50"`
+	Severity     string `json:"severity,omitempty" text:"max=50"`
 	// DishonestyCategory: negative records only (失信行为类别).
-	DishonestyCategory string         `json:"dishonesty_category,omitempty"`
-	Disclosure         string         `json:"disclosure"`
-	Title              string         `json:"title"`
-	Content            string         `json:"content,omitempty"`
-	DecisionNo         string         `json:"decision_no"`
-	DecidedOn          string         `json:"decided_on"`
-	ConsentRef         string         `json:"consent_ref,omitempty"`
-	Details            map[string]any `json:"details,omitempty"`
+	DishonestyCategory string         `json:"dishonesty_category,omitempty" text:"max=100"`
+	Disclosure         string         `json:"disclosure" text:"max=50"`
+	Title              string         `json:"title" text:"max=200"`
+	Content            string         `json:"content,omitempty" text:"multiline,max=4000"`
+	DecisionNo         string         `json:"decision_no" text:"max=100"`
+	DecidedOn          string         `json:"decided_on" text:"max=20"`
+	ConsentRef         string         `json:"consent_ref,omitempty" text:"max=200"`
+	Details            map[string]any `json:"details,omitempty" text:"multiline,max=2000"`
 	// Reason is why a correction is made (required for corrections).
-	Reason string `json:"reason,omitempty"`
+	Reason string `json:"reason,omitempty" text:"multiline,max=2000"`
 }
 
 var recordFields = map[string]bool{

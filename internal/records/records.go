@@ -125,8 +125,8 @@ type Provider struct {
 
 // ProviderInput creates a provider.
 type ProviderInput struct {
-	Code string `json:"code"`
-	Name string `json:"name"`
+	Code string `json:"code" text:"max=50"`
+	Name string `json:"name" text:"max=200"`
 }
 
 // CreateProvider adds a provider.
@@ -210,12 +210,12 @@ type Subject struct {
 // SubjectInput creates a subject. Contact details are where notices are
 // served (送达).
 type SubjectInput struct {
-	Kind           ident.Kind `json:"kind"`
-	Ident          string     `json:"ident"`
-	Name           string     `json:"name"`
-	ContactAddress string     `json:"contact_address"`
-	ContactPhone   string     `json:"contact_phone"`
-	ContactEmail   string     `json:"contact_email"`
+	Kind           ident.Kind `json:"kind" text:"max=20"`
+	Ident          string     `json:"ident" text:"max=50"`
+	Name           string     `json:"name" text:"max=200"`
+	ContactAddress string     `json:"contact_address" text:"max=500"`
+	ContactPhone   string     `json:"contact_phone" text:"max=50"`
+	ContactEmail   string     `json:"contact_email" text:"max=200"`
 }
 
 // CheckIdent validates an identifier of kind k as a field error, or nil.

@@ -86,6 +86,7 @@ type Stack struct {
 	Worker      sdkworker.Worker
 	Registry    *prometheus.Registry
 	Rules       *rules.Rules
+	App         *application.App // the application core every front end calls
 	HTTP        *http.Server
 	APIAddr     string
 	UIAddr      string // "" when the Web UI is not served
@@ -211,9 +212,9 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 	}
 	s.APIAddr = ln.Addr().String()
 	// One application core for both front ends: the JSON API and the console.
-	app := application.New(application.Deps{Pool: s.Pool, Temporal: s.Temporal, Logger: o.Logger, Rules: s.Rules})
-	handler := api.New(api.Deps{App: app, Pool: s.Pool, Temporal: s.Temporal, Logger: o.Logger, Registry: s.Registry, Rules: s.Rules})
-	if _, err = web.Mount(handler, web.Deps{App: app, Pool: s.Pool, Temporal: s.Temporal, Logger: o.Logger, OIDC: o.OIDC}); err != nil {
+	s.App = application.New(application.Deps{Pool: s.Pool, Temporal: s.Temporal, Logger: o.Logger, Rules: s.Rules})
+	handler := api.New(api.Deps{App: s.App, Logger: o.Logger, Registry: s.Registry})
+	if _, err = web.Mount(handler, web.Deps{App: s.App, Pool: s.Pool, Temporal: s.Temporal, Logger: o.Logger, OIDC: o.OIDC}); err != nil {
 		return nil, err
 	}
 	s.HTTP = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}

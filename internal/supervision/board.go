@@ -101,6 +101,14 @@ type BoardItem struct {
 	// published; ProvisionalNote says so.
 	Provisional     bool   `json:"provisional"`
 	ProvisionalNote string `json:"provisional_note,omitempty"`
+	// The rest of the deadline's row, for the one deadline shape the
+	// application core answers with.
+	StartsAt time.Time  `json:"-"`
+	N        int        `json:"-"`
+	Unit     string     `json:"-"`
+	ExtraWD  int        `json:"-"`
+	RemindAt *time.Time `json:"-"`
+	Source   string     `json:"-"`
 }
 
 // BoardPage is a page of the board.
@@ -321,7 +329,7 @@ func (b *Board) List(ctx context.Context, f BoardFilter) (BoardPage, error) {
 			cmp, arg(c.DueAt), arg(c.CaseNo), arg(c.Rule), arg(c.Seq)))
 	}
 	q := `SELECT d.case_no, d.case_kind, d.case_stage, d.case_profile, d.rule_id, d.seq, d.party, d.due_date, d.due_at, d.state,
-			d.explanation, ` + edgeExpr + `, d.calendar_version, d.provisional
+			d.explanation, d.starts_at, d.n, d.unit, d.extra_wd, d.remind_at, d.calendar_version, d.provisional, d.source, ` + edgeExpr + `
 		FROM case_deadlines d
 		LEFT JOIN unnest($1::text[], $2::timestamptz[]) AS e(profile, edge) ON e.profile = d.case_profile
 		LEFT JOIN unnest($4::text[], $5::text[], $6::timestamptz[]) AS ev(profile, version, edge)
@@ -351,7 +359,8 @@ func (b *Board) List(ctx context.Context, f BoardFilter) (BoardPage, error) {
 	got, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
 		var it row
 		err := r.Scan(&it.CaseNo, &it.Kind, &it.Stage, &it.Profile, &it.Rule, &it.Seq, &it.Party, &it.due, &it.DueAt,
-			&it.State, &it.Explanation, &it.edge, &it.CalendarVersion, &it.Provisional)
+			&it.State, &it.Explanation, &it.StartsAt, &it.N, &it.Unit, &it.ExtraWD, &it.RemindAt, &it.CalendarVersion,
+			&it.Provisional, &it.Source, &it.edge)
 		return it, err
 	})
 	if err != nil {
