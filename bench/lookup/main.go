@@ -53,6 +53,7 @@ import (
 	"github.com/creditcase/creditcase/api"
 	"github.com/creditcase/creditcase/bench/internal/figures"
 	"github.com/creditcase/creditcase/bench/internal/seedrec"
+	"github.com/creditcase/creditcase/internal/application"
 	"github.com/creditcase/creditcase/internal/calendar"
 	"github.com/creditcase/creditcase/internal/db"
 	"github.com/creditcase/creditcase/internal/pgcluster"
@@ -184,7 +185,8 @@ func run(n, perSubject int, expiring float64, rate, lowRate int, duration time.D
 	}
 
 	// The API's real handlers on a loopback port.
-	e := api.New(api.Deps{Pool: pool, Logger: zerolog.Nop(), Registry: prometheus.NewRegistry(), BcryptCost: bcrypt.MinCost})
+	app := application.New(application.Deps{Pool: pool, Logger: zerolog.Nop(), BcryptCost: bcrypt.MinCost})
+	e := api.New(api.Deps{App: app, Logger: zerolog.Nop(), Registry: prometheus.NewRegistry()})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err

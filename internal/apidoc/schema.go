@@ -126,17 +126,11 @@ func (g *Generator) schema(t reflect.Type, tag string) Schema {
 		if t.Elem().Kind() == reflect.Uint8 {
 			return Schema{"type": "string", "format": "byte"}
 		}
-		s := Schema{"type": "array", "items": g.schema(t.Elem(), tag)}
-		if !g.Request {
-			s["nullable"] = true // a nil slice encodes as null
-		}
-		return s
+		// A nil slice encodes as null, and a request's null decodes as an
+		// empty list: both directions accept it.
+		return Schema{"type": "array", "items": g.schema(t.Elem(), tag), "nullable": true}
 	case reflect.Map:
-		s := Schema{"type": "object", "additionalProperties": g.schema(t.Elem(), tag)}
-		if !g.Request {
-			s["nullable"] = true
-		}
-		return s
+		return Schema{"type": "object", "additionalProperties": g.schema(t.Elem(), tag), "nullable": true}
 	case reflect.Interface:
 		return Schema{"nullable": true}
 	case reflect.Struct:
