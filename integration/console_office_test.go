@@ -216,8 +216,26 @@ func TestConsoleSubjectListing(t *testing.T) {
 		t.Fatalf("points on the case: %+v", st.State)
 	}
 
+	// A hearing as well (行政处罚法 art. 64): the reason, check your
+	// answers, and the page says the centre will say when and where; the
+	// request is not offered twice.
+	b.do("open the hearing request", chromedp.Click(chromedp.CSS("#actions-hearing-request summary"), chromedp.NodeVisible))
+	b.fill("#hearing-request-reason", "请求当面说明罚款缴纳情况。")
+	b.submit("#do-hearing-request")
+	b.wantText("提交前请核对", "申请听证的说明", "请求当面说明罚款缴纳情况。")
+	b.check("listing-hearing-check")
+	b.submit("#confirm-step")
+	b.wantText("听证申请已提交", "当前阶段：听证", "您已要求听证", "要求听证（信息主体）")
+	if n, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll('#do-hearing-request').length`)); err != nil || n != 0 {
+		t.Errorf("a hearing request is offered again: %d %v", n, err)
+	}
+	b.check("listing-hearing-requested")
+	if st := lc.detail(); st.State == nil || !st.State.HearingRequested {
+		t.Fatalf("the hearing request is not on the case: %+v", st.State)
+	}
+
 	b.submit(".header-tools a[lang=en]")
-	b.wantText("Your statements and the answers", "Not answered yet", "Written notices")
+	b.wantText("Your statements and the answers", "Not answered yet", "Written notices", "You asked for a hearing")
 	b.check("listing-statement-filed-en")
 }
 

@@ -78,6 +78,8 @@ var messages = []struct{ key, zh, en string }{
 	{"role.caseworker", "办件人员", "caseworker"},
 	{"role.supervisor", "信用主管部门", "supervisor"},
 	{"role.admin", "系统管理员", "administrator"},
+	{"role.system", "系统自动", "automatic"},
+	{"role.public", "社会公众", "member of the public"},
 
 	// log-in
 	{"login.lead", "工作人员和演示账户请使用用户名和密码登录。", "Staff and demo accounts log in with a user name and password."},
@@ -245,7 +247,7 @@ var messages = []struct{ key, zh, en string }{
 	{"due.provisional.explain", "该年度节假日安排尚未公布，期限按暂定日历计算，公布后将重新计算。", "The year's holiday schedule is not published yet: this date is provisional and will be recomputed."},
 	{"due.why", "为什么是这一天", "Why this date"},
 	{"due.source", "依据：%s", "Source: %s"},
-	{"event.by", "（%s）", "(%s)"},
+	{"event.by", "（%s）", " (%s)"},
 	{"kind.objection", "异议处理", "Objection"},
 	{"kind.listing", "列入严重失信名单", "Listing"},
 	{"kind.repair", "信用修复", "Credit repair"},
