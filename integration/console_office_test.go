@@ -190,6 +190,25 @@ func TestConsoleSubjectListing(t *testing.T) {
 	b.fill("#username", "subject")
 	b.fill("#password", seed.DemoPassword)
 	b.submit("main form button[type=submit]")
+	// The inbox: the notice served, unread, opens its case and is read then.
+	b.open("/my/inbox")
+	b.wantText("我的通知", lc.no, "告知书已送达", "未读")
+	b.check("my-inbox")
+	id, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](fmt.Sprintf(
+		`[...document.querySelectorAll('#notices li')].find(li => li.textContent.includes(%q) && li.textContent.includes('告知书已送达')).id`, lc.no)))
+	if err != nil || !strings.HasPrefix(id, "notice-") {
+		t.Fatalf("the served notice in the inbox: %q %v", id, err)
+	}
+	b.submit("#" + id + " .notice-actions form button")
+	if !strings.HasPrefix(b.path(), "/my/cases/"+lc.no) {
+		t.Errorf("the notice opens %s, want its case", b.path())
+	}
+	b.open("/my/inbox?unread=1")
+	if n, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll('#`+id+`').length`)); err != nil || n != 0 {
+		t.Errorf("the opened notice is still unread: %d %v", n, err)
+	}
+	b.check("my-inbox-unread")
+
 	b.open("/my/cases")
 	b.wantText(lc.no, "列入严重失信名单", "陈述申辩期")
 	b.check("my-cases")

@@ -186,6 +186,18 @@ var messages = []struct{ key, zh, en string }{
 
 	// cases
 	{"page.my-cases", "我的案件", "My cases"},
+	{"page.my-inbox", "我的通知", "My notices"},
+	{"my.inbox.desc", "关于您的案件的通知：告知书送达、期限、处理结果。", "Notices about your cases: letters served, deadlines, outcomes."},
+	{"inbox.lead", "工作机构和系统就您的案件发出的通知，最新的在前。书面通知（告知书、决定书）请在案件页面下载。", "What the centre and the system told you about your cases, newest first. Written notices (letters, decisions) are on each case's page."},
+	{"inbox.unread", "未读", "unread"},
+	{"inbox.unread.only", "只看未读通知", "Show unread notices only"},
+	{"inbox.all", "查看全部通知", "Show all notices"},
+	{"inbox.open", "查看案件 %s", "Open case %s"},
+	{"inbox.mark.read", "标记为已读", "Mark as read"},
+	{"inbox.older", "更早的通知", "Older notices"},
+	{"inbox.none", "暂无通知。", "No notices yet."},
+	{"inbox.none.unread", "没有未读通知。", "No unread notices."},
+	{"inbox.done.read", "通知已标记为已读。", "The notice is marked as read."},
 	{"page.my-case", "案件 %s", "Case %s"},
 	{"my.cases.none", "您还没有案件。", "You have no cases."},
 	{"my.cases.desc", "查看每个案件的进度、期限和书面通知", "Follow each case, its deadlines and written notices"},

@@ -225,6 +225,7 @@ func (c *Console) routes(e *echo.Echo) {
 	c.routesObjections(get, post)
 	c.routesRepairs(get, post)
 	c.routesCases(get, post)
+	c.routesInbox(get, post)
 
 	// Anything else outside the API is a page that does not exist.
 	e.Any("/*", c.page(func(ctx echo.Context, p *page) error {
@@ -286,7 +287,7 @@ func (p *page) NavItems() []navItem {
 	} else {
 		switch p.Account.Role {
 		case auth.Subject:
-			items = []navItem{{Href: "/my", Key: "nav.my.home"}, {Href: "/my/records", Key: "nav.my.records"}, {Href: "/my/cases", Key: "nav.my.cases"}}
+			items = []navItem{{Href: "/my", Key: "nav.my.home"}, {Href: "/my/records", Key: "nav.my.records"}, {Href: "/my/cases", Key: "nav.my.cases"}, {Href: "/my/inbox", Key: "nav.my.inbox"}}
 		default:
 			items = []navItem{{Href: "/", Key: "nav.home"}}
 		}
