@@ -165,6 +165,11 @@ func run() error {
 		{"case page", func() (string, *session) { s := pick(); return "/my/cases/" + s.caseNo, s }},
 		{"case page, print view", func() (string, *session) { s := pick(); return "/my/cases/" + s.caseNo + "?print=1", s }},
 		{"objection form", func() (string, *session) { s := pick(); return fmt.Sprintf("/my/records/%d/objection", s.recordID), s }},
+		{"repair conditions", func() (string, *session) { s := pick(); return fmt.Sprintf("/my/records/%d/repair", s.recordID), s }},
+		{"repair form", func() (string, *session) {
+			s := pick()
+			return fmt.Sprintf("/my/records/%d/repair/apply", s.recordID), s
+		}},
 	}
 	fmt.Printf("%-30s %8s %8s %8s %8s\n", "page", "p50", "p95", "p99", "max")
 	worst := time.Duration(0)
