@@ -94,9 +94,10 @@ type PublicityRequest struct {
 }
 
 // OpenPublicity writes the public notice of the proposal: the subject as the
-// public record shows it (a person's identity number masked; a person's
-// name masked too when the record itself is not 社会公开), the record
-// summary and the proposed outcome. Repeating it changes nothing.
+// public record shows it (a person's identity number masked), the record
+// summary and the proposed outcome. When the record itself is not 社会公开
+// the notice carries no record summary (title, decision number and date)
+// and a person's name is masked too. Repeating it changes nothing.
 func (a *Cases) OpenPublicity(ctx context.Context, req PublicityRequest) error {
 	var kind, id, name, provider, title, decisionNo, disclosure string
 	var decided time.Time
@@ -106,14 +107,22 @@ func (a *Cases) OpenPublicity(ctx context.Context, req PublicityRequest) error {
 	if err != nil {
 		return fmt.Errorf("publicity of %s: %w", req.CaseNo, err)
 	}
-	if ident.Kind(kind) == ident.Person && disclosure != "public" {
-		name = ident.MaskName(name)
+	public := disclosure == "public"
+	var decidedOn any = decided
+	if !public {
+		// The record is not 社会公开: the notice says who applied (a
+		// person masked), the provider, the proposal, the period and how
+		// to object, and nothing of the record itself.
+		if ident.Kind(kind) == ident.Person {
+			name = ident.MaskName(name)
+		}
+		title, decisionNo, decidedOn = "", "", nil
 	}
 	_, err = a.Pool.Exec(ctx, `INSERT INTO repair_publicity (application_no, record_id, subject_name, subject_ident, provider_name,
-			record_title, decision_no, decided_on, proposed_outcome, starts_at, ends_on, ends_at, explanation)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) ON CONFLICT (application_no) DO NOTHING`,
-		req.CaseNo, req.RecordID, name, ident.Mask(ident.Kind(kind), id), provider, title, decisionNo, decided,
-		req.Proposal, req.StartsAt, req.EndsOn.Start(), req.EndsAt, req.Explanation)
+			record_title, decision_no, decided_on, proposed_outcome, starts_at, ends_on, ends_at, explanation, record_public)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) ON CONFLICT (application_no) DO NOTHING`,
+		req.CaseNo, req.RecordID, name, ident.Mask(ident.Kind(kind), id), provider, title, decisionNo, decidedOn,
+		req.Proposal, req.StartsAt, req.EndsOn.Start(), req.EndsAt, req.Explanation, public)
 	return err
 }
 

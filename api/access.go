@@ -1,17 +1,14 @@
 package api
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"net/http"
 	"strings"
 
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/creditcase/creditcase/internal/accounts"
 	"github.com/creditcase/creditcase/internal/auth"
 	"github.com/creditcase/creditcase/internal/permission"
-	"github.com/creditcase/creditcase/internal/refusal"
 )
 
 // Cookies of the console.
@@ -25,71 +22,70 @@ const (
 const (
 	ctxAccount = "creditcase.account"
 	ctxToken   = "creditcase.token"
-	ctxVia     = "creditcase.via" // auth.KindSession or auth.KindBearer
+	ctxVia     = "creditcase.via"       // auth.KindSession or auth.KindBearer
+	ctxInfo    = "creditcase.tokeninfo" // auth.TokenInfo of the credential used
 )
 
-// authenticate resolves the caller from a bearer token (Authorization:
-// Bearer …) or the session cookie, through the core. A request with
-// neither is anonymous; a request with a bad one is refused, so a client
-// never silently continues as the public.
+// credentials returns the credential a request presents: a bearer token
+// (Authorization: Bearer …) or the session cookie; ok is false for an
+// anonymous request. A malformed Authorization header is a credential
+// that will not verify.
+func credentials(c echo.Context) (accounts.Credential, bool) {
+	if h := c.Request().Header.Get(echo.HeaderAuthorization); h != "" {
+		tok, _ := strings.CutPrefix(h, "Bearer ")
+		return accounts.Credential{Token: strings.TrimSpace(tok), Kind: auth.KindBearer}, true
+	}
+	if ck, err := c.Cookie(sessionCookie); err == nil && ck.Value != "" {
+		return accounts.Credential{Token: ck.Value, Kind: auth.KindSession}, true
+	}
+	return accounts.Credential{}, false
+}
+
+// authenticate resolves the caller from a bearer token or the session
+// cookie. A request with neither is anonymous; a request with a bad one is
+// refused, so a client never silently continues as the public.
 func (s *Server) authenticate() echo.MiddlewareFunc {
-	acc := s.app.Accounts
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			ctx := c.Request().Context()
-			if h := c.Request().Header.Get(echo.HeaderAuthorization); h != "" {
-				tok, ok := strings.CutPrefix(h, "Bearer ")
-				if !ok {
-					return refusal.Unauth()
-				}
-				tok = strings.TrimSpace(tok)
-				a, err := acc.Authenticate(ctx, tok, auth.KindBearer)
-				if err != nil {
-					return err
-				}
-				c.Set(ctxAccount, a)
-				c.Set(ctxToken, tok)
-				c.Set(ctxVia, auth.KindBearer)
+			cred, ok := credentials(c)
+			if !ok {
 				return next(c)
 			}
-			if ck, err := c.Cookie(sessionCookie); err == nil && ck.Value != "" {
-				a, err := acc.Authenticate(ctx, ck.Value, auth.KindSession)
-				if err != nil {
-					return err
-				}
-				c.Set(ctxAccount, a)
-				c.Set(ctxToken, ck.Value)
-				c.Set(ctxVia, auth.KindSession)
+			a, info, err := s.app.Accounts.Authenticate(c.Request().Context(), cred)
+			if err != nil {
+				return err
 			}
+			c.Set(ctxAccount, a)
+			c.Set(ctxToken, cred.Token)
+			c.Set(ctxVia, cred.Kind)
+			c.Set(ctxInfo, info)
 			return next(c)
 		}
 	}
 }
 
-// csrf protects cookie-authenticated unsafe requests with Echo's
-// double-submit token: the console echoes the _csrf cookie in the
-// X-CSRF-Token header. Bearer-token and anonymous requests carry no
-// ambient credential and are not checked.
+// csrf protects cookie-authenticated unsafe requests: the X-CSRF-Token
+// header must carry the token of this very session (an HMAC of the
+// session under a server key, given at log-in and in the _csrf cookie), so
+// a token taken from another session, or made up, is refused. Bearer-token
+// and anonymous requests carry no ambient credential and are not checked.
 func (s *Server) csrf() echo.MiddlewareFunc {
-	return middleware.CSRFWithConfig(middleware.CSRFConfig{
-		Skipper:        func(c echo.Context) bool { return c.Get(ctxVia) != auth.KindSession },
-		TokenLookup:    "header:" + csrfHeader,
-		CookieName:     csrfCookie,
-		CookiePath:     "/",
-		CookieSameSite: http.SameSiteStrictMode,
-		ErrorHandler: func(err error, c echo.Context) error {
-			return &refusal.Error{Kind: refusal.CSRF,
-				Title:  refusal.T("跨站请求校验失败", "Cross-site request check failed"),
-				Detail: refusal.T("请在 X-CSRF-Token 头中回传 _csrf Cookie 的值", "Send the value of the _csrf cookie in the X-CSRF-Token header"),
-				Cause:  err}
-		},
-	})
-}
-
-func newCSRFToken() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			switch c.Request().Method {
+			case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+				return next(c)
+			}
+			if c.Get(ctxVia) != auth.KindSession {
+				return next(c)
+			}
+			session, _ := c.Get(ctxToken).(string)
+			if err := s.app.Accounts.CheckCSRF(c.Request().Context(), session, c.Request().Header.Get(csrfHeader)); err != nil {
+				return err
+			}
+			return next(c)
+		}
+	}
 }
 
 // actor is who calls, for the application core.

@@ -17,6 +17,7 @@ import (
 	"github.com/creditcase/creditcase/internal/calendaradmin"
 	"github.com/creditcase/creditcase/internal/casework"
 	"github.com/creditcase/creditcase/internal/cleantext"
+	"github.com/creditcase/creditcase/internal/health"
 	"github.com/creditcase/creditcase/internal/records"
 	"github.com/creditcase/creditcase/internal/registry"
 	"github.com/creditcase/creditcase/internal/rules"
@@ -42,17 +43,23 @@ type docOp struct {
 // hand-written schemas, which must still be typed.
 var docOps = map[string]docOp{
 	"createEngineCheck": {ok: "201", resp: api.EngineCheckResponse{}},
-	"getEngineCheck":    {ok: "200", resp: activities.EngineCheckRecord{}},
+	"getEngineCheck":    {ok: "200", resp: health.EngineCheck{}},
 
 	"getCalendarStatus":    {ok: "200", resp: rules.Status{}},
 	"importCalendar":       {req: calendaradmin.ImportInput{}, ok: "201", resp: calendaradmin.ImportOutput{}, alsoOK: []string{"200"}},
 	"getCalendarRecompute": {ok: "200", resp: activities.RecomputeProgress{}},
 
-	"logIn":         {req: accounts.LogIn{}, ok: "200", resp: api.LoginResponse{}},
-	"logOut":        {ok: "204"},
-	"getMe":         {ok: "200", resp: api.MeResponse{}},
-	"listAccounts":  {ok: "200", resp: api.AccountList{}},
-	"createAccount": {req: auth.NewAccount{}, ok: "201", resp: auth.Account{}},
+	"logIn":               {req: accounts.LogIn{}, ok: "200", resp: api.LoginResponse{}},
+	"logOut":              {ok: "204"},
+	"getMe":               {ok: "200", resp: api.MeResponse{}},
+	"listAccounts":        {ok: "200", resp: api.AccountList{}},
+	"createAccount":       {req: auth.NewAccount{}, ok: "201", resp: auth.Account{}},
+	"disableAccount":      {req: accounts.Reason{}, ok: "200", resp: auth.Account{}},
+	"enableAccount":       {req: accounts.Reason{}, ok: "200", resp: auth.Account{}},
+	"revokeAccountTokens": {req: accounts.Reason{}, ok: "200", resp: accounts.Revoked{}},
+	"listAccountTokens":   {ok: "200", resp: api.TokenList{}},
+	"listLoginThrottles":  {ok: "200", resp: accounts.LoginThrottles{}},
+	"unblockLogin":        {req: accounts.Unblock{}, ok: "204"},
 
 	"listProviders":       {ok: "200", resp: api.ProviderList{}},
 	"createProvider":      {req: records.ProviderInput{}, ok: "201", resp: records.Provider{}},

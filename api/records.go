@@ -180,7 +180,7 @@ func (s *Server) routesRecords(r *router) {
 	})
 
 	r.op(http.MethodGet, "/public/records", "lookUpPublicRecords", func(c echo.Context) error {
-		recs, err := reg.PublicLookup(c.Request().Context(), actor(c), c.QueryParam("q"))
+		recs, err := reg.PublicLookup(c.Request().Context(), actor(c), c.RealIP(), c.QueryParam("q"))
 		if err != nil {
 			return err
 		}

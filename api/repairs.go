@@ -1,7 +1,6 @@
 package api
 
 import (
-	"net"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -154,7 +153,7 @@ func (s *Server) routesRepairs(r *router) {
 		if err := readJSON(c, &f); err != nil {
 			return err
 		}
-		out, err := cw.ObjectToRepair(c.Request().Context(), actor(c), clientIP(c), c.Param("no"), f)
+		out, err := cw.ObjectToRepair(c.Request().Context(), actor(c), c.RealIP(), c.Param("no"), f)
 		if err != nil {
 			return err
 		}
@@ -167,14 +166,4 @@ func (s *Server) routesRepairs(r *router) {
 		}
 		return c.JSON(http.StatusOK, out)
 	})
-}
-
-// clientIP is the address the request came from (the direct peer: a header
-// a client can set is not trusted).
-func clientIP(c echo.Context) string {
-	host, _, err := net.SplitHostPort(c.Request().RemoteAddr)
-	if err != nil {
-		return c.Request().RemoteAddr
-	}
-	return host
 }

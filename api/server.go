@@ -22,6 +22,7 @@ import (
 	"github.com/creditcase/creditcase/internal/cleantext"
 	"github.com/creditcase/creditcase/internal/health"
 	"github.com/creditcase/creditcase/internal/permission"
+	"github.com/creditcase/creditcase/internal/ratelimit"
 	"github.com/creditcase/creditcase/internal/refusal"
 	"github.com/creditcase/creditcase/internal/reqid"
 )
@@ -34,6 +35,14 @@ type Deps struct {
 	Logger zerolog.Logger
 	// Registry receives the HTTP metrics and is served at /metrics.
 	Registry *prometheus.Registry
+	// Limits are the budgets of anonymous requests per client (nil =
+	// ratelimit.Defaults).
+	Limits ratelimit.Config
+	// Proxies are the reverse proxies trusted to name the client in
+	// X-Forwarded-For (none: the peer address is the client).
+	Proxies ratelimit.Proxies
+	// NoMetrics leaves /metrics out (it is served on its own address).
+	NoMetrics bool
 }
 
 // Server holds the handlers' dependencies.
@@ -49,15 +58,21 @@ func New(d Deps) *echo.Echo {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = errorHandler(d.Logger)
+	// The client is the peer, or the address a trusted proxy names:
+	// c.RealIP() everywhere (rate limits, log-in throttling, query log).
+	e.IPExtractor = d.Proxies.ClientAddr
 	e.Use(requestID)
 	e.Use(recoverer(d.Logger))
 	e.Use(s.observe())
+	e.Use(limitAnonymous(ratelimit.New(d.Limits)))
 	e.Use(middleware.BodyLimit("32M"))
 	e.Use(cleanParams)
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
-	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{Registry: d.Registry})))
+	if !d.NoMetrics {
+		e.GET("/metrics", echo.WrapHandler(MetricsHandler(d.Registry)))
+	}
 
 	v1 := e.Group("/api/v1")
 	r := &router{g: v1, s: s, mw: []echo.MiddlewareFunc{s.authenticate(), s.csrf()}}
@@ -210,8 +225,9 @@ func (s *Server) healthz(c echo.Context) error {
 // Readiness is the body of /readyz.
 type Readiness = health.Readiness
 
-// readyz answers 200 when PostgreSQL and Temporal both answer, 503 otherwise,
-// naming what failed.
+// readyz answers 200 when PostgreSQL and Temporal answer and every check of
+// the process passes (a worker's fonts, document store, calendar year),
+// 503 otherwise, naming what is missing.
 func (s *Server) readyz(c echo.Context) error {
 	r := s.app.Health.Ready(c.Request().Context())
 	if r.Status != "ready" {
@@ -240,4 +256,10 @@ func (s *Server) routesHealth(r *router) {
 		}
 		return c.JSON(http.StatusOK, out)
 	})
+}
+
+// MetricsHandler serves the Prometheus registry (on the API address, or on
+// METRICS_ADDR alone).
+func MetricsHandler(reg *prometheus.Registry) http.Handler {
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
 }

@@ -10,7 +10,6 @@ import (
 
 	"go.temporal.io/api/operatorservice/v1"
 
-	"github.com/creditcase/creditcase/activities"
 	"github.com/creditcase/creditcase/api"
 	"github.com/creditcase/creditcase/internal/testenv"
 	"github.com/creditcase/creditcase/workflows"
@@ -20,12 +19,13 @@ import (
 // to PostgreSQL; the row can be read back through the API, and the HTTP
 // request ID travels into the activity.
 func TestEngineCheckRunsThroughAPIWorkerAndDatabase(t *testing.T) {
+	token := operatorToken(t, baseURL(), sys.Pool)
 	var got api.EngineCheckResponse
-	resp := call(t, baseURL(), http.MethodPost, "/api/v1/engine-checks", nil, &got)
+	resp := callAs(t, baseURL(), token, http.MethodPost, "/api/v1/engine-checks", nil, &got)
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("POST engine-checks: status %d", resp.StatusCode)
 	}
-	if got.CheckID == "" || got.Worker == "" || got.RecordedAt.IsZero() {
+	if got.CheckID == "" || got.RecordedAt.IsZero() || got.RoundTripMS <= 0 {
 		t.Fatalf("incomplete answer: %+v", got)
 	}
 	if rid := resp.Header.Get("X-Request-Id"); rid == "" || got.RequestID != rid {
@@ -43,8 +43,8 @@ func TestEngineCheckRunsThroughAPIWorkerAndDatabase(t *testing.T) {
 		t.Fatalf("engine_checks rows for %s = %d, want 1", got.CheckID, rows)
 	}
 
-	var read activities.EngineCheckRecord
-	resp = call(t, baseURL(), http.MethodGet, "/api/v1/engine-checks/"+got.CheckID, nil, &read)
+	var read api.EngineCheckResponse
+	resp = callAs(t, baseURL(), token, http.MethodGet, "/api/v1/engine-checks/"+got.CheckID, nil, &read)
 	if resp.StatusCode != http.StatusOK || read.CheckID != got.CheckID || !read.RecordedAt.Equal(got.RecordedAt) {
 		t.Fatalf("GET engine check: status %d, %+v", resp.StatusCode, read)
 	}
@@ -56,7 +56,7 @@ func TestEngineCheckRunsThroughAPIWorkerAndDatabase(t *testing.T) {
 
 func TestUnknownEngineCheckIsProblem404(t *testing.T) {
 	var p api.Problem
-	resp := call(t, baseURL(), http.MethodGet, "/api/v1/engine-checks/0123456789abcdef01234567", nil, &p)
+	resp := callAs(t, baseURL(), operatorToken(t, baseURL(), sys.Pool), http.MethodGet, "/api/v1/engine-checks/0123456789abcdef01234567", nil, &p)
 	if resp.StatusCode != http.StatusNotFound || p.Status != 404 || p.Type != "/problems/not-found" {
 		t.Fatalf("status %d problem %+v", resp.StatusCode, p)
 	}
@@ -67,7 +67,7 @@ func TestUnknownEngineCheckIsProblem404(t *testing.T) {
 
 func TestMalformedEngineCheckIDNamesTheField(t *testing.T) {
 	var p api.Problem
-	resp := call(t, baseURL(), http.MethodGet, "/api/v1/engine-checks/not-an-id", nil, &p)
+	resp := callAs(t, baseURL(), operatorToken(t, baseURL(), sys.Pool), http.MethodGet, "/api/v1/engine-checks/not-an-id", nil, &p)
 	if resp.StatusCode != http.StatusBadRequest || len(p.Errors) != 1 || p.Errors[0].Field != "id" {
 		t.Fatalf("status %d problem %+v", resp.StatusCode, p)
 	}

@@ -123,8 +123,9 @@ func TestRestartKeepsDataAndWorkflows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	token := operatorToken(t, "http://"+first.APIAddr, first.Pool)
 	var check api.EngineCheckResponse
-	resp := call(t, "http://"+first.APIAddr, http.MethodPost, "/api/v1/engine-checks", nil, &check)
+	resp := callAs(t, "http://"+first.APIAddr, token, http.MethodPost, "/api/v1/engine-checks", nil, &check)
 	first.Stop()
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("engine check before restart: %d", resp.StatusCode)
@@ -136,7 +137,7 @@ func TestRestartKeepsDataAndWorkflows(t *testing.T) {
 	}
 	defer second.Stop()
 	var read api.EngineCheckResponse
-	if resp := call(t, "http://"+second.APIAddr, http.MethodGet, "/api/v1/engine-checks/"+check.CheckID, nil, &read); resp.StatusCode != http.StatusOK {
+	if resp := callAs(t, "http://"+second.APIAddr, token, http.MethodGet, "/api/v1/engine-checks/"+check.CheckID, nil, &read); resp.StatusCode != http.StatusOK {
 		t.Fatalf("row after restart: status %d", resp.StatusCode)
 	}
 	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)

@@ -2,7 +2,9 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -43,7 +45,16 @@ func (c *Console) login(ctx echo.Context, p *page) error {
 	if len(p.Errors) > 0 {
 		return c.render(ctx, p, http.StatusUnprocessableEntity, "login", v)
 	}
-	a, tok, err := c.auth.Login(ctx.Request().Context(), v.Username, password)
+	// Throttled like the API's log-in: per account name and per client
+	// address (ctx.RealIP, through the trusted proxies).
+	a, tok, err := c.auth.LoginFrom(ctx.Request().Context(), auth.LoginAttempt{Username: v.Username, Password: password, Client: ctx.RealIP()})
+	var te *auth.ThrottledError
+	if errors.As(err, &te) {
+		c.Logger.Warn().Str("request_id", ctx.Response().Header().Get(echo.HeaderXRequestID)).Msg("console log-in throttled")
+		ctx.Response().Header().Set("Retry-After", strconv.Itoa(te.RetryAfterSeconds()))
+		p.Errors = append(p.Errors, fieldError{"username", fmt.Sprintf(p.L.T("login.throttled"), te.RetryAfterSeconds())})
+		return c.render(ctx, p, http.StatusTooManyRequests, "login", v)
+	}
 	if errors.Is(err, auth.ErrBadCredentials) {
 		c.Logger.Warn().Str("request_id", ctx.Response().Header().Get(echo.HeaderXRequestID)).Msg("console log-in refused")
 		p.Errors = append(p.Errors, fieldError{"username", p.L.T("login.bad")})

@@ -1,7 +1,7 @@
 package web
 
 import (
-	"net"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -94,15 +94,10 @@ func (c *Console) repairObjection(ctx echo.Context, p *page) error {
 	return ctx.Redirect(http.StatusSeeOther, "/public/receipts?receipt="+url.QueryEscape(out.Receipt)+"&new=1")
 }
 
-// clientAddress is the direct peer's address: the key of the public
-// form's rate limit (headers a client sets are not trusted here).
-func clientAddress(ctx echo.Context) string {
-	host, _, err := net.SplitHostPort(ctx.Request().RemoteAddr)
-	if err != nil {
-		return ctx.Request().RemoteAddr
-	}
-	return host
-}
+// clientAddress is the client's address as the server resolved it (the
+// peer, or the address a trusted proxy names: TRUSTED_PROXIES), the key of
+// the one limiter of anonymous requests.
+func clientAddress(ctx echo.Context) string { return ctx.RealIP() }
 
 // receiptView is the answer to an objection, read with its receipt.
 type receiptView struct {
@@ -150,7 +145,11 @@ func (c *Console) publicRecords(ctx echo.Context, p *page) error {
 		p.Errors = append(p.Errors, fieldError{"q", p.L.T("public.records.q.invalid")})
 		return c.render(ctx, p, http.StatusUnprocessableEntity, "public-records", v)
 	}
-	recs, err := c.records.PublicLookup(ctx.Request().Context(), v.Q)
+	recs, err := c.records.PublicLookup(ctx.Request().Context(), v.Q, ctx.RealIP())
+	if errors.Is(err, records.ErrInvalidIDNumber) {
+		p.Errors = append(p.Errors, fieldError{"q", p.L.T("public.records.q.idnumber")})
+		return c.render(ctx, p, http.StatusUnprocessableEntity, "public-records", v)
+	}
 	if err != nil {
 		return err
 	}

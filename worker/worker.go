@@ -4,7 +4,9 @@ package worker
 
 import (
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/rs/zerolog"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/creditcase/creditcase/activities"
@@ -31,12 +33,17 @@ type Deps struct {
 	// Temporal is the client the reconciler describes workflows with (set
 	// by New).
 	Temporal client.Client
+	// Logger receives what the worker's own machinery has to say (the
+	// activity-failure recorder); zero = nothing.
+	Logger zerolog.Logger
 }
 
 // New returns a worker on workflows.TaskQueue with everything registered;
 // the caller starts and stops it.
 func New(c client.Client, deps Deps) sdkworker.Worker {
-	w := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{})
+	w := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{
+		Interceptors: []interceptor.WorkerInterceptor{NewFailureRecorder(deps.Pool, deps.Logger)},
+	})
 	deps.Temporal = c
 	Register(w, deps)
 	return w

@@ -44,6 +44,11 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if !cfg.HTTPAddrSet {
+		// dev is for this machine: the API is not exposed to the network
+		// unless HTTP_ADDR says so.
+		cfg.HTTPAddr = "127.0.0.1:8080"
+	}
 	began := time.Now()
 	progress := func(msg string) { fmt.Fprintf(stdout, "  %s\n", msg) }
 	fmt.Fprintln(stdout, "creditcase dev: starting")
@@ -60,6 +65,10 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 		Progress:         progress,
 		OIDC:             web.OIDCConfigFromEnv(),
 		Rules:            rules.Dirs{Calendar: cfg.CalendarDir, Policy: cfg.PolicyDir},
+		Auth:             authOptions(cfg),
+		Limits:           cfg.RateLimits,
+		Proxies:          cfg.TrustedProxies,
+		MetricsAddr:      cfg.MetricsAddr,
 	})
 	if err != nil {
 		return err

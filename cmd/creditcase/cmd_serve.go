@@ -14,8 +14,10 @@ import (
 
 	"github.com/creditcase/creditcase/api"
 	"github.com/creditcase/creditcase/internal/application"
+	"github.com/creditcase/creditcase/internal/auth"
 	"github.com/creditcase/creditcase/internal/config"
 	"github.com/creditcase/creditcase/internal/db"
+	"github.com/creditcase/creditcase/internal/health"
 	"github.com/creditcase/creditcase/internal/logging"
 	"github.com/creditcase/creditcase/internal/metrics"
 	"github.com/creditcase/creditcase/internal/notify"
@@ -110,21 +112,34 @@ func (r *role) close() {
 }
 
 // serve runs the HTTP server until ctx ends, then shuts it down gracefully.
-func (r *role) serve(ctx context.Context) error {
+// checks are what the role needs beyond PostgreSQL and Temporal (a
+// worker's fonts, document store and calendar), reported on /readyz.
+func (r *role) serve(ctx context.Context, checks []health.Check) error {
 	ln, err := stack.Listen(r.cfg.HTTPAddr)
 	if err != nil {
 		return err
 	}
 	// One application core for both front ends: the JSON API and the console.
-	app := application.New(application.Deps{Pool: r.pool, Temporal: r.temporal, Logger: r.log, Rules: r.rules})
-	handler := api.New(api.Deps{App: app, Logger: r.log, Registry: r.registry})
+	app := application.New(application.Deps{Pool: r.pool, Temporal: r.temporal, Logger: r.log, Rules: r.rules,
+		Auth: authOptions(r.cfg), Checks: checks})
+	handler := api.New(api.Deps{App: app, Logger: r.log, Registry: r.registry,
+		Limits: r.cfg.RateLimits, Proxies: r.cfg.TrustedProxies, NoMetrics: r.cfg.MetricsAddr != ""})
 	if _, err := web.Mount(handler, web.Deps{App: app, Pool: r.pool, Temporal: r.temporal, Logger: r.log, OIDC: web.OIDCConfigFromEnv()}); err != nil {
 		return err
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
 	r.log.Info().Str("addr", ln.Addr().String()).Msg("HTTP listening")
+	if r.cfg.MetricsAddr != "" {
+		msrv, addr, err := stack.ServeMetrics(r.cfg.MetricsAddr, r.registry, errc)
+		if err != nil {
+			_ = srv.Close()
+			return err
+		}
+		defer msrv.Close()
+		r.log.Info().Str("addr", addr).Msg("metrics listening")
+	}
 	select {
 	case err := <-errc:
 		return err
@@ -147,7 +162,16 @@ func runAPI(ctx context.Context, args []string, _ io.Writer) error {
 		return err
 	}
 	defer r.close()
-	return r.serve(ctx)
+	return r.serve(ctx, nil)
+}
+
+// authOptions are the log-in settings of the environment.
+func authOptions(cfg config.Config) auth.Options {
+	o := auth.Options{BearerTTL: cfg.TokenLifetime}
+	if cfg.CentreName != "" {
+		o.ContextWords = []string{cfg.CentreName}
+	}
+	return o
 }
 
 func runWorker(ctx context.Context, args []string, _ io.Writer) error {
@@ -160,11 +184,18 @@ func runWorker(ctx context.Context, args []string, _ io.Writer) error {
 	}
 	defer r.close()
 	host, _ := os.Hostname()
+	// A worker without its fonts, document store or this year's calendar
+	// would stall cases: it refuses to start, naming what is missing.
+	checks := health.WorkerChecks(r.pool, r.rules, nil)
+	if err := health.RunChecks(ctx, checks); err != nil {
+		return err
+	}
 	notifier, err := notify.FromEnv(r.pool, r.log, false)
 	if err != nil {
 		return err
 	}
-	w := worker.New(r.temporal, worker.Deps{Pool: r.pool, Identity: fmt.Sprintf("%s/%d", host, os.Getpid()), Rules: r.rules, Notifier: notifier})
+	w := worker.New(r.temporal, worker.Deps{Pool: r.pool, Identity: fmt.Sprintf("%s/%d", host, os.Getpid()), Rules: r.rules,
+		Notifier: notifier, Logger: r.log})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
@@ -185,5 +216,5 @@ func runWorker(ctx context.Context, args []string, _ io.Writer) error {
 		return err
 	}
 	r.log.Info().Msg("worker polling")
-	return r.serve(ctx)
+	return r.serve(ctx, checks)
 }

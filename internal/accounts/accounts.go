@@ -1,15 +1,17 @@
-// Package accounts is the application core of log-in and accounts: log in
-// (a console session or an API bearer token), log out, who am I, the
-// administrator's accounts, and resolving a presented token to its account
-// for every front end. It wraps package auth (the store and its rules:
-// passwords, throttling, tokens) in use cases that take the actor and a
-// typed input and return a typed result or a *refusal.Error.
+// Package accounts is the application core of log-in and account
+// administration: log in (throttled per account name and client address),
+// log out, the current account and its token, and what an administrator
+// does with accounts — create, disable and enable, revoke every session and
+// token of another account, list an account's tokens — and the log-in
+// throttle as the supervisor sees it. One exported method per use case,
+// taking the actor and a typed input and returning a typed result or a
+// *refusal.Error; every front end calls these.
 package accounts
 
 import (
 	"context"
 	"errors"
-	"fmt"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -29,42 +31,47 @@ type Service struct {
 	log   zerolog.Logger
 }
 
-// New returns the account use cases on store.
+// New returns the account use cases on store (its options configure
+// passwords, throttling and token lifetimes).
 func New(store *auth.Service, guard permission.Guard, log zerolog.Logger) *Service {
 	return &Service{auth: store, guard: guard, log: log}
 }
 
-// Store is the account store, for the front ends' session plumbing (CSRF
-// tokens bound to a session).
+// Store is the account store, for the front ends' session plumbing and
+// the seed.
 func (s *Service) Store() *auth.Service { return s.auth }
 
-// LogIn logs in. Kind "session" (default) opens a console session; kind
-// "bearer" gives a bearer token for API clients instead.
+// ---- log-in ----
+
+// LogIn asks for a console session (kind "session", the default) or a
+// bearer token for an API client (kind "bearer", named by label).
 type LogIn struct {
 	Username string `json:"username" text:"max=64"`
 	Password string `json:"password" text:"max=200"`
 	Kind     string `json:"kind,omitempty" text:"max=20"`
-	// Label names a bearer token (e.g. the client's host).
-	Label string `json:"label,omitempty" text:"max=100"`
+	Label    string `json:"label,omitempty" text:"max=100"`
 }
 
-// LoggedIn is the account logged in and its session or bearer token.
+// LoggedIn is the account logged in and its credential: a session (the
+// front end keeps Session in a cookie and the console echoes CSRFToken in
+// a header) or a bearer token, each with when it expires.
 type LoggedIn struct {
-	Account   auth.Account
-	Kind      string
-	Token     string
-	ExpiresAt time.Time
+	Account   auth.Account `json:"account"`
+	Via       string       `json:"via"`
+	Token     string       `json:"token,omitempty"`
+	Session   string       `json:"-"`
+	CSRFToken string       `json:"csrf_token,omitempty"`
+	ExpiresAt time.Time    `json:"expires_at"`
+	// LifetimeSeconds is how long this kind of credential lives.
+	LifetimeSeconds int64 `json:"lifetime_seconds"`
 }
 
-// BadCredentials is the refusal of a wrong user name or password, the same
-// for an unknown account.
-func BadCredentials() *refusal.Error {
-	return &refusal.Error{Kind: refusal.BadCredentials, Title: refusal.T("用户名或密码错误", "Wrong user name or password"),
-		Detail: refusal.T("用户名或密码错误，或账户已停用；请核对后重试", "The user name or password is wrong, or the account is disabled; check them and try again")}
-}
-
-// LogIn checks the password (throttled per account and per client
-// address) and opens a session or issues a bearer token.
+// LogIn checks the credentials of an attempt from client (the caller's
+// address as the front end resolved it) and opens a session or issues a
+// bearer token. Refusals: 422 for a bad kind, 401 bad-credentials for a
+// wrong password, an unknown user or a disabled account alike, and 429
+// rate-limited with Retry-After while the account name or the client
+// address waits after failed attempts — the same for an unknown account.
 func (s *Service) LogIn(ctx context.Context, a permission.Actor, client string, in LogIn) (LoggedIn, error) {
 	if err := s.guard.Require(ctx, a, "logIn"); err != nil {
 		return LoggedIn{}, err
@@ -78,79 +85,138 @@ func (s *Service) LogIn(ctx context.Context, a permission.Actor, client string, 
 	if in.Kind != auth.KindSession && in.Kind != auth.KindBearer {
 		return LoggedIn{}, refusal.Invalid(refusal.Field{Name: "kind", Code: "enum", Message: refusal.T("应为 session 或 bearer", "must be session or bearer")})
 	}
-	acc, tok, err := s.auth.LoginFrom(ctx, auth.LoginAttempt{Username: in.Username, Password: in.Password, Client: client})
+	acc, sess, err := s.auth.LoginFrom(ctx, auth.LoginAttempt{Username: in.Username, Password: in.Password, Client: client})
 	var te *auth.ThrottledError
 	switch {
 	case errors.As(err, &te):
-		wait := te.RetryAfterSeconds()
-		return LoggedIn{}, &refusal.Error{Kind: refusal.RateLimited, RetryAfter: time.Duration(wait) * time.Second,
-			Title: refusal.T("登录尝试过多", "Too many log-in attempts"),
-			Detail: refusal.T(fmt.Sprintf("登录失败次数过多，请于 %d 秒后再试", wait),
-				fmt.Sprintf("Too many failed log-ins; try again in %d seconds", wait))}
+		s.log.Warn().Str("client", client).Bool("locked", te.Locked).Int("retry_after_s", te.RetryAfterSeconds()).Msg("log-in throttled")
+		return LoggedIn{}, throttled(te)
 	case errors.Is(err, auth.ErrBadCredentials):
-		s.log.Warn().Msg("log-in refused")
+		s.log.Warn().Str("client", client).Msg("log-in refused")
 		return LoggedIn{}, BadCredentials()
 	case err != nil:
 		return LoggedIn{}, faults.Database(err)
 	}
 	if in.Kind == auth.KindBearer {
-		// The log-in session only proves the password; the client gets a
-		// bearer token and the session is ended at once.
+		// The log-in session only proved the password; the client gets a
+		// bearer token and the session ends at once.
 		bt, err := s.auth.IssueBearer(ctx, acc, in.Label, 0)
 		if err != nil {
 			return LoggedIn{}, faults.Database(err)
 		}
-		if err := s.auth.Logout(ctx, acc, tok.Value); err != nil {
+		if err := s.auth.Logout(ctx, acc, sess.Value); err != nil {
 			return LoggedIn{}, faults.Database(err)
 		}
-		return LoggedIn{Account: acc, Kind: auth.KindBearer, Token: bt.Value, ExpiresAt: bt.ExpiresAt}, nil
+		return LoggedIn{Account: acc, Via: auth.KindBearer, Token: bt.Value, ExpiresAt: bt.ExpiresAt,
+			LifetimeSeconds: int64(s.auth.BearerTTL().Seconds())}, nil
 	}
-	return LoggedIn{Account: acc, Kind: auth.KindSession, Token: tok.Value, ExpiresAt: tok.ExpiresAt}, nil
+	csrf, err := s.auth.CSRFToken(ctx, sess.Value)
+	if err != nil {
+		return LoggedIn{}, faults.Database(err)
+	}
+	return LoggedIn{Account: acc, Via: auth.KindSession, Session: sess.Value, CSRFToken: csrf, ExpiresAt: sess.ExpiresAt,
+		LifetimeSeconds: int64(auth.SessionTTL.Seconds())}, nil
 }
 
-// LogOut ends the session or revokes the bearer token the actor presented.
-func (s *Service) LogOut(ctx context.Context, a permission.Actor, token string) error {
+// BadCredentials is the refusal of a wrong user name or password, the same
+// for an unknown or disabled account.
+func BadCredentials() *refusal.Error {
+	return &refusal.Error{Kind: refusal.BadCredentials, Title: refusal.T("用户名或密码错误", "Wrong user name or password"),
+		Detail: refusal.T("用户名或密码错误，或账户已停用；多次失败后须等待一段时间才能再试", "The user name or password is wrong, or the account is disabled; after repeated failures you must wait before trying again")}
+}
+
+func throttled(te *auth.ThrottledError) *refusal.Error {
+	r := &refusal.Error{Kind: refusal.RateLimited, RetryAfter: te.RetryAfter,
+		Title:  refusal.T("登录尝试过多", "Too many log-in attempts"),
+		Detail: refusal.T("失败次数过多，请按 Retry-After 所示的秒数后再试", "Too many failed attempts; try again after the number of seconds in Retry-After")}
+	switch {
+	case te.Busy:
+		r.Detail = refusal.T("该账户的另一次登录正在核验，请稍后再试", "Another log-in to this account is being checked; try again in a moment")
+	case te.Locked:
+		r.Detail = refusal.T("失败次数过多，登录已被暂时锁定，请按 Retry-After 所示的秒数后再试，或请管理员解除", "Too many failed attempts: log-in is locked for a while; try again after the seconds in Retry-After, or ask an administrator to lift the lock")
+	}
+	return r
+}
+
+// Credential is how the caller authenticated: the token and its kind.
+type Credential struct {
+	Token string
+	Kind  string
+}
+
+// Authenticate returns the account holding a live credential, and the
+// credential's description; 401 when it is unknown, expired, revoked or
+// its account disabled.
+func (s *Service) Authenticate(ctx context.Context, c Credential) (auth.Account, auth.TokenInfo, error) {
+	if _, ok := cleantext.Param("token", c.Token); !ok || len(c.Token) > 200 {
+		return auth.Account{}, auth.TokenInfo{}, refusal.Unauth()
+	}
+	a, t, err := s.auth.Authenticated(ctx, c.Token, c.Kind)
+	if errors.Is(err, auth.ErrUnauthenticated) {
+		return a, t, refusal.Unauth()
+	}
+	if err != nil {
+		return a, t, faults.Database(err)
+	}
+	return a, t, nil
+}
+
+// CheckCSRF reports whether presented is the CSRF token of the session.
+func (s *Service) CheckCSRF(ctx context.Context, session, presented string) error {
+	ok, err := s.auth.CheckCSRF(ctx, session, presented)
+	if err != nil {
+		return faults.Database(err)
+	}
+	if !ok {
+		return &refusal.Error{Kind: refusal.CSRF, Title: refusal.T("跨站请求校验失败", "Cross-site request check failed"),
+			Detail: refusal.T("请在 X-CSRF-Token 头中回传登录时得到的 csrf_token（也在 _csrf Cookie 中）", "Send the csrf_token given at log-in (also in the _csrf cookie) in the X-CSRF-Token header")}
+	}
+	return nil
+}
+
+// LogOut ends the caller's session or revokes the bearer token used.
+func (s *Service) LogOut(ctx context.Context, a permission.Actor, c Credential) error {
 	if err := s.guard.Require(ctx, a, "logOut"); err != nil {
 		return err
 	}
-	return faults.Database(s.auth.Logout(ctx, a.Account, token))
+	return faults.Database(s.auth.Logout(ctx, a.Account, c.Token))
 }
 
-// Me is the actor's account.
-func (s *Service) Me(ctx context.Context, a permission.Actor) (auth.Account, error) {
+// Me is the current account, how it authenticated and until when.
+type Me struct {
+	Account   auth.Account `json:"account"`
+	Via       string       `json:"via"`
+	ExpiresAt time.Time    `json:"expires_at"`
+	// Token describes the credential in use (never its secret).
+	Token auth.TokenInfo `json:"token"`
+	// BearerLifetimeSeconds is the life of a new bearer token here.
+	BearerLifetimeSeconds int64 `json:"bearer_lifetime_seconds"`
+}
+
+// GetMe returns the caller's account and credential.
+func (s *Service) GetMe(ctx context.Context, a permission.Actor, t auth.TokenInfo) (Me, error) {
 	if err := s.guard.Require(ctx, a, "getMe"); err != nil {
-		return auth.Account{}, err
+		return Me{}, err
 	}
-	return a.Account, nil
+	return Me{Account: a.Account, Via: t.Kind, ExpiresAt: t.ExpiresAt, Token: t, BearerLifetimeSeconds: int64(s.auth.BearerTTL().Seconds())}, nil
 }
 
-// Authenticate resolves a presented token of kind (session or bearer) to
-// its live, enabled account; any other token is 401.
-func (s *Service) Authenticate(ctx context.Context, token, kind string) (auth.Account, error) {
-	if f, ok := cleantext.Param("token", token); !ok || len(token) > 200 {
-		_ = f
-		return auth.Account{}, refusal.Unauth()
-	}
-	a, err := s.auth.Authenticate(ctx, token, kind)
-	if errors.Is(err, auth.ErrUnauthenticated) {
-		return a, refusal.Unauth()
-	}
-	return a, faults.Database(err)
-}
+// ---- administration ----
 
-// Accounts lists the accounts (admin).
-func (s *Service) Accounts(ctx context.Context, a permission.Actor) ([]auth.Account, error) {
+// ListAccounts lists every account by user name.
+func (s *Service) ListAccounts(ctx context.Context, a permission.Actor) ([]auth.Account, error) {
 	if err := s.guard.Require(ctx, a, "listAccounts"); err != nil {
 		return nil, err
 	}
-	as, err := s.auth.Accounts(ctx)
-	if as == nil {
-		as = []auth.Account{}
+	out, err := s.auth.Accounts(ctx)
+	if out == nil {
+		out = []auth.Account{}
 	}
-	return as, faults.Database(err)
+	return out, faults.Database(err)
 }
 
-// CreateAccount adds an account (admin).
+// CreateAccount adds an account; its password must pass the password
+// policy (length, common passwords, the account's and the centre's names).
 func (s *Service) CreateAccount(ctx context.Context, a permission.Actor, in auth.NewAccount) (auth.Account, error) {
 	if err := s.guard.Require(ctx, a, "createAccount"); err != nil {
 		return auth.Account{}, err
@@ -162,17 +228,147 @@ func (s *Service) CreateAccount(ctx context.Context, a permission.Actor, in auth
 	return acc, storeErr(err)
 }
 
+// Reason is why an administrator acts on an account (kept in the audit
+// trail).
+type Reason struct {
+	Reason string `json:"reason" text:"max=500"`
+}
+
+// DisableAccount disables account id: it can no longer log in, and every
+// session and token it holds ends at once.
+func (s *Service) DisableAccount(ctx context.Context, a permission.Actor, id int64, in Reason) (auth.Account, error) {
+	return s.setDisabled(ctx, a, "disableAccount", id, true, in)
+}
+
+// EnableAccount lets a disabled account log in again.
+func (s *Service) EnableAccount(ctx context.Context, a permission.Actor, id int64, in Reason) (auth.Account, error) {
+	return s.setDisabled(ctx, a, "enableAccount", id, false, in)
+}
+
+func (s *Service) setDisabled(ctx context.Context, a permission.Actor, uc permission.UseCase, id int64, disabled bool, in Reason) (auth.Account, error) {
+	if err := s.guard.Require(ctx, a, uc); err != nil {
+		return auth.Account{}, err
+	}
+	if err := cleantext.Refuse(&in); err != nil {
+		return auth.Account{}, err
+	}
+	acc, err := s.auth.SetDisabled(ctx, a.Audit(), id, disabled, in.Reason)
+	if errors.Is(err, auth.ErrOwnAccount) {
+		return acc, &refusal.Error{Kind: refusal.Conflict, Title: refusal.T("不能停用自己的账户", "You cannot disable your own account"),
+			Detail: refusal.T("请由另一位管理员停用该账户", "Ask another administrator to disable it")}
+	}
+	return acc, storeErr(err)
+}
+
+// Revoked says how many live sessions and tokens were ended.
+type Revoked struct {
+	AccountID int64 `json:"account_id"`
+	Revoked   int64 `json:"revoked"`
+}
+
+// RevokeAccountTokens ends every session and revokes every bearer token
+// of account id (a lost laptop, a leaked token); the account itself stays
+// usable with its password.
+func (s *Service) RevokeAccountTokens(ctx context.Context, a permission.Actor, id int64, in Reason) (Revoked, error) {
+	if err := s.guard.Require(ctx, a, "revokeAccountTokens"); err != nil {
+		return Revoked{}, err
+	}
+	if err := cleantext.Refuse(&in); err != nil {
+		return Revoked{}, err
+	}
+	n, err := s.auth.RevokeTokens(ctx, a.Audit(), id, in.Reason)
+	return Revoked{AccountID: id, Revoked: n}, storeErr(err)
+}
+
+// ListAccountTokens lists account id's sessions and tokens (without their
+// secrets): kind, label, created, expires, revoked.
+func (s *Service) ListAccountTokens(ctx context.Context, a permission.Actor, id int64) ([]auth.TokenInfo, error) {
+	if err := s.guard.Require(ctx, a, "listAccountTokens"); err != nil {
+		return nil, err
+	}
+	if _, err := s.auth.Account(ctx, id); err != nil {
+		return nil, storeErr(err)
+	}
+	out, err := s.auth.Tokens(ctx, id)
+	return out, faults.Database(err)
+}
+
+// LoginThrottles is the log-in throttle as the supervisor sees it: the
+// policy in force and every account name and client address with recent
+// failures (blocked ones first).
+type LoginThrottles struct {
+	Policy  ThrottlePolicy       `json:"policy"`
+	Entries []auth.ThrottleEntry `json:"entries"`
+}
+
+// ThrottlePolicy is auth.ThrottlePolicy in seconds, for clients.
+type ThrottlePolicy struct {
+	Account          auth.ThrottleRule `json:"account"`
+	Address          auth.ThrottleRule `json:"address"`
+	BaseDelaySeconds int64             `json:"base_delay_seconds"`
+	MaxDelaySeconds  int64             `json:"max_delay_seconds"`
+	LockSeconds      int64             `json:"lock_seconds"`
+	WindowSeconds    int64             `json:"window_seconds"`
+}
+
+// PolicyOf renders a throttle policy in seconds.
+func PolicyOf(p auth.ThrottlePolicy) ThrottlePolicy {
+	return ThrottlePolicy{Account: p.Account, Address: p.Address, BaseDelaySeconds: int64(p.BaseDelay.Seconds()),
+		MaxDelaySeconds: int64(p.MaxDelay.Seconds()), LockSeconds: int64(p.LockFor.Seconds()), WindowSeconds: int64(p.Window.Seconds())}
+}
+
+// ListLoginThrottles lists the account names and client addresses with
+// recent failed log-ins.
+func (s *Service) ListLoginThrottles(ctx context.Context, a permission.Actor) (LoginThrottles, error) {
+	if err := s.guard.Require(ctx, a, "listLoginThrottles"); err != nil {
+		return LoginThrottles{}, err
+	}
+	entries, err := s.auth.Throttles(ctx, 500)
+	return LoginThrottles{Policy: PolicyOf(s.auth.Throttle()), Entries: entries}, faults.Database(err)
+}
+
+// Unblock lifts a block on an account name or a client address.
+type Unblock struct {
+	Scope  string `json:"scope" text:"max=20"`
+	Key    string `json:"key" text:"max=200"`
+	Reason string `json:"reason" text:"max=500"`
+}
+
+// UnblockLogin lifts the back-off or lock of an account name or client
+// address and forgets its failures.
+func (s *Service) UnblockLogin(ctx context.Context, a permission.Actor, in Unblock) error {
+	if err := s.guard.Require(ctx, a, "unblockLogin"); err != nil {
+		return err
+	}
+	if err := cleantext.Refuse(&in); err != nil {
+		return err
+	}
+	var fe []refusal.Field
+	if strings.TrimSpace(in.Key) == "" {
+		fe = append(fe, refusal.Required("key", refusal.Text{}))
+	}
+	if strings.TrimSpace(in.Reason) == "" {
+		fe = append(fe, refusal.Required("reason", refusal.T("请说明理由", "give the reason")))
+	}
+	if len(fe) > 0 {
+		return refusal.Invalid(fe...)
+	}
+	return storeErr(s.auth.Unblock(ctx, a.Audit(), in.Scope, in.Key, in.Reason))
+}
+
+// storeErr maps the store's errors to refusals.
 func storeErr(err error) error {
+	if err == nil {
+		return nil
+	}
 	var ve *records.ValidationError
 	switch {
-	case err == nil:
-		return nil
 	case errors.As(err, &ve):
-		fe := make([]refusal.Field, 0, len(ve.Fields))
+		fields := make([]refusal.Field, 0, len(ve.Fields))
 		for _, f := range ve.Fields {
-			fe = append(fe, refusal.Field{Name: f.Field, Code: f.Code, Message: refusal.T(f.ZH, f.EN)})
+			fields = append(fields, refusal.Field{Name: f.Field, Code: f.Code, Message: refusal.T(f.ZH, f.EN)})
 		}
-		return refusal.Invalid(fe...)
+		return refusal.Invalid(fields...)
 	case errors.Is(err, auth.ErrNotFound):
 		return refusal.NotFoundErr()
 	case errors.Is(err, auth.ErrConflict):

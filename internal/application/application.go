@@ -38,12 +38,17 @@ type Deps struct {
 	// BcryptCost hashes new passwords (0 = bcrypt.DefaultCost); Auth
 	// configures the account store further (its BcryptCost wins when set).
 	BcryptCost int
-	Auth       auth.Options
+	// Auth configures log-in throttling, token lifetimes and the password
+	// policy (zero = the defaults).
+	Auth auth.Options
 	// Rules are the process's profiles and calendar (internal/rules);
 	// when set they replace Policies and Calendar.
 	Rules *rules.Rules
 	// Now is the clock cases are filed by (nil = time.Now).
 	Now func() time.Time
+	// Checks are what this process needs beyond PostgreSQL and Temporal
+	// (a worker's: health.WorkerChecks), reported on /readyz.
+	Checks []health.Check
 }
 
 // App is the application core.
@@ -88,7 +93,8 @@ func New(d Deps) *App {
 		Downstream: downstream.New(downstream.Deps{Pool: d.Pool, Temporal: d.Temporal, Guard: guard, Logger: d.Logger}),
 		Registry:   registry.New(d.Pool, cw.Records(), guard, d.Logger),
 		Accounts:   accounts.New(auth.NewWithOptions(d.Pool, ao), guard, d.Logger),
-		Health:     health.New(health.Deps{Pool: d.Pool, Temporal: d.Temporal, Rules: rl, Guard: guard, Logger: d.Logger, Now: d.Now}),
+		Health: health.New(health.Deps{Pool: d.Pool, Temporal: d.Temporal, Rules: rl, Guard: guard, Logger: d.Logger,
+			Checks: d.Checks, Now: d.Now}),
 		Calendar: calendaradmin.New(calendaradmin.Deps{Pool: d.Pool, Temporal: d.Temporal, Rules: rl, Guard: guard,
 			Logger: d.Logger, Now: d.Now}),
 		Guard: guard,

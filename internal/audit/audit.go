@@ -99,6 +99,33 @@ func LogQueries(ctx context.Context, db DB, actor Actor, recordIDs []int64, purp
 	return err
 }
 
+// Lookup is a public lookup to log: how it looked (Kind, e.g.
+// "person_id"), what was asked (Query, masked by the caller), the subject
+// it found (0 = none), the records served and the client's address.
+type Lookup struct {
+	Kind      string
+	Query     string
+	SubjectID int64
+	RecordIDs []int64
+	Client    string
+	Purpose   string
+}
+
+// LogLookup appends one query-log row per record a lookup served, or one
+// row without a record when it served none, so every lookup is on file.
+func LogLookup(ctx context.Context, db DB, actor Actor, l Lookup) error {
+	lookup := l.Kind + ":" + l.Query
+	ids := l.RecordIDs
+	if len(ids) == 0 {
+		ids = []int64{0}
+	}
+	_, err := db.Exec(ctx, `
+		INSERT INTO query_log (account_id, actor, role, record_id, subject_id, purpose, request_id, client, lookup)
+		SELECT $1, $2, $3, nullif(r, 0), $5, $6, $7, $8, $9 FROM unnest($4::bigint[]) AS r`,
+		nullID(actor.AccountID), actor.Username, actor.Role, ids, nullID(l.SubjectID), l.Purpose, reqid.From(ctx), l.Client, lookup)
+	return err
+}
+
 func nullID(id int64) *int64 {
 	if id == 0 {
 		return nil
@@ -145,9 +172,14 @@ type Query struct {
 	ID        int64     `json:"id"`
 	At        time.Time `json:"at"`
 	Actor     Actor     `json:"actor"`
-	RecordID  int64     `json:"record_id"`
+	RecordID  int64     `json:"record_id,omitempty"`
 	Purpose   string    `json:"purpose"`
 	RequestID string    `json:"request_id,omitempty"`
+	// A public lookup: the subject found, the lookup (kind:masked query)
+	// and the client's address.
+	SubjectID int64  `json:"subject_id,omitempty"`
+	Lookup    string `json:"lookup,omitempty"`
+	Client    string `json:"client,omitempty"`
 }
 
 // QueryFilter selects query-log rows, newest first.
@@ -161,7 +193,8 @@ type QueryFilter struct {
 // Queries lists query-log rows matching f, newest first.
 func Queries(ctx context.Context, db DB, f QueryFilter) ([]Query, error) {
 	rows, err := db.Query(ctx, `
-		SELECT id, at, coalesce(account_id, 0), actor, role, record_id, purpose, request_id
+		SELECT id, at, coalesce(account_id, 0), actor, role, coalesce(record_id, 0), purpose, request_id,
+			coalesce(subject_id, 0), lookup, client
 		FROM query_log
 		WHERE ($1 = 0 OR record_id = $1)
 		  AND ($2 = 0 OR account_id = $2)
@@ -173,7 +206,8 @@ func Queries(ctx context.Context, db DB, f QueryFilter) ([]Query, error) {
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Query, error) {
 		var q Query
-		err := r.Scan(&q.ID, &q.At, &q.Actor.AccountID, &q.Actor.Username, &q.Actor.Role, &q.RecordID, &q.Purpose, &q.RequestID)
+		err := r.Scan(&q.ID, &q.At, &q.Actor.AccountID, &q.Actor.Username, &q.Actor.Role, &q.RecordID, &q.Purpose, &q.RequestID,
+			&q.SubjectID, &q.Lookup, &q.Client)
 		return q, err
 	})
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/creditcase/creditcase/internal/db"
 	"github.com/creditcase/creditcase/internal/documents"
 	"github.com/creditcase/creditcase/internal/evidence"
+	"github.com/creditcase/creditcase/internal/failing"
 	"github.com/creditcase/creditcase/internal/faults"
 	"github.com/creditcase/creditcase/internal/permission"
 	"github.com/creditcase/creditcase/internal/refusal"
@@ -111,6 +112,10 @@ type CaseSummary struct {
 	AcceptedAt     *time.Time `json:"accepted_at,omitempty"`
 	ClosedAt       *time.Time `json:"closed_at,omitempty"`
 	UpdatedAt      time.Time  `json:"updated_at"`
+	// Failing are the case's activities that keep failing on the worker
+	// (what holds the case up, e.g. a missing font); set on a case's own
+	// page and steps, not in lists.
+	Failing []failing.Activity `json:"failing,omitempty"`
 }
 
 const caseColumns = `c.case_no, c.kind, c.record_id, c.subject_id, c.provider_id, c.profile_id, c.profile_version,
@@ -190,6 +195,12 @@ func (s *Service) openCase(ctx context.Context, a permission.Actor, uc permissio
 	}
 	if !caseVisible(a, cs) {
 		return cs, s.guard.Hide(ctx, a, uc, kind, cs.CaseNo)
+	}
+	if cs.Failing, err = failing.OfCase(ctx, s.d.Pool, cs.CaseNo); err != nil {
+		return cs, faults.Database(err)
+	}
+	if len(cs.Failing) == 0 {
+		cs.Failing = nil
 	}
 	return cs, nil
 }

@@ -624,15 +624,20 @@ func (s *Service) RepairDocument(ctx context.Context, a permission.Actor, no str
 
 // ---- public ----
 
-// PublicRepairNotice is a repair proposal on public display.
+// PublicRepairNotice is a repair proposal on public display. When the
+// record is not 社会公开 (RecordPublic false) the notice shows only what
+// the publicity needs — who applied (a person masked), the provider, the
+// proposed outcome, the period — and no record title, decision number or
+// decision date.
 type PublicRepairNotice struct {
 	ApplicationNo   string    `json:"application_no"`
 	SubjectName     string    `json:"subject_name"`
 	SubjectIdent    string    `json:"subject_ident"`
 	ProviderName    string    `json:"provider_name"`
-	RecordTitle     string    `json:"record_title"`
-	DecisionNo      string    `json:"decision_no"`
-	DecidedOn       string    `json:"decided_on"`
+	RecordPublic    bool      `json:"record_public"`
+	RecordTitle     string    `json:"record_title,omitempty"`
+	DecisionNo      string    `json:"decision_no,omitempty"`
+	DecidedOn       string    `json:"decided_on,omitempty"`
 	ProposedOutcome string    `json:"proposed_outcome"`
 	From            time.Time `json:"from"`
 	Until           string    `json:"until"`
@@ -640,15 +645,22 @@ type PublicRepairNotice struct {
 	Explanation     string    `json:"explanation"`
 }
 
-const publicNoticeColumns = `application_no, subject_name, subject_ident, provider_name, record_title, decision_no,
+const publicNoticeColumns = `application_no, subject_name, subject_ident, provider_name, record_public, record_title, decision_no,
 	decided_on, proposed_outcome, starts_at, ends_on, ends_at, explanation`
 
 func scanNotice(r pgx.Row) (PublicRepairNotice, error) {
 	var n PublicRepairNotice
-	var decided, ends time.Time
-	err := r.Scan(&n.ApplicationNo, &n.SubjectName, &n.SubjectIdent, &n.ProviderName, &n.RecordTitle, &n.DecisionNo,
+	var decided *time.Time
+	var ends time.Time
+	err := r.Scan(&n.ApplicationNo, &n.SubjectName, &n.SubjectIdent, &n.ProviderName, &n.RecordPublic, &n.RecordTitle, &n.DecisionNo,
 		&decided, &n.ProposedOutcome, &n.From, &ends, &n.UntilAt, &n.Explanation)
-	n.DecidedOn, n.Until = decided.Format(time.DateOnly), ends.Format(time.DateOnly)
+	n.Until = ends.Format(time.DateOnly)
+	if decided != nil && n.RecordPublic {
+		n.DecidedOn = decided.Format(time.DateOnly)
+	}
+	if !n.RecordPublic {
+		n.RecordTitle, n.DecisionNo = "", ""
+	}
 	n.From, n.UntilAt = shanghai(n.From), shanghai(n.UntilAt)
 	return n, err
 }
@@ -711,18 +723,14 @@ func (f *PublicObjectionForm) Validate() []refusal.Field {
 }
 
 // ObjectToRepair takes an objection through the public form during a
-// publicity period: rate-limited per client (clientKey), checked, stored
+// publicity period (rate-limited per client by the front end's one limiter,
+// internal/ratelimit, class objection): checked, stored
 // with the case, and the case told (the provider then verifies it). An
 // objection the case refuses is kept marked refused, never shown.
 func (s *Service) ObjectToRepair(ctx context.Context, a permission.Actor, clientKey, no string, f PublicObjectionForm) (PublicObjectionReceipt, error) {
 	const uc = "objectToRepair"
 	if err := s.guard.Require(ctx, a, uc); err != nil {
 		return PublicObjectionReceipt{}, err
-	}
-	if ok, wait := s.publicForm.Allow(clientKey); !ok {
-		return PublicObjectionReceipt{}, &refusal.Error{Kind: refusal.RateLimited, RetryAfter: wait,
-			Title:  refusal.T("提交过于频繁", "Too many submissions"),
-			Detail: refusal.T(fmt.Sprintf("请于 %d 秒后再提交", int(wait.Seconds())+1), fmt.Sprintf("Try again in %d seconds", int(wait.Seconds())+1))}
 	}
 	if err := CheckCaseNo(no); err != nil {
 		return PublicObjectionReceipt{}, err

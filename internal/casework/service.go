@@ -73,7 +73,6 @@ type Service struct {
 	report      *supervision.Report
 	sweeps      *supervision.Sweeper
 	inbox       *supervision.Inbox
-	publicForm  *Limiter
 }
 
 // New returns the casework service.
@@ -108,7 +107,6 @@ func New(d Deps) *Service {
 		report:      &supervision.Report{Pool: d.Pool},
 		sweeps:      &supervision.Sweeper{Pool: d.Pool},
 		inbox:       &supervision.Inbox{Pool: d.Pool},
-		publicForm:  NewLimiter(PublicFormBurst, PublicFormRefill),
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/creditcase/creditcase/internal/calendar"
 	"github.com/creditcase/creditcase/internal/cleantext"
+	"github.com/creditcase/creditcase/internal/failing"
 	"github.com/creditcase/creditcase/internal/faults"
 	"github.com/creditcase/creditcase/internal/permission"
 	"github.com/creditcase/creditcase/internal/refusal"
@@ -135,6 +136,15 @@ func (s *Service) update(ctx context.Context, p procedure, cs CaseSummary, st St
 		err = h.Get(ctx, out)
 	}
 	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
+			// The step did not finish in time: when an activity of the
+			// case keeps failing, say that (what the worker lacks), not
+			// "engine unavailable".
+			if f := failing.Case(context.WithoutCancel(ctx), s.d.Pool, cs.CaseNo); f != nil {
+				f.Cause = err
+				return f
+			}
+		}
 		return s.refused(ctx, p, cs, st, err)
 	}
 	s.log(ctx).Info().Str("case_no", cs.CaseNo).Str("action", st.Name).Msg(p.kind + " step")
@@ -315,6 +325,11 @@ func runStep[In, Out any](s *Service, ctx context.Context, p procedure, a permis
 		if err := check(ctx, cs, &in); err != nil {
 			return out, cs, err
 		}
+	}
+	// A case held up by an activity that keeps failing takes no step
+	// until it is fixed: say what fails now rather than after a timeout.
+	if f := failing.Active(cs.Failing, s.now()); f != nil {
+		return out, cs, failing.Stuck(*f)
 	}
 	if err := s.update(ctx, p, cs, st, in, &out); err != nil {
 		return out, cs, err

@@ -131,27 +131,3 @@ func TestCheckCorrection(t *testing.T) {
 		}
 	}
 }
-
-// The token bucket: a burst up to the capacity, then one request per
-// refill interval, per client; the wait is said.
-func TestLimiterPerClient(t *testing.T) {
-	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	l := NewLimiter(3, time.Minute)
-	l.now = func() time.Time { return now }
-	for i := range 3 {
-		if ok, _ := l.Allow("10.0.0.1"); !ok {
-			t.Fatalf("request %d of the burst refused", i+1)
-		}
-	}
-	ok, wait := l.Allow("10.0.0.1")
-	if ok || wait <= 0 || wait > time.Minute {
-		t.Fatalf("fourth request: allowed %v, wait %s", ok, wait)
-	}
-	if ok, _ := l.Allow("10.0.0.2"); !ok {
-		t.Fatal("another client was limited by the first one's burst")
-	}
-	now = now.Add(61 * time.Second)
-	if ok, _ := l.Allow("10.0.0.1"); !ok {
-		t.Fatal("refused after a refill")
-	}
-}

@@ -8,6 +8,9 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/creditcase/creditcase/internal/ratelimit"
 )
 
 // Help documents every environment variable.
@@ -19,7 +22,7 @@ Environment:
                       127.0.0.1:7233). TEMPORAL_NAMESPACE (default "default"),
                       TEMPORAL_TLS_* and TEMPORAL_API_KEY are read by the
                       Temporal SDK's envconfig loader, as the temporal CLI does.
-  HTTP_ADDR           address the API listens on (default :8080)
+  HTTP_ADDR           address the API listens on (default :8080; dev: 127.0.0.1:8080)
   LOG_LEVEL           debug, info, warn or error (default info)
   LOG_FORMAT          json or console (default json; dev: console)
   DATA_DIR            dev: where the private PostgreSQL cluster lives (default .data)
@@ -47,6 +50,18 @@ Environment:
                       from the request's host), OIDC_ID_CLAIM (the
                       ID token claim holding the identity number or credit code,
                       default id_number) and OIDC_SCOPES (besides openid) complete it
+  TRUSTED_PROXIES     reverse proxies trusted to name the client in
+                      X-Forwarded-For: CIDRs or addresses, comma-separated
+                      (default none: the connection's peer is the client)
+  RATE_LIMITS         budgets of anonymous requests per client address, e.g.
+                      "lookup=20/1m,login=20/1m,objection=5/10m,anonymous=120/1m"
+                      (those are the defaults; 0 = unlimited)
+  TOKEN_LIFETIME      life of API bearer tokens, e.g. 30d or 720h (default 30d,
+                      at most 90d); console sessions last 12h
+  CENTRE_NAME         the centre's name: refused inside passwords with the
+                      account's own names
+  METRICS_ADDR        serve /metrics on this address only (e.g. 127.0.0.1:9090);
+                      unset: /metrics is on HTTP_ADDR
 `
 
 // Config is the environment, read once at start.
@@ -65,6 +80,14 @@ type Config struct {
 	TemporalLogLevel string
 	CalendarDir      string
 	PolicyDir        string
+	// HTTPAddrSet: HTTP_ADDR was given (dev binds 127.0.0.1 otherwise).
+	HTTPAddrSet bool
+	// Security.
+	TrustedProxies ratelimit.Proxies
+	RateLimits     ratelimit.Config
+	TokenLifetime  time.Duration
+	CentreName     string
+	MetricsAddr    string
 }
 
 // FromEnv reads the environment. logFormat is the default format of the role.
@@ -82,7 +105,20 @@ func FromEnv(defaultLogFormat string) (Config, error) {
 		CalendarDir:      os.Getenv("CALENDAR_DIR"),
 		PolicyDir:        os.Getenv("POLICY_DIR"),
 	}
+	c.HTTPAddrSet = os.Getenv("HTTP_ADDR") != ""
+	c.CentreName = strings.TrimSpace(os.Getenv("CENTRE_NAME"))
+	c.MetricsAddr = strings.TrimSpace(os.Getenv("METRICS_ADDR"))
 	var errs []string
+	var err error
+	if c.TrustedProxies, err = ratelimit.ParseProxies(os.Getenv("TRUSTED_PROXIES")); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if c.RateLimits, err = ratelimit.ParseConfig(os.Getenv("RATE_LIMITS")); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if c.TokenLifetime, err = parseLifetime(os.Getenv("TOKEN_LIFETIME")); err != nil {
+		errs = append(errs, err.Error())
+	}
 	port := func(name string, def int, dst *int) {
 		v := os.Getenv(name)
 		if v == "" {
@@ -109,6 +145,24 @@ func FromEnv(defaultLogFormat string) (Config, error) {
 		return c, fmt.Errorf("%s", strings.Join(errs, "; "))
 	}
 	return c, nil
+}
+
+// parseLifetime reads TOKEN_LIFETIME: a Go duration (720h) or whole days
+// (30d); "" is the default (0).
+func parseLifetime(v string) (time.Duration, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		n, aerr := strconv.Atoi(days)
+		d, err = time.Duration(n)*24*time.Hour, aerr
+	}
+	if err != nil || d < time.Hour || d > 90*24*time.Hour {
+		return 0, fmt.Errorf("TOKEN_LIFETIME=%q is not a lifetime from 1h to 90d (such as 30d or 720h)", v)
+	}
+	return d, nil
 }
 
 func env(name, def string) string {

@@ -1,13 +1,19 @@
 // Package health is the application core of the system's own checks:
-// readiness (what a first request needs answers) and engine checks (a
-// workflow through API → Temporal → worker → PostgreSQL, and its record).
+// readiness (is every dependency this process needs there?), engine checks
+// (does a workflow go API → Temporal → worker → PostgreSQL?) and the
+// checks a worker makes before it starts (fonts, document store, calendar
+// years in use).
 package health
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"regexp"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -18,6 +24,7 @@ import (
 	"github.com/creditcase/creditcase/activities"
 	"github.com/creditcase/creditcase/internal/calendar"
 	"github.com/creditcase/creditcase/internal/db"
+	"github.com/creditcase/creditcase/internal/failing"
 	"github.com/creditcase/creditcase/internal/faults"
 	"github.com/creditcase/creditcase/internal/permission"
 	"github.com/creditcase/creditcase/internal/refusal"
@@ -25,26 +32,34 @@ import (
 	"github.com/creditcase/creditcase/workflows"
 )
 
+// Check is one thing the process needs to do its work. Run returns nil
+// when it is there, else an error saying what is missing and how to fix
+// it (shown to operators on /readyz and at start-up).
+type Check struct {
+	Name string
+	Run  func(ctx context.Context) error
+}
+
 // Deps are what the checks read.
 type Deps struct {
 	Pool     *pgxpool.Pool
-	Temporal client.Client // nil: not ready, engine checks refused
-	// Rules serve the calendar readiness looks at (next year's schedule).
+	Temporal client.Client // nil: not ready, engine checks answer 503
+	// Rules serve the calendar readiness looks at (next year's schedule;
+	// nil = the embedded data).
 	Rules  *rules.Rules
 	Guard  permission.Guard
 	Logger zerolog.Logger
+	// Checks are what this process needs beyond PostgreSQL and Temporal
+	// (a worker's fonts, document store and calendar: WorkerChecks).
+	Checks []Check
 	// Now is the clock (nil = time.Now).
 	Now func() time.Time
 }
 
 // Service holds the checks.
 type Service struct {
-	pool     *pgxpool.Pool
-	temporal client.Client
-	rules    *rules.Rules
-	guard    permission.Guard
-	log      zerolog.Logger
-	now      func() time.Time
+	d     Deps
+	guard permission.Guard
 }
 
 // New returns the checks.
@@ -52,14 +67,20 @@ func New(d Deps) *Service {
 	if d.Rules == nil {
 		d.Rules = rules.Static(nil, nil)
 	}
-	if d.Now == nil {
-		d.Now = time.Now
-	}
-	return &Service{pool: d.Pool, temporal: d.Temporal, rules: d.Rules, guard: d.Guard, log: d.Logger, now: d.Now}
+	return &Service{d: d, guard: d.Guard}
 }
 
-// Readiness is the answer of a readiness check: ready, or which part is
-// not.
+func (s *Service) now() time.Time {
+	if s.d.Now != nil {
+		return s.d.Now()
+	}
+	return time.Now()
+}
+
+// ---- readiness ----
+
+// Readiness is the answer of /readyz: ready, or unavailable with what is
+// not there.
 type Readiness struct {
 	Status string            `json:"status"`
 	Checks map[string]string `json:"checks"`
@@ -68,57 +89,96 @@ type Readiness struct {
 	Details []string `json:"details,omitempty"`
 }
 
-// Ready reports whether PostgreSQL and Temporal both answer.
+// Ready reports whether PostgreSQL and Temporal answer and every check of
+// the process passes. Each check is "ok" or says what is missing.
 func (s *Service) Ready(ctx context.Context) Readiness {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	r := Readiness{Status: "ready", Checks: map[string]string{"postgres": "ok", "temporal": "ok"}}
-	if err := s.pool.Ping(ctx); err != nil {
+	if err := s.d.Pool.Ping(ctx); err != nil {
 		r.Status, r.Checks["postgres"] = "unavailable", "unreachable"
-		s.log.Warn().Err(err).Msg("readiness: PostgreSQL unreachable")
+		s.d.Logger.Warn().Err(err).Msg("readiness: PostgreSQL unreachable")
 	}
-	if s.temporal == nil {
-		r.Status, r.Checks["temporal"] = "unavailable", "not configured"
-	} else if _, err := s.temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+	if s.d.Temporal == nil {
+		r.Status, r.Checks["temporal"] = "unavailable", "no client"
+	} else if _, err := s.d.Temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
 		r.Status, r.Checks["temporal"] = "unavailable", "unreachable"
-		s.log.Warn().Err(err).Msg("readiness: Temporal unreachable")
+		s.d.Logger.Warn().Err(err).Msg("readiness: Temporal unreachable")
 	}
 	if r.Checks["postgres"] == "ok" {
 		r.Checks["calendar"] = "ok"
-		if cal, err := s.rules.Calendar(ctx); err != nil {
+		if cal, err := s.d.Rules.Calendar(ctx); err != nil {
 			r.Checks["calendar"] = "unreadable"
-			s.log.Warn().Err(err).Msg("readiness: calendar unreadable")
+			s.d.Logger.Warn().Err(err).Msg("readiness: calendar unreadable")
 		} else if w := cal.NextYearWarning(calendar.DateOf(s.now())); w != "" {
 			r.Checks["calendar"] = "warning"
 			r.Details = append(r.Details, w)
 		}
 	}
+	for _, c := range s.d.Checks {
+		if err := c.Run(ctx); err != nil {
+			r.Status, r.Checks[c.Name] = "unavailable", err.Error()
+			s.d.Logger.Warn().Err(err).Str("check", c.Name).Msg("readiness: check failed")
+			continue
+		}
+		if _, said := r.Checks[c.Name]; !said {
+			r.Checks[c.Name] = "ok"
+		}
+	}
 	return r
 }
 
-// EngineCheck is the answer to an engine check.
-type EngineCheck struct {
-	activities.EngineCheckRecord
-	RoundTripMS int64 `json:"round_trip_ms"`
+// RunChecks runs checks and returns one error naming every one that
+// failed, for a process that must not start without them.
+func RunChecks(ctx context.Context, checks []Check) error {
+	var bad []string
+	for _, c := range checks {
+		if err := c.Run(ctx); err != nil {
+			bad = append(bad, c.Name+": "+err.Error())
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	sort.Strings(bad)
+	return fmt.Errorf("the worker cannot do its work:\n  - %s", strings.Join(bad, "\n  - "))
 }
 
-// RunEngineCheck starts an EngineCheckWorkflow and waits for the row its
-// activity writes: proof that API, Temporal, worker and PostgreSQL all
-// work.
+// ---- engine checks ----
+
+// EngineCheck is a recorded engine check: which workflow wrote it, for
+// which request, when. Which worker host and process ran it is kept in
+// the database for operators and not answered.
+type EngineCheck struct {
+	CheckID     string    `json:"check_id"`
+	WorkflowID  string    `json:"workflow_id"`
+	RequestID   string    `json:"request_id,omitempty"`
+	RequestedAt time.Time `json:"requested_at"`
+	RecordedAt  time.Time `json:"recorded_at"`
+	// RoundTripMS is set by RunEngineCheck.
+	RoundTripMS int64 `json:"round_trip_ms,omitempty"`
+}
+
+// EngineCheckTimeout bounds an engine check.
+const EngineCheckTimeout = 20 * time.Second
+
+// RunEngineCheck starts an EngineCheckWorkflow and waits for the row
+// its activity writes: proof that API, Temporal, worker and PostgreSQL all
+// work. Supervisors and administrators only (each check is a workflow).
 func (s *Service) RunEngineCheck(ctx context.Context, a permission.Actor) (EngineCheck, error) {
 	if err := s.guard.Require(ctx, a, "createEngineCheck"); err != nil {
 		return EngineCheck{}, err
 	}
-	if s.temporal == nil {
+	if s.d.Temporal == nil {
 		return EngineCheck{}, refusal.Unavailable(refusal.EngineUnavailable, nil)
 	}
-	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, EngineCheckTimeout)
 	defer cancel()
 	start := time.Now()
 	b := make([]byte, 12)
 	_, _ = rand.Read(b)
 	in := activities.EngineCheck{CheckID: hex.EncodeToString(b), RequestedAt: start.UTC()}
-	run, err := s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+	run, err := s.d.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                       workflows.EngineCheckWorkflowID(in.CheckID),
 		TaskQueue:                workflows.TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
@@ -126,34 +186,53 @@ func (s *Service) RunEngineCheck(ctx context.Context, a permission.Actor) (Engin
 		WorkflowExecutionTimeout: 30 * time.Second,
 	}, workflows.EngineCheckWorkflow, in)
 	if err != nil {
-		return EngineCheck{}, refusal.Unavailable(refusal.EngineUnavailable, err)
+		return EngineCheck{}, engineErr(err)
 	}
 	var rec activities.EngineCheckRecord
 	if err := run.Get(ctx, &rec); err != nil {
-		return EngineCheck{}, refusal.Unavailable(refusal.EngineUnavailable, err)
+		if f := failing.Workflow(context.WithoutCancel(ctx), s.d.Pool, run.GetID()); f != nil {
+			return EngineCheck{}, f
+		}
+		return EngineCheck{}, engineErr(err)
 	}
-	return EngineCheck{EngineCheckRecord: rec, RoundTripMS: time.Since(start).Milliseconds()}, nil
+	out := checkOf(rec)
+	out.RoundTripMS = max(1, time.Since(start).Milliseconds())
+	return out, nil
+}
+
+func checkOf(r activities.EngineCheckRecord) EngineCheck {
+	return EngineCheck{CheckID: r.CheckID, WorkflowID: r.WorkflowID, RequestID: r.RequestID, RequestedAt: r.RequestedAt, RecordedAt: r.RecordedAt}
+}
+
+// engineErr is a Temporal error as a refusal; a timeout waiting for the
+// workflow means the engine or the worker did not answer in time.
+func engineErr(err error) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return refusal.Unavailable(refusal.EngineUnavailable, err)
+	}
+	return faults.Engine(err)
 }
 
 var checkIDPattern = regexp.MustCompile(`^[0-9a-f]{24}$`)
 
-// EngineCheckByID reads a recorded check from PostgreSQL.
-func (s *Service) EngineCheckByID(ctx context.Context, a permission.Actor, id string) (activities.EngineCheckRecord, error) {
+// EngineCheckByID reads a recorded check.
+func (s *Service) EngineCheckByID(ctx context.Context, a permission.Actor, id string) (EngineCheck, error) {
 	if err := s.guard.Require(ctx, a, "getEngineCheck"); err != nil {
-		return activities.EngineCheckRecord{}, err
+		return EngineCheck{}, err
 	}
 	if !checkIDPattern.MatchString(id) {
-		return activities.EngineCheckRecord{}, refusal.BadParam("id", "format", refusal.T("检查编号应为 24 位十六进制字符", "a check ID is 24 hexadecimal characters"))
+		return EngineCheck{}, refusal.BadParam("id", "format", refusal.T("检查编号应为 24 位十六进制字符", "a check ID is 24 hexadecimal characters"))
 	}
 	var rec activities.EngineCheckRecord
-	err := s.pool.QueryRow(ctx, `
-		SELECT id, workflow_id, request_id, requested_at, recorded_at, worker
-		FROM engine_checks WHERE id = $1`, id,
-	).Scan(&rec.CheckID, &rec.WorkflowID, &rec.RequestID, &rec.RequestedAt, &rec.RecordedAt, &rec.Worker)
+	err := s.d.Pool.QueryRow(ctx, `SELECT id, workflow_id, request_id, requested_at, recorded_at FROM engine_checks WHERE id = $1`, id).
+		Scan(&rec.CheckID, &rec.WorkflowID, &rec.RequestID, &rec.RequestedAt, &rec.RecordedAt)
 	if db.IsNoRows(err) {
 		e := refusal.NotFoundErr()
 		e.Detail = refusal.T("没有该编号的引擎检查记录", "No engine check has this ID")
-		return rec, e
+		return EngineCheck{}, e
 	}
-	return rec, faults.Database(err)
+	if err != nil {
+		return EngineCheck{}, faults.Database(err)
+	}
+	return checkOf(rec), nil
 }

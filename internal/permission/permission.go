@@ -43,6 +43,7 @@ var (
 	worker    = []auth.Role{auth.Caseworker}
 	super     = []auth.Role{auth.Supervisor}
 	admin     = []auth.Role{auth.Admin}
+	operators = []auth.Role{auth.Supervisor, auth.Admin}
 )
 
 // Entry is one row of the table.
@@ -57,8 +58,8 @@ type Entry struct {
 var table = []Entry{
 	// operations and the document
 	{"getOpenAPI", everyone, "the OpenAPI document"},
-	{"createEngineCheck", everyone, "run an engine check (API → Temporal → worker → PostgreSQL)"},
-	{"getEngineCheck", everyone, "read an engine check"},
+	{"createEngineCheck", operators, "run an engine check (API → Temporal → worker → PostgreSQL)"},
+	{"getEngineCheck", operators, "read an engine check"},
 	{"getSweepRun", []auth.Role{auth.Supervisor, auth.Admin}, "read a disclosure sweep run"},
 
 	// accounts
@@ -67,6 +68,12 @@ var table = []Entry{
 	{"getMe", loggedIn, "the current account"},
 	{"listAccounts", admin, "list accounts"},
 	{"createAccount", admin, "create an account"},
+	{"disableAccount", admin, "disable an account (ends its sessions and tokens)"},
+	{"enableAccount", admin, "enable a disabled account"},
+	{"revokeAccountTokens", admin, "end every session and token of an account"},
+	{"listAccountTokens", admin, "list an account's sessions and tokens"},
+	{"listLoginThrottles", operators, "failed log-ins, back-offs and locks"},
+	{"unblockLogin", admin, "lift a log-in back-off or lock"},
 
 	// register: providers, subjects, records
 	{"listProviders", loggedIn, "list providers"},

@@ -3,7 +3,9 @@ package records
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -522,10 +524,56 @@ type PublicRecord struct {
 // PublicLookupLimit bounds the answer of a public lookup.
 const PublicLookupLimit = 100
 
+// ErrInvalidIDNumber refuses a public lookup by something that is meant to
+// be a citizen identity number (digits, 15 to 18 characters) but is not a
+// valid one: wrong length, birth date or check character.
+var ErrInvalidIDNumber = errors.New("records: not a valid citizen identity number")
+
+// idAttempt matches what can only be meant as an identity number.
+var idAttempt = regexp.MustCompile(`^[0-9]{14,17}[0-9Xx]$`)
+
+// PurposePublicIDLookup is the query log's purpose of a public lookup by
+// a full identity number.
+const PurposePublicIDLookup = "社会公开信息查询：公众按公民身份号码查询 (public lookup by citizen identity number)"
+
 // PublicLookup returns the 社会公开 records being disclosed today for the
-// subject whose identifier is q, or whose name is exactly q.
-func (s *Store) PublicLookup(ctx context.Context, q string) ([]PublicRecord, error) {
+// subject whose identifier is q, or whose name is exactly q. A lookup by a
+// full citizen identity number turns a number into a name: it is answered
+// only when the number is valid, check character included
+// (ErrInvalidIDNumber otherwise, so numbers cannot be guessed digit by
+// digit against the register), and each one is written to the query log
+// with client, the caller's address, found or not.
+func (s *Store) PublicLookup(ctx context.Context, q, client string) ([]PublicRecord, error) {
 	q = strings.TrimSpace(q)
+	byID := idAttempt.MatchString(q)
+	if byID {
+		q = ident.Normalize(q)
+		if ident.CheckIDNumber(q) != nil {
+			return nil, ErrInvalidIDNumber
+		}
+	}
+	recs, err := s.publicLookup(ctx, q)
+	if err != nil || !byID {
+		return recs, err
+	}
+	var subjectID int64
+	err = s.pool.QueryRow(ctx, `SELECT id FROM subjects WHERE ident = $1`, q).Scan(&subjectID)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return nil, err
+	}
+	ids := make([]int64, 0, len(recs))
+	for _, r := range recs {
+		ids = append(ids, r.ID)
+	}
+	err = audit.LogLookup(ctx, s.pool, audit.Public, audit.Lookup{Kind: "person_id", Query: ident.MaskIDNumber(q),
+		SubjectID: subjectID, RecordIDs: ids, Client: client, Purpose: PurposePublicIDLookup})
+	if err != nil {
+		return nil, err
+	}
+	return recs, nil
+}
+
+func (s *Store) publicLookup(ctx context.Context, q string) ([]PublicRecord, error) {
 	today := shanghaiDate(s.now()).String()
 	rows, err := s.pool.Query(ctx, `
 		SELECT r.id, s.kind, s.ident, s.name, p.name, r.category, coalesce(r.severity, ''), r.title, r.content,

@@ -94,6 +94,7 @@ const (
 	Internal          Kind = "internal"           // a fault of ours; nothing was changed
 	StepFailed        Kind = "step-failed"        // the case could not carry the step out; escalated
 	EngineUnavailable Kind = "engine-unavailable" // Temporal cannot be reached
+	ActivityFailing   Kind = "activity-failing"   // a step of the case keeps failing; says what the worker lacks
 	DatabaseUnavail   Kind = "database-unavailable"
 )
 
@@ -140,6 +141,7 @@ var table = []Row{
 	{Internal, http.StatusInternalServerError, "a fault of ours; quote the request ID"},
 	{StepFailed, http.StatusInternalServerError, "the case could not carry out the step; it is escalated to the supervisors"},
 	{EngineUnavailable, http.StatusServiceUnavailable, "the workflow engine cannot be reached; try again later"},
+	{ActivityFailing, http.StatusServiceUnavailable, "a step of the case keeps failing on the worker; `detail` says which and what it lacks (a font, a calendar year…); the case goes on once fixed"},
 	{DatabaseUnavail, http.StatusServiceUnavailable, "the database cannot be reached; try again later"},
 }
 

@@ -430,8 +430,11 @@ func (s *Service) ImportRecords(ctx context.Context, a permission.Actor, in Impo
 }
 
 // PublicLookup serves 社会公开 records to anyone, by the subject's exact
-// name or identifier. Persons' identity numbers are masked.
-func (s *Service) PublicLookup(ctx context.Context, a permission.Actor, q string) ([]records.PublicRecord, error) {
+// name or identifier. Persons' identity numbers are masked. A lookup by a
+// citizen identity number is answered only for a valid number (check
+// character included; 400 otherwise) and is written to the query log with
+// client, the caller's address as the front end resolved it.
+func (s *Service) PublicLookup(ctx context.Context, a permission.Actor, client, q string) ([]records.PublicRecord, error) {
 	if err := s.guard.Require(ctx, a, "lookUpPublicRecords"); err != nil {
 		return nil, err
 	}
@@ -440,7 +443,11 @@ func (s *Service) PublicLookup(ctx context.Context, a permission.Actor, q string
 		return nil, refusal.BadParam("q", "length", refusal.T("请输入主体名称或统一社会信用代码/身份证号码（2–100 字）",
 			"give the subject's name or identifier (2–100 characters)"))
 	}
-	recs, err := s.records.PublicLookup(ctx, q)
+	recs, err := s.records.PublicLookup(ctx, q, client)
+	if errors.Is(err, records.ErrInvalidIDNumber) {
+		return nil, refusal.BadParam("q", "id-number", refusal.T("公民身份号码须为 18 位且校验码正确；按身份号码查询只接受完整、有效的号码",
+			"a citizen identity number has 18 characters and a valid check character; lookups by number take only a full, valid one"))
+	}
 	return nonNil(recs), storeErr(err)
 }
 

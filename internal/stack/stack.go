@@ -28,12 +28,15 @@ import (
 
 	"github.com/creditcase/creditcase/api"
 	"github.com/creditcase/creditcase/internal/application"
+	"github.com/creditcase/creditcase/internal/auth"
 	"github.com/creditcase/creditcase/internal/db"
 	"github.com/creditcase/creditcase/internal/engine"
+	"github.com/creditcase/creditcase/internal/health"
 	"github.com/creditcase/creditcase/internal/logging"
 	"github.com/creditcase/creditcase/internal/metrics"
 	"github.com/creditcase/creditcase/internal/notify"
 	"github.com/creditcase/creditcase/internal/pgcluster"
+	"github.com/creditcase/creditcase/internal/ratelimit"
 	"github.com/creditcase/creditcase/internal/relay"
 	"github.com/creditcase/creditcase/internal/rules"
 	"github.com/creditcase/creditcase/internal/temporalclient"
@@ -73,22 +76,33 @@ type Options struct {
 	// Rules are the override directories (CALENDAR_DIR, POLICY_DIR) of the
 	// policy profiles and calendar every part of the stack reads.
 	Rules rules.Dirs
+	// Auth configures log-in throttling, token lifetimes and the password
+	// policy; Limits the budgets of anonymous requests; Proxies the
+	// reverse proxies trusted to name the client (zero = the defaults).
+	Auth    auth.Options
+	Limits  ratelimit.Config
+	Proxies ratelimit.Proxies
+	// MetricsAddr serves /metrics alone on this address ("" = on the API).
+	MetricsAddr string
 }
 
 // Stack is the running system.
 type Stack struct {
-	PG          *pgcluster.Cluster // nil when DatabaseURL was given
-	AppURL      string
-	AdminURL    string
-	Engine      *engine.Server
-	Pool        *pgxpool.Pool
-	Temporal    client.Client
-	Worker      sdkworker.Worker
-	Registry    *prometheus.Registry
-	Rules       *rules.Rules
-	App         *application.App // the application core every front end calls
-	HTTP        *http.Server
-	APIAddr     string
+	PG       *pgcluster.Cluster // nil when DatabaseURL was given
+	AppURL   string
+	AdminURL string
+	Engine   *engine.Server
+	Pool     *pgxpool.Pool
+	Temporal client.Client
+	Worker   sdkworker.Worker
+	Registry *prometheus.Registry
+	Rules    *rules.Rules
+	App      *application.App // the application core every front end calls
+	HTTP     *http.Server
+	APIAddr  string
+	// MetricsAddr is where /metrics is served alone ("" = on the API).
+	MetricsAddr string
+	metrics     *http.Server
 	UIAddr      string // "" when the Web UI is not served
 	Namespace   string
 	ui          *uiserver.Server
@@ -195,6 +209,13 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 	if o.Relay != nil {
 		relayCfg = *o.Relay
 	}
+	// What the worker needs (fonts, document store, this year's calendar)
+	// is checked before it starts: a missing font would otherwise stall
+	// every case at its first letter.
+	checks := health.WorkerChecks(s.Pool, s.Rules, nil)
+	if err = health.RunChecks(ctx, checks); err != nil {
+		return nil, err
+	}
 	if err = s.startWorker(ctx, relayCfg, smtpCfg); err != nil {
 		return nil, err
 	}
@@ -212,8 +233,10 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 	}
 	s.APIAddr = ln.Addr().String()
 	// One application core for both front ends: the JSON API and the console.
-	s.App = application.New(application.Deps{Pool: s.Pool, Temporal: s.Temporal, Logger: o.Logger, Rules: s.Rules})
-	handler := api.New(api.Deps{App: s.App, Logger: o.Logger, Registry: s.Registry})
+	s.App = application.New(application.Deps{Pool: s.Pool, Temporal: s.Temporal, Logger: o.Logger, Rules: s.Rules,
+		Auth: o.Auth, Checks: checks})
+	handler := api.New(api.Deps{App: s.App, Logger: o.Logger, Registry: s.Registry,
+		Limits: o.Limits, Proxies: o.Proxies, NoMetrics: o.MetricsAddr != ""})
 	if _, err = web.Mount(handler, web.Deps{App: s.App, Pool: s.Pool, Temporal: s.Temporal, Logger: o.Logger, OIDC: o.OIDC}); err != nil {
 		return nil, err
 	}
@@ -224,6 +247,12 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 		}
 	}()
 	progress(fmt.Sprintf("API listening on http://%s/api/v1, console on http://%s/", s.APIAddr, s.APIAddr))
+	if o.MetricsAddr != "" {
+		if s.metrics, s.MetricsAddr, err = ServeMetrics(o.MetricsAddr, s.Registry, s.serveErr); err != nil {
+			return nil, err
+		}
+		progress(fmt.Sprintf("metrics on http://%s/metrics", s.MetricsAddr))
+	}
 
 	if o.UIPort != 0 {
 		if s.ui, s.UIAddr, err = StartUI(s.Engine.HostPort(), "127.0.0.1", o.UIPort, o.Namespace); err != nil {
@@ -242,7 +271,8 @@ func (s *Stack) startWorker(ctx context.Context, relayCfg relay.Config, smtpCfg 
 	if err != nil {
 		return err
 	}
-	s.Worker = worker.New(s.Temporal, worker.Deps{Pool: s.Pool, Identity: fmt.Sprintf("%s/%d", host, os.Getpid()), Rules: s.Rules, Notifier: notifier})
+	s.Worker = worker.New(s.Temporal, worker.Deps{Pool: s.Pool, Identity: fmt.Sprintf("%s/%d", host, os.Getpid()), Rules: s.Rules,
+		Notifier: notifier, Logger: s.log})
 	if err = s.Worker.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
@@ -299,6 +329,9 @@ func (s *Stack) Stop() {
 		_ = s.HTTP.Shutdown(ctx)
 		cancel()
 	}
+	if s.metrics != nil {
+		_ = s.metrics.Close()
+	}
 	if s.stopWorkers != nil {
 		s.stopWorkers()
 	}
@@ -331,6 +364,28 @@ func migrateUp(ctx context.Context, pool *pgxpool.Pool, progress func(string)) e
 	}
 	progress(fmt.Sprintf("migrations up to date (%d applied now)", len(applied)))
 	return nil
+}
+
+// ServeMetrics serves the registry's /metrics alone on addr (and nothing
+// else), for a scraper on a separate, private address; errors of the
+// server after it started go to failed.
+func ServeMetrics(addr string, reg *prometheus.Registry, failed chan<- error) (*http.Server, string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, "", fmt.Errorf("cannot serve metrics on %s (%v): set METRICS_ADDR to a free address, or unset it to serve /metrics on HTTP_ADDR", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", api.MetricsHandler(reg))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			select {
+			case failed <- fmt.Errorf("metrics server: %w", err):
+			default:
+			}
+		}
+	}()
+	return srv, ln.Addr().String(), nil
 }
 
 // Listen opens addr for the API with a clear message when it is taken.

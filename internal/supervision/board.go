@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/creditcase/creditcase/internal/calendar"
+	"github.com/creditcase/creditcase/internal/failing"
 	"github.com/creditcase/creditcase/internal/policy"
 	"github.com/creditcase/creditcase/internal/rules"
 )
@@ -111,14 +112,18 @@ type BoardItem struct {
 	Source   string     `json:"-"`
 }
 
-// BoardPage is a page of the board.
+// BoardPage is a page of the board. The first page also lists what keeps
+// failing on the worker (Failing): the open cases held up by an activity
+// that cannot finish, and why.
 type BoardPage struct {
 	AsOf time.Time `json:"as_of"`
 	// Warnings for the operator, e.g. next year's holiday schedule still
 	// missing from 1 November.
-	Warnings []string    `json:"warnings,omitempty"`
-	Items    []BoardItem `json:"items"`
-	Next     string      `json:"next,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
+	// Failing: what keeps failing on the worker (first page only).
+	Failing []failing.Activity `json:"failing,omitempty"`
+	Items   []BoardItem        `json:"items"`
+	Next    string             `json:"next,omitempty"`
 	// DeadDeliveries counts the events a subscriber never received
 	// (GET /deliveries?state=dead lists them; a supervisor re-sends).
 	DeadDeliveries int `json:"dead_deliveries"`
@@ -402,6 +407,14 @@ func (b *Board) List(ctx context.Context, f BoardFilter) (BoardPage, error) {
 			it.DaysLeft = &n
 		}
 		page.Items = append(page.Items, it)
+	}
+	if f.After == "" {
+		if page.Failing, err = failing.Open(ctx, b.Pool, 100); err != nil {
+			return BoardPage{}, err
+		}
+		if len(page.Failing) == 0 {
+			page.Failing = nil
+		}
 	}
 	return page, nil
 }
