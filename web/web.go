@@ -103,7 +103,9 @@ func Mount(e *echo.Echo, d Deps) (*Console, error) {
 	if d.App == nil {
 		d.App = application.New(application.Deps{Pool: d.Pool, Temporal: d.Temporal, Profile: d.Profile, Logger: d.Logger, BcryptCost: d.BcryptCost})
 	}
-	c := &Console{Deps: d, auth: auth.New(d.Pool, d.BcryptCost), records: records.NewStore(d.Pool, profile, calendar.Default()),
+	// The account store of the core: the same log-in throttle, token
+	// lifetimes and password policy as the API.
+	c := &Console{Deps: d, auth: d.App.Accounts.Store(), records: records.NewStore(d.Pool, profile, calendar.Default()),
 		cal: calendar.Default()}
 	var err error
 	if c.pages, err = parsePages(); err != nil {
