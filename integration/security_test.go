@@ -29,6 +29,7 @@ import (
 	"github.com/creditcase/creditcase/internal/ratelimit"
 	"github.com/creditcase/creditcase/internal/records"
 	"github.com/creditcase/creditcase/internal/seed"
+	"github.com/creditcase/creditcase/internal/stack"
 	"github.com/creditcase/creditcase/workflows"
 )
 
@@ -360,6 +361,49 @@ func TestEngineChecksForOperatorsOnly(t *testing.T) {
 	host, _ := os.Hostname()
 	if _, ok := body["worker"]; ok || strings.Contains(string(r.body), host) || strings.Contains(string(r.body), "/"+strconv.Itoa(os.Getpid())) {
 		t.Fatalf("the answer names the worker: %s", r.body)
+	}
+}
+
+// 16.5: /metrics can be served on an address of its own (METRICS_ADDR):
+// there it is the only thing served, and the API's address no longer
+// serves it; an address that is taken is refused, naming the setting.
+func TestMetricsOnTheirOwnAddress(t *testing.T) {
+	reg := newRegistry()
+	reg.MustRegister(prometheus.NewCounter(prometheus.CounterOpts{Name: "creditcase_test_scrapes_total", Help: "a counter of this test"}))
+	errc := make(chan error, 1)
+	msrv, addr, err := stack.ServeMetrics("127.0.0.1:0", reg, errc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer msrv.Close()
+	get := func(base, path string) (int, string) {
+		t.Helper()
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if st, body := get("http://"+addr, "/metrics"); st != http.StatusOK || !strings.Contains(body, "creditcase_test_scrapes_total") {
+		t.Fatalf("/metrics on its own address: %d %.200s", st, body)
+	}
+	for _, path := range []string{"/api/v1/public/listings", "/healthz", "/"} {
+		if st, _ := get("http://"+addr, path); st != http.StatusNotFound {
+			t.Errorf("the metrics address serves %s: %d", path, st)
+		}
+	}
+	apiSrv := httptest.NewServer(api.New(api.Deps{App: sys.App, Logger: zerolog.Nop(), Registry: reg, NoMetrics: true}))
+	defer apiSrv.Close()
+	if st, _ := get(apiSrv.URL, "/metrics"); st != http.StatusNotFound {
+		t.Errorf("the API still serves /metrics: %d", st)
+	}
+	if st, _ := get(apiSrv.URL, "/healthz"); st != http.StatusOK {
+		t.Errorf("the API's /healthz: %d", st)
+	}
+	if _, _, err := stack.ServeMetrics(addr, reg, errc); err == nil || !strings.Contains(err.Error(), "METRICS_ADDR") {
+		t.Errorf("a taken metrics address: %v", err)
 	}
 }
 

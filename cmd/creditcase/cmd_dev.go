@@ -44,11 +44,7 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if !cfg.HTTPAddrSet {
-		// dev is for this machine: the API is not exposed to the network
-		// unless HTTP_ADDR says so.
-		cfg.HTTPAddr = "127.0.0.1:8080"
-	}
+	cfg.HTTPAddr = devHTTPAddr(cfg)
 	began := time.Now()
 	progress := func(msg string) { fmt.Fprintf(stdout, "  %s\n", msg) }
 	fmt.Fprintln(stdout, "creditcase dev: starting")
@@ -113,4 +109,13 @@ func demoLogins(r seed.Result) string {
 		fmt.Fprintf(&b, "    %-10s %-11s %s\n", l.Role, l.Username, l.Note)
 	}
 	return b.String()
+}
+
+// devHTTPAddr is where dev listens: dev is for this machine, so the API
+// and the console are not exposed to the network unless HTTP_ADDR says so.
+func devHTTPAddr(cfg config.Config) string {
+	if cfg.HTTPAddrSet {
+		return cfg.HTTPAddr
+	}
+	return "127.0.0.1:8080"
 }
