@@ -10,6 +10,7 @@ import (
 	"github.com/creditcase/creditcase/internal/auth"
 	"github.com/creditcase/creditcase/internal/calendar"
 	"github.com/creditcase/creditcase/internal/cleantext"
+	"github.com/creditcase/creditcase/internal/failing"
 	"github.com/creditcase/creditcase/internal/faults"
 	"github.com/creditcase/creditcase/internal/permission"
 	"github.com/creditcase/creditcase/internal/records"
@@ -68,9 +69,12 @@ type BoardPage struct {
 	AsOf time.Time `json:"as_of"`
 	// Warnings for the operator, e.g. next year's holiday schedule still
 	// missing from 1 November.
-	Warnings []string   `json:"warnings,omitempty"`
-	Rows     []BoardRow `json:"items"`
-	Next     string     `json:"next,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
+	// Failing (first page only) are the open cases held up by an activity
+	// that keeps failing on the worker, and why (a font, a calendar year…).
+	Failing []failing.Activity `json:"failing,omitempty"`
+	Rows    []BoardRow         `json:"items"`
+	Next    string             `json:"next,omitempty"`
 	// DeadDeliveries counts the events a subscriber never received
 	// (GET /deliveries?state=dead lists them; a supervisor re-sends).
 	DeadDeliveries int `json:"dead_deliveries"`
@@ -103,8 +107,8 @@ func (s *Service) Board(ctx context.Context, a permission.Actor, f BoardFilter) 
 	if err != nil {
 		return BoardPage{}, supervisionErr(err)
 	}
-	out := BoardPage{AsOf: shanghai(page.AsOf), Warnings: page.Warnings, Rows: make([]BoardRow, 0, len(page.Items)), Next: page.Next,
-		DeadDeliveries: page.DeadDeliveries}
+	out := BoardPage{AsOf: shanghai(page.AsOf), Warnings: page.Warnings, Failing: page.Failing, Rows: make([]BoardRow, 0, len(page.Items)),
+		Next: page.Next, DeadDeliveries: page.DeadDeliveries}
 	for _, it := range page.Items {
 		out.Rows = append(out.Rows, BoardRow{CaseNo: it.CaseNo, Kind: it.Kind, Stage: it.Stage, Profile: it.Profile, Light: it.Light,
 			WorkingDaysLeft: it.DaysLeft, Deadline: Deadline{Rule: it.Rule, Seq: it.Seq, Party: it.Party, StartsAt: shanghai(it.StartsAt),
