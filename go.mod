@@ -24,6 +24,7 @@ require (
 	go.temporal.io/sdk/contrib/tally v0.2.0
 	go.temporal.io/server v1.32.1
 	golang.org/x/crypto v0.58.0
+	golang.org/x/image v0.12.0
 	golang.org/x/net v0.61.0
 	golang.org/x/text v0.44.0
 	google.golang.org/protobuf v1.36.12

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
@@ -16,6 +17,7 @@ import (
 	"github.com/creditcase/creditcase/internal/policy"
 	"github.com/creditcase/creditcase/internal/reqid"
 	"github.com/creditcase/creditcase/internal/rules"
+	"github.com/creditcase/creditcase/internal/wording"
 )
 
 // rules returns the Rules the activities read.
@@ -114,11 +116,17 @@ type Deadline struct {
 	RemindAt    time.Time     `json:"remind_at,omitzero"`
 	Version     string        `json:"calendar_version"`
 	Provisional bool          `json:"provisional"`
-	Explanation string        `json:"explanation"`
-	Source      string        `json:"source"`
-	OnLapse     []string      `json:"on_lapse"`
-	State       string        `json:"state"`
-	Reminded    bool          `json:"reminded"`
+	// Explanation is the calendar's account of the count; ExplanationZH
+	// and ExplanationEN say it for readers (internal/wording).
+	Explanation   string `json:"explanation"`
+	ExplanationZH string `json:"explanation_zh,omitempty"`
+	ExplanationEN string `json:"explanation_en,omitempty"`
+	// Source is what sets the length, as letters cite it, or that it is
+	// the centre's own time limit.
+	Source   string   `json:"source"`
+	OnLapse  []string `json:"on_lapse"`
+	State    string   `json:"state"`
+	Reminded bool     `json:"reminded"`
 }
 
 // ReminderHour is when, Asia/Shanghai, reminders go out on their day.
@@ -154,6 +162,11 @@ func (a *Cases) Compute(ctx context.Context, req DeadlineRequest) (Deadline, err
 		return Deadline{}, err
 	}
 	rule, err := prof.Rule(req.Rule)
+	if err != nil && req.Rule == policy.ObjectionAppealWindow {
+		// An objection opened before its profile said whether it grants an
+		// appeal still opens the window it opened then.
+		rule, err = legacyAppealWindow, nil
+	}
 	if err != nil {
 		return Deadline{}, temporal.NewNonRetryableApplicationError(err.Error(), "unknown-rule", err)
 	}
@@ -190,11 +203,17 @@ func (a *Cases) Compute(ctx context.Context, req DeadlineRequest) (Deadline, err
 	if err != nil {
 		return Deadline{}, temporal.NewNonRetryableApplicationError(err.Error(), "deadline", err)
 	}
+	xtra := 0
+	if rule.Unit == calendar.WorkingDays {
+		xtra = extra
+	}
 	out := Deadline{
 		Rule: req.Rule, Seq: req.Seq, Party: req.Party, Start: req.Start,
 		N: rule.Length, Unit: rule.Unit, Extra: extra,
 		Due: d.Due, DueAt: d.DueAt, Version: d.Version, Provisional: d.Provisional,
-		Explanation: d.Explanation, Source: rule.Source, OnLapse: rule.OnLapse, State: DeadlinePending,
+		Explanation:   d.Explanation,
+		ExplanationZH: wording.Explain(d, xtra, wording.ZH), ExplanationEN: wording.Explain(d, xtra, wording.EN),
+		Source: ruleSource(rule), OnLapse: rule.OnLapse, State: DeadlinePending,
 	}
 	if extra > 0 && rule.Unit == calendar.WorkingDays {
 		out.Explanation = fmt.Sprintf("%d WD + %d WD (pause/extension): %s", rule.Length, extra, d.Explanation)
@@ -206,6 +225,20 @@ func (a *Cases) Compute(ctx context.Context, req DeadlineRequest) (Deadline, err
 		}
 	}
 	return out, nil
+}
+
+// legacyAppealWindow is the appeal window of objections that started
+// before the profiles said which grant an appeal.
+var legacyAppealWindow = policy.Rule{ID: policy.ObjectionAppealWindow, Length: 60, Unit: calendar.CalendarDays,
+	StartsOn: "objection.reply_served", OnLapse: []string{policy.LapseProceed}}
+
+// ruleSource says what sets a rule's length, for readers: the citations
+// letters print, or that the centre set it (no instrument does).
+func ruleSource(r policy.Rule) string {
+	if len(r.Cite) == 0 {
+		return "本中心确定的办理期限"
+	}
+	return policy.Citations(r.Cite)
 }
 
 func pausedWorkingDays(cal *calendar.Calendar, from, to time.Time, opt calendar.Options) (int, error) {
@@ -232,14 +265,15 @@ func (a *Cases) storeDeadline(ctx context.Context, req DeadlineRequest, d Deadli
 	defer tx.Rollback(ctx)
 	_, err = tx.Exec(ctx, `
 		INSERT INTO case_deadlines (case_no, rule_id, seq, party, starts_at, start_date, n, unit, extra_wd,
-			due_date, due_at, remind_at, calendar_version, provisional, explanation, source, reason)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)
+			due_date, due_at, remind_at, calendar_version, provisional, explanation, source, reason, explanation_zh, explanation_en)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)
 		ON CONFLICT (case_no, rule_id, seq) DO UPDATE SET
 			due_date = EXCLUDED.due_date, due_at = EXCLUDED.due_at, remind_at = EXCLUDED.remind_at,
 			calendar_version = EXCLUDED.calendar_version, provisional = EXCLUDED.provisional,
-			explanation = EXCLUDED.explanation, extra_wd = EXCLUDED.extra_wd`,
+			explanation = EXCLUDED.explanation, extra_wd = EXCLUDED.extra_wd,
+			explanation_zh = EXCLUDED.explanation_zh, explanation_en = EXCLUDED.explanation_en`,
 		req.CaseNo, req.Rule, req.Seq, req.Party, req.Start, calendar.DateOf(req.Start).Start(), d.N, string(d.Unit), d.Extra,
-		d.Due.Start(), d.DueAt, remind, d.Version, d.Provisional, d.Explanation, d.Source, req.Reason)
+		d.Due.Start(), d.DueAt, remind, d.Version, d.Provisional, d.Explanation, d.Source, req.Reason, d.ExplanationZH, d.ExplanationEN)
 	if err != nil {
 		return fmt.Errorf("store deadline %s/%s#%d: %w", req.CaseNo, req.Rule, req.Seq, err)
 	}
@@ -398,18 +432,28 @@ func (a *Cases) Escalate(ctx context.Context, e Escalation) error {
 	if err != nil {
 		return fmt.Errorf("escalate %s/%s: %w", e.CaseNo, e.Rule, err)
 	}
+	var kind, provider string
+	if err := a.Pool.QueryRow(ctx, `SELECT c.kind, coalesce(p.name, '') FROM cases c LEFT JOIN providers p ON p.id = c.provider_id
+		WHERE c.case_no = $1`, e.CaseNo).Scan(&kind, &provider); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("escalate %s: %w", e.CaseNo, err)
+	}
+	// The deadline ran out at 24:00 of its last day.
+	due := wording.Due{Rule: e.Rule, Date: calendar.DateOf(e.Since.Add(-time.Second))}
 	return a.notify(ctx, Notice{CaseNo: e.CaseNo, Party: PartySupervisor, Kind: "escalation",
-		DedupKey: fmt.Sprintf("%s/%s/%d/escalation", e.CaseNo, e.Rule, e.Seq),
-		Message:  fmt.Sprintf("案件 %s 的期限 %s 已逾期（责任方 %s）", e.CaseNo, e.Rule, e.Party)})
+		DedupKey:  fmt.Sprintf("%s/%s/%d/escalation", e.CaseNo, e.Rule, e.Seq),
+		Message:   wording.Escalated(kind, e.CaseNo, e.Party, provider, due, wording.ZH),
+		MessageEN: wording.Escalated(kind, e.CaseNo, e.Party, provider, due, wording.EN)})
 }
 
-// Notice is a message to a party's inbox.
+// Notice is a message to a party's inbox, in Chinese (Message) and in
+// English (MessageEN, optional).
 type Notice struct {
-	CaseNo   string `json:"case_no"`
-	Party    string `json:"party"`
-	Kind     string `json:"kind"`
-	Message  string `json:"message"`
-	DedupKey string `json:"dedup_key"`
+	CaseNo    string `json:"case_no"`
+	Party     string `json:"party"`
+	Kind      string `json:"kind"`
+	Message   string `json:"message"`
+	MessageEN string `json:"message_en,omitempty"`
+	DedupKey  string `json:"dedup_key"`
 }
 
 // Notify puts the notice in the party's inbox once.
@@ -419,8 +463,8 @@ func (a *Cases) notify(ctx context.Context, n Notice) error {
 	if a.Notifier != nil {
 		return a.Notifier.Send(ctx, notify.Notice(n))
 	}
-	_, err := a.Pool.Exec(ctx, `INSERT INTO notifications (dedup_key, case_no, party, kind, message)
-		VALUES ($1,$2,$3,$4,$5) ON CONFLICT (dedup_key) DO NOTHING`, n.DedupKey, n.CaseNo, n.Party, n.Kind, n.Message)
+	_, err := a.Pool.Exec(ctx, `INSERT INTO notifications (dedup_key, case_no, party, kind, message, message_en)
+		VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (dedup_key) DO NOTHING`, n.DedupKey, n.CaseNo, n.Party, n.Kind, n.Message, n.MessageEN)
 	if err != nil {
 		return fmt.Errorf("notify %s: %w", n.DedupKey, err)
 	}

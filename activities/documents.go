@@ -13,22 +13,20 @@ import (
 	"github.com/creditcase/creditcase/internal/calendar"
 	"github.com/creditcase/creditcase/internal/documents"
 	"github.com/creditcase/creditcase/internal/ident"
-)
-
-// Organ is the issuing organ printed on the centre's documents; Authority
-// the credit authority that decides appeals and hears reviews.
-const (
-	Organ     = "公共信用信息工作机构"
-	Authority = "信用管理部门"
-	docPrefix = "信异字"
+	"github.com/creditcase/creditcase/internal/letters"
+	"github.com/creditcase/creditcase/internal/policy"
+	"github.com/creditcase/creditcase/internal/wording"
 )
 
 // DocumentRequest asks for a written notice of a case to be rendered (HTML
-// and PDF), stored with the case and delivered to its recipient. Seq is the
-// document's place in the case, so a retry stores the same document once.
-// Facts are what only the workflow knows (outcome, reasons, missing items);
-// names, identifiers and record details are read here, from PostgreSQL, so
-// they never enter workflow history.
+// and PDF), numbered, stored with the case and delivered to its
+// recipient. Seq is the document's place in the case, so a retry stores
+// the same document once under the same number. The workflow hands over
+// what the letter states about the case at the moment of issue — the
+// issue time, the case's dates and its deadlines — and what only it knows
+// (outcome, reasons, missing items); names, identifiers and record
+// details are read here, from PostgreSQL, so they never enter workflow
+// history.
 type DocumentRequest struct {
 	CaseNo string            `json:"case_no"`
 	Kind   string            `json:"kind"`
@@ -38,7 +36,28 @@ type DocumentRequest struct {
 	Lists map[string][]string `json:"lists,omitempty"`
 	// Correction, when the record was corrected, is the corrected fields.
 	Correction map[string]any `json:"correction,omitempty"`
+	// IssuedAt is when the workflow issues the letter: its date (成文日期)
+	// and the year of its number.
+	IssuedAt time.Time `json:"issued_at,omitzero"`
+	// Dates are the case's dates at issue time, by name (DateReceived…).
+	Dates map[string]time.Time `json:"dates,omitempty"`
+	// Deadlines are the case's deadlines at issue time.
+	Deadlines []Deadline `json:"deadlines,omitempty"`
 }
+
+// Names of the dates a DocumentRequest may carry.
+const (
+	DateReceived      = "received"
+	DateAccepted      = "accepted"
+	DateCorrected     = "corrected"
+	DateAppealed      = "appealed"
+	DateServed        = "served"
+	DateListed        = "listed"
+	DateRemovalDue    = "removal_due"
+	DateRemoved       = "removed"
+	DatePublicityFrom = "publicity_from"
+	DatePublicityTo   = "publicity_to"
+)
 
 // DocumentRef names a stored document.
 type DocumentRef struct {
@@ -49,18 +68,22 @@ type DocumentRef struct {
 
 // caseFile is what a document says about the case, read from PostgreSQL.
 type caseFile struct {
-	subject    documents.Subject
-	record     documents.Record
-	profileID  string
-	openedAt   time.Time
-	acceptedAt time.Time
-	labelled   bool
+	kind           string
+	subject        documents.Subject
+	record         documents.Record
+	profileID      string
+	profileVersion string
+	providerID     int64
+	openedAt       time.Time
+	acceptedAt     time.Time
+	labelled       bool
 	// listing is the listing behind a listing document (nil otherwise).
 	listing *listingFacts
 }
 
-// IssueDocument renders a document of the case and stores it; a retry
-// returns the document stored by the first attempt.
+// IssueDocument renders a document of the case, numbers it, stores it and
+// tells its recipient; a retry returns the document stored by the first
+// attempt, under the same number.
 func (a *Cases) IssueDocument(ctx context.Context, req DocumentRequest) (DocumentRef, error) {
 	kind := documents.Kind(req.Kind)
 	if !kind.Valid() {
@@ -70,20 +93,48 @@ func (a *Cases) IssueDocument(ctx context.Context, req DocumentRequest) (Documen
 	if err != nil {
 		return DocumentRef{}, err
 	}
-	deadlines, err := a.pendingDues(ctx, req.CaseNo)
+	// The letter cites the profile the case keeps (its version at opening);
+	// a version written before profiles said what letters print gives way
+	// to the version loaded now for the wording.
+	prof, err := a.profile(ctx, cf.profileID, cf.profileVersion)
+	if err == nil && prof.FirstSchema() {
+		prof, err = a.profile(ctx, cf.profileID, "")
+	}
 	if err != nil {
 		return DocumentRef{}, err
 	}
 	if cf.listing, err = a.listingFactsOf(ctx, req.CaseNo, req.Kind); err != nil {
 		return DocumentRef{}, err
 	}
-	now := calendar.DateOf(time.Now())
-	number := documents.FormatNumber(docPrefixOf(req.Kind), now.Year, docNumber(req.CaseNo, req.Seq))
-	data, err := a.documentData(kind, req, cf, deadlines, documents.Header{
-		CaseRef: req.CaseNo, Number: number, Organ: Organ, Date: now, Addressee: cf.subject.Name,
+	c, err := a.letterCase(ctx, req, cf, prof)
+	if err != nil {
+		return DocumentRef{}, err
+	}
+	issued := req.IssuedAt
+	if issued.IsZero() {
+		// A request of a workflow from before the issue time was handed over.
+		issued = time.Now()
+	}
+	is := letters.Issue{Kind: kind, Date: calendar.DateOf(issued), Facts: req.Facts, Lists: req.Lists, Correction: CorrectionSummary(req.Correction)}
+	series, err := letters.Series(prof, kind)
+	if err != nil {
+		return DocumentRef{}, temporal.NewNonRetryableApplicationError(err.Error(), "bad-document", err)
+	}
+	// Check the letter before drawing its number: a letter that cannot be
+	// issued leaves no gap in the series.
+	is.Number = documents.FormatNumber(series, is.Date.Year, 1)
+	if err := a.composeCheck(c, is); err != nil {
+		return DocumentRef{}, err
+	}
+	is.Number, err = documents.DrawNumber(ctx, a.Pool, documents.NumberRequest{
+		Series: series, Year: is.Date.Year, CaseRef: req.CaseNo, DocSeq: req.Seq, Kind: kind,
 	})
 	if err != nil {
 		return DocumentRef{}, err
+	}
+	data, err := letters.Compose(c, is)
+	if err != nil {
+		return DocumentRef{}, temporal.NewNonRetryableApplicationError(err.Error(), "bad-document", err)
 	}
 	r, err := documents.Render(kind, data)
 	if err != nil {
@@ -95,21 +146,172 @@ func (a *Cases) IssueDocument(ctx context.Context, req DocumentRequest) (Documen
 	}
 	_, err = a.Pool.Exec(ctx, `INSERT INTO case_documents (case_ref, kind, number, title, recipient_role, html, pdf, sha256)
 		VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (case_ref, kind, number) DO NOTHING`,
-		req.CaseNo, string(kind), number, r.Title, string(r.Recipient), r.HTML, r.PDF, r.SHA256)
+		req.CaseNo, string(kind), is.Number, r.Title, string(r.Recipient), r.HTML, r.PDF, r.SHA256)
 	if err != nil {
 		return DocumentRef{}, fmt.Errorf("store %s of %s: %w", kind, req.CaseNo, err)
 	}
-	return DocumentRef{Kind: string(kind), Number: number, Title: r.Title}, nil
+	if err := a.deliver(ctx, req, cf, c, r); err != nil {
+		return DocumentRef{}, err
+	}
+	return DocumentRef{Kind: string(kind), Number: is.Number, Title: r.Title}, nil
 }
 
-// docNumber numbers documents per case: the case's sequence in its year
-// times 100 plus the document's place, so numbers never collide.
-func docNumber(caseNo string, seq int) int {
-	var n int
-	if i := strings.LastIndexByte(caseNo, '-'); i >= 0 {
-		_, _ = fmt.Sscan(caseNo[i+1:], &n)
+// composeCheck composes and validates the letter; a letter the case cannot
+// fill is a non-retryable error naming the fields, never their values.
+func (a *Cases) composeCheck(c letters.Case, is letters.Issue) error {
+	data, err := letters.Compose(c, is)
+	if err == nil {
+		err = data.Validate()
 	}
-	return n*100 + seq
+	if err != nil {
+		return temporal.NewNonRetryableApplicationError(err.Error(), "bad-document", err)
+	}
+	return nil
+}
+
+// letterCase is the case as the letter states it: names and records from
+// PostgreSQL, dates and deadlines from the workflow's request.
+func (a *Cases) letterCase(ctx context.Context, req DocumentRequest, cf caseFile, prof *policy.Profile) (letters.Case, error) {
+	c := letters.Case{Ref: req.CaseNo, Profile: prof, Subject: cf.subject, Record: cf.record, Suspended: cf.labelled}
+	d := req.Dates
+	if d == nil {
+		// A workflow from before the dates were handed over: the case row
+		// and the listing row are what there is.
+		d = map[string]time.Time{DateReceived: cf.openedAt, DateAccepted: cf.acceptedAt}
+		if t := parseTime(req.Facts["appealed_at"]); !t.IsZero() {
+			d[DateAppealed] = t
+		}
+		if t := parseTime(req.Facts["publicity_from"]); !t.IsZero() {
+			d[DatePublicityFrom] = t
+		}
+		if t := parseTime(req.Facts["from"]); !t.IsZero() {
+			d[DatePublicityFrom] = t
+		}
+		if t := parseTime(req.Facts["publicity_to"]); !t.IsZero() {
+			d[DatePublicityTo] = t
+		}
+		if f := cf.listing; f != nil {
+			d[DateServed], d[DateListed], d[DateRemoved] = f.servedAt, f.listedAt, f.removedAt
+			if !f.removalDue.IsZero() {
+				d[DateRemovalDue] = calendar.NewDate(f.removalDue.Year(), f.removalDue.Month(), f.removalDue.Day()).Start()
+			}
+		}
+	}
+	c.Dates = letters.Dates{
+		Received: d[DateReceived], Accepted: d[DateAccepted], Corrected: d[DateCorrected], Appealed: d[DateAppealed],
+		Served: d[DateServed], Listed: d[DateListed], Removed: d[DateRemoved], PublicityFrom: d[DatePublicityFrom],
+	}
+	if t := d[DateRemovalDue]; !t.IsZero() {
+		c.Dates.RemovalDue = calendar.DateOf(t)
+	}
+	if t := d[DatePublicityTo]; !t.IsZero() {
+		c.Dates.PublicityTo = calendar.DateOf(t)
+	}
+	if c.Dates.Corrected.IsZero() && documents.Kind(req.Kind) == documents.KindCorrection {
+		c.Dates.Corrected = req.IssuedAt
+	}
+	deadlines := req.Deadlines
+	if deadlines == nil {
+		var err error
+		if deadlines, err = a.storedDeadlines(ctx, req.CaseNo); err != nil {
+			return c, err
+		}
+	}
+	for _, dl := range deadlines {
+		c.Deadlines = append(c.Deadlines, a.letterDeadline(ctx, prof, dl))
+	}
+	if f := cf.listing; f != nil {
+		c.Records = f.records
+		c.Listing = &letters.Listing{Reasons: f.reasons, LegalBasis: f.basis, Measures: measureTexts(f.measures), Joint: f.joint, Period: f.period}
+	}
+	return c, nil
+}
+
+// letterDeadline is a deadline as a letter states it, explained in
+// Chinese; a deadline computed before the explanations were kept is
+// explained from the calendar now.
+func (a *Cases) letterDeadline(ctx context.Context, prof *policy.Profile, d Deadline) letters.Deadline {
+	out := letters.Deadline{Rule: d.Rule, Start: d.Start, N: d.N, Extra: d.Extra, Unit: d.Unit, Due: d.Due, Explanation: d.ExplanationZH}
+	if out.Explanation != "" {
+		return out
+	}
+	if cal, err := a.calendarNow(ctx); err == nil {
+		n := d.N
+		if d.Unit == calendar.WorkingDays {
+			n += d.Extra
+		}
+		if cd, err := cal.Add(calendar.DateOf(d.Start), n, d.Unit, calendar.Options{Region: prof.Region, Provisional: true}); err == nil && cd.Due == d.Due {
+			out.Explanation = wording.Explain(cd, d.Extra, wording.ZH)
+		}
+	}
+	return out
+}
+
+// storedDeadlines reads the case's deadlines (for a request of a workflow
+// from before they were handed over).
+func (a *Cases) storedDeadlines(ctx context.Context, caseNo string) ([]Deadline, error) {
+	rows, err := a.Pool.Query(ctx, `SELECT rule_id, starts_at, n, unit, extra_wd, due_date, explanation_zh
+		FROM case_deadlines WHERE case_no = $1 ORDER BY rule_id, seq`, caseNo)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Deadline, error) {
+		var d Deadline
+		var due time.Time
+		var unit string
+		err := r.Scan(&d.Rule, &d.Start, &d.N, &unit, &d.Extra, &due, &d.ExplanationZH)
+		d.Unit, d.Due = calendar.Unit(unit), calendar.NewDate(due.Year(), due.Month(), due.Day())
+		return d, err
+	})
+}
+
+// deliver tells the letter's addressee, in its inbox (and by e-mail where
+// configured), that the letter was issued, and what it asks by when. A
+// public notice and a pre-listing notice before its service are not sent.
+func (a *Cases) deliver(ctx context.Context, req DocumentRequest, cf caseFile, c letters.Case, r documents.Rendered) error {
+	kind := documents.Kind(req.Kind)
+	party := ""
+	switch r.Recipient {
+	case documents.RoleSubject:
+		party = PartySubject
+	case documents.RoleProvider:
+		party = PartyProvider(cf.providerID)
+	}
+	if party == "" || kind == documents.KindListingNotice {
+		return nil
+	}
+	var due *wording.Due
+	if kind == documents.KindVerification {
+		for i := len(c.Deadlines) - 1; i >= 0; i-- {
+			if d := c.Deadlines[i]; d.Rule == policy.ObjectionProviderReply {
+				due = &wording.Due{Rule: d.Rule, Date: d.Due, Explanation: d.Explanation}
+				break
+			}
+		}
+	}
+	caseKind := caseKindOf(req.Kind)
+	n := Notice{CaseNo: req.CaseNo, Party: party, Kind: "letter",
+		DedupKey: fmt.Sprintf("%s/letter/%d", req.CaseNo, req.Seq),
+		Message:  wording.LetterIssued(caseKind, req.CaseNo, r.Title, r.Number, due, wording.ZH)}
+	if due != nil {
+		en := *due
+		en.Explanation = ""
+		n.MessageEN = wording.LetterIssued(caseKind, req.CaseNo, r.Title, r.Number, &en, wording.EN)
+	} else {
+		n.MessageEN = wording.LetterIssued(caseKind, req.CaseNo, r.Title, r.Number, nil, wording.EN)
+	}
+	return a.notify(ctx, n)
+}
+
+// caseKindOf is the procedure of a document kind.
+func caseKindOf(kind string) string {
+	switch {
+	case strings.HasPrefix(kind, "listing_"):
+		return "listing"
+	case strings.HasPrefix(kind, "repair_"):
+		return "repair"
+	}
+	return "objection"
 }
 
 func (a *Cases) caseFile(ctx context.Context, caseNo string) (caseFile, error) {
@@ -118,11 +320,11 @@ func (a *Cases) caseFile(ctx context.Context, caseNo string) (caseFile, error) {
 	var accepted *time.Time
 	var decided time.Time
 	err := a.Pool.QueryRow(ctx, `
-		SELECT s.kind, s.ident, s.name, r.title, p.name, r.decision_no, r.decided_on, c.profile_id, c.opened_at, c.accepted_at,
+		SELECT c.kind, s.kind, s.ident, s.name, r.title, p.name, r.decision_no, r.decided_on, c.profile_id, c.profile_version, c.provider_id, c.opened_at, c.accepted_at,
 		       EXISTS (SELECT 1 FROM record_labels l WHERE l.case_no = c.case_no AND l.suspended)
 		FROM cases c JOIN records r ON r.id = c.record_id JOIN subjects s ON s.id = c.subject_id JOIN providers p ON p.id = c.provider_id
-		WHERE c.case_no = $1`, caseNo).Scan(&kind, &id, &cf.subject.Name, &cf.record.Title, &cf.record.Provider,
-		&cf.record.DecisionNo, &decided, &cf.profileID, &cf.openedAt, &accepted, &cf.labelled)
+		WHERE c.case_no = $1`, caseNo).Scan(&cf.kind, &kind, &id, &cf.subject.Name, &cf.record.Title, &cf.record.Provider,
+		&cf.record.DecisionNo, &decided, &cf.profileID, &cf.profileVersion, &cf.providerID, &cf.openedAt, &accepted, &cf.labelled)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return cf, temporal.NewNonRetryableApplicationError("case "+caseNo+" not found", "no-case", err)
 	}
@@ -138,110 +340,30 @@ func (a *Cases) caseFile(ctx context.Context, caseNo string) (caseFile, error) {
 	return cf, nil
 }
 
-// pendingDues returns the latest computed deadline of each rule of the case.
-func (a *Cases) pendingDues(ctx context.Context, caseNo string) (map[string]documents.Due, error) {
-	rows, err := a.Pool.Query(ctx, `SELECT DISTINCT ON (rule_id) rule_id, due_date, n + extra_wd, unit, explanation
-		FROM case_deadlines WHERE case_no = $1 ORDER BY rule_id, seq DESC`, caseNo)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string]documents.Due{}
-	for rows.Next() {
-		var rule, unit, expl string
-		var due time.Time
-		var n int
-		if err := rows.Scan(&rule, &due, &n, &unit, &expl); err != nil {
-			return nil, err
-		}
-		out[rule] = documents.Due{Date: calendar.NewDate(due.Year(), due.Month(), due.Day()), Period: periodWords(n, unit), Explanation: expl}
-	}
-	return out, rows.Err()
-}
-
-func periodWords(n int, unit string) string {
-	switch calendar.Unit(unit) {
-	case calendar.WorkingDays:
-		return fmt.Sprintf("%d个工作日", n)
-	case calendar.CalendarDays:
-		return fmt.Sprintf("%d日", n)
-	case calendar.Months:
-		return fmt.Sprintf("%d个月", n)
-	default:
-		return fmt.Sprintf("%d年", n)
-	}
-}
-
-func (a *Cases) citation(profileID, rule string) []documents.Citation {
-	p, err := a.rules().Policies().Get(profileID)
-	if err != nil {
-		return nil
-	}
-	r, err := p.Rule(rule)
-	if err != nil {
-		return nil
-	}
-	return []documents.Citation{{Instrument: strings.Trim(strings.SplitN(p.Regulation, " (", 2)[0], "《》"), Article: r.Source}}
-}
-
-func (a *Cases) remedies(appeal bool) documents.Remedies {
-	r := documents.Remedies{ReviewOrgan: "本级人民政府或上一级" + Authority, Court: "有管辖权的人民法院"}
-	if appeal {
-		r.AppealTo, r.AppealWithin = Authority, "收到本告知书之日起60日内"
-	}
-	return r
-}
-
-func (a *Cases) documentData(kind documents.Kind, req DocumentRequest, cf caseFile, dues map[string]documents.Due, h documents.Header) (documents.Data, error) {
-	received := calendar.DateOf(cf.openedAt)
-	accepted := calendar.DateOf(cf.acceptedAt)
-	facts := req.Facts
-	correction := CorrectionSummary(req.Correction)
-	switch kind {
-	case documents.KindAcceptance:
-		return &documents.AcceptanceNotice{Header: h, Subject: cf.subject, Record: cf.record, ReceivedOn: received,
-			AcceptedOn: accepted, Suspended: cf.labelled, ResultDue: dues["objection.overall"],
-			Basis: a.citation(cf.profileID, "objection.overall")}, nil
-	case documents.KindSupplement:
-		return &documents.SupplementNotice{Header: h, Subject: cf.subject, Record: cf.record, ReceivedOn: received,
-			Missing: req.Lists["missing"], Basis: a.citation(cf.profileID, "objection.centre_check")}, nil
-	case documents.KindVerification:
-		h.Addressee = cf.record.Provider
-		return &documents.VerificationRequest{Header: h, Subject: cf.subject, Record: cf.record, ReceivedOn: received,
-			Grounds: req.Lists["grounds"], Enclosures: req.Lists["enclosures"], ReplyDue: dues["objection.provider_reply"],
-			Basis: a.citation(cf.profileID, "objection.provider_reply"), OnLapse: facts["on_lapse"]}, nil
-	case documents.KindObjectionResult:
-		return &documents.ObjectionResult{Header: h, Subject: cf.subject, Record: cf.record, ReceivedOn: received,
-			AcceptedOn: accepted, Outcome: documents.Outcome(facts["outcome"]), Reasons: req.Lists["reasons"],
-			Correction: correction, Basis: a.citation(cf.profileID, "objection.applicant_notify"),
-			Remedies: a.remedies(true)}, nil
-	case documents.KindCorrection:
-		return &documents.CorrectionNotice{Header: h, Subject: cf.subject, Record: cf.record, ReceivedOn: received,
-			Error: facts["error"], Correction: correction, CorrectedOn: h.Date,
-			Basis: a.citation(cf.profileID, "objection.own_error_notify"), Remedies: a.remedies(true)}, nil
-	case documents.KindAppealDecision:
-		h.Organ = Authority
-		return &documents.AppealDecision{Header: h, Subject: cf.subject, Record: cf.record, ResultNumber: facts["result_number"],
-			AppealedOn: calendar.DateOf(parseTime(facts["appealed_at"])), Request: facts["request"], Findings: req.Lists["findings"],
-			Result: documents.AppealResult(facts["result"]), Correction: correction,
-			Basis: a.citation(cf.profileID, "objection.appeal_window"), Remedies: a.remedies(false)}, nil
-	case documents.KindListingNotice, documents.KindListingDecision, documents.KindListingRepairNotice,
-		documents.KindListingNotListed, documents.KindListingRemoval, documents.KindListingHearingNotice, documents.KindListingWithdrawn:
-		return a.listingDocumentData(kind, req, cf, h)
-	}
-	return a.repairDocumentData(kind, req, cf, dues, h)
-}
-
 func parseTime(s string) time.Time {
 	t, _ := time.Parse(time.RFC3339, s)
 	return t
 }
 
-// CorrectionSummary writes corrected fields as a document states them.
+// CorrectionSummary writes corrected fields as a document states them, in
+// Chinese: "决定日期：2026年3月9日；严重程度：一般".
 func CorrectionSummary(c map[string]any) string {
 	var parts []string
 	for _, k := range sortedKeys(c) {
-		parts = append(parts, fmt.Sprintf("%s：%v", fieldNames[k], c[k]))
+		v := fmt.Sprint(c[k])
+		if names, ok := valueNames[k]; ok && names[v] != "" {
+			v = names[v]
+		}
+		if k == "decided_on" {
+			if d, err := calendar.ParseDate(v); err == nil {
+				v = wording.Date(d)
+			}
+		}
+		name := fieldNames[k]
+		if name == "" {
+			name = k
+		}
+		parts = append(parts, name+"："+v)
 	}
 	return strings.Join(parts, "；")
 }
@@ -249,4 +371,11 @@ func CorrectionSummary(c map[string]any) string {
 var fieldNames = map[string]string{
 	"title": "信息名称", "content": "信息内容", "decision_no": "决定文书号", "decided_on": "决定日期",
 	"severity": "严重程度", "category": "信息类别", "disclosure": "公开属性",
+}
+
+// valueNames are the Chinese words of the coded fields' values.
+var valueNames = map[string]map[string]string{
+	"severity":   {"minor": "轻微", "general": "一般", "serious": "严重"},
+	"category":   {"basic": "基础信息", "positive": "守信信息", "negative": "失信信息", "other": "其他信息"},
+	"disclosure": {"public": "社会公开", "government": "政府共享", "authorised": "授权查询"},
 }

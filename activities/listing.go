@@ -17,6 +17,7 @@ import (
 	"github.com/creditcase/creditcase/internal/documents"
 	"github.com/creditcase/creditcase/internal/policy"
 	"github.com/creditcase/creditcase/internal/relay"
+	"github.com/creditcase/creditcase/internal/wording"
 )
 
 // Listing statuses (listings.status).
@@ -28,10 +29,6 @@ const (
 	ListingRemoved   = "removed"
 	ListingWithdrawn = "withdrawn" // the provider withdrew the proposal before the decision
 )
-
-// listingDocPrefix numbers the listing procedure's documents in their own
-// series (信列字), apart from the objection and repair series.
-const listingDocPrefix = "信列字"
 
 // RulePeriodEnd names the end of a listing's disclosure period among the
 // case's deadlines; its length is the decision's, not a profile rule's.
@@ -93,7 +90,7 @@ func Bounds(policies *policy.Set, profileID string) (ListingBounds, error) {
 		return ListingBounds{}, err
 	}
 	return ListingBounds{MinMonths: periodMonths(lo.Length, string(lo.Unit)), MaxMonths: periodMonths(hi.Length, string(hi.Unit)),
-		Min: periodWords(lo.Length, string(lo.Unit)), Max: periodWords(hi.Length, string(hi.Unit))}, nil
+		Min: wording.Period(lo.Length, lo.Unit, wording.ZH), Max: wording.Period(hi.Length, hi.Unit, wording.ZH)}, nil
 }
 
 func periodMonths(n int, unit string) int {
@@ -404,10 +401,6 @@ func (a *Cases) PeriodEnd(ctx context.Context, req PeriodEndRequest) (Deadline, 
 	if unit != calendar.Months && unit != calendar.Years {
 		return Deadline{}, temporal.NewNonRetryableApplicationError("listing period unit must be month or year", "bad-period", nil)
 	}
-	lo, err := prof.Period(policy.ListingPeriodMin)
-	if err != nil {
-		return Deadline{}, temporal.NewNonRetryableApplicationError(err.Error(), "unknown-rule", err)
-	}
 	opt := calendar.Options{Region: prof.Region, Provisional: true}
 	d, err := cal.Add(calendar.DateOf(req.Start), req.Length, unit, opt)
 	if err != nil {
@@ -416,7 +409,8 @@ func (a *Cases) PeriodEnd(ctx context.Context, req PeriodEndRequest) (Deadline, 
 	return Deadline{
 		Rule: RulePeriodEnd, Seq: req.Seq, Party: PartyCentre, Start: req.Start, N: req.Length, Unit: unit,
 		Due: d.Due, DueAt: d.DueAt, Version: d.Version, Provisional: d.Provisional, Explanation: d.Explanation,
-		Source: lo.Source, OnLapse: []string{policy.LapseProceed}, State: DeadlinePending,
+		ExplanationZH: wording.Explain(d, 0, wording.ZH), ExplanationEN: wording.Explain(d, 0, wording.EN),
+		Source: "列入决定确定的列入期限", OnLapse: []string{policy.LapseProceed}, State: DeadlinePending,
 	}, nil
 }
 
@@ -478,111 +472,6 @@ func (a *Cases) listingFactsOf(ctx context.Context, caseNo string, kind string) 
 	}
 	return f, rows.Err()
 }
-
-// dateOf is the Asia/Shanghai date of t; a DATE column (midnight UTC) keeps
-// its calendar day.
-func dateOf(t time.Time, isDate bool) calendar.Date {
-	if t.IsZero() {
-		return calendar.Date{}
-	}
-	if isDate {
-		return calendar.NewDate(t.Year(), t.Month(), t.Day())
-	}
-	return calendar.DateOf(t)
-}
-
-// listingDocumentData maps a listing document's kind to its data.
-func (a *Cases) listingDocumentData(kind documents.Kind, req DocumentRequest, cf caseFile, h documents.Header) (documents.Data, error) {
-	f := cf.listing
-	if f == nil {
-		return nil, temporal.NewNonRetryableApplicationError("no listing for "+req.CaseNo, "bad-document", nil)
-	}
-	facts := req.Facts
-	switch kind {
-	case documents.KindListingNotice:
-		repr := "5个工作日"
-		// The right to state and defend and the ban on a heavier measure are
-		// 行政处罚法 arts. 44–45; a local article is cited where the profile
-		// takes the rule from the local regulation.
-		basis := []documents.Citation{{Instrument: "中华人民共和国行政处罚法", Article: "第四十四条、第四十五条"}}
-		if p, err := a.rules().Policies().Get(cf.profileID); err == nil {
-			if r, err := p.Rule(policy.ListingRepresentation); err == nil {
-				repr = periodWords(r.Length, string(r.Unit))
-				if !r.Fallback {
-					basis = append(a.citation(cf.profileID, policy.ListingRepresentation), basis...)
-				}
-			}
-		}
-		return &documents.ListingNotice{Header: h, Subject: cf.subject, Records: f.records, Reasons: []string{f.reasons},
-			LegalBasis: f.basis, Measures: measureTexts(f.measures), JointPunishment: f.joint, Period: f.period,
-			RepresentationPeriod: repr, RemovalConditions: removalConditions, RemovalProcedure: removalProcedure,
-			Basis: basis}, nil
-	case documents.KindListingDecision:
-		return &documents.ListingDecision{Header: h, Subject: cf.subject, Records: f.records, ServedOn: dateOf(f.servedAt, false),
-			Representation: facts["representation"], Answers: req.Lists["answers"], Reasons: req.Lists["reasons"],
-			LegalBasis: f.basis, Measures: measureTexts(f.measures), JointPunishment: f.joint, Period: f.period,
-			ListedOn: dateOf(f.listedAt, false), RemovalDue: dateOf(f.removalDue, true), Remedies: a.remedies(false)}, nil
-	case documents.KindListingRepairNotice:
-		shortest := "1年"
-		if p, err := a.rules().Policies().Get(cf.profileID); err == nil {
-			if r, err := p.Period(policy.RepairMinPeriodSerious); err == nil {
-				shortest = periodWords(r.Length, string(r.Unit))
-			}
-		}
-		return &documents.ListingRepairNotice{Header: h, Subject: cf.subject, DecisionNumber: facts["decision_number"],
-			ShortestPeriod: shortest, Conditions: repairConditions, Procedure: repairProcedure}, nil
-	case documents.KindListingNotListed:
-		return &documents.ListingNotListed{Header: h, Subject: cf.subject, Records: f.records,
-			Representation: facts["representation"], Answers: req.Lists["answers"], Reasons: req.Lists["reasons"]}, nil
-	case documents.KindListingHearingNotice:
-		period := "7个工作日"
-		basis := []documents.Citation{{Instrument: "中华人民共和国行政处罚法", Article: "第六十四条"}}
-		if p, err := a.rules().Policies().Get(cf.profileID); err == nil {
-			if r, err := p.Rule(policy.ListingHearingNotice); err == nil {
-				period = periodWords(r.Length, string(r.Unit))
-			}
-		}
-		return &documents.ListingHearingNotice{Header: h, Subject: cf.subject, Records: f.records, At: parseTime(facts["at"]),
-			Place: facts["place"], NoticePeriod: period, Basis: basis}, nil
-	case documents.KindListingWithdrawn:
-		provider := ""
-		if len(f.records) > 0 {
-			provider = f.records[0].Provider
-		}
-		return &documents.ListingWithdrawn{Header: h, Subject: cf.subject, Records: f.records, ServedOn: dateOf(f.servedAt, false),
-			Provider: provider, Reasons: req.Lists["reasons"]}, nil
-	case documents.KindListingRemoval:
-		return &documents.ListingRemoval{Header: h, Subject: cf.subject, Records: f.records, ListedOn: dateOf(f.listedAt, false),
-			RemovedOn: dateOf(f.removedAt, false), Reason: documents.RemovalReason(facts["reason"]), Detail: facts["detail"]}, nil
-	}
-	return nil, temporal.NewNonRetryableApplicationError("no data mapping for "+string(kind), "bad-document", nil)
-}
-
-// What a pre-listing notice and a repair notice say about removal and repair
-// (DESIGN.md §2.2.6, §2.3.1).
-var (
-	removalConditions = []string{
-		"列入期限届满的，自动移出名单",
-		"列入所依据的行政决定被依法撤销、变更或者确认无效的，自撤销等之日起3个工作日内移出名单",
-		"在列入期间纠正失信行为、履行法定义务并完成信用修复的，可以提前移出名单",
-	}
-	removalProcedure = []string{
-		"期满移出由本中心依职权办理，无需申请",
-		"依据被撤销的，可以向本中心提交撤销决定，本中心核实后移出",
-		"信用修复：向本中心提出申请，经信息提供单位出具意见、公示5个工作日无异议后移出",
-	}
-	repairConditions = []string{
-		"已纠正失信行为、履行相关义务，消除不良影响",
-		"自列入之日起满最短公示期，且一年内未再发生同类失信行为",
-		"作出信用承诺（签署信用承诺书）",
-	}
-	repairProcedure = []string{
-		"向本中心提交信用修复申请书、信用承诺书及履行义务的证明材料",
-		"本中心自收到申请之日起3个工作日内决定是否受理，材料不全的一次性告知需补正的全部内容",
-		"信息提供单位出具书面修复意见后，拟修复结果公示5个工作日",
-		"公示无异议的，作出信用修复决定并移出名单，停止公开和联合惩戒",
-	}
-)
 
 // ListingMeasureNames are the measures a listing may carry, as documents
 // name them.

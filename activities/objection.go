@@ -356,3 +356,42 @@ func sortedKeys(m map[string]any) []string {
 	}
 	return keys
 }
+
+// ObjectionRules is what the case's policy profile decides about the course
+// of an objection: the event that starts the overall limit
+// (objection.received: from receipt of the application, or of the
+// complete materials after a one-time notice, as Nantong art. 32;
+// objection.accepted: from acceptance, as Nanning art. 20), whether an
+// unverifiable record may be deleted (Anshan art. 11), and whether the
+// applicant may appeal (申诉, Nantong art. 33).
+type ObjectionRules struct {
+	OverallStartsOn string `json:"overall_starts_on"`
+	DeletedAllowed  bool   `json:"deleted_allowed"`
+	Appeal          bool   `json:"appeal"`
+}
+
+// LegacyObjectionRules is what every objection did before the profile
+// decided it: the limit from acceptance, deletion after an unverifiable
+// finding, an appeal window.
+var LegacyObjectionRules = ObjectionRules{OverallStartsOn: "objection.accepted", DeletedAllowed: true, Appeal: true}
+
+// ObjectionRulesRequest names the profile version a case keeps
+// (ProfileVersion "" = the version loaded now).
+type ObjectionRulesRequest struct {
+	ProfileID      string `json:"profile_id"`
+	ProfileVersion string `json:"profile_version,omitempty"`
+}
+
+// ObjectionRulesOf reads the objection rules of the profile version a case
+// keeps. It only reads: a local activity of the opening.
+func (a *Cases) ObjectionRulesOf(ctx context.Context, req ObjectionRulesRequest) (ObjectionRules, error) {
+	p, err := a.profile(ctx, req.ProfileID, req.ProfileVersion)
+	if err != nil {
+		return ObjectionRules{}, err
+	}
+	r, err := p.Rule(policy.ObjectionOverall)
+	if err != nil {
+		return ObjectionRules{}, temporal.NewNonRetryableApplicationError(err.Error(), "unknown-rule", err)
+	}
+	return ObjectionRules{OverallStartsOn: r.StartsOn, DeletedAllowed: p.Settings.UnverifiableDeleted.Value, Appeal: p.HasAppeal()}, nil
+}

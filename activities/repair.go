@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -13,26 +12,10 @@ import (
 
 	"github.com/creditcase/creditcase/internal/audit"
 	"github.com/creditcase/creditcase/internal/calendar"
-	"github.com/creditcase/creditcase/internal/documents"
 	"github.com/creditcase/creditcase/internal/ident"
 	"github.com/creditcase/creditcase/internal/relay"
 	"github.com/creditcase/creditcase/internal/repair"
 )
-
-// repairDocPrefix numbers the repair procedure's documents in their own
-// series (信修字), apart from the objection series.
-const repairDocPrefix = "信修字"
-
-// docPrefixOf is the number series of a document kind.
-func docPrefixOf(kind string) string {
-	if strings.HasPrefix(kind, "repair_") {
-		return repairDocPrefix
-	}
-	if strings.HasPrefix(kind, "listing_") {
-		return listingDocPrefix
-	}
-	return docPrefix
-}
 
 // EligibilityRequest asks whether the repair application CaseNo may go on:
 // the record's state on At and the documents filed with the application.
@@ -254,41 +237,4 @@ func (a *Cases) ActiveListings(ctx context.Context, recordID int64) ([]string, e
 		return nil, err
 	}
 	return pgx.CollectRows(rows, pgx.RowTo[string])
-}
-
-// repairDocumentData maps a repair document request to its data.
-func (a *Cases) repairDocumentData(kind documents.Kind, req DocumentRequest, cf caseFile, dues map[string]documents.Due, h documents.Header) (documents.Data, error) {
-	received := calendar.DateOf(cf.openedAt)
-	facts := req.Facts
-	switch kind {
-	case documents.KindRepairAcceptance:
-		return &documents.RepairAcceptance{Header: h, Subject: cf.subject, Record: cf.record, ReceivedOn: received,
-			AcceptedOn: calendar.DateOf(cf.acceptedAt), ResultDue: dues["repair.overall"],
-			Basis: a.citation(cf.profileID, "repair.acceptance")}, nil
-	case documents.KindRepairSupplement:
-		return &documents.RepairSupplement{Header: h, Subject: cf.subject, Record: cf.record, ReceivedOn: received,
-			Missing: req.Lists["missing"], Basis: a.citation(cf.profileID, "repair.acceptance")}, nil
-	case documents.KindRepairPublicity:
-		h.Addressee = "社会公众"
-		return &documents.RepairPublicity{Header: h, Subject: cf.subject, Record: cf.record, Proposal: facts["proposal"],
-			From: calendar.DateOf(parseTime(facts["from"])), Until: dues["repair.publicity"],
-			Basis: a.citation(cf.profileID, "repair.publicity")}, nil
-	case documents.KindRepairDecision:
-		return &documents.RepairDecision{Header: h, Subject: cf.subject, Record: cf.record, ReceivedOn: received,
-			PublicityFrom: calendar.DateOf(parseTime(facts["publicity_from"])), PublicityTo: calendar.DateOf(parseTime(facts["publicity_to"])),
-			Reasons: req.Lists["reasons"], RepairedOn: h.Date, Basis: a.citation(cf.profileID, "repair.overall")}, nil
-	case documents.KindRepairRefusal:
-		var from *calendar.Date
-		if s := facts["eligible_from"]; s != "" {
-			d, err := calendar.ParseDate(s)
-			if err != nil {
-				return nil, temporal.NewNonRetryableApplicationError("eligible_from: "+err.Error(), "bad-document", err)
-			}
-			from = &d
-		}
-		return &documents.RepairRefusal{Header: h, Subject: cf.subject, Record: cf.record, ReceivedOn: received,
-			Reasons: req.Lists["reasons"], EligibleFrom: from, Basis: a.citation(cf.profileID, "repair.overall"),
-			Remedies: a.remedies(false)}, nil
-	}
-	return nil, temporal.NewNonRetryableApplicationError("no data mapping for "+string(kind), "bad-document", nil)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/creditcase/creditcase/internal/calendar"
 	"github.com/creditcase/creditcase/internal/documents"
 	"github.com/creditcase/creditcase/internal/policy"
+	"github.com/creditcase/creditcase/internal/wording"
 )
 
 // CaseProgress is the part of a case's live state every procedure shares:
@@ -72,6 +73,8 @@ type caseFile struct {
 	// localOpening: the case opens with local activities
 	// (ChangeLocalOpening); opening is set while it does.
 	localOpening, opening bool
+	// dates adds a procedure's own dates to those a letter states.
+	dates func(map[string]time.Time)
 }
 
 func newCaseFile(ctx workflow.Context, ref CaseRef, p *CaseProgress) *caseFile {
@@ -218,7 +221,9 @@ func (c *caseFile) tick(ctx workflow.Context) error {
 		}
 		if !d.Reminded && !d.RemindAt.IsZero() && !now.Before(d.RemindAt) && now.Before(d.DueAt) {
 			d.Reminded = true
-			if err := c.notify(ctx, d.Party, "reminder", fmt.Sprintf("期限 %s 将于 %s 届满（%s）", d.Rule, d.Due, d.Explanation), d, "remind"); err != nil {
+			zh, en := dueOf(d, wording.ZH), dueOf(d, wording.EN)
+			if err := c.notify(ctx, d.Party, "reminder", wording.Reminder(c.ref.Kind, c.ref.CaseNo, zh, wording.ZH),
+				wording.Reminder(c.ref.Kind, c.ref.CaseNo, en, wording.EN), d, "remind"); err != nil {
 				return err
 			}
 		}
@@ -249,7 +254,8 @@ func (c *caseFile) lapse(ctx workflow.Context, d *activities.Deadline) error {
 		var err error
 		switch action {
 		case policy.LapseRemind:
-			err = c.notify(ctx, d.Party, "lapse", fmt.Sprintf("期限 %s 已于 %s 届满，请立即办理", d.Rule, d.Due), d, "lapse")
+			err = c.notify(ctx, d.Party, "lapse", wording.Lapsed(c.ref.Kind, c.ref.CaseNo, dueOf(d, wording.ZH), wording.ZH),
+				wording.Lapsed(c.ref.Kind, c.ref.CaseNo, dueOf(d, wording.EN), wording.EN), d, "lapse")
 		case policy.LapseEscalate:
 			err = workflow.ExecuteActivity(ctx, cases.Escalate, activities.Escalation{
 				CaseNo: c.ref.CaseNo, Rule: d.Rule, Seq: d.Seq, Party: d.Party, Since: d.DueAt,
@@ -257,7 +263,7 @@ func (c *caseFile) lapse(ctx workflow.Context, d *activities.Deadline) error {
 			c.p.Escalations = append(c.p.Escalations, fmt.Sprintf("%s#%d", d.Rule, d.Seq))
 		case policy.LapseSuspendPublicQuery:
 			err = workflow.ExecuteActivity(ctx, cases.SuspendPublicQuery, activities.RecordRef{
-				CaseNo: c.ref.CaseNo, RecordID: c.ref.RecordID, Reason: "逾期未办理（" + d.Rule + "）",
+				CaseNo: c.ref.CaseNo, RecordID: c.ref.RecordID, Reason: "逾期未办理（" + wording.RuleName(d.Rule, wording.ZH) + "）",
 			}).Get(ctx, nil)
 		case policy.LapseProceed:
 			if c.onProceed != nil {
@@ -301,18 +307,50 @@ func (c *caseFile) event(ctx workflow.Context, by Actor, action, reason string, 
 	}).Get(ctx, nil)
 }
 
-func (c *caseFile) notify(ctx workflow.Context, party, kind, msg string, d *activities.Deadline, step string) error {
+// dueOf is deadline d as a message states it, explained in lang.
+func dueOf(d *activities.Deadline, lang wording.Lang) wording.Due {
+	out := wording.Due{Rule: d.Rule, Date: d.Due, Explanation: d.ExplanationZH}
+	if lang == wording.EN {
+		out.Explanation = d.ExplanationEN
+	}
+	return out
+}
+
+// notify puts a message about deadline d in a party's inbox: zh and en are
+// the whole message (internal/wording), naming the case.
+func (c *caseFile) notify(ctx workflow.Context, party, kind, zh, en string, d *activities.Deadline, step string) error {
 	return workflow.ExecuteActivity(ctx, cases.Notify, activities.Notice{
-		CaseNo: c.ref.CaseNo, Party: party, Kind: kind, Message: c.ref.CaseNo + "：" + msg,
+		CaseNo: c.ref.CaseNo, Party: party, Kind: kind, Message: zh, MessageEN: en,
 		DedupKey: fmt.Sprintf("%s/%s/%d/%s", c.ref.CaseNo, d.Rule, d.Seq, step),
 	}).Get(ctx, nil)
 }
 
-// tell puts a message without a deadline in a party's inbox, once per key.
-func (c *caseFile) tell(ctx workflow.Context, party, kind, key, msg string) error {
+// tell puts a message that asks nothing in a party's inbox, once per key.
+func (c *caseFile) tell(ctx workflow.Context, party, kind, key, zh, en string) error {
 	return workflow.ExecuteActivity(ctx, cases.Notify, activities.Notice{
-		CaseNo: c.ref.CaseNo, Party: party, Kind: kind, Message: c.ref.CaseNo + "：" + msg,
+		CaseNo: c.ref.CaseNo, Party: party, Kind: kind,
+		Message: wording.Told(c.ref.Kind, c.ref.CaseNo, zh, wording.ZH), MessageEN: wording.Told(c.ref.Kind, c.ref.CaseNo, en, wording.EN),
 		DedupKey: c.ref.CaseNo + "/" + key,
+	}).Get(ctx, nil)
+}
+
+// ask puts in a party's inbox, once per key, what is asked of it: by
+// deadline d (what it asks is d's rule's), or, with d nil, the step what
+// (zh, en) with no time limit.
+func (c *caseFile) ask(ctx workflow.Context, party, kind, key string, d *activities.Deadline, whatZH, whatEN string) error {
+	var zh, en *wording.Due
+	if d != nil {
+		z, e := dueOf(d, wording.ZH), dueOf(d, wording.EN)
+		zh, en = &z, &e
+		if whatZH == "" {
+			whatZH, whatEN = wording.Ask(d.Rule, wording.ZH), wording.Ask(d.Rule, wording.EN)
+		}
+	}
+	return workflow.ExecuteActivity(ctx, cases.Notify, activities.Notice{
+		CaseNo: c.ref.CaseNo, Party: party, Kind: kind,
+		Message:   wording.Asked(c.ref.Kind, c.ref.CaseNo, whatZH, zh, wording.ZH),
+		MessageEN: wording.Asked(c.ref.Kind, c.ref.CaseNo, whatEN, en, wording.EN),
+		DedupKey:  c.ref.CaseNo + "/" + key,
 	}).Get(ctx, nil)
 }
 
@@ -559,18 +597,35 @@ func (c *caseFile) resume(ctx workflow.Context, by Actor) (from, to time.Time, e
 	return from, to, nil
 }
 
-// issue renders and stores a written notice of the case; the activity reads
-// names and record details from PostgreSQL, so they stay out of history.
+// issue renders and stores a written notice of the case. It hands over
+// what the letter states about the case now — the moment of issue, the
+// case's dates, its deadlines — so that the letter never reads a column
+// not yet written; the activity reads names and record details from
+// PostgreSQL, so they stay out of history.
 func (c *caseFile) issue(ctx workflow.Context, kind documents.Kind, facts map[string]string, lists map[string][]string, correction map[string]any) (activities.DocumentRef, error) {
 	c.docSeq++
+	dates := map[string]time.Time{}
+	setDate(dates, activities.DateReceived, c.openedAt)
+	setDate(dates, activities.DateAccepted, c.acceptedAt)
+	if c.dates != nil {
+		c.dates(dates)
+	}
 	var ref activities.DocumentRef
 	err := workflow.ExecuteActivity(ctx, cases.IssueDocument, activities.DocumentRequest{
 		CaseNo: c.ref.CaseNo, Kind: string(kind), Seq: c.docSeq, Facts: facts, Lists: lists, Correction: correction,
+		IssuedAt: workflow.Now(ctx), Dates: dates, Deadlines: slices.Clone(c.p.Deadlines),
 	}).Get(ctx, &ref)
 	if err == nil {
 		c.p.Documents = append(c.p.Documents, ref.Number)
 	}
 	return ref, err
+}
+
+// setDate sets date name unless t is zero (a stage the case has not reached).
+func setDate(m map[string]time.Time, name string, t time.Time) {
+	if !t.IsZero() {
+		m[name] = t
+	}
 }
 
 // save writes the projection row and the search attributes (no personal data).

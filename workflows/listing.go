@@ -9,8 +9,10 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/creditcase/creditcase/activities"
+	"github.com/creditcase/creditcase/internal/calendar"
 	"github.com/creditcase/creditcase/internal/documents"
 	"github.com/creditcase/creditcase/internal/policy"
+	"github.com/creditcase/creditcase/internal/wording"
 )
 
 // ListingWorkflow carries one proposal to list a subject as seriously
@@ -49,6 +51,14 @@ func ListingWorkflow(ctx workflow.Context, in ListingInput) (ListingState, error
 		ProviderID: in.ProviderID, ProfileID: in.ProfileID, ProfileVersion: in.ProfileVersion,
 	}, &l.st.CaseProgress)
 	l.cf.onProceed = l.proceed
+	l.cf.dates = func(m map[string]time.Time) {
+		setDate(m, activities.DateServed, l.st.ServedAt)
+		setDate(m, activities.DateListed, l.st.ListedAt)
+		setDate(m, activities.DateRemoved, l.st.RemovedAt)
+		if d, err := calendar.ParseDate(l.st.RemovalDue); err == nil {
+			m[activities.DateRemovalDue] = d.Start()
+		}
+	}
 	if in.Carry == nil {
 		l.cf.takeOpeningVersion(ctx)
 	}
@@ -310,7 +320,8 @@ func (l *listing) proceed(ctx workflow.Context, d activities.Deadline) error {
 				return err
 			}
 		}
-		if err := l.cf.tell(ctx, activities.PartyCentre, "review", "review", "陈述申辩期已届满，请复核并作出决定"); err != nil {
+		if err := l.cf.ask(ctx, activities.PartyCentre, "review", "review", nil,
+			"复核陈述、申辩意见（陈述申辩期已届满）并作出是否列入的决定", "review the representation (its window has ended) and decide whether to list"); err != nil {
 			return err
 		}
 		return l.project(ctx, system)
@@ -372,7 +383,8 @@ func (l *listing) remove(ctx workflow.Context, by Actor, reason, detail string) 
 	if _, err := l.cf.issue(ctx, documents.KindListingRemoval, map[string]string{"reason": reason, "detail": detail}, nil, nil); err != nil {
 		return err
 	}
-	return l.cf.tell(ctx, activities.PartySubject, "removed", "removed", "已移出严重失信主体名单（"+detail+"）")
+	return l.cf.tell(ctx, activities.PartySubject, "removed", "removed", "你方已移出严重失信主体名单（"+detail+"），移出决定书已送达。",
+		"you are removed from the list of seriously dishonest subjects ("+detail+"); the removal decision is served.")
 }
 
 // status is the listing's projection status for the stage it is at.
@@ -416,6 +428,14 @@ func periodText(p ListingPeriod) string {
 		return fmt.Sprintf("%d年", p.Length)
 	}
 	return fmt.Sprintf("%d个月", p.Length)
+}
+
+// periodTextEN writes a listing period in English: "3 years".
+func periodTextEN(p ListingPeriod) string {
+	if p.Unit == "year" {
+		return wording.Period(p.Length, calendar.Years, wording.EN)
+	}
+	return wording.Period(p.Length, calendar.Months, wording.EN)
 }
 
 // representationText says what the subject did in the window.

@@ -12,6 +12,7 @@ import (
 	"github.com/creditcase/creditcase/internal/calendar"
 	"github.com/creditcase/creditcase/internal/documents"
 	"github.com/creditcase/creditcase/internal/policy"
+	"github.com/creditcase/creditcase/internal/wording"
 )
 
 func (l *listing) setHandlers(ctx workflow.Context) error {
@@ -351,8 +352,9 @@ func (l *listing) recordService(ctx workflow.Context, in ServiceInput) error {
 		}
 	}
 	d := l.cf.pending(policy.ListingRepresentation)
-	if err := l.cf.tell(ctx, activities.PartySubject, "representation", "representation",
-		fmt.Sprintf("告知书已送达，可于 %s 前提交陈述申辩意见或申请听证（%s）", d.Due, d.Explanation)); err != nil {
+	if err := l.cf.ask(ctx, activities.PartySubject, "representation", "representation", d,
+		"提交陈述、申辩意见或者听证申请（列入严重失信主体名单前告知书已送达；逾期未提出的，视为放弃）",
+		"submit statements, a defence or a request for a hearing (the pre-listing notice is served; after the deadline the right lapses)"); err != nil {
 		return err
 	}
 	return l.project(ctx, in.By)
@@ -381,7 +383,8 @@ func (l *listing) requestHearing(ctx workflow.Context, in HearingRequest) error 
 	if err := l.cf.event(ctx, in.By, "listing.hearing_requested", in.Reason, nil); err != nil {
 		return err
 	}
-	if err := l.cf.tell(ctx, activities.PartyCentre, "hearing", "hearing-requested", "当事人申请听证，请安排听证"); err != nil {
+	if err := l.cf.ask(ctx, activities.PartyCentre, "hearing", "hearing-requested", nil,
+		"安排听证并于举行听证的7日前通知当事人时间、地点（当事人已申请听证）", "schedule the hearing the subject asked for and tell it the time and place 7 days before"); err != nil {
 		return err
 	}
 	if err := l.project(ctx, in.By); err != nil {
@@ -401,8 +404,10 @@ func (l *listing) scheduleHearing(ctx workflow.Context, in HearingSchedule) erro
 	if err := l.cf.event(ctx, in.By, "listing.hearing_scheduled", "", map[string]any{"at": in.At, "place": in.Place}); err != nil {
 		return err
 	}
+	at := in.At.In(calendar.Shanghai)
 	return l.cf.tell(ctx, activities.PartySubject, "hearing", "hearing-scheduled:"+in.At.Format("20060102T1504"),
-		fmt.Sprintf("听证定于 %s 在 %s 举行", in.At.In(calendar.Shanghai).Format("2006-01-02 15:04"), in.Place))
+		fmt.Sprintf("听证定于%s%s在%s举行，请按时参加；无正当理由拒不出席的，视为放弃听证权利。", wording.DateWeekday(calendar.DateOf(at)), at.Format("15:04"), in.Place),
+		fmt.Sprintf("the hearing is at %s on %s, %s; please attend: not attending without good reason waives the hearing.", at.Format("15:04"), wording.DateEN(calendar.DateOf(at)), in.Place))
 }
 
 // scheduleHearingByLaw sets the hearing as 行政处罚法 art. 64(二) says: the
@@ -457,8 +462,10 @@ func (l *listing) scheduleHearingByLaw(ctx workflow.Context, in HearingSchedule)
 	}); err != nil {
 		return err
 	}
+	at := in.At.In(calendar.Shanghai)
 	return l.cf.tell(ctx, activities.PartySubject, "hearing", "hearing-scheduled:"+in.At.Format("20060102T1504"),
-		fmt.Sprintf("听证定于 %s 在 %s 举行", in.At.In(calendar.Shanghai).Format("2006-01-02 15:04"), in.Place))
+		fmt.Sprintf("听证定于%s%s在%s举行，请按时参加；无正当理由拒不出席的，视为放弃听证权利。", wording.DateWeekday(calendar.DateOf(at)), at.Format("15:04"), in.Place),
+		fmt.Sprintf("the hearing is at %s on %s, %s; please attend: not attending without good reason waives the hearing.", at.Format("15:04"), wording.DateEN(calendar.DateOf(at)), in.Place))
 }
 
 func (l *listing) recordHearing(ctx workflow.Context, in HearingRecord) error {
@@ -548,7 +555,8 @@ func (l *listing) decide(ctx workflow.Context, in ListingDecision) error {
 		return err
 	}
 	return l.cf.tell(ctx, activities.PartySubject, "decision", "decision",
-		fmt.Sprintf("已列入严重失信主体名单，期限%s，至 %s 届满；列入决定书与信用修复告知书已送达", periodText(in.Period), l.st.RemovalDue))
+		fmt.Sprintf("本中心决定将你方列入严重失信主体名单，列入期限%s，至%s届满；列入决定书与信用修复告知书已送达，请查阅（其中载明救济途径和信用修复条件）。", periodText(in.Period), wording.Date(end.Due)),
+		fmt.Sprintf("the centre lists you as seriously dishonest for %s, until %s; the listing decision and the repair notice are served (they state your remedies and how to repair).", periodTextEN(in.Period), wording.DateEN(end.Due)))
 }
 
 func (l *listing) decideNotList(ctx workflow.Context, in ListingDecision) error {
@@ -565,7 +573,8 @@ func (l *listing) decideNotList(ctx workflow.Context, in ListingDecision) error 
 		map[string][]string{"answers": l.answerTexts(), "reasons": {in.Reasons}}, nil); err != nil {
 		return err
 	}
-	return l.cf.tell(ctx, activities.PartySubject, "decision", "decision", "决定不予列入严重失信主体名单，决定书已送达")
+	return l.cf.tell(ctx, activities.PartySubject, "decision", "decision", "本中心决定不将你方列入严重失信主体名单，决定书已送达。",
+		"the centre decided not to list you; the decision is served.")
 }
 
 // revocationDates checks the dates of a revocation honestly: the revoking
@@ -616,8 +625,9 @@ func (l *listing) revokeBasis(ctx workflow.Context, in RevokeBasisInput) error {
 		return err
 	}
 	d := l.cf.pending(policy.ListingRevokedRemoval)
-	if err := l.cf.tell(ctx, activities.PartyCentre, "removal", "revoked-removal",
-		fmt.Sprintf("列入依据已被撤销（%s），应于 %s 前移出名单", in.Instrument, d.Due)); err != nil {
+	if err := l.cf.ask(ctx, activities.PartyCentre, "removal", "revoked-removal", d,
+		"将该主体移出严重失信主体名单（列入所依据的决定已被撤销："+in.Instrument+"）",
+		"remove the subject from the list (the decision it rests on is revoked: "+in.Instrument+")"); err != nil {
 		return err
 	}
 	return l.project(ctx, in.By)
@@ -649,7 +659,8 @@ func (l *listing) withdrawProposal(ctx workflow.Context, in WithdrawProposalInpu
 	if _, err := l.cf.issue(ctx, documents.KindListingWithdrawn, nil, map[string][]string{"reasons": {in.Reasons}}, nil); err != nil {
 		return err
 	}
-	return l.cf.tell(ctx, activities.PartySubject, "decision", "withdrawn", "信息提供单位已撤回列入严重失信主体名单建议，不予列入，告知书已送达")
+	return l.cf.tell(ctx, activities.PartySubject, "decision", "withdrawn", "信息提供单位已撤回列入严重失信主体名单建议，本中心不将你方列入，告知书已送达。",
+		"the provider withdrew its proposal to list you: the centre does not list you; the letter is served.")
 }
 
 // dropProposal ends a proposal whose basis was revoked before the
@@ -673,5 +684,6 @@ func (l *listing) dropProposal(ctx workflow.Context, in RevokeBasisInput, at tim
 		map[string][]string{"answers": l.answerTexts(), "reasons": {reason}}, nil); err != nil {
 		return err
 	}
-	return l.cf.tell(ctx, activities.PartySubject, "decision", "decision", "列入依据已被撤销，不予列入严重失信主体名单，决定书已送达")
+	return l.cf.tell(ctx, activities.PartySubject, "decision", "decision", "列入所依据的决定已被撤销，本中心决定不将你方列入严重失信主体名单，决定书已送达。",
+		"the decision the proposal rests on is revoked: the centre decided not to list you; the decision is served.")
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/creditcase/creditcase/activities"
 	"github.com/creditcase/creditcase/internal/documents"
 	"github.com/creditcase/creditcase/internal/policy"
+	"github.com/creditcase/creditcase/internal/wording"
 )
 
 // listingHarness is the objection harness (deadlines computed for real,
@@ -651,7 +652,7 @@ func TestListingHearingDeadlines(t *testing.T) {
 	}
 	reminded := false
 	for _, n := range h.notices {
-		reminded = reminded || (n.Party == activities.PartyCentre && n.Kind == "lapse" && strings.Contains(n.Message, RuleHearing))
+		reminded = reminded || (n.Party == activities.PartyCentre && n.Kind == "lapse" && strings.Contains(n.Message, wording.RuleName(RuleHearing, wording.ZH)))
 	}
 	if !reminded {
 		t.Errorf("the centre was not reminded of the unrecorded hearing: %+v", h.notices)

@@ -32,6 +32,10 @@ func ObjectionWorkflow(ctx workflow.Context, in ObjectionInput) (ObjectionState,
 		ProviderID: in.ProviderID, ProfileID: in.ProfileID, ProfileVersion: in.ProfileVersion,
 	}, &o.st.CaseProgress)
 	o.cf.takeOpeningVersion(ctx)
+	o.cf.dates = func(m map[string]time.Time) {
+		setDate(m, activities.DateCorrected, o.correctedAt)
+		setDate(m, activities.DateAppealed, o.appealedAt)
+	}
 	o.cf.onProceed = func(_ workflow.Context, d activities.Deadline) error {
 		if d.Rule == policy.ObjectionAppealWindow {
 			o.st.Stage = StageFinished // nobody appealed in time
@@ -57,6 +61,9 @@ type objection struct {
 	providerReply ProviderReplyInput
 	resultNumber  string
 	appealedAt    time.Time
+	correctedAt   time.Time
+	// rules are the profile's decisions about the course of the case.
+	rules activities.ObjectionRules
 }
 
 // open writes the case, labels the record and starts the centre's check.
@@ -66,6 +73,14 @@ func (o *objection) open(ctx workflow.Context) error {
 	defer o.cf.beginOpening()()
 	if err := o.cf.open(ctx, o.in.ReceivedAt); err != nil {
 		return err
+	}
+	o.rules = activities.LegacyObjectionRules
+	if workflow.GetVersion(ctx, ChangeObjectionProfileRules, workflow.DefaultVersion, 1) == 1 {
+		if err := o.cf.step(ctx, cases.ObjectionRulesOf, activities.ObjectionRulesRequest{
+			ProfileID: o.in.ProfileID, ProfileVersion: o.cf.profileVersion,
+		}).Get(ctx, &o.rules); err != nil {
+			return err
+		}
 	}
 	var label activities.LabelResult
 	if err := o.cf.step(ctx, cases.LabelRecord, activities.LabelRequest{
@@ -81,8 +96,21 @@ func (o *objection) open(ctx workflow.Context) error {
 	if err := o.cf.startDeadline(ctx, policy.ObjectionCentreCheck, activities.PartyCentre, o.cf.openedAt); err != nil {
 		return err
 	}
+	if err := o.startOverallOn(ctx, "objection.received", o.cf.openedAt); err != nil {
+		return err
+	}
 	o.cf.opened = true
 	return o.cf.save(ctx)
+}
+
+// startOverallOn starts the overall limit at event, when the profile
+// starts it on that event (objection.received: receipt of the application,
+// or of the complete materials; objection.accepted: acceptance).
+func (o *objection) startOverallOn(ctx workflow.Context, event string, at time.Time) error {
+	if o.rules.OverallStartsOn != event {
+		return nil
+	}
+	return o.cf.startDeadline(ctx, policy.ObjectionOverall, activities.PartyCentre, at)
 }
 
 // close ends the procedure with outcome, opens the appeal window.
@@ -92,6 +120,12 @@ func (o *objection) close(ctx workflow.Context, by Actor, outcome string) error 
 	}
 	o.cf.closedAt = workflow.Now(ctx)
 	o.st.Outcome, o.st.Status, o.st.Stage = outcome, StatusClosed, StageClosed
+	if !o.rules.Appeal && !o.in.DisagreementHandover {
+		// No appeal (申诉) under the profile and no hand-over of a continued
+		// disagreement: the written reply ends the case.
+		o.st.Stage = StageFinished
+		return o.cf.event(ctx, by, "objection.closed", outcome, map[string]any{"outcome": outcome, "appeal": false})
+	}
 	if err := o.cf.startDeadline(ctx, policy.ObjectionAppealWindow, activities.PartySubject, o.cf.closedAt); err != nil {
 		return err
 	}

@@ -159,6 +159,12 @@ func (o *objection) setHandlers(ctx workflow.Context) error {
 				if err := o.cf.stageError(ObjectionAppeal, ObjectionStages[ObjectionAppeal]...); err != nil {
 					return err
 				}
+				if !o.rules.Appeal {
+					// The window is open for the hand-over (Anshan art. 10): the
+					// profile grants no appeal.
+					return refuse(RefusedWrongStage, "appeal refused: profile "+o.in.ProfileID+" grants no appeal (申诉)",
+						Refusal{Action: ObjectionAppeal, Stage: o.st.Stage, Profile: o.in.ProfileID, Instead: ObjectionHandOver})
+				}
 				if o.cf.pending(policy.ObjectionAppealWindow) == nil {
 					return refuse(RefusedWindowClosed, "appeal refused: the appeal window has closed", Refusal{Action: ObjectionAppeal, Stage: o.st.Stage, WindowEnded: o.cf.lastDue(policy.ObjectionAppealWindow)})
 				}
@@ -227,6 +233,10 @@ func (o *objection) validOutcome(action, outcome string, correction map[string]a
 			return err
 		}
 	case OutcomeDeleted:
+		if !o.rules.DeletedAllowed {
+			return invalid(action, badField("outcome", "enum", "本地规章规定核实无误的维持原信息，不设删除：处理结果应为 corrected（更正）或 upheld（维持）",
+				"the profile's regulation provides no deletion: corrected or upheld"))
+		}
 		if o.st.Finding != FindingUnverifiable {
 			return invalid(action, badField("outcome", "enum", "仅在信息提供单位无法核实时才能删除（deleted）", "deleted only when the provider could not verify the record"))
 		}
@@ -247,7 +257,7 @@ func (o *objection) accept(ctx workflow.Context, in AcceptInput) error {
 			return err
 		}
 	}
-	if err := o.cf.startDeadline(ctx, policy.ObjectionOverall, activities.PartyCentre, o.cf.acceptedAt); err != nil {
+	if err := o.startOverallOn(ctx, "objection.accepted", o.cf.acceptedAt); err != nil {
 		return err
 	}
 	_, err := o.cf.issue(ctx, documents.KindAcceptance, nil, nil, nil)
@@ -261,6 +271,13 @@ func (o *objection) requestSupplement(ctx workflow.Context, in SupplementRequest
 	if err := o.cf.settle(ctx, policy.ObjectionCentreCheck, activities.DeadlineCancelled, "incomplete: one-time notice sent"); err != nil {
 		return err
 	}
+	// A limit counted from receipt runs again from receipt of the complete
+	// materials.
+	if o.rules.OverallStartsOn == "objection.received" {
+		if err := o.cf.settle(ctx, policy.ObjectionOverall, activities.DeadlineCancelled, "incomplete: one-time notice sent; counted again from receipt of the complete materials"); err != nil {
+			return err
+		}
+	}
 	if err := o.cf.event(ctx, in.By, "objection.supplement_requested", "", map[string]any{"missing": in.Missing}); err != nil {
 		return err
 	}
@@ -273,7 +290,11 @@ func (o *objection) supplement(ctx workflow.Context, in SupplementInput) error {
 	if err := o.cf.event(ctx, in.By, "objection.supplemented", in.Statement, map[string]any{"evidence": in.Evidence, "missing": o.st.Missing}); err != nil {
 		return err
 	}
-	return o.cf.startDeadline(ctx, policy.ObjectionCentreCheck, activities.PartyCentre, workflow.Now(ctx))
+	now := workflow.Now(ctx)
+	if err := o.cf.startDeadline(ctx, policy.ObjectionCentreCheck, activities.PartyCentre, now); err != nil {
+		return err
+	}
+	return o.startOverallOn(ctx, "objection.received", now)
 }
 
 func (o *objection) decideOwnError(ctx workflow.Context, in OwnErrorInput) error {
@@ -287,6 +308,7 @@ func (o *objection) decideOwnError(ctx workflow.Context, in OwnErrorInput) error
 		return err
 	}
 	now := workflow.Now(ctx)
+	o.correctedAt = now
 	if err := o.cf.startDeadline(ctx, policy.ObjectionOwnErrorNotify, activities.PartyCentre, now); err != nil {
 		return err
 	}
@@ -423,7 +445,8 @@ func (o *objection) appeal(ctx workflow.Context, in AppealInput) error {
 	if err := o.cf.event(ctx, in.By, "objection.appealed", in.Grounds, nil); err != nil {
 		return err
 	}
-	return o.cf.tell(ctx, activities.PartySupervisor, "appeal", "appeal", "申请人对异议处理结果提出申诉，请审查决定")
+	return o.cf.ask(ctx, activities.PartySupervisor, "appeal", "appeal", nil,
+		"审查申请人对异议处理结果（"+o.resultNumber+"）提出的申诉并作出申诉决定", "examine the applicant's appeal against the result ("+o.resultNumber+") and decide it")
 }
 
 func (o *objection) decideAppeal(ctx workflow.Context, in AppealDecisionInput) error {
@@ -503,11 +526,13 @@ func (o *objection) handOver(ctx workflow.Context, in HandOverInput) error {
 		return err
 	}
 	if err := o.cf.tell(ctx, activities.PartyProvider(o.in.ProviderID), "handover", "handover",
-		"申请人对核查结果仍有异议，工作机构依规定移交你单位处理，请依法处理"); err != nil {
+		"申请人对核查结果仍有异议，工作机构依规定移交你单位处理，请依法处理",
+		"the applicant still disagrees with the verified result; the centre hands the disagreement to you as the regulation provides: please deal with it"); err != nil {
 		return err
 	}
 	return o.cf.tell(ctx, activities.PartySubject, "handover", "handover-subject",
-		"您对核查结果的异议已移交信息提供单位处理")
+		"您对核查结果的异议已移交信息提供单位处理",
+		"your disagreement with the verified result has been handed to the information provider")
 }
 
 // correction is the correction a written reply states: the decision's own,

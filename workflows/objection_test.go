@@ -77,6 +77,10 @@ func newHarness(t *testing.T, start time.Time) *harness {
 	h.env.RegisterWorkflow(ObjectionWorkflow)
 	h.env.RegisterActivity(cases)
 	h.env.OnActivity(cases.ProfileVersion, mockCtx, mockAny).Return("test", nil)
+	h.env.OnActivity(cases.ObjectionRulesOf, mockCtx, mockAny).Return(func(ctx context.Context, r activities.ObjectionRulesRequest) (activities.ObjectionRules, error) {
+		r.ProfileVersion = "" // the harness's versions are "test"
+		return h.cases().ObjectionRulesOf(ctx, r)
+	})
 	h.env.OnActivity(cases.SaveCase, mockCtx, mockAny).Return(func(context.Context, activities.CaseRow) error {
 		h.mu.Lock()
 		defer h.mu.Unlock()

@@ -8,6 +8,7 @@ import (
 	"github.com/creditcase/creditcase/activities"
 	"github.com/creditcase/creditcase/internal/documents"
 	"github.com/creditcase/creditcase/internal/policy"
+	"github.com/creditcase/creditcase/internal/wording"
 )
 
 // RepairWorkflow carries one credit repair application (信用修复) from
@@ -35,6 +36,12 @@ func RepairWorkflow(ctx workflow.Context, in RepairInput) (RepairState, error) {
 	}, &r.st.CaseProgress)
 	r.cf.onProceed = r.proceed
 	r.cf.takeOpeningVersion(ctx)
+	r.cf.dates = func(m map[string]time.Time) {
+		if !r.st.PublicityFrom.IsZero() {
+			setDate(m, activities.DatePublicityFrom, r.st.PublicityFrom)
+			setDate(m, activities.DatePublicityTo, r.publicityLastDay())
+		}
+	}
 	if err := r.setHandlers(ctx); err != nil {
 		return r.st, err
 	}
@@ -117,7 +124,9 @@ func (r *repairCase) proceed(ctx workflow.Context, d activities.Deadline) error 
 	if pending > 0 {
 		return nil
 	}
-	return r.cf.tell(ctx, activities.PartyCentre, "publicity_ended", "publicity-ended", "信用修复公示期满（"+d.Due.String()+"），无待核实异议，请作出修复决定")
+	return r.cf.ask(ctx, activities.PartyCentre, "publicity_ended", "publicity-ended", r.cf.pending(policy.RepairOverall),
+		"作出信用修复决定并书面告知申请人（公示期已于"+wording.Date(d.Due)+"届满，无待核实的异议）",
+		"decide on the repair and tell the applicant in writing (the publicity period ended on "+wording.DateEN(d.Due)+" with no objection left to verify)")
 }
 
 func (r *repairCase) pendingObjections() int {

@@ -158,9 +158,9 @@ func (r *repairCase) accept(ctx workflow.Context, in AcceptInput) error {
 	if _, err := r.cf.issue(ctx, documents.KindRepairAcceptance, nil, nil, nil); err != nil {
 		return err
 	}
-	d := r.cf.pending(policy.RepairProviderOpinion)
-	return r.cf.tell(ctx, provider, "repair_opinion", "opinion-request",
-		fmt.Sprintf("信用修复申请已受理，请于 %s 前出具书面修复意见并说明理由（%s）", d.Due, d.Explanation))
+	return r.cf.ask(ctx, provider, "repair_opinion", "opinion-request", r.cf.pending(policy.RepairProviderOpinion),
+		"对你单位提供的失信信息的信用修复申请（已受理）出具书面信用修复意见并说明理由",
+		"give a written opinion, with reasons, on the accepted repair application about a record you supplied")
 }
 
 func (r *repairCase) requestSupplement(ctx workflow.Context, in SupplementRequest) error {
@@ -202,7 +202,8 @@ func (r *repairCase) opinion(ctx workflow.Context, in OpinionInput) error {
 		return r.refuse(ctx, in.By, []string{"信息提供单位书面意见：不同意修复。理由：" + in.Reasons}, "")
 	}
 	r.st.Stage = StageAwaitingPublicity
-	return r.cf.tell(ctx, activities.PartyCentre, "repair_opinion", "opinion-given", "信息提供单位同意修复，请发布修复公示")
+	return r.cf.ask(ctx, activities.PartyCentre, "repair_opinion", "opinion-given", nil,
+		"发布信用修复公示（信息提供单位同意修复）", "publish the repair notice (the provider agrees to the repair)")
 }
 
 func (r *repairCase) publish(ctx workflow.Context, in PublishInput) error {
@@ -239,8 +240,9 @@ func (r *repairCase) publicObjection(ctx workflow.Context, in PublicObjectionInp
 	if err := r.cf.event(ctx, in.By, "repair.public_objection", "", map[string]any{"objection_id": in.ObjectionID, "verify_by": d.Due.String()}); err != nil {
 		return err
 	}
-	return r.cf.tell(ctx, provider, "repair_objection", fmt.Sprintf("objection-%d", in.ObjectionID),
-		fmt.Sprintf("信用修复公示期间收到异议（编号 %d），请于 %s 前核实并答复（%s）", in.ObjectionID, d.Due, d.Explanation))
+	return r.cf.ask(ctx, provider, "repair_objection", fmt.Sprintf("objection-%d", in.ObjectionID), &d,
+		fmt.Sprintf("核实信用修复公示期间收到的第%d号异议并提出意见", in.ObjectionID),
+		fmt.Sprintf("verify objection no. %d raised during the repair publicity and give an opinion", in.ObjectionID))
 }
 
 func (r *repairCase) verifyObjection(ctx workflow.Context, in VerifyObjectionInput) error {
@@ -270,7 +272,8 @@ func (r *repairCase) verifyObjection(ctx workflow.Context, in VerifyObjectionInp
 	}
 	if r.st.Stage == StageObjectionVerification && r.pendingObjections() == 0 {
 		r.st.Stage = StageDeciding
-		return r.cf.tell(ctx, activities.PartyCentre, "publicity_ended", "publicity-ended", "信用修复公示期满，异议均已核实，请作出修复决定")
+		return r.cf.ask(ctx, activities.PartyCentre, "publicity_ended", "publicity-ended", r.cf.pending(policy.RepairOverall),
+			"作出信用修复决定并书面告知申请人（公示期已满，异议均已核实）", "decide on the repair and tell the applicant in writing (the publicity period is over and every objection verified)")
 	}
 	return nil
 }

@@ -79,4 +79,14 @@ const (
 	// case whose request predates it is checked by the handler, as before
 	// (accepted, then failed).
 	ChangeHearingDays = "listing-hearing-days"
+
+	// ChangeObjectionProfileRules: an objection reads its profile's rules
+	// when it opens (activities.ObjectionRules) and follows them: the
+	// overall limit starts on the profile's event (from receipt, counted
+	// again from receipt of the complete materials after a one-time notice;
+	// or from acceptance), a record is deleted only where the profile
+	// allows it, and the appeal window opens only where an appeal is
+	// granted. Taken at open, after the case is written: cases opened
+	// before it keep activities.LegacyObjectionRules on replay.
+	ChangeObjectionProfileRules = "objection-profile-rules"
 )

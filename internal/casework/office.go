@@ -13,7 +13,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/creditcase/creditcase/activities"
 	"github.com/creditcase/creditcase/internal/auth"
 	"github.com/creditcase/creditcase/internal/calendar"
 	"github.com/creditcase/creditcase/internal/documents"
@@ -142,20 +141,26 @@ var commitmentPoints = []refusal.Text{
 		"if I break this commitment or any document proves untrue, I bear the legal consequences, agree that the repair decision is revoked, and that the breach is entered in my credit record and published as the law provides."),
 }
 
-func commitmentOf(rec records.Record) RepairCommitment {
+// commitmentOf is the commitment to repair rec, addressed to the centre
+// of rec's profile.
+func (s *Service) commitmentOf(rec records.Record) (RepairCommitment, error) {
+	prof, err := s.caseProfile(rec)
+	if err != nil {
+		return RepairCommitment{}, err
+	}
 	what := fmt.Sprintf("%s（%s，%s，%s年%d月%d日）", rec.Title, rec.ProviderName, rec.DecisionNo,
 		strconv.Itoa(rec.DecidedOn.Year), int(rec.DecidedOn.Month), rec.DecidedOn.Day)
 	whatEN := fmt.Sprintf("%s (%s, %s, %s)", rec.Title, rec.ProviderName, rec.DecisionNo, rec.DecidedOn)
 	return RepairCommitment{
 		RecordID:  rec.ID,
 		Title:     refusal.T("信用承诺书", "Credit commitment"),
-		Addressee: activities.Organ,
+		Addressee: prof.Centre.Name,
 		Lead: refusal.T(fmt.Sprintf("承诺人%s（证件号码：%s）就失信信息“%s”申请信用修复，现郑重承诺：", rec.SubjectName, rec.SubjectIdent, what),
 			fmt.Sprintf("I, %s (identifier %s), apply for credit repair of the negative record “%s”, and solemnly undertake that:", rec.SubjectName, rec.SubjectIdent, whatEN)),
 		Points:  commitmentPoints,
 		Closing: refusal.T("本承诺书自签署之日起生效。", "This commitment takes effect on the day it is signed."),
 		Signer:  rec.SubjectName,
-	}
+	}, nil
 }
 
 // RepairCommitmentOf is the commitment the subject signs to repair record
@@ -165,14 +170,17 @@ func (s *Service) RepairCommitmentOf(ctx context.Context, a permission.Actor, id
 	if err != nil {
 		return RepairCommitment{}, err
 	}
-	return commitmentOf(rec), nil
+	return s.commitmentOf(rec)
 }
 
 // signedCommitment renders the commitment accepted on line by a at now as
 // the PDF filed with the application (the file the commitment condition
 // looks for), saying how it was signed.
-func signedCommitment(a permission.Actor, rec records.Record, now time.Time) (Upload, error) {
-	c := commitmentOf(rec)
+func (s *Service) signedCommitment(a permission.Actor, rec records.Record, now time.Time) (Upload, error) {
+	c, err := s.commitmentOf(rec)
+	if err != nil {
+		return Upload{}, err
+	}
 	now = now.In(calendar.Shanghai)
 	doc := documents.Commitment{Title: c.Title.ZH, Addressee: c.Addressee, Lead: c.Lead.ZH, Closing: c.Closing.ZH,
 		Signer: c.Signer, Date: calendar.DateOf(now),

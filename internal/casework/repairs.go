@@ -314,7 +314,7 @@ func (s *Service) ApplyForRepair(ctx context.Context, a permission.Actor, in App
 		return FiledRepair{}, ineligible(el)
 	}
 	if in.Commitment == nil && in.CommitmentAccepted {
-		signed, err := signedCommitment(a, rec, s.now())
+		signed, err := s.signedCommitment(a, rec, s.now())
 		if err != nil {
 			return FiledRepair{}, err
 		}

@@ -102,7 +102,7 @@ func TestRenderEveryKind(t *testing.T) {
 				t.Fatalf("rendered %+v", Meta{Kind: r.Kind, Title: r.Title, Number: r.Number, CaseRef: r.CaseRef, Recipient: r.Recipient, SHA256: r.SHA256})
 			}
 			html := string(r.HTML)
-			for _, want := range []string{"<!DOCTYPE html>", `lang="zh-CN"`, k.Title(), h.Number, h.Addressee + "：", h.Organ, "2026年11月23日", "（盖章）"} {
+			for _, want := range []string{"<!DOCTYPE html>", `lang="zh-CN"`, k.Title(), h.Number, h.Addressee + "：", h.Organ, "2026年11月23日", `<p class="seal">` + h.Seal} {
 				if !strings.Contains(html, want) {
 					t.Errorf("HTML lacks %q", want)
 				}
@@ -112,7 +112,7 @@ func TestRenderEveryKind(t *testing.T) {
 			if n != pages {
 				t.Errorf("pdfinfo says %d pages, page tree %d", n, pages)
 			}
-			for _, want := range []string{k.Title(), h.Number, h.Addressee + "：", h.Organ, "2026年11月23日", "（盖章）", "—1—"} {
+			for _, want := range []string{k.Title(), h.Number, h.Addressee + "：", h.Organ, "2026年11月23日", "—1—"} {
 				if !strings.Contains(text, want) {
 					t.Errorf("PDF text lacks %q:\n%s", want, text)
 				}
@@ -142,7 +142,7 @@ func TestOutcomeWording(t *testing.T) {
 		if strings.Count(html, "处理结果：") != 1 {
 			t.Errorf("%s: %d outcome paragraphs", outcome, strings.Count(html, "处理结果："))
 		}
-		for _, remedy := range []string{"向南通市发展和改革委员会提出申诉", "六十日内向南通市人民政府申请行政复议", "六个月内依法向有管辖权的人民法院提起行政诉讼", "15个工作日"} {
+		for _, remedy := range []string{"依照《南通市公共信用信息管理办法》第三十三条的规定，你对上述处理结果不服的，可以向南通市发展和改革委员会提出申诉，请于收到本告知书之日起60日内提出；对申诉决定不服的，可以依法申请行政复议或者提起行政诉讼。"} {
 			if !strings.Contains(html, remedy) {
 				t.Errorf("%s: lacks remedy %q", outcome, remedy)
 			}
@@ -153,7 +153,7 @@ func TestOutcomeWording(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if html := string(r.HTML); strings.Contains(html, "提出申诉；") || !strings.Contains(html, "向江苏省发展和改革委员会申请行政复议") {
+	if html := string(r.HTML); strings.Contains(html, "申诉") && !strings.Contains(html, "提出申诉。") || !strings.Contains(html, "你对本决定不服的，可以自收到本决定书之日起60日内向南通市人民政府申请行政复议，也可以自收到本决定书之日起6个月内向有管辖权的人民法院提起行政诉讼（《中华人民共和国行政复议法》第二十条第一款、《中华人民共和国行政诉讼法》第四十六条第一款）。") {
 		t.Errorf("appeal remedies wrong:\n%s", html)
 	}
 }
@@ -240,7 +240,7 @@ func TestLongDocumentPaginatesAndWraps(t *testing.T) {
 	if n != pages {
 		t.Fatalf("pdfinfo %d pages, page tree %d", n, pages)
 	}
-	for _, want := range []string{"第1项：", "第40项：", "特此告知。", "—" + strconv.Itoa(pages) + "—", "（盖章）"} {
+	for _, want := range []string{"第1项：", "第40项：", "特此告知。", "—" + strconv.Itoa(pages) + "—", "南通市公共信用信息中心2026年11月23日"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("PDF lacks %q", want)
 		}
@@ -305,7 +305,7 @@ func TestValidationNamesEveryMissingField(t *testing.T) {
 		got[f.Field] = true
 	}
 	for _, want := range []string{"case_ref", "number", "organ", "date", "addressee", "subject.id", "record.title", "record.provider",
-		"record.decision_no", "record.decided_on", "received_on", "accepted_on", "result_due.date", "result_due.period", "basis"} {
+		"record.decision_no", "record.decided_on", "received_on", "accepted_on", "result_due.date", "result_due.period", "seal"} {
 		if !got[want] {
 			t.Errorf("missing field %s not reported (got %v)", want, ve.Fields)
 		}
@@ -337,9 +337,16 @@ func TestValidationNamesEveryMissingField(t *testing.T) {
 		}(), "correction"},
 		{"no appeal organ", KindObjectionResult, func() Data {
 			d := *samples()[KindObjectionResult].(*ObjectionResult)
-			d.Remedies.AppealTo = ""
+			a := *d.Remedies.Appeal
+			a.To = ""
+			d.Remedies.Appeal = &a
 			return &d
-		}(), "remedies.appeal_to"},
+		}(), "remedies.appeal.to"},
+		{"a date the case does not have", KindAcceptance, func() Data {
+			d := *samples()[KindAcceptance].(*AcceptanceNotice)
+			d.AcceptedOn = calendar.NewDate(1, 1, 1)
+			return &d
+		}(), "accepted_on"},
 		{"no missing items", KindSupplement, func() Data { d := *samples()[KindSupplement].(*SupplementNotice); d.Missing = nil; return &d }(), "missing"},
 		{"empty missing item", KindSupplement, func() Data {
 			d := *samples()[KindSupplement].(*SupplementNotice)
@@ -358,9 +365,9 @@ func TestValidationNamesEveryMissingField(t *testing.T) {
 		}(), "basis[0].article"},
 		{"appeal offers appeal", KindAppealDecision, func() Data {
 			d := *samples()[KindAppealDecision].(*AppealDecision)
-			d.Remedies.AppealTo = "某委"
+			d.Remedies.Appeal = testRem.Appeal
 			return &d
-		}(), "remedies.appeal_to"},
+		}(), "remedies.appeal"},
 		{"correction notice without error", KindCorrection, func() Data { d := *samples()[KindCorrection].(*CorrectionNotice); d.Error = ""; return &d }(), "error"},
 	}
 	for _, c := range bad {
@@ -462,11 +469,10 @@ func TestFormatting(t *testing.T) {
 	if got := sentence(" 罚款二万元；  "); got != "罚款二万元。" {
 		t.Errorf("sentence = %q", got)
 	}
-	if got := cites([]Citation{{"甲法", "第一条"}, {"乙规则", "第二条"}}); got != "《甲法》第一条、《乙规则》第二条" {
+	if got := cites([]Citation{{Instrument: "甲法", Article: "第一条"}, {Instrument: "乙办法", Number: "某令第1号", Article: "第二条", Paragraph: "第一款", Item: "第（三）项"}}); got != "《甲法》第一条、《乙办法》（某令第1号）第二条第一款第（三）项" {
 		t.Errorf("cites = %q", got)
 	}
-	dl := calendar.Deadline{Due: calendar.NewDate(2026, 12, 7), Explanation: "x"}
-	if got := DueOf(dl, "10个工作日"); got.Date != dl.Due || got.Period != "10个工作日" || got.Explanation != "x" {
-		t.Errorf("DueOf = %+v", got)
+	if got := dueBasis(Due{}); got != "该期限为本中心确定的办理期限。" {
+		t.Errorf("dueBasis = %q", got)
 	}
 }

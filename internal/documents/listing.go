@@ -42,10 +42,13 @@ type ListingNotice struct {
 	// RepresentationPeriod is the window in words, from service, e.g. "5个工作日".
 	RepresentationPeriod string `json:"representation_period"`
 	// RemovalConditions and RemovalProcedure (移出条件和程序).
-	RemovalConditions []string   `json:"removal_conditions"`
-	RemovalProcedure  []string   `json:"removal_procedure"`
-	Basis             []Citation `json:"basis"`
-	Contact           Contact    `json:"contact"`
+	RemovalConditions []string `json:"removal_conditions"`
+	RemovalProcedure  []string `json:"removal_procedure"`
+	// Basis cites the right to state and defend; RepresentationBasis what
+	// sets the representation period (empty: the centre's own limit).
+	Basis               []Citation `json:"basis"`
+	RepresentationBasis []Citation `json:"representation_basis,omitempty"`
+	Contact             Contact    `json:"contact"`
 }
 
 // Kind is KindListingNotice.
@@ -64,7 +67,8 @@ func (d *ListingNotice) Validate() error {
 	v.required("representation_period", d.RepresentationPeriod)
 	v.list("removal_conditions", d.RemovalConditions)
 	v.list("removal_procedure", d.RemovalProcedure)
-	validateCitations(v, "basis", d.Basis, true)
+	validateCitations(v, "basis", d.Basis, false)
+	validateCitations(v, "representation_basis", d.RepresentationBasis, false)
 	return v.err()
 }
 

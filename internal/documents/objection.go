@@ -38,7 +38,7 @@ func (d *AcceptanceNotice) Validate() error {
 	v.date("received_on", d.ReceivedOn)
 	v.date("accepted_on", d.AcceptedOn)
 	d.ResultDue.validate(v, "result_due")
-	validateCitations(v, "basis", d.Basis, true)
+	validateCitations(v, "basis", d.Basis, false)
 	return v.err()
 }
 
@@ -115,7 +115,7 @@ func (d *VerificationRequest) Validate() error {
 		v.required(fmt.Sprintf("enclosures[%d]", i), s)
 	}
 	d.ReplyDue.validate(v, "reply_due")
-	validateCitations(v, "basis", d.Basis, true)
+	validateCitations(v, "basis", d.Basis, false)
 	return v.err()
 }
 
@@ -171,7 +171,7 @@ func (d *ObjectionResult) Validate() error {
 		v.add("outcome", "must be one of corrected, upheld, deleted")
 	}
 	v.list("reasons", d.Reasons)
-	validateCitations(v, "basis", d.Basis, true)
+	validateCitations(v, "basis", d.Basis, false)
 	d.Remedies.validate(v, "remedies", true)
 	return v.err()
 }
@@ -206,7 +206,7 @@ func (d *CorrectionNotice) Validate() error {
 	v.required("error", d.Error)
 	v.required("correction", d.Correction)
 	v.date("corrected_on", d.CorrectedOn)
-	validateCitations(v, "basis", d.Basis, true)
+	validateCitations(v, "basis", d.Basis, false)
 	d.Remedies.validate(v, "remedies", true)
 	return v.err()
 }
@@ -271,8 +271,5 @@ func (d *AppealDecision) Validate() error {
 	}
 	validateCitations(v, "basis", d.Basis, true)
 	d.Remedies.validate(v, "remedies", false)
-	if d.Remedies.AppealTo != "" {
-		v.add("remedies.appeal_to", "an appeal decision offers no further appeal; leave it empty")
-	}
 	return v.err()
 }

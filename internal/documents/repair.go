@@ -46,7 +46,7 @@ func (d *RepairAcceptance) Validate() error {
 	v.date("received_on", d.ReceivedOn)
 	v.date("accepted_on", d.AcceptedOn)
 	d.ResultDue.validate(v, "result_due")
-	validateCitations(v, "basis", d.Basis, true)
+	validateCitations(v, "basis", d.Basis, false)
 	return v.err()
 }
 
@@ -106,7 +106,7 @@ func (d *RepairPublicity) Validate() error {
 	v.required("proposal", d.Proposal)
 	v.date("from", d.From)
 	d.Until.validate(v, "until")
-	validateCitations(v, "basis", d.Basis, true)
+	validateCitations(v, "basis", d.Basis, false)
 	return v.err()
 }
 
@@ -141,7 +141,7 @@ func (d *RepairDecision) Validate() error {
 	v.date("publicity_to", d.PublicityTo)
 	v.list("reasons", d.Reasons)
 	v.date("repaired_on", d.RepairedOn)
-	validateCitations(v, "basis", d.Basis, true)
+	validateCitations(v, "basis", d.Basis, false)
 	return v.err()
 }
 
@@ -175,7 +175,7 @@ func (d *RepairRefusal) Validate() error {
 	if d.EligibleFrom != nil {
 		v.date("eligible_from", *d.EligibleFrom)
 	}
-	validateCitations(v, "basis", d.Basis, true)
+	validateCitations(v, "basis", d.Basis, false)
 	d.Remedies.validate(v, "remedies", false)
 	return v.err()
 }

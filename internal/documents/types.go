@@ -10,13 +10,14 @@ import (
 )
 
 // Header holds what every document has: the case it belongs to, its number
-// (文号), the issuing organ (发文机关, also the signature), the date it is
-// issued (成文日期) and the addressee (主送, the person or organisation
-// written to, as it appears in the salutation).
+// (文号), the issuing organ (发文机关, also the signature), the text of its
+// seal (印章), the date it is issued (成文日期) and the addressee (主送, the
+// person or organisation written to, as it appears in the salutation).
 type Header struct {
 	CaseRef   string        `json:"case_ref"`
 	Number    string        `json:"number"`
 	Organ     string        `json:"organ"`
+	Seal      string        `json:"seal"`
 	Date      calendar.Date `json:"date"`
 	Addressee string        `json:"addressee"`
 }
@@ -26,6 +27,7 @@ func (h *Header) header() *Header { return h }
 func (h *Header) validate(v *validator) {
 	v.required("case_ref", h.CaseRef)
 	v.required("organ", h.Organ)
+	v.required("seal", h.Seal)
 	v.date("date", h.Date)
 	v.required("addressee", h.Addressee)
 	if v.required("number", h.Number) && !numberPattern.MatchString(h.Number) {
@@ -98,27 +100,43 @@ type Due struct {
 	Date calendar.Date `json:"date"`
 	// Period says the length in words, e.g. "5个工作日".
 	Period string `json:"period"`
-	// Explanation, optional, says how the date was counted (holidays
-	// skipped, make-up working days counted); printed as a note.
+	// From says from when it is counted, in words, e.g. "收到异议申请之日"
+	// (optional).
+	From string `json:"from,omitempty"`
+	// Explanation, optional, says in Chinese how the date was counted
+	// (holidays skipped, make-up working days counted); printed as a note.
 	Explanation string `json:"explanation,omitempty"`
-}
-
-// DueOf turns a computed deadline into a Due, with the period in words.
-func DueOf(d calendar.Deadline, period string) Due {
-	return Due{Date: d.Due, Period: period, Explanation: d.Explanation}
+	// Basis cites what sets the period's length; empty when no instrument
+	// sets it and the letter states it as the centre's own time limit.
+	Basis []Citation `json:"basis,omitempty"`
 }
 
 func (d Due) validate(v *validator, field string) {
 	v.date(field+".date", d.Date)
 	v.required(field+".period", d.Period)
+	validateCitations(v, field+".basis", d.Basis, false)
 }
 
-// Citation is a legal basis: an instrument and an article, e.g.
-// {"鞍山市信用信息主体权益保护规则", "第十条"}. The instrument is written
-// without book-title marks; the template adds 《》.
+// Citation is a legal basis: an instrument and an article, and where it
+// matters the paragraph and item, e.g. {"南通市公共信用信息管理办法",
+// "", "第三十二条", "第一款", ""}. The instrument is written without
+// book-title marks; the template adds 《》 and, when given, the issuing
+// number in （）.
 type Citation struct {
 	Instrument string `json:"instrument"`
+	Number     string `json:"number,omitempty"`
 	Article    string `json:"article"`
+	Paragraph  string `json:"paragraph,omitempty"`
+	Item       string `json:"item,omitempty"`
+}
+
+// String writes the citation: 《南通市公共信用信息管理办法》第三十二条第一款.
+func (c Citation) String() string {
+	s := "《" + c.Instrument + "》"
+	if c.Number != "" {
+		s += "（" + c.Number + "）"
+	}
+	return s + c.Article + c.Paragraph + c.Item
 }
 
 func validateCitations(v *validator, field string, cs []Citation, atLeastOne bool) {
@@ -135,37 +153,91 @@ func validateCitations(v *validator, field string, cs []Citation, atLeastOne boo
 	}
 }
 
-// Remedies are the ways open to a party who disagrees (救济途径). The
-// periods of administrative review (60 days, 行政复议法 art. 20) and
-// litigation (6 months, 行政诉讼法 art. 46) are statutory and printed by
-// the templates.
+// Remedies are the ways open to a party who disagrees (救济途径), as the
+// case's policy profile grants them for the kind of letter; each carries
+// its time limit in words and what it rests on. A letter prints those
+// present, in the order appeal, transfer, review, litigation.
 type Remedies struct {
-	// AppealTo is the credit authority that hears appeals (申诉), e.g.
-	// "南通市发展和改革委员会"; empty in an appeal decision.
-	AppealTo string `json:"appeal_to,omitempty"`
-	// AppealWithin, optional, is the appeal window in words, e.g.
-	// "15个工作日".
-	AppealWithin string `json:"appeal_within,omitempty"`
-	// ReviewOrgan is where administrative review is applied for, e.g.
-	// "南通市人民政府".
-	ReviewOrgan string `json:"review_organ"`
-	// Court, optional, is the people's court; empty prints
-	// "有管辖权的人民法院".
-	Court string `json:"court,omitempty"`
+	// Appeal (申诉) to the credit authority.
+	Appeal *Appeal `json:"appeal,omitempty"`
+	// Transfer: an applicant who still disagrees has the objection handed
+	// to the provider (鞍山 第十条).
+	Transfer *Transfer `json:"transfer,omitempty"`
+	// Review (行政复议) and Litigation (行政诉讼).
+	Review     *Review     `json:"review,omitempty"`
+	Litigation *Litigation `json:"litigation,omitempty"`
+}
+
+// Appeal is the appeal (申诉): to whom, within how long of receipt
+// ("60日"), on what basis, and whether its decision may in turn be
+// reviewed or litigated.
+type Appeal struct {
+	To         string     `json:"to"`
+	Within     string     `json:"within"`
+	Basis      []Citation `json:"basis"`
+	ThenReview bool       `json:"then_review,omitempty"`
+}
+
+// Transfer is the hand-over to the provider of an objection the applicant
+// still disputes.
+type Transfer struct {
+	// Within is the window in which the applicant says so (the profile's
+	// objection.appeal_window).
+	Within string     `json:"within"`
+	Basis  []Citation `json:"basis"`
+}
+
+// Review is administrative review (行政复议): the organ and the window.
+type Review struct {
+	Organ  string     `json:"organ"`
+	Within string     `json:"within"`
+	Basis  []Citation `json:"basis,omitempty"`
+}
+
+// Litigation is the administrative action (行政诉讼): the court ("" =
+// 有管辖权的人民法院) and the window.
+type Litigation struct {
+	Court  string     `json:"court,omitempty"`
+	Within string     `json:"within"`
+	Basis  []Citation `json:"basis,omitempty"`
+}
+
+// Any reports whether any remedy is given.
+func (r Remedies) Any() bool {
+	return r.Appeal != nil || r.Transfer != nil || r.Review != nil || r.Litigation != nil
 }
 
 func (r Remedies) validate(v *validator, field string, appeal bool) {
-	if appeal {
-		v.required(field+".appeal_to", r.AppealTo)
+	if a := r.Appeal; a != nil {
+		if !appeal {
+			v.add(field+".appeal", "this document offers no appeal")
+		}
+		v.required(field+".appeal.to", a.To)
+		v.required(field+".appeal.within", a.Within)
+		validateCitations(v, field+".appeal.basis", a.Basis, true)
 	}
-	v.required(field+".review_organ", r.ReviewOrgan)
+	if t := r.Transfer; t != nil {
+		v.required(field+".transfer.within", t.Within)
+		validateCitations(v, field+".transfer.basis", t.Basis, true)
+	}
+	if rv := r.Review; rv != nil {
+		v.required(field+".review.organ", rv.Organ)
+		v.required(field+".review.within", rv.Within)
+		validateCitations(v, field+".review.basis", rv.Basis, false)
+	}
+	if l := r.Litigation; l != nil {
+		v.required(field+".litigation.within", l.Within)
+		validateCitations(v, field+".litigation.basis", l.Basis, false)
+	}
 }
 
-// Contact is the person to contact about the document (联系人), optional.
+// Contact is how to reach the issuing organ about the document: a person
+// (联系人), telephone, address and postcode, each optional.
 type Contact struct {
-	Person  string `json:"person,omitempty"`
-	Phone   string `json:"phone,omitempty"`
-	Address string `json:"address,omitempty"`
+	Person   string `json:"person,omitempty"`
+	Phone    string `json:"phone,omitempty"`
+	Address  string `json:"address,omitempty"`
+	Postcode string `json:"postcode,omitempty"`
 }
 
 // FieldError is one problem with one field; Field is the JSON path
@@ -214,12 +286,16 @@ func (v *validator) required(field, s string) bool {
 	return true
 }
 
+// date checks d: present, valid, and not before 2000 (an unset time
+// read as a date prints as "1年1月1日").
 func (v *validator) date(field string, d calendar.Date) {
 	switch {
 	case d.IsZero():
 		v.add(field, "required")
 	case !d.Valid():
 		v.add(field, "not a valid date")
+	case d.Year < 2000:
+		v.add(field, "before 2000: a date the case does not have")
 	}
 }
 

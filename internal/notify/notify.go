@@ -22,14 +22,17 @@ import (
 	"github.com/creditcase/creditcase/internal/ident"
 )
 
-// Notice is one message to a party of a case. DedupKey makes delivery
-// idempotent: a retried activity sends the same key again.
+// Notice is one message to a party of a case, in Chinese (Message) and in
+// English (MessageEN, optional: the inbox shows the reader's language).
+// DedupKey makes delivery idempotent: a retried activity sends the same
+// key again.
 type Notice struct {
-	CaseNo   string `json:"case_no"`
-	Party    string `json:"party"` // centre, subject, supervisor, provider:<id>
-	Kind     string `json:"kind"`
-	Message  string `json:"message"`
-	DedupKey string `json:"dedup_key"`
+	CaseNo    string `json:"case_no"`
+	Party     string `json:"party"` // centre, subject, supervisor, provider:<id>
+	Kind      string `json:"kind"`
+	Message   string `json:"message"`
+	MessageEN string `json:"message_en,omitempty"`
+	DedupKey  string `json:"dedup_key"`
 }
 
 // Notifier delivers a notice.
@@ -51,8 +54,8 @@ func (i Inbox) Deliver(ctx context.Context, n Notice) (bool, error) {
 	if n.DedupKey == "" || n.Party == "" {
 		return false, errors.New("notify: notice without dedup key or party")
 	}
-	tag, err := i.Pool.Exec(ctx, `INSERT INTO notifications (dedup_key, case_no, party, kind, message)
-		VALUES ($1,$2,$3,$4,$5) ON CONFLICT (dedup_key) DO NOTHING`, n.DedupKey, n.CaseNo, n.Party, n.Kind, n.Message)
+	tag, err := i.Pool.Exec(ctx, `INSERT INTO notifications (dedup_key, case_no, party, kind, message, message_en)
+		VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (dedup_key) DO NOTHING`, n.DedupKey, n.CaseNo, n.Party, n.Kind, n.Message, n.MessageEN)
 	if err != nil {
 		return false, fmt.Errorf("notify %s: %w", n.DedupKey, err)
 	}
@@ -183,7 +186,8 @@ func SMTPFromEnv() (cfg SMTPConfig, ok bool, err error) {
 
 // SMTP sends notices by e-mail. Addresses are resolved per party: centre
 // and supervisor from the configuration, a subject from its contact e-mail
-// (through the case); providers have no mailbox and read the inbox.
+// (through the case), a provider from its contact e-mail (providers.
+// contact_email; none = inbox only).
 type SMTP struct {
 	Config SMTPConfig
 	Pool   *pgxpool.Pool
@@ -224,6 +228,13 @@ func (s SMTP) address(ctx context.Context, n Notice) (string, error) {
 			return "", fmt.Errorf("subject address for %s: %w", n.CaseNo, err)
 		}
 		return email, nil
+	case strings.HasPrefix(n.Party, "provider:") && s.Pool != nil:
+		var email string
+		err := s.Pool.QueryRow(ctx, `SELECT contact_email FROM providers WHERE id = $1`, strings.TrimPrefix(n.Party, "provider:")).Scan(&email)
+		if err != nil {
+			return "", fmt.Errorf("provider address for %s: %w", n.Party, err)
+		}
+		return email, nil
 	}
 	return "", nil
 }
@@ -235,10 +246,14 @@ func (s SMTP) message(n Notice, to string) []byte {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "From: %s\r\nTo: %s\r\n", s.Config.From, to)
-	fmt.Fprintf(&b, "Subject: =?UTF-8?B?%s?=\r\n", b64("案件 "+n.CaseNo+" 通知 ("+n.Kind+")"))
+	fmt.Fprintf(&b, "Subject: =?UTF-8?B?%s?=\r\n", b64("案件"+n.CaseNo+"："+subjectLine(n.Message)))
 	fmt.Fprintf(&b, "Date: %s\r\nMessage-ID: <%s@creditcase>\r\n", now().Format(time.RFC1123Z), strings.NewReplacer("/", ".", " ", "_").Replace(n.DedupKey))
 	b.WriteString("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n")
-	body := b64(n.Message + "\n")
+	text := n.Message + "\n"
+	if n.MessageEN != "" {
+		text += "\n" + n.MessageEN + "\n"
+	}
+	body := b64(text)
 	for len(body) > 76 {
 		b.WriteString(body[:76] + "\r\n")
 		body = body[76:]
@@ -248,6 +263,21 @@ func (s SMTP) message(n Notice, to string) []byte {
 }
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+// subjectLine is the first sentence of a message after its case label,
+// shortened for an e-mail subject.
+func subjectLine(msg string) string {
+	if _, rest, ok := strings.Cut(msg, "："); ok {
+		msg = rest
+	}
+	if i := strings.Index(msg, "。"); i >= 0 {
+		msg = msg[:i]
+	}
+	if r := []rune(msg); len(r) > 40 {
+		msg = string(r[:40]) + "…"
+	}
+	return msg
+}
 
 // FromEnv builds a worker's notifier: the inbox, plus e-mail when SMTP_ADDR
 // is set (SMTPFromEnv), plus the masking log sender when dev is true.

@@ -11,7 +11,7 @@ const (
 	ObjectionOwnErrorNotify    = "objection.own_error_notify"   // 本机构原因错误：更正后告知申请人
 	ObjectionProviderReply     = "objection.provider_reply"     // 信息提供单位核查回复
 	ObjectionApplicantNotify   = "objection.applicant_notify"   // 收到回复后书面告知申请人
-	ObjectionOverall           = "objection.overall"            // 异议处理总时限（自受理）
+	ObjectionOverall           = "objection.overall"            // 异议处理总时限（自收到或者自受理，按规章）
 	ObjectionCorrectionPublish = "objection.correction_publish" // 更正并在原范围公示
 	ObjectionExtension         = "objection.extension"          // 经负责人批准延长
 	ObjectionAppealWindow      = "objection.appeal_window"      // 向信用主管部门申诉
@@ -62,7 +62,7 @@ var events = map[string]string{
 	"objection.reply_served":     "written reply served on the applicant (书面答复送达)",
 	"provider.request_served":    "verification request received by the provider (收到核查通知)",
 	"provider.replied":           "provider's verification reply received (收到核查回复)",
-	"appeal.decision_served":     "appeal decision served (申诉决定送达)",
+	"decision.known":             "the addressee knows or ought to know the decision (知道或者应当知道该行政行为)",
 	"listing.notice_served":      "pre-listing notice served (告知书送达)",
 	"listing.basis_revoked":      "the decision the listing rests on revoked (认定依据撤销)",
 	"listing.hearing_notified":   "hearing notice served on the party (听证通知送达)",
@@ -74,9 +74,19 @@ var events = map[string]string{
 	"listing.decided":            "listing decision (列入决定)",
 }
 
+// renamedEvents are event names of earlier profile versions, read as
+// their present names: a running case keeps the profile version it opened
+// with, stored as it was written (testdata/v2026.1).
+var renamedEvents = map[string]string{
+	"appeal.decision_served": "decision.known", // 2026.1: the review and litigation windows
+}
+
 type ruleSpec struct {
 	id    string
 	units []calendar.Unit
+	// starts are the events the procedures can start the rule on; the
+	// profile's starts_on picks one.
+	starts []string
 }
 
 type periodSpec struct {
@@ -85,25 +95,27 @@ type periodSpec struct {
 }
 
 var ruleCatalogue = []ruleSpec{
-	{ObjectionCentreCheck, days},
-	{ObjectionOwnErrorNotify, days},
-	{ObjectionProviderReply, days},
-	{ObjectionApplicantNotify, days},
-	{ObjectionOverall, days},
-	{ObjectionCorrectionPublish, days},
-	{ObjectionExtension, days},
-	{ObjectionAppealWindow, anyUnit},
-	{ObjectionReviewWindow, anyUnit},
-	{ObjectionLitigationWindow, anyUnit},
-	{ListingRepresentation, days},
-	{ListingRevokedRemoval, days},
-	{ListingHearingRequest, days},
-	{ListingHearingNotice, days},
-	{RepairAcceptance, days},
-	{RepairProviderOpinion, days},
-	{RepairPublicity, days},
-	{RepairPublicityObjectionVerification, days},
-	{RepairOverall, days},
+	{ObjectionCentreCheck, days, []string{"objection.received"}},
+	{ObjectionOwnErrorNotify, days, []string{"objection.corrected"}},
+	{ObjectionProviderReply, days, []string{"provider.request_served"}},
+	{ObjectionApplicantNotify, days, []string{"provider.replied"}},
+	// From receipt of the (complete) application, or from acceptance.
+	{ObjectionOverall, days, []string{"objection.received", "objection.accepted"}},
+	{ObjectionCorrectionPublish, days, []string{"objection.error_confirmed"}},
+	{ObjectionExtension, days, []string{"objection.overall_due"}},
+	// Only where the profile grants an appeal (remedies.appeal).
+	{ObjectionAppealWindow, anyUnit, []string{"objection.reply_served"}},
+	{ObjectionReviewWindow, anyUnit, []string{"decision.known"}},
+	{ObjectionLitigationWindow, anyUnit, []string{"decision.known"}},
+	{ListingRepresentation, days, []string{"listing.notice_served"}},
+	{ListingRevokedRemoval, days, []string{"listing.basis_revoked"}},
+	{ListingHearingRequest, days, []string{"listing.notice_served"}},
+	{ListingHearingNotice, days, []string{"listing.hearing_notified"}},
+	{RepairAcceptance, days, []string{"repair.received"}},
+	{RepairProviderOpinion, days, []string{"repair.accepted"}},
+	{RepairPublicity, days, []string{"repair.publicity_started"}},
+	{RepairPublicityObjectionVerification, days, []string{"repair.publicity_objection"}},
+	{RepairOverall, days, []string{"repair.accepted"}},
 }
 
 var periodCatalogue = []periodSpec{

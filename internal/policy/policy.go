@@ -28,6 +28,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -79,8 +80,12 @@ type Rule struct {
 	// RemindBefore is how many working days before the due date the party
 	// responsible is reminded (0 = no reminder).
 	RemindBefore int `yaml:"remind_before" json:"remind_before"`
-	// Source is the article the rule comes from.
+	// Source is the internal note on where the rule comes from.
 	Source string `yaml:"source" json:"source"`
+	// Cite is what letters cite for the rule's length: only articles that
+	// set it (empty: no instrument sets it, and letters state it as the
+	// centre's own time limit).
+	Cite []Citation `yaml:"cite,omitempty" json:"cite,omitempty"`
 	// Fallback marks a national/DESIGN.md default used where the local
 	// regulation is silent.
 	Fallback bool   `yaml:"fallback" json:"fallback"`
@@ -93,6 +98,7 @@ type Period struct {
 	Length   int           `yaml:"length" json:"length"`
 	Unit     calendar.Unit `yaml:"unit" json:"unit"`
 	Source   string        `yaml:"source" json:"source"`
+	Cite     []Citation    `yaml:"cite,omitempty" json:"cite,omitempty"`
 	Fallback bool          `yaml:"fallback" json:"fallback"`
 	Note     string        `yaml:"note,omitempty" json:"note,omitempty"`
 }
@@ -185,6 +191,15 @@ type Profile struct {
 	Rules            []Rule   `yaml:"rules" json:"rules"`
 	Periods          []Period `yaml:"periods" json:"periods"`
 	Notes            []string `yaml:"notes,omitempty" json:"notes,omitempty"`
+	// Regulations are the titles of the local regulations the profile's
+	// letters may cite (instruments/instruments.yaml); any other city's are
+	// refused.
+	Regulations []string `yaml:"regulations,omitempty" json:"regulations,omitempty"`
+	// Centre, Remedies and Letters are what letters print: the issuing
+	// centre, the ways of redress, and each letter's basis (letters.go).
+	Centre   Centre            `yaml:"centre" json:"centre"`
+	Remedies Remedies          `yaml:"remedies" json:"remedies"`
+	Letters  map[string]Letter `yaml:"letters" json:"letters"`
 
 	// Version is DeclaredVersion plus a hash of the file: it changes with
 	// any edit. Cases store it.
@@ -385,6 +400,9 @@ func parseSet(files map[string]rawFile) (*Set, error) {
 	for _, name := range names {
 		f := files[name]
 		p, err := parseProfile(name, f.data)
+		if err == nil && p.FirstSchema() {
+			err = errAt(1, "centre: the centre's name is required (letters are signed with it; see profiles/%s.yaml)", DefaultProfileID)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("policy: %s: %w", f.origin, err)
 		}
@@ -416,6 +434,11 @@ func parseProfile(name string, data []byte) (*Profile, error) {
 		return nil, err
 	}
 	l := locator{root: &root}
+	for i := range p.Rules {
+		if to, ok := renamedEvents[p.Rules[i].StartsOn]; ok {
+			p.Rules[i].StartsOn = to
+		}
+	}
 	if err := validate(name, &p, l); err != nil {
 		return nil, err
 	}
@@ -562,6 +585,9 @@ func validate(name string, p *Profile, l locator) error {
 		if _, ok := events[r.StartsOn]; !ok {
 			return errAt(at("starts_on"), "rule %s: unknown event %q (known: %s)", r.ID, r.StartsOn, strings.Join(eventNames(), ", "))
 		}
+		if !slices.Contains(spec.starts, r.StartsOn) {
+			return errAt(at("starts_on"), "rule %s: the procedure cannot start it on %s (it can on: %s)", r.ID, r.StartsOn, strings.Join(spec.starts, ", "))
+		}
 		if len(r.OnLapse) == 0 {
 			return errAt(at("on_lapse"), "rule %s: on_lapse is required", r.ID)
 		}
@@ -581,7 +607,16 @@ func validate(name string, p *Profile, l locator) error {
 	}
 	var missing []string
 	for _, s := range ruleCatalogue {
-		if !seen[s.id] {
+		switch {
+		case s.id == ObjectionAppealWindow && p.FirstSchema():
+			// 2026.1 had the window in every profile.
+		case s.id == ObjectionAppealWindow && p.HasResultWindow() != seen[s.id]:
+			if seen[s.id] {
+				return errAt(l.line("rules"), "rule %s: the profile grants no appeal and hands no disagreement to the provider (remedies.appeal, remedies.transfer); remove the rule", s.id)
+			}
+			missing = append(missing, s.id+" (remedies.appeal or remedies.transfer needs the window)")
+		case s.id == ObjectionAppealWindow:
+		case !seen[s.id]:
 			missing = append(missing, s.id)
 		}
 	}
@@ -628,7 +663,15 @@ func validate(name string, p *Profile, l locator) error {
 	if months(minP) > months(maxP) {
 		return errAt(l.line("periods"), "listing.period_min is longer than listing.period_max")
 	}
-	return nil
+	if p.FirstSchema() {
+		// A stored version written before profiles said what letters
+		// print: kept for the deadlines of the cases opened under it.
+		return nil
+	}
+	if err := validateLapse(p, l); err != nil {
+		return err
+	}
+	return validateLetters(p, l)
 }
 
 func months(p Period) int {

@@ -32,6 +32,12 @@ func TestShippedProfilesLoad(t *testing.T) {
 			t.Errorf("%s: version %q", id, p.Version)
 		}
 		for _, rid := range RuleIDs() {
+			if rid == ObjectionAppealWindow && !p.HasResultWindow() {
+				if _, err := p.Rule(rid); err == nil {
+					t.Errorf("%s grants no appeal nor hand-over but has %s", id, rid)
+				}
+				continue
+			}
 			r, err := p.Rule(rid)
 			if err != nil || r.Length <= 0 || r.Source == "" {
 				t.Errorf("%s: rule %s = %+v, %v", id, rid, r, err)
@@ -84,8 +90,8 @@ func TestProfilesFaithful(t *testing.T) {
 		{"anshan", ObjectionOverall, 10, true, ""},
 		{"nanning", ObjectionOverall, 10, false, "第二十条"},
 		{"qinzhou", ObjectionOverall, 10, false, "第二十二条"},
-		{"shenzhen", ObjectionCentreCheck, 5, false, "第三十五条"},
-		{"shenzhen", ObjectionExtension, 3, true, "深圳"},
+		{"shenzhen", ObjectionCentreCheck, 5, true, "第三十五条"},
+		{"shenzhen", ObjectionExtension, 3, true, "head-approved extension"},
 	} {
 		r, err := get(w.profile).Rule(w.rule)
 		if err != nil {
