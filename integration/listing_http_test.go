@@ -146,9 +146,14 @@ func TestListingThroughHTTP(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	d = detail(cw)
-	if d.State == nil || d.State.Stage != workflows.StageListed || d.Listing.Status != "listed" || d.Listing.RemovalDue != st.RemovalDue {
-		t.Fatalf("after continue-as-new: %+v", d.Listing)
+	// The new run answers queries once its first task ran, and the listing
+	// row follows; wait for both rather than reading once (under load the
+	// first read may precede them).
+	d = waitFor("the listed phase after continue-as-new", func(d api.ListingDetail) bool {
+		return d.State != nil && d.State.Stage == workflows.StageListed && d.Listing.Status == "listed"
+	})
+	if d.Listing.RemovalDue != st.RemovalDue || d.State.RemovalDue != st.RemovalDue {
+		t.Fatalf("after continue-as-new: removal due %q (state %q), want %q", d.Listing.RemovalDue, d.State.RemovalDue, st.RemovalDue)
 	}
 
 	var pub struct {

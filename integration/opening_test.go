@@ -136,8 +136,16 @@ func TestOpeningRunAgainAfterWorkerDeathWritesOnce(t *testing.T) {
 	if n := count(`SELECT count(*) FROM case_events WHERE case_no = $1`, caseNo); n != st.Events {
 		t.Errorf("%d events stored; the workflow counts %d", n, st.Events)
 	}
-	if n := count(`SELECT count(*) FROM case_deadlines WHERE case_no = $1`, caseNo); n != len(st.Deadlines) || n != 1 {
-		t.Errorf("%d deadline rows; the workflow holds %d, want 1", n, len(st.Deadlines))
+	// Nantong art. 32 counts both the centre's check and the overall limit
+	// from receipt: the opening computes exactly those two, once each. A
+	// second run of the opening would add a second row (seq 2) of a rule.
+	if n := count(`SELECT count(*) FROM case_deadlines WHERE case_no = $1`, caseNo); n != len(st.Deadlines) || n != 2 {
+		t.Errorf("%d deadline rows; the workflow holds %d, want 2 (centre check and overall limit, from receipt)", n, len(st.Deadlines))
+	}
+	for _, rule := range []string{"objection.centre_check", "objection.overall"} {
+		if n := count(`SELECT count(*) FROM case_deadlines WHERE case_no = $1 AND rule_id = $2`, caseNo, rule); n != 1 {
+			t.Errorf("%d rows of %s; want 1 (the opening wrote it %d times)", n, rule, n)
+		}
 	}
 	if n := count(`SELECT count(*) FROM audit_events WHERE action = 'record.labelled' AND data->>'case_no' = $1`, caseNo); n != 1 {
 		t.Errorf("%d audit entries of the labelling; want 1", n)
