@@ -17,7 +17,8 @@ import (
 
 var (
 	update = flag.Bool("update", false, "rewrite the golden texts in testdata/golden")
-	pngDir = flag.String("png", "", "also render every letter to PNG pages (pdftoppm) in this directory, to look at")
+	pngDir = flag.String("png", "", "also render every letter of every profile to PNG pages (pdftoppm) in this directory, to look at")
+	pngDPI = flag.Int("dpi", 70, "resolution of the PNG pages (-png)")
 )
 
 // compose composes and renders letter kind (variant) of the fixed case
@@ -117,9 +118,6 @@ func TestGoldenLetters(t *testing.T) {
 					t.Errorf("%s differs from the golden text (-want +got):\n%s", path, lineDiff(string(want), got))
 				}
 				checkPDF(t, r, got)
-				if *pngDir != "" {
-					writePNG(t, r, filepath.Join(*pngDir, id+"-"+name(kind, variant)))
-				}
 			})
 		}
 	}
@@ -193,7 +191,7 @@ func writePNG(t *testing.T, r documents.Rendered, prefix string) {
 	if err := os.WriteFile(prefix+".pdf", r.PDF, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := exec.Command("pdftoppm", "-r", "70", "-png", prefix+".pdf", prefix).CombinedOutput(); err != nil {
+	if out, err := exec.Command("pdftoppm", "-r", strconv.Itoa(*pngDPI), "-png", prefix+".pdf", prefix).CombinedOutput(); err != nil {
 		t.Fatalf("pdftoppm: %v %s", err, out)
 	}
 }
@@ -252,6 +250,9 @@ func TestNoLatinWordsOrImpossibleDates(t *testing.T) {
 				}
 				if m := iso.FindString(text); m != "" {
 					t.Errorf("date written %s, not as 年月日, in:\n%s", m, text)
+				}
+				if *pngDir != "" {
+					writePNG(t, r, filepath.Join(*pngDir, id+"-"+name(kind, variant)))
 				}
 			})
 		}
