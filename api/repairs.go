@@ -141,6 +141,17 @@ func (s *Server) routesRepairs(r *router) {
 		}
 		return sendFile(c, f)
 	})
+	r.op(http.MethodGet, "/repairs/:no/evidence/:id", "downloadRepairEvidence", func(c echo.Context) error {
+		id, err := pathInt(c, "id")
+		if err != nil {
+			return err
+		}
+		f, err := cw.RepairEvidenceFile(c.Request().Context(), actor(c), c.Param("no"), id)
+		if err != nil {
+			return err
+		}
+		return sendFile(c, f)
+	})
 	r.op(http.MethodGet, "/public/repair-notices", "listRepairNotices", func(c echo.Context) error {
 		out, err := cw.RepairNotices(c.Request().Context(), actor(c))
 		if err != nil {

@@ -169,6 +169,99 @@ func TestConsoleSubjectRepair(t *testing.T) {
 	b.check("repair-refused")
 }
 
+// TestConsoleSubjectRepairCorrected: a record followed within the year by
+// a record of the same kind cannot be repaired yet, and the page says from
+// when. The subject gives the day it corrected the behaviour (issue 19.3,
+// Nantong art. 34(二)): a day before the record's decision is refused at its
+// field; a day after the repeat makes "same kind" count from it and the
+// application possible; the day goes through the form and "check your
+// answers" into the filing, and the case page's conditions count from it.
+// The files filed download from the subject's case page and through the
+// API (byte for byte, for the caseworker too); another provider's staff get
+// 404.
+func TestConsoleSubjectRepairCorrected(t *testing.T) {
+	first := hrssRecord(t, "未按规定办理劳动用工备案", "未办理用工备案", 300)
+	hrssRecord(t, "再次未按规定办理劳动用工备案", "未办理用工备案", 120)
+	today := calendar.DateOf(time.Now())
+
+	b := newTab(t)
+	b.open("/login")
+	b.fill("#username", "subject")
+	b.fill("#password", seed.DemoPassword)
+	b.submit("main form button[type=submit]")
+
+	b.open(fmt.Sprintf("/my/records/%d/repair", first.ID))
+	b.wantText("现在还不能申请信用修复", "存在同类失信行为", "纠正失信行为之日")
+	if n, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll('#start-repair').length`)); err != nil || n != 0 {
+		t.Errorf("an application is offered with a repeat of the same kind: %d %v", n, err)
+	}
+
+	// A day before the record's decision: refused at the field, nothing else changes.
+	b.fill("#corrected_on", today.AddDays(-400).String())
+	b.submit("#corrected-check")
+	if got := b.text("#corrected_on-error"); !strings.Contains(got, "纠正之日不能早于该信息的决定日期") {
+		t.Errorf("day before the decision: field error %q", got)
+	}
+	if got := b.text(".error-summary"); !strings.Contains(got, "纠正之日不能早于") {
+		t.Errorf("day before the decision: summary %q", got)
+	}
+	b.wantText("现在还不能申请信用修复")
+	b.check("repair-corrected-refused")
+
+	// Corrected after the repeat: "same kind" counts from that day and is met.
+	day := today.AddDays(-60)
+	chineseDay := fmt.Sprintf("%d年%d月%d日", day.Year, int(day.Month), day.Day)
+	b.fill("#corrected_on", day.String())
+	b.submit("#corrected-check")
+	b.wantText("现在可以申请信用修复", "自纠正之日（"+chineseDay+"）起一年内无同类（未办理用工备案）失信行为")
+	b.check("repair-corrected")
+	b.submit("#start-repair")
+	if v, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.querySelector('#corrected_on').value`)); err != nil || v != day.String() {
+		t.Errorf("the form does not keep the correction day: %q %v", v, err)
+	}
+	b.do("sign", chromedp.Click(chromedp.CSS("#commitment_accepted"), chromedp.NodeVisible))
+	b.do("choose files", chromedp.SetUploadFiles(chromedp.CSS("#evidence"), evidenceFiles(t)))
+	b.submit("#repair-continue")
+	if got := b.text("#check-corrected"); got != chineseDay {
+		t.Errorf("check your answers: correction day %q, want %q", got, chineseDay)
+	}
+	b.check("repair-corrected-check")
+	b.submit("#submit-repair")
+	if !strings.HasPrefix(b.path(), "/my/cases/XF-") {
+		t.Fatalf("after applying at %s", b.path())
+	}
+	no := strings.TrimPrefix(strings.SplitN(b.path(), "?", 2)[0], "/my/cases/")
+	awaitUntil(t, "the conditions as checked at filing", func() bool {
+		b.open("/my/cases/" + no)
+		return strings.Contains(b.mainText(), "受理时核验的修复条件")
+	})
+	b.wantText("自纠正之日（"+chineseDay+"）起一年内无同类（未办理用工备案）失信行为", "付款凭证.pdf", "receipt.png", "信用承诺书.pdf")
+
+	// The evidence downloads from the case page as filed.
+	href, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`[...document.querySelectorAll('#evidence-list a')].find(a => a.textContent === '付款凭证.pdf').getAttribute('href')`))
+	if err != nil || !strings.HasPrefix(href, "/my/cases/"+no+"/evidence/") {
+		t.Fatalf("evidence link: %q %v", href, err)
+	}
+	got, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`fetch('`+href+`').then(async r => r.status + ' ' + r.headers.get('content-type') + ' ' + (await r.text()))`, chromedp.EvalAwaitPromise))
+	if err != nil || got != "200 application/pdf "+string(evidencePDF("console")) {
+		t.Errorf("evidence from the case page: %q %v", got, err)
+	}
+	b.check("repair-corrected-filed")
+
+	// Through the API: the subject and the caseworker get the same bytes;
+	// staff of another provider do not learn the file exists.
+	apiPath := strings.Replace(href, "/my/cases/", "/api/v1/repairs/", 1)
+	for _, who := range []string{"subject", "caseworker"} {
+		r := logIn(t, who, seed.DemoPassword).send(http.MethodGet, apiPath, "", nil)
+		if r.status != http.StatusOK || r.header.Get("Content-Type") != "application/pdf" || string(r.body) != string(evidencePDF("console")) {
+			t.Errorf("%s downloads the evidence: %d %q", who, r.status, r.header.Get("Content-Type"))
+		}
+	}
+	if r := logIn(t, "provider", seed.DemoPassword).send(http.MethodGet, apiPath, "", nil); r.status != http.StatusNotFound {
+		t.Errorf("another provider's staff: %d, want 404", r.status)
+	}
+}
+
 // TestConsoleSubjectListing: a listing is proposed against the subject and
 // its notice served (through the API); the subject finds it among its
 // cases, reads the stage, the representation deadline and the notice,

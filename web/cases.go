@@ -508,16 +508,26 @@ func (c *Console) caseDocument(ctx echo.Context, p *page) error {
 	return sendFile(ctx, f)
 }
 
-// caseEvidenceFile serves an evidence file of an objection case.
+// caseEvidenceFile serves a file filed with a case: an objection's
+// evidence, or a repair application's evidence and signed commitment.
 func (c *Console) caseEvidenceFile(ctx echo.Context, p *page) error {
 	if p.Account == nil {
 		return errLogin
 	}
 	id, err := strconv.ParseInt(ctx.Param("id"), 10, 64)
-	if err != nil || id <= 0 || caseKind(ctx.Param("no")) != "objection" {
+	if err != nil || id <= 0 {
 		return errNotFound
 	}
-	f, err := c.App.Casework.ObjectionEvidenceFile(ctx.Request().Context(), actor(p), ctx.Param("no"), id)
+	rc, no := ctx.Request().Context(), ctx.Param("no")
+	var f casework.File
+	switch caseKind(no) {
+	case "objection":
+		f, err = c.App.Casework.ObjectionEvidenceFile(rc, actor(p), no, id)
+	case "repair":
+		f, err = c.App.Casework.RepairEvidenceFile(rc, actor(p), no, id)
+	default:
+		return errNotFound
+	}
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -30,10 +31,17 @@ func (c *Console) routesRepairs(get, post func(string, handler)) {
 type repairEligibilityView struct {
 	Record      records.Record
 	Eligibility casework.RepairEligibility
+	// CorrectedOn is the correction day the answer counts from (YYYY-MM-DD;
+	// "" none); Given is a day the core refused, shown back in its field.
+	CorrectedOn, Given string
 }
 
-// ownRepairRecord reads one of the subject's records for the repair pages.
-func (c *Console) ownRepairRecord(ctx echo.Context, p *page) (records.Record, casework.RepairEligibility, error) {
+// ownRepairRecord reads one of the subject's records for the repair pages
+// and the core's answer whether it may be repaired today, counting "same
+// kind" from the day the behaviour was corrected when the reader gives it
+// (corrected_on, Nantong art. 34(二)). A day the core refuses is shown next
+// to its field, and the answer is then the one without it.
+func (c *Console) ownRepairRecord(ctx echo.Context, p *page, corrected string) (records.Record, casework.RepairEligibility, error) {
 	if _, err := c.require(ctx, p, "applyForRepair", auth.Subject); err != nil {
 		return records.Record{}, casework.RepairEligibility{}, err
 	}
@@ -44,7 +52,7 @@ func (c *Console) ownRepairRecord(ctx echo.Context, p *page) (records.Record, ca
 	}
 	rc := ctx.Request().Context()
 	// The core answers 404 for a record that is not the reader's.
-	el, err := c.App.Casework.RepairEligibilityOf(rc, actor(p), id, casework.RepairEligibilityQuery{})
+	el, err := c.eligibility(rc, p, id, corrected)
 	if err != nil {
 		return records.Record{}, el, err
 	}
@@ -55,12 +63,47 @@ func (c *Console) ownRepairRecord(ctx echo.Context, p *page) (records.Record, ca
 	return rec, el, nil
 }
 
+// eligibility is the core's dry run for record id with the correction day
+// given; a refused day becomes the corrected_on field's error and the dry
+// run is answered without it.
+func (c *Console) eligibility(rc context.Context, p *page, id int64, corrected string) (casework.RepairEligibility, error) {
+	el, err := c.App.Casework.RepairEligibilityOf(rc, actor(p), id, casework.RepairEligibilityQuery{CorrectedOn: corrected})
+	if r, ok := refusal.As(err); ok && corrected != "" && refusedField(r, "corrected_on") {
+		p.Errors = append(p.Errors, fieldsOf(p.L, r)...)
+		return c.App.Casework.RepairEligibilityOf(rc, actor(p), id, casework.RepairEligibilityQuery{})
+	}
+	return el, err
+}
+
+// refusedField reports whether r names field.
+func refusedField(r *refusal.Error, field string) bool {
+	for _, f := range r.Fields {
+		if f.Name == field {
+			return true
+		}
+	}
+	return false
+}
+
+// repairEligibilityView is the first step: may the record be repaired,
+// with the correction day the reader gave (kept for the form).
 func (c *Console) repairEligibility(ctx echo.Context, p *page) error {
-	rec, el, err := c.ownRepairRecord(ctx, p)
+	corrected := strings.TrimSpace(ctx.QueryParam("corrected_on"))
+	rec, el, err := c.ownRepairRecord(ctx, p, corrected)
 	if err != nil {
 		return err
 	}
-	return c.render(ctx, p, http.StatusOK, "repair-eligibility", repairEligibilityView{Record: rec, Eligibility: el})
+	v := repairEligibilityView{Record: rec, Eligibility: el}
+	if p.Err("corrected_on") == "" {
+		v.CorrectedOn = corrected
+	} else {
+		v.Given = corrected
+	}
+	status := http.StatusOK
+	if len(p.Errors) > 0 {
+		status = http.StatusBadRequest
+	}
+	return c.render(ctx, p, status, "repair-eligibility", v)
 }
 
 // repairForm is the application as the reader fills it in; the form, the
@@ -69,20 +112,30 @@ type repairForm struct {
 	Record     records.Record
 	Commitment casework.RepairCommitment
 	Statement  string
-	Accepted   bool
-	Files      []heldFile
+	// CorrectedOn is the day the behaviour was corrected (YYYY-MM-DD,
+	// optional): "same kind" runs from it.
+	CorrectedOn string
+	Accepted    bool
+	Files       []heldFile
 }
 
 func (c *Console) repairForm(ctx echo.Context, p *page) error {
-	rec, el, err := c.ownRepairRecord(ctx, p)
+	corrected := strings.TrimSpace(ctx.QueryParam("corrected_on"))
+	rec, el, err := c.ownRepairRecord(ctx, p, corrected)
 	if err != nil {
 		return err
 	}
-	if !el.CanApply {
-		// Not now: the conditions say why and from when.
-		return c.render(ctx, p, http.StatusOK, "repair-eligibility", repairEligibilityView{Record: rec, Eligibility: el})
+	if !el.CanApply || len(p.Errors) > 0 {
+		// Not now (the conditions say why and from when), or a day the
+		// core refused: the first step again.
+		v := repairEligibilityView{Record: rec, Eligibility: el, CorrectedOn: corrected}
+		if len(p.Errors) > 0 {
+			v.CorrectedOn, v.Given = "", corrected
+			return c.render(ctx, p, http.StatusBadRequest, "repair-eligibility", v)
+		}
+		return c.render(ctx, p, http.StatusOK, "repair-eligibility", v)
 	}
-	f := repairForm{Record: rec}
+	f := repairForm{Record: rec, CorrectedOn: corrected}
 	if f.Commitment, err = c.App.Casework.RepairCommitmentOf(ctx.Request().Context(), actor(p), rec.ID); err != nil {
 		return err
 	}
@@ -103,7 +156,8 @@ func (c *Console) repairPost(ctx echo.Context, p *page) error {
 		return errNotFound
 	}
 	rc := ctx.Request().Context()
-	f := repairForm{Statement: strings.TrimSpace(ctx.FormValue("statement")), Accepted: ctx.FormValue("commitment_accepted") == "yes"}
+	f := repairForm{Statement: strings.TrimSpace(ctx.FormValue("statement")), Accepted: ctx.FormValue("commitment_accepted") == "yes",
+		CorrectedOn: strings.TrimSpace(ctx.FormValue("corrected_on"))}
 	if f.Commitment, err = c.App.Casework.RepairCommitmentOf(rc, actor(p), id); err != nil {
 		return err
 	}
@@ -130,12 +184,28 @@ func (c *Console) repairPost(ctx echo.Context, p *page) error {
 	if len(p.Errors) > 0 {
 		return c.render(ctx, p, http.StatusUnprocessableEntity, "repair-form", f)
 	}
+	if step != "submit" && f.CorrectedOn != "" {
+		// The day checked before the answers are confirmed: one the core
+		// refuses is shown at its field; one under which a condition is not
+		// met shows the conditions with their dates.
+		el, err := c.eligibility(rc, p, id, f.CorrectedOn)
+		if err != nil {
+			return err
+		}
+		if len(p.Errors) > 0 {
+			return c.render(ctx, p, http.StatusUnprocessableEntity, "repair-form", f)
+		}
+		if !el.CanApply {
+			p.Title = p.L.T("page.repair-eligibility")
+			return c.render(ctx, p, http.StatusOK, "repair-eligibility", repairEligibilityView{Record: f.Record, Eligibility: el, CorrectedOn: f.CorrectedOn})
+		}
+	}
 	if step != "submit" {
 		p.Title = p.L.T("page.repair-check")
 		return c.render(ctx, p, http.StatusOK, "repair-check", f)
 	}
 	filed, err := c.App.Casework.ApplyForRepair(rc, actor(p), casework.ApplyForRepair{RecordID: id, Statement: f.Statement,
-		CommitmentAccepted: f.Accepted, Evidence: uploads(f.Files)})
+		CorrectedOn: f.CorrectedOn, CommitmentAccepted: f.Accepted, Evidence: uploads(f.Files)})
 	if err == nil {
 		return ctx.Redirect(http.StatusSeeOther, "/my/cases/"+url.PathEscape(filed.Case.CaseNo)+"?done=filed")
 	}
@@ -143,14 +213,14 @@ func (c *Console) repairPost(ctx echo.Context, p *page) error {
 	switch {
 	case ok && r.Kind == refusal.RepairIneligible:
 		// The conditions as they stand now, each with its date.
-		el, eerr := c.App.Casework.RepairEligibilityOf(rc, actor(p), id, casework.RepairEligibilityQuery{})
+		el, eerr := c.eligibility(rc, p, id, f.CorrectedOn)
 		if eerr != nil {
 			return eerr
 		}
 		formRefused(p, err)
 		p.Errors = nil // the conditions below say each one, with its date
 		p.Title = p.L.T("page.repair-eligibility")
-		return c.render(ctx, p, statusOf(err), "repair-eligibility", repairEligibilityView{Record: f.Record, Eligibility: el})
+		return c.render(ctx, p, statusOf(err), "repair-eligibility", repairEligibilityView{Record: f.Record, Eligibility: el, CorrectedOn: f.CorrectedOn})
 	case ok && r.Kind == refusal.RepairOpen:
 		return ctx.Redirect(http.StatusSeeOther, "/my/cases/"+url.PathEscape(r.CaseNo))
 	case formRefused(p, err):

@@ -622,6 +622,17 @@ func (s *Service) RepairDocument(ctx context.Context, a permission.Actor, no str
 	return s.document(ctx, a, uc, cs.CaseNo, id, format)
 }
 
+// RepairEvidenceFile is one file filed with an application: its evidence,
+// a supplement's or the signed credit commitment. A file of another case
+// is 404.
+func (s *Service) RepairEvidenceFile(ctx context.Context, a permission.Actor, no string, id int64) (File, error) {
+	cs, err := s.openCase(ctx, a, "downloadRepairEvidence", workflows.CaseKindRepair, no)
+	if err != nil {
+		return File{}, err
+	}
+	return s.evidenceFile(ctx, cs.CaseNo, id)
+}
+
 // ---- public ----
 
 // PublicRepairNotice is a repair proposal on public display. When the

@@ -141,6 +141,7 @@ var table = []Entry{
 	{"decideRepair", worker, "repair or refuse"},
 	{"listRepairDocuments", caseRoles, "list an application's letters"},
 	{"downloadRepairDocument", caseRoles, "download a letter"},
+	{"downloadRepairEvidence", caseRoles, "download a file filed with an application (evidence, the signed commitment)"},
 	{"listRepairNotices", everyone, "repair proposals in publicity"},
 	{"objectToRepair", everyone, "object to a repair during publicity"},
 	{"getRepairObjectionAnswer", everyone, "read the answer to a public objection"},
