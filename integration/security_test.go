@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
@@ -455,6 +457,17 @@ func TestAnonymousRateLimitsAndTrustedProxies(t *testing.T) {
 	if r := a.send(http.MethodPost, "/api/v1/auth/login", map[string]string{"username": "nobody-rl", "password": "x"}); r.status != http.StatusTooManyRequests {
 		t.Fatalf("third log-in: %d", r.status)
 	}
+	// The public objection form of a repair publicity has its own budget:
+	// the second objection within the minute waits, whatever the first
+	// was answered.
+	form := map[string]string{"name": "王某", "contact": "13800000000", "reasons": "申请人仍在拖欠货款，不应修复。"}
+	if r := a.send(http.MethodPost, "/api/v1/public/repair-notices/XF2026-999999/objections", form); r.status == http.StatusTooManyRequests {
+		t.Fatalf("first objection: %d %s", r.status, r.body)
+	}
+	if r := a.send(http.MethodPost, "/api/v1/public/repair-notices/XF2026-999999/objections", form); r.status != http.StatusTooManyRequests ||
+		retryAfter(t, r) < 1 || problemType(t, r) != "/problems/rate-limited" {
+		t.Fatalf("second objection within the minute: %d %s", r.status, r.body)
+	}
 	// A caller with a bearer token is not counted as anonymous.
 	tok := logIn(t, "supervisor", seed.DemoPassword).token
 	for i := range 5 {
@@ -711,6 +724,67 @@ func TestMissingFontShownOnReadinessCaseAndBoard(t *testing.T) {
 	}
 }
 
+// 16.10: a worker without this year's holiday calendar, or whose
+// database role cannot write the document store, is not ready: /readyz
+// answers 503 naming each, and the start-up check refuses to start with
+// both, saying what to do.
+func TestReadinessNamesMissingCalendarYearAndDocumentStore(t *testing.T) {
+	ctx := context.Background()
+	// A database role that may read the document tables but not write
+	// them, as after a half-done grant.
+	role := fmt.Sprintf("sec_reader_%d", time.Now().UnixNano()%1_000_000)
+	const pw = "reader-only-7341"
+	for _, q := range []string{
+		`CREATE ROLE ` + role + ` LOGIN PASSWORD '` + pw + `'`,
+		`GRANT SELECT ON case_documents, evidence, evidence_blobs TO ` + role,
+	} {
+		if _, err := sys.Pool.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	t.Cleanup(func() {
+		_, _ = sys.Pool.Exec(context.Background(), `DROP OWNED BY `+role)
+		_, _ = sys.Pool.Exec(context.Background(), `DROP ROLE `+role)
+	})
+	u, err := url.Parse(sys.AppURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword(role, pw)
+	reader, err := pgxpool.New(ctx, u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+
+	// 2041: no schedule is published that far ahead.
+	later := func() time.Time { return time.Date(2041, 3, 2, 10, 0, 0, 0, time.UTC) }
+	checks := health.WorkerChecks(reader, sys.Rules, later)
+	app := application.New(application.Deps{Pool: sys.Pool, Temporal: sys.Temporal, Rules: sys.Rules, Logger: zerolog.Nop(), Checks: checks})
+	srv := httptest.NewServer(api.New(api.Deps{App: app, Logger: zerolog.Nop(), Registry: newRegistry()}))
+	defer srv.Close()
+	var ready api.Readiness
+	resp := call(t, srv.URL, http.MethodGet, "/readyz", nil, &ready)
+	if resp.StatusCode != http.StatusServiceUnavailable || ready.Status == "ready" ||
+		!strings.Contains(ready.Checks["calendar"], "2041") || !strings.Contains(ready.Checks["calendar"], "calendar import") ||
+		!strings.Contains(ready.Checks["documents"], "case_documents") || !strings.Contains(ready.Checks["documents"], "INSERT") ||
+		ready.Checks["postgres"] != "ok" {
+		t.Fatalf("readiness without the calendar year and the document store: %d %+v", resp.StatusCode, ready)
+	}
+	err = health.RunChecks(ctx, checks)
+	if err == nil || !strings.Contains(err.Error(), "calendar: ") || !strings.Contains(err.Error(), "documents: ") {
+		t.Fatalf("start-up check: %v", err)
+	}
+
+	// With the grant and today's date the same checks pass.
+	if _, err := sys.Pool.Exec(ctx, `GRANT INSERT ON case_documents, evidence, evidence_blobs TO `+role); err != nil {
+		t.Fatal(err)
+	}
+	if err := health.RunChecks(ctx, health.WorkerChecks(reader, sys.Rules, nil)); err != nil && strings.Contains(err.Error(), "documents: ") {
+		t.Fatalf("the document store after the grant: %v", err)
+	}
+}
+
 // 16.9: a repair publicity notice about a record that is not 社会公开
 // shows who applied, the provider, the proposal and the period — not the
 // record's title, decision number or date.
@@ -781,4 +855,26 @@ func TestRepairNoticeOfNonPublicRecordShowsNoRecordDetails(t *testing.T) {
 	if strings.Contains(string(resp.body), title) || strings.Contains(string(resp.body), decisionNo) {
 		t.Fatalf("the record's details are on the public page: %s", resp.body)
 	}
+
+	// The console's public pages say the record is not public where a
+	// public record's title and decision number would be, and show
+	// neither; so does the objection form of the notice.
+	b := newTab(t)
+	b.open("/public/repair-notices")
+	section := b.text(`section[aria-labelledby="n-` + no + `"]`)
+	for _, want := range []string{no, "南通恒达建材有限公司", "国家税务总局南通市税务局", "不属于社会公开信息"} {
+		if !strings.Contains(section, want) {
+			t.Errorf("the console's notice does not show %q: %s", want, section)
+		}
+	}
+	if page := b.mainText(); strings.Contains(page, title) || strings.Contains(page, decisionNo) {
+		t.Fatalf("the console's notices show the record: %s", page)
+	}
+	b.check("public-repair-notices-nonpublic")
+	b.open("/public/repair-notices/" + no + "/objection")
+	b.wantText("南通恒达建材有限公司", "不属于社会公开信息")
+	if page := b.mainText(); strings.Contains(page, title) || strings.Contains(page, decisionNo) {
+		t.Fatalf("the objection form shows the record: %s", page)
+	}
+	b.check("public-repair-objection-nonpublic")
 }

@@ -351,6 +351,7 @@ var messages = []struct{ key, zh, en string }{
 	{"notices.object", "对此提出异议", "Object to this"},
 	{"notices.caption", "信用修复公示 %s", "Repair notice %s"},
 	{"notices.until", "公示截止：%s", "Publicity ends: %s"},
+	{"notices.nonpublic", "该信用记录不属于社会公开信息，公示仅列明修复申请事项，不公示记录内容。", "The record is not published (社会公开): the notice shows the repair application only, not the record."},
 	{"pobj.name", "您的姓名或单位名称", "Your name or organisation"},
 	{"pobj.contact", "联系电话或电子邮箱", "Telephone or e-mail"},
 	{"pobj.contact.hint", "仅用于核实时联系您，不会公开。", "Only to reach you about your objection; never published."},

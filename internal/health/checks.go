@@ -32,7 +32,9 @@ func WorkerChecks(pool *pgxpool.Pool, rl *rules.Rules, now func() time.Time) []C
 func documentStore(ctx context.Context, pool *pgxpool.Pool) error {
 	for _, table := range []string{"case_documents", "evidence", "evidence_blobs"} {
 		var ok bool
-		err := pool.QueryRow(ctx, `SELECT has_table_privilege(to_regclass($1), 'SELECT,INSERT')`, table).Scan(&ok)
+		// Two calls: with 'SELECT,INSERT' PostgreSQL answers whether
+		// either is held. A missing table is NULL, an error here.
+		err := pool.QueryRow(ctx, `SELECT has_table_privilege(to_regclass($1), 'SELECT') AND has_table_privilege(to_regclass($1), 'INSERT')`, table).Scan(&ok)
 		if err != nil || !ok {
 			return fmt.Errorf("the document store (table %s) cannot be read and written: run `creditcase migrate up` against DATABASE_URL, or grant the role SELECT and INSERT", table)
 		}
