@@ -31,9 +31,11 @@ func (c *Console) listingCase(ctx echo.Context, p *page, no string) (listingCase
 	}
 	v := listingCaseView{Detail: d, caseBase: c.caseBase(p, "listing", d.Listing.ProposalNo, d.Listing.ProfileID, d.Deadlines, d.Documents, d.Events, d.Actions)}
 	for _, id := range d.Listing.RecordIDs {
-		if rec, err := c.records.Record(rc, id); err == nil {
-			v.Records = append(v.Records, rec)
+		rec, err := c.record(rc, p, id)
+		if err != nil {
+			return listingCaseView{}, err
 		}
+		v.Records = append(v.Records, rec)
 	}
 	if d.State != nil {
 		v.Points = d.State.Points

@@ -67,14 +67,8 @@ func (c *Console) ownRecord(ctx echo.Context, p *page) (auth.Account, records.Re
 	if err != nil || id <= 0 {
 		return a, records.Record{}, errNotFound
 	}
-	rec, err := c.records.Record(ctx.Request().Context(), id)
-	if err != nil && err != records.ErrNotFound {
-		return a, rec, err
-	}
-	if err != nil || rec.SubjectID != a.SubjectID {
-		return a, rec, c.deny(ctx, p, http.StatusNotFound, "record", strconv.FormatInt(id, 10))
-	}
-	return a, rec, nil
+	rec, err := c.record(ctx.Request().Context(), p, id)
+	return a, rec, err
 }
 
 // choices lists the grounds of the record's profile, those chosen ticked.
@@ -282,8 +276,8 @@ func (c *Console) objectionCase(ctx echo.Context, p *page, no string) (objection
 		return objectionCaseView{}, err
 	}
 	v := objectionCaseView{Detail: d, caseBase: c.caseBase(p, "objection", d.Case.CaseNo, d.Case.ProfileID, d.Deadlines, d.Documents, d.Events, d.Actions)}
-	if rec, err := c.records.Record(rc, d.Case.RecordID); err == nil {
-		v.Record = rec
+	if v.Record, err = c.record(rc, p, d.Case.RecordID); err != nil {
+		return objectionCaseView{}, err
 	}
 	if d.Live != nil {
 		v.Missing = d.Live.Missing

@@ -1,16 +1,15 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/creditcase/creditcase/internal/casework"
 	"github.com/creditcase/creditcase/internal/records"
+	"github.com/creditcase/creditcase/internal/refusal"
 )
 
 func (c *Console) routesPublic(get, post func(string, handler)) {
@@ -141,13 +140,15 @@ func (c *Console) publicRecords(ctx echo.Context, p *page) error {
 	if !v.Asked {
 		return c.render(ctx, p, http.StatusOK, "public-records", v)
 	}
-	if n := utf8.RuneCountInString(v.Q); n < 2 || n > 100 {
-		p.Errors = append(p.Errors, fieldError{"q", p.L.T("public.records.q.invalid")})
-		return c.render(ctx, p, http.StatusUnprocessableEntity, "public-records", v)
-	}
-	recs, err := c.records.PublicLookup(ctx.Request().Context(), v.Q, ctx.RealIP())
-	if errors.Is(err, records.ErrInvalidIDNumber) {
-		p.Errors = append(p.Errors, fieldError{"q", p.L.T("public.records.q.idnumber")})
+	// The core's lookup, as the API's: its checks of the query and its
+	// log of lookups by identifier, with the client's address.
+	recs, err := c.App.Registry.PublicLookup(ctx.Request().Context(), actor(p), ctx.RealIP(), v.Q)
+	if r, ok := refusal.As(err); ok && refusedField(r, "q") {
+		key := "public.records.q.invalid"
+		if r.Fields[0].Code == "id-number" {
+			key = "public.records.q.idnumber"
+		}
+		p.Errors = append(p.Errors, fieldError{"q", p.L.T(key)})
 		return c.render(ctx, p, http.StatusUnprocessableEntity, "public-records", v)
 	}
 	if err != nil {

@@ -56,11 +56,8 @@ func (c *Console) ownRepairRecord(ctx echo.Context, p *page, corrected string) (
 	if err != nil {
 		return records.Record{}, el, err
 	}
-	rec, err := c.records.Record(rc, id)
-	if err != nil {
-		return rec, el, err
-	}
-	return rec, el, nil
+	rec, err := c.record(rc, p, id)
+	return rec, el, err
 }
 
 // eligibility is the core's dry run for record id with the correction day
@@ -161,7 +158,7 @@ func (c *Console) repairPost(ctx echo.Context, p *page) error {
 	if f.Commitment, err = c.App.Casework.RepairCommitmentOf(rc, actor(p), id); err != nil {
 		return err
 	}
-	if f.Record, err = c.records.Record(rc, id); err != nil {
+	if f.Record, err = c.record(rc, p, id); err != nil {
 		return err
 	}
 	form, err := ctx.MultipartForm()
@@ -246,8 +243,8 @@ func (c *Console) repairCase(ctx echo.Context, p *page, no string) (repairCaseVi
 		return repairCaseView{}, err
 	}
 	v := repairCaseView{Detail: d, caseBase: c.caseBase(p, "repair", d.Case.CaseNo, d.Case.ProfileID, d.Deadlines, d.Documents, d.Events, d.Actions)}
-	if rec, err := c.records.Record(rc, d.Case.RecordID); err == nil {
-		v.Record = rec
+	if v.Record, err = c.record(rc, p, d.Case.RecordID); err != nil {
+		return repairCaseView{}, err
 	}
 	if d.Live != nil {
 		v.Missing = d.Live.Missing
