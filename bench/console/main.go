@@ -24,8 +24,11 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
+	"runtime/pprof"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -61,7 +64,14 @@ func run() error {
 	nCases := flag.Int("cases", 100_000, "objection cases to hold")
 	requests := flag.Int("requests", 500, "requests per page")
 	dir := flag.String("dir", "", "cluster directory to keep between runs (default: a temporary one)")
+	only := flag.String("pages", "", "time only the pages whose name matches this regular expression")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the timed requests to this file")
+	showQueries := flag.Bool("queries", false, "after each page, its SQL statements: how many per request and their time")
 	flag.Parse()
+	pageFilter, err := regexp.Compile(*only)
+	if err != nil {
+		return fmt.Errorf("-pages: %w", err)
+	}
 	ctx := context.Background()
 
 	dbURL := os.Getenv("DATABASE_URL")
@@ -116,8 +126,22 @@ func run() error {
 	}
 	fmt.Printf("holding %d records, %d cases, %d deadlines — seeding took %s\n", recs, cases, deadlines, time.Since(start).Round(time.Millisecond))
 
+	// The console's own pool, traced when -queries asks for it.
+	tr := &tracer{stats: map[string]*queryStat{}}
+	cfg, err := pgxpool.ParseConfig(dbURL)
+	if err != nil {
+		return err
+	}
+	if *showQueries {
+		cfg.ConnConfig.Tracer = tr
+	}
+	cpool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer cpool.Close()
 	e := echo.New()
-	if _, err := web.Mount(e, web.Deps{Pool: pool, Logger: zerolog.Nop(), BcryptCost: bcrypt.MinCost}); err != nil {
+	if _, err := web.Mount(e, web.Deps{Pool: cpool, Logger: zerolog.Nop(), BcryptCost: bcrypt.MinCost}); err != nil {
 		return err
 	}
 	sessions, err := logIns(ctx, pool)
@@ -171,11 +195,29 @@ func run() error {
 			return fmt.Sprintf("/my/records/%d/repair/apply", s.recordID), s
 		}},
 	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	fmt.Printf("%-30s %8s %8s %8s %8s\n", "page", "p50", "p95", "p99", "max")
 	worst := time.Duration(0)
 	for _, pg := range pages {
+		if !pageFilter.MatchString(pg.name) {
+			continue
+		}
 		lat := make([]time.Duration, 0, *requests)
+		tr.reset()
 		for i := 0; i < *requests+20; i++ {
+			if i == 20 {
+				tr.reset()
+			}
 			path, s := pg.path()
 			d, err := get(path, s)
 			if err != nil {
@@ -189,12 +231,82 @@ func run() error {
 		q := func(p float64) time.Duration { return lat[int(p*float64(len(lat)-1))].Round(10 * time.Microsecond) }
 		fmt.Printf("%-30s %8s %8s %8s %8s\n", pg.name, q(.50), q(.95), q(.99), lat[len(lat)-1].Round(10*time.Microsecond))
 		worst = max(worst, q(.99))
+		if *showQueries {
+			tr.print(*requests)
+		}
 	}
 	fmt.Printf("worst page p99: %s (target ≤ 50ms)\n", worst)
 	if worst > 50*time.Millisecond {
 		return fmt.Errorf("a page's p99 is %s, over 50ms", worst)
 	}
 	return nil
+}
+
+// tracer counts the console's SQL statements and their time.
+type tracer struct {
+	mu    sync.Mutex
+	stats map[string]*queryStat
+}
+
+type queryStat struct {
+	n     int
+	total time.Duration
+	worst time.Duration
+}
+
+type traceKey struct{}
+
+type traceStart struct {
+	sql string
+	at  time.Time
+}
+
+func (t *tracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	return context.WithValue(ctx, traceKey{}, traceStart{sql: d.SQL, at: time.Now()})
+}
+
+func (t *tracer) TraceQueryEnd(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryEndData) {
+	st, ok := ctx.Value(traceKey{}).(traceStart)
+	if !ok {
+		return
+	}
+	d := time.Since(st.at)
+	key := strings.Join(strings.Fields(st.sql), " ")
+	if len(key) > 90 {
+		key = key[:90]
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	q := t.stats[key]
+	if q == nil {
+		q = &queryStat{}
+		t.stats[key] = q
+	}
+	q.n++
+	q.total += d
+	q.worst = max(q.worst, d)
+}
+
+func (t *tracer) reset() {
+	t.mu.Lock()
+	t.stats = map[string]*queryStat{}
+	t.mu.Unlock()
+}
+
+// print lists the statements of requests requests, the costliest first.
+func (t *tracer) print(requests int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	keys := make([]string, 0, len(t.stats))
+	for k := range t.stats {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b string) int { return int(t.stats[b].total - t.stats[a].total) })
+	for _, k := range keys {
+		q := t.stats[k]
+		fmt.Printf("    %5.2f/req  mean %8s  max %8s  %s\n", float64(q.n)/float64(requests),
+			(q.total / time.Duration(q.n)).Round(time.Microsecond), q.worst.Round(time.Microsecond), k)
+	}
 }
 
 func truncate(s string) string {
