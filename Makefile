@@ -5,7 +5,7 @@ PKGS      := ./...
 STATICCHECK_VERSION   := v0.8.2
 WORKFLOWCHECK_VERSION := v0.6.0
 
-.PHONY: all setup build run test test-race lint tidy fmt vet staticcheck workflowcheck deploy-check scaleout clean
+.PHONY: all setup build run test test-race lint tidy fmt vet staticcheck workflowcheck deploy-check scaleout bench bench-full clean
 
 all: build
 
@@ -52,6 +52,18 @@ deploy-check:
 # deploy/README.md).
 scaleout: setup
 	$(GO) run ./bench/scaleout -n 12 -c 6 -drill 4
+
+# Issue 20's figures in one table (figure, goal, verdict, load average):
+# opening work, caseworker actions, open cases at rest and across an
+# outage, the public lookup and the disclosure sweep. Quick sizes; the full
+# ones (100 000 cases, 10 M records: hours) with make bench-full, keeping
+# the seeded clusters in BENCH_DIR.
+bench: setup
+	$(GO) run ./bench/all
+
+BENCH_DIR ?= /tmp/creditcase-bench
+bench-full: setup
+	$(GO) run ./bench/all -full -dir $(BENCH_DIR) -profiles $(BENCH_DIR)/profiles
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
