@@ -357,7 +357,9 @@ func (b *bench) fileCases(ctx context.Context, n int, listShare float64, conc in
 			defer wg.Done()
 			for j := range ch {
 				var err error
-				for attempt := 0; attempt < 5; attempt++ {
+				// Under a loaded machine the API's engine timeout runs out
+				// (503, nothing filed): try again, patiently.
+				for attempt := 0; attempt < 30; attempt++ {
 					if j.listing {
 						err = post(ctx, hc, b.base+"/api/v1/listings", b.tokens["provider"], map[string]any{
 							"subject_id": subj.SubjectID, "record_ids": []int64{j.id}, "reasons": "拒不履行法定义务，情节严重",
@@ -371,7 +373,7 @@ func (b *bench) fileCases(ctx context.Context, n int, listShare float64, conc in
 					if err == nil || !errors.As(err, &st) || st.code != http.StatusServiceUnavailable {
 						break
 					}
-					time.Sleep(2 * time.Second)
+					time.Sleep(5 * time.Second)
 				}
 				if err != nil {
 					mu.Lock()
