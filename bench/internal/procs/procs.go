@@ -40,6 +40,10 @@ func Build(ctx context.Context, out string, tags ...string) error {
 type Proc struct {
 	Name string
 	Log  string // path of its combined stdout and stderr
+	// from is where this run's output begins in Log: a process started
+	// again appends to the same file, and what its earlier run wrote
+	// (an "engine ready" line, say) must not answer for this one.
+	from int64
 	cmd  *exec.Cmd
 	done chan struct{}
 	err  error
@@ -53,6 +57,10 @@ func Start(dir, name, bin string, env []string, args ...string) (*Proc, error) {
 	if err != nil {
 		return nil, err
 	}
+	var from int64
+	if fi, err := f.Stat(); err == nil {
+		from = fi.Size()
+	}
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = f, f
@@ -61,7 +69,7 @@ func Start(dir, name, bin string, env []string, args ...string) (*Proc, error) {
 		f.Close()
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	p := &Proc{Name: name, Log: logPath, cmd: cmd, done: make(chan struct{})}
+	p := &Proc{Name: name, Log: logPath, from: from, cmd: cmd, done: make(chan struct{})}
 	go func() {
 		p.err = cmd.Wait()
 		f.Close()
@@ -102,17 +110,25 @@ func (p *Proc) Stop(grace time.Duration) error {
 
 // Tail is the end of the process's log, for error messages.
 func (p *Proc) Tail() string {
-	b, _ := os.ReadFile(p.Log)
+	b := p.output()
 	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
 	return strings.Join(lines[max(0, len(lines)-15):], "\n")
+}
+
+// output is what this run of the process has written so far.
+func (p *Proc) output() []byte {
+	b, _ := os.ReadFile(p.Log)
+	if int64(len(b)) < p.from {
+		return nil
+	}
+	return b[p.from:]
 }
 
 // WaitLog waits until the log contains want, failing early if the process
 // exits.
 func (p *Proc) WaitLog(ctx context.Context, want string) error {
 	for {
-		b, _ := os.ReadFile(p.Log)
-		if strings.Contains(string(b), want) {
+		if strings.Contains(string(p.output()), want) {
 			return nil
 		}
 		select {
