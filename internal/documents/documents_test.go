@@ -171,7 +171,7 @@ func TestSupplementListsEveryMissingItem(t *testing.T) {
 			t.Errorf("PDF lacks %q", want)
 		}
 	}
-	if !strings.Contains(text, "一次性告知") || !strings.Contains(text, "2026年11月30日前（5个工作日内）") {
+	if !strings.Contains(text, "一次性告知") || !strings.Contains(text, "2026年11月30日24时前（5个工作日内）") {
 		t.Errorf("PDF lacks the one-time notice or the due date:\n%s", text)
 	}
 }
@@ -261,7 +261,18 @@ func measureUnits(s string) float64 {
 }
 
 func TestWrap(t *testing.T) {
-	in := "你于2026年11月20日提出的信用信息异议申请，本中心已受理（案号ABCDEFGHIJKLMNOPQRSTUVWXYZ）。“引号内文字”、《某某办法》第十条。"
+	for _, in := range []string{
+		"你于2026年11月20日提出的信用信息异议申请，本中心已受理（案号ABCDEFGHIJKLMNOPQRSTUVWXYZ）。“引号内文字”、《某某办法》第十条。",
+		// "）。" falls after a full second line: one closer may hang
+		// beyond the margin, not two; "癸" goes down with them.
+		"一二三四五六七八甲乙丙丁戊己庚辛壬癸）。其后文字",
+	} {
+		checkWrap(t, in)
+	}
+}
+
+func checkWrap(t *testing.T, in string) {
+	t.Helper()
 	const first, rest = 8, 10
 	lines := wrap(measureUnits, in, first, rest)
 	if got := strings.Join(lines, ""); got != in {
@@ -289,6 +300,9 @@ func TestWrap(t *testing.T) {
 			t.Errorf("line %d is %.1f wide, more than %.0f: %q", i, measureUnits(trimmed), w, ln)
 		}
 	}
+}
+
+func TestWrapEmpty(t *testing.T) {
 	if got := wrap(measureUnits, "", 5, 5); len(got) != 1 || got[0] != "" {
 		t.Fatalf("empty text: %q", got)
 	}
@@ -474,5 +488,52 @@ func TestFormatting(t *testing.T) {
 	}
 	if got := dueBasis(Due{}); got != "该期限为本中心确定的办理期限。" {
 		t.Errorf("dueBasis = %q", got)
+	}
+}
+
+// pdfPageTexts returns the text of each page, white space removed.
+func pdfPageTexts(t *testing.T, pdf []byte) []string {
+	t.Helper()
+	_, n := pdfText(t, pdf) // skips without poppler
+	path := filepath.Join(t.TempDir(), "doc.pdf")
+	if err := os.WriteFile(path, pdf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pages := make([]string, n)
+	for i := range n {
+		out, err := exec.Command("pdftotext", "-enc", "UTF-8", "-f", strconv.Itoa(i+1), "-l", strconv.Itoa(i+1), path, "-").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages[i] = strings.Join(strings.Fields(string(out)), "")
+	}
+	return pages
+}
+
+// A heading of a listing notice (一、拟列入的事实和理由 …) never ends a
+// page with what it heads on the next: however long the reasons, each
+// page's text before its page number does not end with a heading.
+func TestHeadingNeverEndsAPage(t *testing.T) {
+	heads := []string{"一、拟列入的事实和理由", "所依据的失信信息：", "二、拟列入的依据", "三、列入后将采取的惩戒措施",
+		"四、陈述、申辩和听证", "五、移出名单的条件", "六、移出名单的程序"}
+	number := regexp.MustCompile(`—\d+—$`)
+	for k := 1; k <= 14; k++ {
+		d := *samples()[KindListingNotice].(*ListingNotice)
+		d.Reasons = nil
+		for i := range k {
+			d.Reasons = append(d.Reasons, "第"+strconv.Itoa(i+1)+"项事实：该单位未按规定办理施工许可，经责令改正仍拒不履行。")
+		}
+		r, err := Render(KindListingNotice, &d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, pg := range pdfPageTexts(t, r.PDF) {
+			body := number.ReplaceAllString(pg, "")
+			for _, h := range heads {
+				if strings.HasSuffix(body, h) {
+					t.Errorf("%d reasons: page %d ends with the heading %q", k, i+1, h)
+				}
+			}
+		}
 	}
 }

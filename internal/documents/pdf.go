@@ -140,10 +140,8 @@ func pages(blocks []block) int {
 	y, n := marginTop, 1
 	next := func() { y, n = marginTop, n+1 }
 	for i, b := range blocks {
-		if b.body && i+1 < len(blocks) && blocks[i+1].signature {
-			if room := bottom - y; b.height() <= room && b.height()+blocks[i+1].height() > room {
-				next()
-			}
+		if y > marginTop+0.01 && breakBefore(blocks, i, bottom-y) {
+			next()
 		}
 		if b.n == 0 {
 			if y+b.fixed > bottom {
@@ -250,10 +248,12 @@ type block struct {
 	// body is text of the letter before the signature (paragraphs, lists,
 	// the attachments line); signature is the signature block.
 	body, signature bool
-	before, lineH   float64
-	n               int
-	fixed           float64
-	draw            func()
+	// keep: a heading, kept on one page with the first line after it.
+	keep          bool
+	before, lineH float64
+	n             int
+	fixed         float64
+	draw          func()
 }
 
 // height is the block's height when set in one piece.
@@ -303,8 +303,11 @@ func (l *layout) plan(article *html.Node) ([]block, error) {
 			para(text(n), style{size: titleSize, line: titleLine, align: "C", before: 2 * bl}, false)
 		case n.DataAtom == atom.P && class == "addressee":
 			para(text(n), style{size: bodySize, line: bl, align: "L", before: bl}, true)
-		case n.DataAtom == atom.P && (class == "plain" || class == "list-head"):
+		case n.DataAtom == atom.P && class == "plain":
 			para(text(n), body, true)
+		case n.DataAtom == atom.P && class == "list-head":
+			para(text(n), body, true)
+			out[len(out)-1].keep = true
 		case n.DataAtom == atom.P && class == "":
 			body.indent = 2 * l.em(bodySize)
 			para(text(n), body, true)
@@ -344,14 +347,35 @@ func (l *layout) plan(article *html.Node) ([]block, error) {
 // page with the signature.
 func (l *layout) place(blocks []block) {
 	for i, b := range blocks {
-		if b.body && i+1 < len(blocks) && blocks[i+1].signature {
-			room := pageH - marginBottom - l.pdf.GetY()
-			if b.height() <= room && b.height()+blocks[i+1].height() > room {
-				l.pdf.AddPage()
-			}
+		if l.pdf.GetY() > marginTop+0.01 && breakBefore(blocks, i, pageH-marginBottom+0.01-l.pdf.GetY()) {
+			l.pdf.AddPage()
 		}
 		b.draw()
 	}
+}
+
+// breakBefore reports whether block i, which fits in the room left on the
+// page, must start the next page instead: the last body block when the
+// signature after it would not fit (the signature never stands alone), and
+// a heading when not even the first line of what it heads would follow it
+// (a heading never ends a page).
+func breakBefore(blocks []block, i int, room float64) bool {
+	b := blocks[i]
+	if i+1 >= len(blocks) || b.height() > room {
+		return false
+	}
+	next := blocks[i+1]
+	switch {
+	case b.body && next.signature:
+		return b.height()+next.height() > room
+	case b.keep:
+		first := next.fixed
+		if next.n > 0 {
+			first = next.before + next.lineH
+		}
+		return b.height()+first > room
+	}
+	return false
 }
 
 // pageNumber is the footer: "— 1 —" in 14 pt (四号) under the text block,
@@ -661,6 +685,7 @@ func wrap(measure func(string) float64, s string, first, rest float64) []string 
 	const eps = 0.01
 	var lines []string
 	var cur strings.Builder
+	var toks []string // the tokens on the current line
 	curW, width := 0.0, first
 	flush := func() {
 		line := strings.TrimRightFunc(cur.String(), unicode.IsSpace)
@@ -680,8 +705,17 @@ func wrap(measure func(string) float64, s string, first, rest float64) []string 
 		lines = append(lines, line)
 		cur.Reset()
 		cur.WriteString(carry)
+		toks = toks[:0]
+		if carry != "" {
+			toks = append(toks, carry)
+		}
 		curW = measure(carry)
 		width = rest
+	}
+	write := func(tok string, w float64) {
+		cur.WriteString(tok)
+		toks = append(toks, tok)
+		curW += w
 	}
 	for _, tok := range tokens(s) {
 		if cur.Len() == 0 && strings.TrimSpace(tok) == "" {
@@ -690,8 +724,27 @@ func wrap(measure func(string) float64, s string, first, rest float64) []string 
 		w := measure(tok)
 		switch {
 		case curW+w <= width+eps:
-		case cur.Len() > 0 && isCloser(tok):
+		case cur.Len() > 0 && isCloser(tok) && curW <= width+eps:
 			// Hang it at the end of this line.
+		case cur.Len() > 0 && isCloser(tok):
+			// A closer already hangs ("）。"): one may, two may not. The
+			// last piece before the closers goes down with them.
+			j := len(toks) - 1
+			for j > 0 && isCloser(toks[j]) {
+				j--
+			}
+			if j == 0 {
+				break // nothing to take down: let it hang
+			}
+			down := append([]string(nil), toks[j:]...)
+			cur.Reset()
+			for _, t := range toks[:j] {
+				cur.WriteString(t)
+			}
+			flush()
+			for _, t := range down {
+				write(t, measure(t))
+			}
 		case w > width:
 			// A run longer than a line: break it anywhere.
 			for _, r := range tok {
@@ -699,8 +752,7 @@ func wrap(measure func(string) float64, s string, first, rest float64) []string 
 				if curW+rw > width+eps && cur.Len() > 0 {
 					flush()
 				}
-				cur.WriteRune(r)
-				curW += rw
+				write(string(r), rw)
 			}
 			continue
 		default:
@@ -709,8 +761,7 @@ func wrap(measure func(string) float64, s string, first, rest float64) []string 
 				continue
 			}
 		}
-		cur.WriteString(tok)
-		curW += w
+		write(tok, w)
 	}
 	if cur.Len() > 0 || len(lines) == 0 {
 		lines = append(lines, strings.TrimRightFunc(cur.String(), unicode.IsSpace))
