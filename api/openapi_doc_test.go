@@ -98,6 +98,7 @@ var docOps = map[string]docOp{
 	"listObjectionDocuments":     {ok: "200", resp: api.DocumentList{}},
 
 	"getBoard":                  {ok: "200", resp: casework.BoardPage{}, query: casework.BoardFilter{}},
+	"getWorklist":               {ok: "200", resp: casework.WorklistPage{}, query: casework.WorklistFilter{}},
 	"listEscalations":           {ok: "200", resp: casework.EscalationPage{}, query: casework.EscalationFilter{}},
 	"getEscalation":             {ok: "200", resp: supervision.EscalationRow{}},
 	"acknowledgeEscalation":     {req: casework.EscalationAction{}, ok: "200", resp: supervision.ActionResult{}},

@@ -28,6 +28,17 @@ func (s *Server) routesSupervision(r *router) {
 		}
 		return c.JSON(http.StatusOK, page)
 	})
+	r.op(http.MethodGet, "/worklist", "getWorklist", func(c echo.Context) error {
+		var f casework.WorklistFilter
+		if err := bindQuery(c, &f); err != nil {
+			return err
+		}
+		page, err := cw.Worklist(c.Request().Context(), actor(c), f)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, page)
+	})
 	r.op(http.MethodGet, "/escalations", "listEscalations", func(c echo.Context) error {
 		var f casework.EscalationFilter
 		if err := bindQuery(c, &f); err != nil {

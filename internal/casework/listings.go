@@ -469,6 +469,7 @@ func listingStep[In any](s *Service, ctx context.Context, a permission.Actor, na
 	if err := s.update(ctx, listings, CaseSummary{CaseNo: l.ProposalNo, Stage: l.Stage}, st, in, &out); err != nil {
 		return ListingLive{}, err
 	}
+	s.take(ctx, a, l.ProposalNo)
 	return listingLive(out), nil
 }
 

@@ -334,6 +334,7 @@ func runStep[In, Out any](s *Service, ctx context.Context, p procedure, a permis
 	if err := s.update(ctx, p, cs, st, in, &out); err != nil {
 		return out, cs, err
 	}
+	s.take(ctx, a, cs.CaseNo)
 	return out, cs, nil
 }
 

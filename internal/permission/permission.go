@@ -117,6 +117,7 @@ var table = []Entry{
 
 	// supervision
 	{"getBoard", staff, "the deadline board"},
+	{"getWorklist", staff, "the caseworkers' worklist (open cases, soonest deadline first)"},
 	{"listEscalations", staff, "list escalations"},
 	{"getEscalation", staff, "read an escalation"},
 	{"acknowledgeEscalation", super, "acknowledge an escalation"},

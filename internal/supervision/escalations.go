@@ -216,6 +216,13 @@ func (s *Escalations) Act(ctx context.Context, by audit.Actor, id int64, a Actio
 	data := map[string]any{"escalation_id": id, "rule": rule, "seq": seq, "party": party, "state_before": before, "state_after": after}
 	if a.AssignTo > 0 {
 		data["assigned_to"] = a.AssignTo
+		// The case is the new caseworker's from now on (经办人): it is on
+		// their worklist's "assigned to me".
+		if _, err := tx.Exec(ctx, `INSERT INTO case_assignments (case_no, account_id, how, assigned_by) VALUES ($1, $2, 'reassigned', $3)
+			ON CONFLICT (case_no) DO UPDATE SET account_id = EXCLUDED.account_id, how = EXCLUDED.how,
+				assigned_by = EXCLUDED.assigned_by, assigned_at = now()`, caseNo, a.AssignTo, by.Username); err != nil {
+			return ActionResult{}, fmt.Errorf("case assignment: %w", err)
+		}
 	}
 	raw, _ := json.Marshal(data)
 	evSeq := EscalationEventSeqBase + int(actionID)
