@@ -18,6 +18,7 @@ import (
 	"github.com/creditcase/creditcase/internal/documents"
 	"github.com/creditcase/creditcase/internal/policy"
 	"github.com/creditcase/creditcase/internal/records"
+	"github.com/creditcase/creditcase/internal/supervision"
 	"github.com/creditcase/creditcase/workflows"
 )
 
@@ -31,6 +32,9 @@ type deadlineView struct {
 	DaysLeft int
 	HasDays  bool
 	Light    string // red | yellow | green (pending only)
+	// Previous are the deadlines this one replaced (recomputed, extended,
+	// moved by a pause), latest first: old and new side by side.
+	Previous []deadlineView
 }
 
 // deadline prepares d for a page: the working days from today to the due
@@ -39,14 +43,18 @@ func (c *Console) deadline(d casework.Deadline, profileID string) deadlineView {
 	v := deadlineView{Deadline: d}
 	if known("rule." + d.Rule) {
 		v.RuleKey = "rule." + d.Rule
+	} else if known("srule." + d.Rule) {
+		v.RuleKey = "srule." + d.Rule
 	}
 	v.PartyKey = partyKey(d.Party)
 	if d.State != "pending" {
 		return v
 	}
 	opt := calendar.Options{Provisional: d.Provisional}
+	margin := supervision.DefaultWarningMargin
 	if prof, err := policy.Default().Get(profileID); err == nil {
 		opt.Region = prof.Region
+		margin = prof.Settings.WarningMarginWD.Value
 	}
 	due, err := calendar.ParseDate(d.DueDate)
 	if err != nil {
@@ -60,7 +68,7 @@ func (c *Console) deadline(d casework.Deadline, profileID string) deadlineView {
 	switch {
 	case n < 0 || (n == 0 && c.Now().After(d.DueAt)):
 		v.Light = "red"
-	case n <= 1:
+	case n <= margin: // the profile's warning margin, as on the board
 		v.Light = "yellow"
 	default:
 		v.Light = "green"

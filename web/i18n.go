@@ -19,31 +19,41 @@ var (
 	langEN = language.English
 )
 
-// cat holds every string the console shows (messages.go), in both
-// languages. Templates name keys; they hold no text of their own.
-var cat = buildCatalogue()
+// cat holds every string the console shows, in both languages. The
+// strings live in several catalogue files (messages.go, messages_staff.go,
+// …), each a []msg that registers itself with register in its init;
+// templates name keys, they hold no text of their own.
+var cat = catalog.NewBuilder(catalog.Fallback(langZH))
 
-func buildCatalogue() *catalog.Builder {
-	b := catalog.NewBuilder(catalog.Fallback(langZH))
-	for _, m := range messages {
-		if err := b.SetString(langZH, m.key, m.zh); err != nil {
+// msg is one catalogue entry: a key and its text in both languages.
+type msg = struct{ key, zh, en string }
+
+// keys is the set of catalogue keys; registered every entry of every
+// catalogue file, in the order registered.
+var (
+	keys       = map[string]bool{}
+	registered []msg
+)
+
+// register adds a catalogue file's messages. A key given twice (in one
+// file or in two) is a programming error: the console does not start.
+func register(ms []msg) {
+	for _, m := range ms {
+		if keys[m.key] {
+			panic("web: catalogue key given twice: " + m.key)
+		}
+		keys[m.key] = true
+		registered = append(registered, m)
+		if err := cat.SetString(langZH, m.key, m.zh); err != nil {
 			panic("web: catalogue " + m.key + ": " + err.Error())
 		}
-		if err := b.SetString(langEN, m.key, m.en); err != nil {
+		if err := cat.SetString(langEN, m.key, m.en); err != nil {
 			panic("web: catalogue " + m.key + ": " + err.Error())
 		}
 	}
-	return b
 }
 
-// keys is the set of catalogue keys.
-var keys = func() map[string]bool {
-	k := make(map[string]bool, len(messages))
-	for _, m := range messages {
-		k[m.key] = true
-	}
-	return k
-}()
+func init() { register(messages) }
 
 // known reports whether key is in the catalogue.
 func known(key string) bool { return keys[key] }

@@ -107,5 +107,5 @@ func homeOf(a auth.Account) string {
 	if a.Role == auth.Subject {
 		return "/my"
 	}
-	return "/"
+	return staffHome(a.Role)
 }

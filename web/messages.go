@@ -4,7 +4,7 @@ package web
 // in Simplified Chinese and English. Arguments use fmt verbs. Texts that
 // come from the core (refusals, field errors, letters) carry their own two
 // languages and are not repeated here.
-var messages = []struct{ key, zh, en string }{
+var messages = []msg{
 	// the frame
 	{"site.name", "公共信用信息服务", "Public credit information service"},
 	{"site.owner", "市公共信用信息中心", "City public credit information centre"},

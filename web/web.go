@@ -4,7 +4,7 @@
 // the application's stores and use cases directly — the same functions,
 // role rules and refusals as the API — never the API over HTTP.
 //
-// Every string a page shows is in the message catalogue (messages.go), in
+// Every string a page shows is in the message catalogues (messages*.go), in
 // Chinese and English; templates name keys only. Every action is a plain
 // HTML form post protected by the double-submit CSRF token the API uses
 // (the _csrf cookie, echoed as a hidden form field). All assets are
@@ -181,7 +181,8 @@ type fieldView struct {
 	Auto      string
 }
 
-// parsePages parses each page with the layout and the shared partials.
+// parsePages parses each page with the layout and the shared partials
+// (templates/partials*.html).
 func parsePages() (map[string]*template.Template, error) {
 	entries, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
@@ -228,6 +229,7 @@ func (c *Console) routes(e *echo.Echo) {
 	c.routesRepairs(get, post)
 	c.routesCases(get, post)
 	c.routesInbox(get, post)
+	c.routesStaff(get, post)
 
 	// Anything else outside the API is a page that does not exist.
 	e.Any("/*", c.page(func(ctx echo.Context, p *page) error {
@@ -291,9 +293,11 @@ func (p *page) NavItems() []navItem {
 		case auth.Subject:
 			items = []navItem{{Href: "/my", Key: "nav.my.home"}, {Href: "/my/records", Key: "nav.my.records"}, {Href: "/my/cases", Key: "nav.my.cases"}, {Href: "/my/inbox", Key: "nav.my.inbox"}}
 		default:
-			items = []navItem{{Href: "/", Key: "nav.home"}}
+			items = staffNav(p.Account.Role)
 		}
-		items = append(items, navItem{Href: "/public/records", Key: "nav.public.records"})
+		if p.Account.Role == auth.Subject {
+			items = append(items, navItem{Href: "/public/records", Key: "nav.public.records"})
+		}
 	}
 	for i := range items {
 		items[i].Current = items[i].Href == p.Nav
@@ -594,8 +598,8 @@ func (c *Console) render(ctx echo.Context, p *page, status int, name string, dat
 
 // home is the start page: the public services, or the reader's own office.
 func (c *Console) home(ctx echo.Context, p *page) error {
-	if p.Account != nil && p.Account.Role == auth.Subject {
-		return ctx.Redirect(http.StatusSeeOther, "/my")
+	if p.Account != nil && homeOf(*p.Account) != "/" {
+		return ctx.Redirect(http.StatusSeeOther, homeOf(*p.Account))
 	}
 	p.Nav = "/"
 	return c.render(ctx, p, http.StatusOK, "home", nil)

@@ -17,7 +17,7 @@ import (
 // no key is there twice.
 func TestCatalogueCoversTemplates(t *testing.T) {
 	seen := map[string]bool{}
-	for _, m := range messages {
+	for _, m := range registered {
 		if seen[m.key] {
 			t.Errorf("key %s is in the catalogue twice", m.key)
 		}
