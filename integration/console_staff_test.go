@@ -17,7 +17,11 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/creditcase/creditcase/internal/audit"
 	"github.com/creditcase/creditcase/internal/auth"
+	"github.com/creditcase/creditcase/internal/calendar"
+	"github.com/creditcase/creditcase/internal/policy"
+	"github.com/creditcase/creditcase/internal/records"
 	"github.com/creditcase/creditcase/internal/seed"
 	"github.com/creditcase/creditcase/workflows"
 )
@@ -109,6 +113,27 @@ func (b *tab) waitCaseStage(no, stage string) {
 	}
 }
 
+// waitText reloads path until the text of sel holds want (the workflow
+// writes events, letters and signals a moment after the step).
+func (b *tab) waitText(path, sel, want string) {
+	b.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		b.open(path)
+		ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](fmt.Sprintf(`(document.querySelector(%q)?.innerText ?? "").includes(%q)`, sel, want)))
+		if err != nil {
+			b.t.Fatal(err)
+		}
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.t.Fatalf("page %s: %s never shows %q", path, sel, want)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+}
+
 var objectionSteps = []string{"#do-accept", "#do-request-supplement", "#do-forward-to-provider", "#do-decide-own-error",
 	"#do-decide", "#do-pause", "#do-resume", "#do-extend", "#do-provider-reply", "#do-decide-appeal"}
 
@@ -140,6 +165,7 @@ func TestConsoleStaffObjection(t *testing.T) {
 
 	// the case page: stage in words, the record, only acceptance steps
 	cw.waitCaseStage(no, "受理审查")
+	cw.waitText("/cases/"+no, "#deadlines", "工作机构核查")
 	cw.wantText(no, "受理审查", "未按期报送统计报表", "统计报表已按期报送", "南通市市场监督管理局", "工作机构核查", "个工作日", "版本记录")
 	cw.wantOffered(objectionSteps, "#do-accept", "#do-request-supplement")
 	cw.check("staff-case-acceptance")
@@ -221,4 +247,194 @@ func TestConsoleStaffObjection(t *testing.T) {
 	sb.wantText("逾期报送统计报表（已更正）", "信用信息异议处理结果告知书")
 	sb.open("/my/records")
 	sb.wantText("逾期报送统计报表（已更正）")
+
+	// the subject appeals; a supervisor finds it among the appeals and
+	// decides on the case page
+	subject.do(http.StatusOK, http.MethodPost, "/api/v1/objections/"+no+"/appeal", map[string]any{"grounds": "更正后的事项仍未写明报送日期。"}, nil)
+	sv := logInTab(t, "supervisor", seed.DemoPassword)
+	sv.waitText("/appeals", "main", no)
+	sv.wantText("更正后的事项仍未写明报送日期。", "予以更正")
+	sv.check("staff-appeals")
+	sv.submit(fmt.Sprintf("#appeals a[href='/cases/%s']", no))
+	sv.wantText("申诉审查", "更正后的事项仍未写明报送日期。")
+	sv.wantOffered(objectionSteps, "#do-decide-appeal")
+	sv.check("staff-case-appeal")
+	sv.click("#decide-appeal-decision-0")
+	sv.fill("#decide-appeal-reasons", "原处理决定事实清楚，予以维持。")
+	sv.submit("#do-decide-appeal")
+	sv.waitCaseStage(no, "已办结")
+	sv.wantText("原处理决定事实清楚，予以维持。")
+	sv.open("/appeals")
+	if strings.Contains(sv.mainText(), no) {
+		t.Errorf("appeal of %s still listed after its decision", no)
+	}
+}
+
+var listingSteps = []string{"#do-service", "#do-hearing", "#do-hearing-record", "#do-answers", "#do-decision",
+	"#do-withdrawal", "#do-removal", "#do-basis-revocation"}
+
+// shanghaiNow is the date and the time of day in Beijing a few seconds
+// ago, as a date and a time input take them.
+func shanghaiNow() (string, string) {
+	t := time.Now().Add(-5 * time.Second).In(calendar.Shanghai)
+	return t.Format(time.DateOnly), t.Format("15:04:05")
+}
+
+// TestConsoleStaffListing: a listing from the provider's proposal through
+// service recorded by the caseworker, the subject's statement, the
+// provider's answer point by point from its inbox and the caseworker's
+// decision; each page offers only the steps of its stage.
+func TestConsoleStaffListing(t *testing.T) {
+	staffAccount(t, "cw-listing", "列入经办人", auth.Caseworker)
+	ctx := context.Background()
+	subject := logIn(t, "subject", seed.DemoPassword)
+	prov := logIn(t, "provider", seed.DemoPassword)
+	prof, err := policy.Default().Get(policy.DefaultProfileID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := records.NewStore(sys.Pool, prof, calendar.Default()).CreateRecord(ctx, audit.System, prov.account.ProviderID, records.RecordInput{
+		SubjectID: subject.account.SubjectID, Category: records.Negative, Severity: records.Serious, Disclosure: records.Public,
+		Title: "拒不履行行政处罚决定（页面）", Content: "经催告仍拒不履行", DecisionNo: fmt.Sprintf("通市监强〔页〕%d号", time.Now().UnixNano()),
+		DecidedOn: calendar.DateOf(time.Now()).AddDays(-130).String(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var l struct {
+		ProposalNo string `json:"proposal_no"`
+	}
+	prov.do(http.StatusCreated, http.MethodPost, "/api/v1/listings", map[string]any{"subject_id": subject.account.SubjectID,
+		"record_ids": []int64{rec.ID}, "reasons": "拒不履行法定义务，情节严重", "legal_basis": []string{"《南通市公共信用信息管理办法》第三十条"},
+		"measures": []string{"public_disclosure", "procurement_ban"}, "joint_punishment": true, "period": map[string]any{"length": 3, "unit": "year"}}, &l)
+	no := l.ProposalNo
+	defer func() {
+		_ = sys.Temporal.TerminateWorkflow(context.Background(), workflows.ListingWorkflowID(no), "", "test over")
+	}()
+
+	// the caseworker records the service of the notice
+	cw := logInTab(t, "cw-listing", staffPassword)
+	cw.waitCaseStage(no, "告知书待送达")
+	cw.waitText("/cases/"+no, "#letters", "告知书")
+	cw.wantText(no, "拒不履行行政处罚决定（页面）", "拒不履行法定义务，情节严重", "第三十条", "限制参加政府采购")
+	cw.wantOffered(listingSteps, "#do-service", "#do-withdrawal", "#do-basis-revocation")
+	cw.check("staff-listing-notice")
+	// no date: the form says so and nothing is recorded
+	cw.click("#service-method-2")
+	cw.submit("#do-service")
+	if got := cw.text(".error-summary"); !strings.Contains(got, "日期") {
+		t.Errorf("service without a date: summary %q", got)
+	}
+	cw.check("staff-listing-service-refused")
+	day, clock := shanghaiNow()
+	cw.click("#service-method-2")
+	cw.fill("#service-served_on", day)
+	cw.fill("#service-served_time", clock)
+	cw.fill("#service-note", "电子送达，系统回执")
+	cw.submit("#do-service")
+	if got := cw.text("#stage"); !strings.Contains(got, "陈述申辩期") {
+		t.Fatalf("after service the stage is %q; summary %q", got, cw.text("main"))
+	}
+	cw.wantText("电子送达")
+	cw.wantOffered(listingSteps, "#do-withdrawal", "#do-basis-revocation")
+
+	// the subject states one point and waives the rest of the window
+	subject.do(http.StatusOK, http.MethodPost, "/api/v1/listings/"+no+"/statements", map[string]any{"points": []string{"处罚已部分履行，请从轻处理"}}, nil)
+	subject.do(http.StatusOK, http.MethodPost, "/api/v1/listings/"+no+"/waiver", map[string]any{"reason": "无其他意见"}, nil)
+
+	// the provider finds the proposal in its inbox and answers the point
+	pv := logInTab(t, "provider", seed.DemoPassword)
+	pv.waitText("/inbox", "#proposals", no)
+	pv.submit(fmt.Sprintf("#proposals a[href='/cases/%s']", no))
+	pv.wantText("审查陈述申辩意见", "处罚已部分履行，请从轻处理")
+	pv.wantOffered(listingSteps, "#do-answers", "#do-withdrawal")
+	pv.check("staff-listing-answers")
+	pv.click("#answers-answers-0-adopted-1")
+	pv.fill("#answers-answers-0-reasons", "部分履行不足以消除失信状态")
+	pv.submit("#do-answers")
+	pv.wantText("部分履行不足以消除失信状态")
+
+	// the caseworker decides: listed for the period proposed
+	cw.waitCaseStage(no, "审查陈述申辩意见")
+	cw.wantOffered(listingSteps, "#do-decision", "#do-withdrawal", "#do-basis-revocation")
+	cw.check("staff-listing-deciding")
+	cw.click("#decision-list-0")
+	cw.fill("#decision-reasons", "事实清楚，部分履行不影响认定")
+	cw.submit("#do-decision")
+	cw.waitCaseStage(no, "已列入名单")
+	cw.wantText("列入严重失信主体名单决定书", "部分履行不足以消除失信状态")
+	cw.wantOffered(listingSteps, "#do-removal", "#do-basis-revocation")
+	cw.check("staff-listing-listed")
+}
+
+var repairSteps = []string{"#do-accept", "#do-request-supplement", "#do-provider-opinion", "#do-publish", "#do-verify-objection", "#do-decide"}
+
+// TestConsoleStaffRepair: a repair through acceptance by the caseworker,
+// the provider's opinion from its inbox, publicity, and a public objection
+// the provider verifies from its inbox. (The decision waits for the end of
+// the publicity period, which cannot be waited out here.)
+func TestConsoleStaffRepair(t *testing.T) {
+	staffAccount(t, "cw-repair", "修复经办人", auth.Caseworker)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	_, rec, taxProvider := repairFixture(t, ctx, 200)
+	subject := logIn(t, "subject", seed.DemoPassword)
+	r := subject.apply(rec.ID, true, 1)
+	if r.status != http.StatusCreated {
+		t.Fatalf("apply: %d %s", r.status, r.body)
+	}
+	var filed struct {
+		Case struct {
+			CaseNo string `json:"case_no"`
+		} `json:"case"`
+	}
+	if err := json.Unmarshal(r.body, &filed); err != nil {
+		t.Fatal(err)
+	}
+	no := filed.Case.CaseNo
+	defer func() {
+		_ = sys.Temporal.TerminateWorkflow(context.Background(), workflows.RepairWorkflowID(no), "", "test over")
+	}()
+
+	cw := logInTab(t, "cw-repair", staffPassword)
+	cw.waitCaseStage(no, "受理审查")
+	cw.waitText("/cases/"+no, "main", "罚款已缴清，已完成整改")
+	cw.wantText(no, "欠缴税款行政处罚")
+	cw.wantOffered(repairSteps, "#do-accept", "#do-request-supplement")
+	cw.check("staff-repair-acceptance")
+	cw.submit("#do-accept")
+	cw.wantText("信息提供单位出具修复意见")
+	cw.wantOffered(repairSteps)
+
+	// the tax bureau's opinion, from its inbox
+	pv := logInTab(t, taxProvider.account.Username, seed.DemoPassword)
+	pv.waitText("/inbox", "#opinions", no)
+	pv.submit(fmt.Sprintf("#opinions a[href='/cases/%s']", no))
+	pv.wantOffered(repairSteps, "#do-provider-opinion")
+	pv.click("#provider-opinion-agree-0")
+	pv.fill("#provider-opinion-reasons", "已缴清税款及罚款")
+	pv.submit("#do-provider-opinion")
+	pv.wantText("同意")
+
+	// publicity, and a public objection the provider verifies
+	cw.waitCaseStage(no, "等待公示")
+	cw.wantOffered(repairSteps, "#do-publish")
+	cw.submit("#do-publish")
+	cw.wantText("公示期")
+	form := "/api/v1/public/repair-notices/" + no + "/objections"
+	if r := publicPost(t, form, map[string]string{"name": "王五", "contact": "13800000000", "grounds": "该企业近期仍存在欠缴税款的情况，请核实"}); r.status != http.StatusCreated {
+		t.Fatalf("public objection: %d %s", r.status, r.body)
+	}
+	pv.waitText("/inbox", "#public-objections", no)
+	pv.check("staff-provider-inbox-objection")
+	pv.submit(fmt.Sprintf("#public-objections a[href='/cases/%s']", no))
+	pv.wantText("该企业近期仍存在欠缴税款的情况，请核实")
+	pv.wantOffered(repairSteps, "#do-verify-objection")
+	pv.check("staff-repair-verify")
+	pv.click("#verify-objection-objection_id-0")
+	pv.click("#verify-objection-upheld-1")
+	pv.fill("#verify-objection-reasons", "经核查该企业已无欠缴")
+	pv.submit("#do-verify-objection")
+	pv.wantText("经核查该企业已无欠缴")
+	pv.wantOffered(repairSteps)
 }

@@ -83,6 +83,14 @@ var staffMessages = []msg{
 	{"pinbox.pobjections.desc", "修复公示期内有人提出异议，请逐项核实。", "Someone objected to a repair notice: verify each objection."},
 	{"pinbox.proposals", "办理中的列入提请", "Listing proposals in progress"},
 	{"pinbox.proposals.desc", "本单位提请列入严重失信主体名单、尚未作出决定的案件；请答复当事人的陈述申辩意见。", "Your proposals to list a subject that are not decided yet; answer the points the subject raises."},
+	// appeals
+	{"page.staff-appeals", "待决定的申诉", "Appeals to decide"},
+	{"appeals.lead", "申请人对异议处理结果不服提出申诉、等待信用主管部门决定的案件。打开案件阅读全部材料后作出申诉决定，并写明理由。", "Objections whose applicant appealed against the result and that wait for the supervisors' decision. Open the case, read everything, and decide with your reasons."},
+	{"appeals.outcome", "原处理结果", "Result appealed against"},
+	{"appeals.grounds", "申诉理由", "Grounds of the appeal"},
+	{"appeals.when", "申诉时间", "Appealed on"},
+	{"appeals.open", "审查并决定", "Review and decide"},
+	{"appeals.none", "目前没有待决定的申诉。", "No appeal is waiting for a decision."},
 
 	// the case page
 	{"page.staff-case", "案件 %s", "Case %s"},

@@ -22,13 +22,14 @@ import (
 func (c *Console) routesStaff(get, post func(string, handler)) {
 	get("/desk", c.worklist)
 	get("/inbox", c.inbox)
+	get("/appeals", c.appeals)
 	c.routesStaffCases(get, post)
 }
 
 // staffHome is the page a staff account starts on.
 func staffHome(r auth.Role) string {
 	switch r {
-	case auth.Caseworker:
+	case auth.Caseworker, auth.Supervisor:
 		return "/desk"
 	case auth.Provider:
 		return "/inbox"
@@ -41,6 +42,8 @@ func staffNav(r auth.Role) []navItem {
 	switch r {
 	case auth.Caseworker:
 		return []navItem{{Href: "/desk", Key: "nav.desk"}}
+	case auth.Supervisor:
+		return []navItem{{Href: "/desk", Key: "nav.desk"}, {Href: "/appeals", Key: "nav.appeals"}}
 	case auth.Provider:
 		return []navItem{{Href: "/inbox", Key: "nav.inbox"}}
 	}

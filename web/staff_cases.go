@@ -43,9 +43,12 @@ type staffCaseView struct {
 	Kind, No, Base string
 	Stage, Status  string
 	Outcome        string
-	Profile        string
-	OpenedAt       time.Time
-	Paused         bool
+	// StatusKey is the catalogue key of a status worth a tag beside the
+	// stage (closed, withdrawn, listed…; "" while the case runs).
+	StatusKey string
+	Profile   string
+	OpenedAt  time.Time
+	Paused    bool
 	// Live is false when the engine did not answer: the page shows the
 	// projection, and the steps offered follow the stage on file.
 	Live bool
@@ -69,6 +72,8 @@ type staffCaseView struct {
 	Step string
 
 	// objection
+	// Appeal is the applicant's latest appeal grounds while one waits.
+	Appeal      string
 	Missing     []string
 	Finding     string
 	Corrections []correctionRow
@@ -292,6 +297,12 @@ func (c *Console) staffCaseView(ctx echo.Context, p *page, no string) (staffCase
 		v.ServiceTypes = options("", []string{workflows.ServiceInPerson, workflows.ServicePost, workflows.ServiceElectronic, workflows.ServiceAnnouncement}, "service")
 	}
 	v.Base = caseHref(v.No)
+	switch {
+	case kind == workflows.CaseKindListing && v.Status != "proposed" && v.Status != "noticed" && known("lstatus."+v.Status):
+		v.StatusKey = "lstatus." + v.Status
+	case kind != workflows.CaseKindListing && v.Status != workflows.StatusOpen && known("casestatus."+v.Status):
+		v.StatusKey = "casestatus." + v.Status
+	}
 	v.Filed = filedOf(v.Events)
 	var err error
 	if v.Records, err = c.caseRecords(rc, p, v.No, recordIDs); err != nil {
@@ -315,6 +326,9 @@ func (c *Console) staffCaseView(ctx echo.Context, p *page, no string) (staffCase
 		if kind == workflows.CaseKindObjection {
 			v.Reply = replyOf(v.Events, v.Records[0])
 		}
+	}
+	if v.Stage == workflows.StageAppeal {
+		v.Appeal, _, _ = appealOf(v.Events)
 	}
 	p.Title = p.L.T("page.staff-case", v.No)
 	p.Nav = staffHome(p.Account.Role)
@@ -600,7 +614,12 @@ func instant(date, clock string) (time.Time, bool) {
 	if clock == "" {
 		clock = "00:00"
 	}
-	t, err := time.ParseInLocation("2006-01-02 15:04", date+" "+clock, calendar.Shanghai)
+	// a time input sends seconds when its value has them
+	layout := "2006-01-02 15:04"
+	if strings.Count(clock, ":") == 2 {
+		layout += ":05"
+	}
+	t, err := time.ParseInLocation(layout, date+" "+clock, calendar.Shanghai)
 	return t, err == nil
 }
 

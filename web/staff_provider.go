@@ -47,7 +47,7 @@ func (c *Console) inbox(ctx echo.Context, p *page) error {
 	me := "provider:" + strconv.FormatInt(p.Account.ProviderID, 10)
 	cw := c.App.Casework
 	v := providerInboxView{}
-	cases := func(list func(context.Context, casework.ObjectionFilter) (casework.CasePage, error), stage string, mine bool) ([]inboxItem, error) {
+	cases := func(list func(context.Context, casework.ObjectionFilter) (casework.CasePage, error), stage string) ([]inboxItem, error) {
 		pg, err := list(rc, casework.ObjectionFilter{Stage: stage, Status: workflows.StatusOpen, Limit: 200})
 		if err != nil {
 			return nil, err
@@ -56,13 +56,8 @@ func (c *Console) inbox(ctx echo.Context, p *page) error {
 		for _, cs := range pg.Cases {
 			it := inboxItem{CaseNo: cs.CaseNo, Kind: cs.Kind, Stage: cs.Stage}
 			if cs.NextDeadline != nil {
-				if mine && cs.NextDeadline.Party != me {
-					continue
-				}
 				d := c.staffDeadline(*cs.NextDeadline, cs.ProfileID)
 				it.Due = &d
-			} else if mine {
-				continue
 			}
 			out = append(out, it)
 		}
@@ -74,21 +69,45 @@ func (c *Console) inbox(ctx echo.Context, p *page) error {
 	repairs := func(ctx context.Context, f casework.ObjectionFilter) (casework.CasePage, error) {
 		return cw.ListRepairs(ctx, a, f)
 	}
-	verify, err := cases(objections, workflows.StageProviderVerification, false)
+	verify, err := cases(objections, workflows.StageProviderVerification)
 	if err != nil {
 		return err
 	}
-	opinions, err := cases(repairs, workflows.StageProviderOpinion, false)
+	opinions, err := cases(repairs, workflows.StageProviderOpinion)
 	if err != nil {
 		return err
 	}
+	// public objections: repairs in publicity whose objections wait for
+	// this provider's verification, with its deadline to verify
 	var pobj []inboxItem
 	for _, st := range []string{workflows.StagePublicity, workflows.StageObjectionVerification} {
-		items, err := cases(repairs, st, true)
+		items, err := cases(repairs, st)
 		if err != nil {
 			return err
 		}
-		pobj = append(pobj, items...)
+		for _, it := range items {
+			d, err := cw.Repair(rc, a, it.CaseNo)
+			if err != nil {
+				return err
+			}
+			waiting := 0
+			for _, o := range d.Objections {
+				if o.Status == workflows.PublicObjectionPending || o.Status == "received" {
+					waiting++
+				}
+			}
+			if waiting == 0 {
+				continue
+			}
+			it.Due = nil
+			for _, dl := range d.Deadlines {
+				if dl.Party == me && dl.State == "pending" && (it.Due == nil || dl.DueAt.Before(it.Due.DueAt)) {
+					v := c.staffDeadline(dl, d.Case.ProfileID)
+					it.Due = &v
+				}
+			}
+			pobj = append(pobj, it)
+		}
 	}
 	ls, err := cw.ListListings(rc, a, casework.ListingFilter{})
 	if err != nil {

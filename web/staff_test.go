@@ -89,6 +89,10 @@ func TestInstantIsBeijingTime(t *testing.T) {
 	if !ok || !got.Equal(time.Date(2027, 1, 5, 1, 30, 0, 0, time.UTC)) {
 		t.Errorf("2027-01-05 09:30 = %v %v, want 01:30 UTC", got, ok)
 	}
+	got, ok = instant("2027-01-05", "09:30:15")
+	if !ok || !got.Equal(time.Date(2027, 1, 5, 1, 30, 15, 0, time.UTC)) {
+		t.Errorf("with seconds = %v %v", got, ok)
+	}
 	got, ok = instant("2027-01-05", "")
 	if !ok || !got.Equal(time.Date(2027, 1, 5, 0, 0, 0, 0, calendar.Shanghai)) {
 		t.Errorf("date alone = %v %v", got, ok)
