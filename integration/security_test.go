@@ -308,7 +308,7 @@ func TestAccountAdministrationThroughHTTP(t *testing.T) {
 	var me api.MeResponse
 	clerk.do(http.StatusOK, http.MethodGet, "/api/v1/auth/me", nil, &me)
 	if me.BearerLifetimeSeconds != int64(testTokenLifetime.Seconds()) || me.Via != "bearer" ||
-		me.ExpiresAt.Sub(time.Now()) < testTokenLifetime-time.Minute || me.ExpiresAt.Sub(time.Now()) > testTokenLifetime {
+		time.Until(me.ExpiresAt) < testTokenLifetime-time.Minute || time.Until(me.ExpiresAt) > testTokenLifetime {
 		t.Fatalf("me: %+v", me)
 	}
 	// The administrator lists its tokens and revokes them.
