@@ -24,6 +24,9 @@ func (c *Console) routesStaff(get, post func(string, handler)) {
 	get("/inbox", c.inbox)
 	get("/appeals", c.appeals)
 	c.routesStaffCases(get, post)
+	c.routesSupervision(get, post)
+	c.routesRecords(get, post)
+	c.routesAdmin(get, post)
 }
 
 // staffHome is the page a staff account starts on.
@@ -33,6 +36,8 @@ func staffHome(r auth.Role) string {
 		return "/desk"
 	case auth.Provider:
 		return "/inbox"
+	case auth.Admin:
+		return "/admin/accounts"
 	}
 	return "/"
 }
@@ -41,11 +46,14 @@ func staffHome(r auth.Role) string {
 func staffNav(r auth.Role) []navItem {
 	switch r {
 	case auth.Caseworker:
-		return []navItem{{Href: "/desk", Key: "nav.desk"}}
+		return []navItem{{Href: "/desk", Key: "nav.desk"}, {Href: "/board", Key: "nav.board"}, {Href: "/escalations", Key: "nav.escalations"}, {Href: "/records", Key: "nav.records"}}
 	case auth.Supervisor:
-		return []navItem{{Href: "/desk", Key: "nav.desk"}, {Href: "/appeals", Key: "nav.appeals"}}
+		return []navItem{{Href: "/desk", Key: "nav.desk"}, {Href: "/board", Key: "nav.board"}, {Href: "/escalations", Key: "nav.escalations"},
+			{Href: "/appeals", Key: "nav.appeals"}, {Href: "/reports/providers", Key: "nav.report"}, {Href: "/records", Key: "nav.records"}, {Href: "/logs/events", Key: "nav.logs"}}
 	case auth.Provider:
-		return []navItem{{Href: "/inbox", Key: "nav.inbox"}}
+		return []navItem{{Href: "/inbox", Key: "nav.inbox"}, {Href: "/records", Key: "nav.records"}}
+	case auth.Admin:
+		return []navItem{{Href: "/admin/accounts", Key: "nav.accounts"}, {Href: "/admin/providers", Key: "nav.providers"}, {Href: "/admin/calendar", Key: "nav.calendar"}}
 	}
 	return []navItem{{Href: "/", Key: "nav.home"}}
 }

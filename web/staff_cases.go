@@ -882,6 +882,14 @@ func (c *Console) staffCaseEvidence(ctx echo.Context, p *page) error {
 }
 
 // correctionsView is the correction fieldset of one step's form.
+// correctionHolder is a page's data with a correction form.
+type correctionHolder interface {
+	formHolder
+	corrections() []correctionRow
+}
+
+func (v staffCaseView) corrections() []correctionRow { return v.Corrections }
+
 type correctionsView struct {
 	P    *page
 	Step string
@@ -903,8 +911,11 @@ type versionsView struct {
 func init() {
 	funcs["corr"] = func(p *page, step string) correctionsView {
 		out := correctionsView{P: p, Step: step, Err: p.Err(step + "-correction")}
-		v, _ := p.D.(staffCaseView)
-		for _, r := range v.Corrections {
+		v, _ := p.D.(correctionHolder)
+		if v == nil {
+			return out
+		}
+		for _, r := range v.corrections() {
 			f := correctionField{correctionRow: r, Err: p.Err(step + "-correction-" + r.Field)}
 			f.Value, _ = v.posted(step, "correction."+r.Field)
 			if len(r.Options) > 0 {
