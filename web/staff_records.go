@@ -72,7 +72,7 @@ func (c *Console) recordSearch(ctx echo.Context, p *page) error {
 	q := func(n string) string { return strings.TrimSpace(ctx.QueryParam(n)) }
 	v := recordSearchView{Q: q("q"), Purpose: q("purpose"), NeedPurpose: needsPurpose(p), SubjectID: q("subject_id"),
 		Categories: options(q("category"), recordCategories, "category"), Disclosures: options(q("disclosure"), recordDisclosures, "disclosure"),
-		Statuses:  options(q("status"), recordStatuses, "status"), Category: q("category"), Disclosure: q("disclosure"), Status: q("status"),
+		Statuses: options(q("status"), recordStatuses, "status"), Category: q("category"), Disclosure: q("disclosure"), Status: q("status"),
 		CanImport: p.Account.Role == auth.Caseworker || p.Account.Role == auth.Provider}
 	if v.Q != "" {
 		subs, err := c.App.Registry.Subjects(rc, a, registry.SubjectFilter{Q: v.Q, Limit: 20})
