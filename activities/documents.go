@@ -2,8 +2,10 @@ package activities
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -116,6 +118,11 @@ func (a *Cases) IssueDocument(ctx context.Context, req DocumentRequest) (Documen
 		issued = time.Now()
 	}
 	is := letters.Issue{Kind: kind, Date: calendar.DateOf(issued), Facts: req.Facts, Lists: req.Lists, Correction: CorrectionSummary(req.Correction)}
+	if kind == documents.KindDeadlineCorrection {
+		if is.Lists, err = a.withCalendarNotices(ctx, req); err != nil {
+			return DocumentRef{}, err
+		}
+	}
 	series, err := letters.Series(prof, kind)
 	if err != nil {
 		return DocumentRef{}, temporal.NewNonRetryableApplicationError(err.Error(), "bad-document", err)
@@ -231,7 +238,8 @@ func (a *Cases) letterCase(ctx context.Context, req DocumentRequest, cf caseFile
 // Chinese; a deadline computed before the explanations were kept is
 // explained from the calendar now.
 func (a *Cases) letterDeadline(ctx context.Context, prof *policy.Profile, d Deadline) letters.Deadline {
-	out := letters.Deadline{Rule: d.Rule, Start: d.Start, N: d.N, Extra: d.Extra, Unit: d.Unit, Due: d.Due, Explanation: d.ExplanationZH}
+	out := letters.Deadline{Rule: d.Rule, Seq: d.Seq, Start: d.Start, N: d.N, Extra: d.Extra, Unit: d.Unit, Due: d.Due,
+		Explanation: d.ExplanationZH, Provisional: d.Provisional}
 	if out.Explanation != "" {
 		return out
 	}
@@ -378,4 +386,56 @@ var valueNames = map[string]map[string]string{
 	"severity":   {"minor": "轻微", "general": "一般", "serious": "严重"},
 	"category":   {"basic": "基础信息", "positive": "守信信息", "negative": "失信信息", "other": "其他信息"},
 	"disclosure": {"public": "社会公开", "government": "政府共享", "authorised": "授权查询"},
+}
+
+// withCalendarNotices adds to a deadline correction's lists the official
+// notices (title and number) of the calendar files its revision stored,
+// for the letter to say why the dates moved.
+func (a *Cases) withCalendarNotices(ctx context.Context, req DocumentRequest) (map[string][]string, error) {
+	lists := map[string][]string{}
+	for k, v := range req.Lists {
+		lists[k] = v
+	}
+	rev, err := strconv.ParseInt(req.Facts["revision"], 10, 64)
+	if err != nil {
+		return nil, temporal.NewNonRetryableApplicationError("deadline correction without a calendar revision", "bad-document", err)
+	}
+	rows, err := a.Pool.Query(ctx, `SELECT data FROM calendar_files WHERE rev = $1 ORDER BY key`, rev)
+	if err != nil {
+		return nil, fmt.Errorf("calendar notices of revision %d: %w", rev, err)
+	}
+	datas, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("calendar notices of revision %d: %w", rev, err)
+	}
+	seen := map[string]bool{}
+	for _, data := range datas {
+		var f struct {
+			Sources []calendar.Source `json:"sources"`
+			Years   []struct {
+				Sources []calendar.Source `json:"sources"`
+			} `json:"years"`
+		}
+		if json.Unmarshal([]byte(data), &f) != nil {
+			continue // validated at import; a file the letter cannot read names no notice
+		}
+		srcs := f.Sources
+		for _, y := range f.Years {
+			srcs = append(srcs, y.Sources...)
+		}
+		for _, s := range srcs {
+			if s.Title == "" {
+				continue
+			}
+			n := "《" + s.Title + "》"
+			if s.Number != "" {
+				n += "（" + s.Number + "）"
+			}
+			if !seen[n] {
+				seen[n] = true
+				lists["notices"] = append(lists["notices"], n)
+			}
+		}
+	}
+	return lists, nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/creditcase/creditcase/internal/application"
 	"github.com/creditcase/creditcase/internal/calendar"
 	"github.com/creditcase/creditcase/internal/casework"
+	"github.com/creditcase/creditcase/internal/documents"
 	"github.com/creditcase/creditcase/internal/rules"
 	"github.com/creditcase/creditcase/internal/seed"
 	"github.com/creditcase/creditcase/internal/supervision"
@@ -216,12 +217,32 @@ func TestCalendarImportRecomputesProvisionalCases(t *testing.T) {
 	for _, no := range cases {
 		told := false
 		for _, n := range inbox.Notifications {
-			if n.CaseNo == no && n.Kind == "deadline.corrected" && strings.Contains(n.Message, "2027-01-05") && strings.Contains(n.Message, "2027-01-06") {
+			if n.CaseNo == no && n.Kind == "deadline.corrected" && strings.Contains(n.Message, "异议核查期限的届满日由2027年1月5日更正为2027年1月6日") {
 				told = true
 			}
 		}
 		if !told {
-			t.Errorf("%s: the subject was not told 2027-01-05 → 2027-01-06", no)
+			t.Errorf("%s: the subject was not told 2027年1月5日 → 2027年1月6日 in words: %+v", no, inbox.Notifications)
+		}
+		// And in writing: one deadline correction notice (期限更正通知书)
+		// among the case's letters, numbered from the register, saying the
+		// old date, the new one, why and what sets the limit.
+		base := "/api/v1/objections/" + no
+		text, number := documentText(t, subject, base, documents.KindDeadlineCorrection)
+		for _, want := range []string{"期限更正通知书", "异议核查期限（自收到异议申请之日起3个工作日）：原届满日为2027年1月5日（系暂按法定节假日估算），现更正为2027年1月6日24时。",
+			"该期限为本中心确定的办理期限。", "《国务院办公厅关于2027年部分节假日安排的通知（测试用）》（测试〔2026〕1号）",
+			fmt.Sprintf("（第%d次修订）", imported.Revision), "案件编号：" + no} {
+			if !strings.Contains(text, want) {
+				t.Errorf("%s: the correction notice lacks %q:\n%s", no, want, text)
+			}
+		}
+		if !strings.Contains(number, "期更字〔") {
+			t.Errorf("%s: correction notice number %q", no, number)
+		}
+		var n int
+		if err := sys.Pool.QueryRow(ctx, `SELECT count(*) FROM case_documents WHERE case_ref = $1 AND kind = $2`,
+			no, string(documents.KindDeadlineCorrection)).Scan(&n); err != nil || n != 1 {
+			t.Errorf("%s: %d correction notices (%v); want 1", no, n, err)
 		}
 	}
 	ready = api.Readiness{}

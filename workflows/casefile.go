@@ -3,6 +3,7 @@ package workflows
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -10,8 +11,8 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/creditcase/creditcase/activities"
-	"github.com/creditcase/creditcase/internal/calendar"
 	"github.com/creditcase/creditcase/internal/documents"
+	"github.com/creditcase/creditcase/internal/letters"
 	"github.com/creditcase/creditcase/internal/policy"
 	"github.com/creditcase/creditcase/internal/wording"
 )
@@ -66,7 +67,12 @@ type caseFile struct {
 	calendarNote string
 	// calendarRev is the latest calendar revision signalled (0 = unknown).
 	calendarRev int64
-	docSeq      int
+	// corrected are the deadlines the calendar change being handled moved
+	// to another day (letters.Moved); correctedRev the last revision a deadline
+	// correction notice was issued for (ChangeCorrectionNotice).
+	corrected    []string
+	correctedRev int64
+	docSeq       int
 	// onProceed is called when a deadline whose lapse action is "proceed"
 	// runs out (a waiting period ends and the procedure moves on).
 	onProceed func(ctx workflow.Context, d activities.Deadline) error
@@ -449,6 +455,9 @@ func (c *caseFile) recomputeDeadlines(ctx workflow.Context) error {
 		if err != nil {
 			return err
 		}
+		if err := c.correctionNotice(ctx); err != nil {
+			return err
+		}
 		if err := c.markRecomputed(ctx, moved); err != nil {
 			return err
 		}
@@ -539,26 +548,43 @@ func (c *caseFile) recount(ctx workflow.Context, i int) (bool, error) {
 	}); err != nil {
 		return false, err
 	}
-	msg := fmt.Sprintf("期限更正：%s 的届满日由 %s 更正为 %s（%s）", d.Rule, d.Due, nd.Due, req.Reason)
-	if nd.Due == d.Due {
-		msg = fmt.Sprintf("期限确认：%s 的届满日 %s 已按公布的节假日安排确认（%s）", d.Rule, nd.Due, req.Reason)
+	if nd.Due != d.Due {
+		c.corrected = append(c.corrected, letters.Moved(d.Rule, d.Seq, nd.Seq))
 	}
-	if nd.Provisional {
-		msg += "；" + calendar.ProvisionalNote
-	}
+	zh := wording.Corrected(c.ref.Kind, c.ref.CaseNo, d.Rule, d.Due, nd.Due, nd.Provisional, c.calendarRev, wording.ZH)
+	en := wording.Corrected(c.ref.Kind, c.ref.CaseNo, d.Rule, d.Due, nd.Due, nd.Provisional, c.calendarRev, wording.EN)
 	parties := []string{d.Party}
 	if d.Party != activities.PartySubject {
 		parties = append(parties, activities.PartySubject)
 	}
 	for _, party := range parties {
 		if err := workflow.ExecuteActivity(ctx, cases.Notify, activities.Notice{
-			CaseNo: c.ref.CaseNo, Party: party, Kind: "deadline.corrected", Message: c.ref.CaseNo + "：" + msg,
+			CaseNo: c.ref.CaseNo, Party: party, Kind: "deadline.corrected", Message: zh, MessageEN: en,
 			DedupKey: fmt.Sprintf("%s/%s/%d/corrected/%s", c.ref.CaseNo, nd.Rule, nd.Seq, party),
 		}).Get(ctx, nil); err != nil {
 			return false, err
 		}
 	}
 	return true, nil
+}
+
+// correctionNotice issues the deadline correction notice (期限更正通知书)
+// of the calendar change just handled: once per case and revision, when it
+// moved a due date of the case to another day.
+func (c *caseFile) correctionNotice(ctx workflow.Context) error {
+	moved := c.corrected
+	c.corrected = nil
+	if len(moved) == 0 || c.calendarRev <= c.correctedRev {
+		return nil
+	}
+	if workflow.GetVersion(ctx, ChangeCorrectionNotice, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return nil
+	}
+	c.correctedRev = c.calendarRev
+	_, err := c.issue(ctx, documents.KindDeadlineCorrection,
+		map[string]string{"revision": strconv.FormatInt(c.calendarRev, 10), "case_kind": c.ref.Kind},
+		map[string][]string{"moved": moved}, nil)
+	return err
 }
 
 // nextSeq is the next free seq of rule.

@@ -221,6 +221,9 @@ func (l *listing) recomputeDeadlines(ctx workflow.Context) error {
 		if err := l.recomputePeriodEnd(ctx, c.calendarReason(), false); err != nil {
 			return err
 		}
+		if err := c.correctionNotice(ctx); err != nil {
+			return err
+		}
 		return c.markRecomputed(ctx, moved)
 	}
 	return l.recomputePeriodEnd(ctx, "calendar changed: "+c.calendarNote, true)

@@ -40,6 +40,7 @@ type harness struct {
 	suspended   []activities.RecordRef
 	outcomes    []activities.OutcomeRequest
 	documents   []string
+	docRequests []activities.DocumentRequest
 	notices     []activities.Notice
 	settled     map[string]string // rule#seq -> state
 	computed    []activities.Deadline
@@ -167,6 +168,7 @@ func newHarness(t *testing.T, start time.Time) *harness {
 			return activities.DocumentRef{}, temporal.NewNonRetryableApplicationError("result_number required", "bad-document", nil)
 		}
 		h.documents = append(h.documents, r.Kind)
+		h.docRequests = append(h.docRequests, r)
 		return activities.DocumentRef{Kind: r.Kind, Number: r.CaseNo + "-" + itoa(r.Seq)}, nil
 	})
 	return h
@@ -464,6 +466,10 @@ func TestObjectionRecomputesOnCalendarChange(t *testing.T) {
 		h.setCalendar(published)
 		h.env.SignalWorkflow(SignalCalendarChanged, CalendarChange{Revision: 2, Note: "2027 notice"})
 	}, 2*time.Hour)
+	// The run retried: the same revision signalled again.
+	h.env.RegisterDelayedCallback(func() {
+		h.env.SignalWorkflow(SignalCalendarChanged, CalendarChange{Revision: 2, Note: "2027 notice"})
+	}, 150*time.Minute)
 	h.at(sh(2027, 2, 1, 12), ObjectionWithdraw, WithdrawInput{By: subject}, false)
 	st := h.run(input("nantong", sh(2027, 2, 1, 9)))
 	var overall []activities.Deadline
@@ -481,17 +487,36 @@ func TestObjectionRecomputesOnCalendarChange(t *testing.T) {
 	if o, n := overall[0], overall[1]; o.Due.String() != "2027-02-19" || !o.Provisional || n.Due.String() != "2027-02-20" || n.Provisional {
 		t.Errorf("overall %s (provisional %v) -> %s (provisional %v); want 2027-02-19 provisional -> 2027-02-20 published", o.Due, o.Provisional, n.Due, n.Provisional)
 	}
+	// Told in the reader's words: the limit's name and both dates, never
+	// the rule's identifier.
 	var told bool
 	for _, n := range h.notices {
-		if n.Kind == "deadline.corrected" && n.Party == activities.PartySubject && strings.Contains(n.Message, overall[1].Due.String()) {
-			told = true
+		if n.Kind == "deadline.corrected" && n.Party == activities.PartySubject {
+			told = told || strings.Contains(n.Message, "异议处理期限的届满日由2027年2月19日更正为2027年2月20日")
+			if strings.Contains(n.Message, policy.ObjectionOverall) || strings.Contains(n.Message, "calendar") {
+				t.Errorf("inbox message in Chinese names a rule id or English words: %s", n.Message)
+			}
 		}
 	}
 	if !told {
 		t.Errorf("the subject was not told the corrected date; notices %+v", h.notices)
 	}
-	if len(h.recounted) != 1 || h.recounted[0].Revision != 2 || h.recounted[0].Moved < 1 {
-		t.Errorf("recompute run told %+v; want revision 2 with the moved deadlines", h.recounted)
+	if len(h.recounted) != 2 || h.recounted[0].Revision != 2 || h.recounted[0].Moved < 1 || h.recounted[1].Moved != 0 {
+		t.Errorf("recompute run told %+v; want revision 2 with the moved deadlines, then nothing moved", h.recounted)
+	}
+	// One deadline correction notice for revision 2, however often it is
+	// signalled, naming the moved overall limit (seq 1 superseded by 2).
+	var corrections []activities.DocumentRequest
+	for _, r := range h.docRequests {
+		if r.Kind == string(documents.KindDeadlineCorrection) {
+			corrections = append(corrections, r)
+		}
+	}
+	if len(corrections) != 1 {
+		t.Fatalf("%d deadline correction notices; want 1 (documents %v)", len(corrections), h.documents)
+	}
+	if c := corrections[0]; c.Facts["revision"] != "2" || !slices.Contains(c.Lists["moved"], policy.ObjectionOverall+"#1#2") {
+		t.Errorf("correction notice facts %v, moved %v; want revision 2 and %s#1#2", c.Facts, c.Lists["moved"], policy.ObjectionOverall)
 	}
 	if !slices.Contains(h.calls, "RecordEvent:deadline.recomputed") {
 		t.Error("no deadline.recomputed event")

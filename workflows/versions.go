@@ -89,4 +89,12 @@ const (
 	// granted. Taken at open, after the case is written: cases opened
 	// before it keep activities.LegacyObjectionRules on replay.
 	ChangeObjectionProfileRules = "objection-profile-rules"
+
+	// ChangeCorrectionNotice: after a calendar change moved a due date of
+	// the case to another day, the case issues a deadline
+	// correction notice (期限更正通知书: old date, new date, why, the rule),
+	// once per calendar revision, before it reports itself recomputed
+	// (issue 17). Taken when a recount moved a date: cases whose
+	// recompute predates it replay without the letter.
+	ChangeCorrectionNotice = "deadline-correction-notice"
 )

@@ -108,6 +108,8 @@ var registry = map[Kind]spec{
 	KindRepairPublicity:  {"信用修复公示", RolePublic, func() Data { return new(RepairPublicity) }},
 	KindRepairDecision:   {"信用修复决定书", RoleSubject, func() Data { return new(RepairDecision) }},
 	KindRepairRefusal:    {"不予信用修复决定书", RoleSubject, func() Data { return new(RepairRefusal) }},
+	// Any procedure: due dates moved by a calendar update.
+	KindDeadlineCorrection: {"期限更正通知书", RoleSubject, func() Data { return new(DeadlineCorrection) }},
 }
 
 // Kinds returns every renderable kind, in no particular order.

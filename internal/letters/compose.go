@@ -57,6 +57,8 @@ func Compose(c Case, is Issue) (documents.Data, error) {
 			AppealedOn: date(c.Dates.Appealed), Request: facts["request"], Findings: lists["findings"],
 			Result: documents.AppealResult(result), Correction: is.Correction,
 			Basis: basis(c, is.Kind, result), Remedies: remedies(c, is.Kind, result)}, nil
+	case documents.KindDeadlineCorrection:
+		return correction(c, is, h, ct)
 	case documents.KindListingNotice, documents.KindListingDecision, documents.KindListingRepairNotice,
 		documents.KindListingNotListed, documents.KindListingRemoval, documents.KindListingHearingNotice, documents.KindListingWithdrawn:
 		return composeListing(c, is, h, ct)

@@ -32,7 +32,7 @@ var (
 
 // deadline computes rule of profile p from start as the deadline activity
 // does, with its Chinese explanation.
-func deadline(t *testing.T, p *policy.Profile, rule string, start time.Time) Deadline {
+func deadline(t testing.TB, p *policy.Profile, rule string, start time.Time) Deadline {
 	t.Helper()
 	r, err := p.Rule(rule)
 	if err != nil {
@@ -46,7 +46,7 @@ func deadline(t *testing.T, p *policy.Profile, rule string, start time.Time) Dea
 }
 
 // fixedCase is the case behind letter kind under profile p at its stage.
-func fixedCase(t *testing.T, p *policy.Profile, kind documents.Kind) Case {
+func fixedCase(t testing.TB, p *policy.Profile, kind documents.Kind) Case {
 	received, accepted := at("2026-11-23 09:30"), at("2026-11-25 10:00")
 	c := Case{Ref: "YY-2026-000123", Profile: p, Subject: person, Record: record,
 		Dates: Dates{Received: received, Accepted: accepted, Corrected: at("2026-11-26 15:00"), Appealed: at("2026-12-10 09:00")}}
@@ -60,6 +60,17 @@ func fixedCase(t *testing.T, p *policy.Profile, kind documents.Kind) Case {
 		deadline(t, p, policy.ObjectionProviderReply, at("2026-11-26 11:00")),
 	}
 	switch {
+	case kind == documents.KindDeadlineCorrection:
+		// The overall limit was first counted before the year's schedule
+		// was published (a make-up working day not yet known), then again on it.
+		old := c.Deadlines[1]
+		old.Seq, old.Provisional, old.Due = 1, true, old.Due.AddDays(-1)
+		for old.Due.Start().Weekday() == time.Saturday || old.Due.Start().Weekday() == time.Sunday {
+			old.Due = old.Due.AddDays(-1)
+		}
+		now := c.Deadlines[1]
+		now.Seq = 2
+		c.Deadlines = []Deadline{c.Deadlines[0], old, now}
 	case strings.HasPrefix(string(kind), "listing_"):
 		c.Ref, c.Subject, c.Record, c.Records = "LB-2026-000045", org, documents.Record{}, []documents.Record{record}
 		c.Dates = Dates{Served: at("2026-11-02 10:00"), Listed: at("2026-11-23 16:00"), RemovalDue: calendar.NewDate(2027, 11, 23),
@@ -150,6 +161,12 @@ func fixedIssue(kind documents.Kind, variant string, number string) Issue {
 	case documents.KindRepairDecision:
 		is.Date = calendar.NewDate(2026, 12, 9)
 		is.Lists["reasons"] = []string{"申请人已缴清罚款并整改完毕，信息提供单位同意修复。", "公示期间未收到异议。"}
+	case documents.KindDeadlineCorrection:
+		is.Date = calendar.NewDate(2026, 12, 1)
+		is.Facts["revision"] = "3"
+		is.Facts["case_kind"] = "objection"
+		is.Lists["moved"] = []string{Moved(policy.ObjectionOverall, 1, 2)}
+		is.Lists["notices"] = []string{"《国务院办公厅关于2027年部分节假日安排的通知》"}
 	case documents.KindRepairRefusal:
 		is.Date = calendar.NewDate(2026, 11, 23)
 		is.Facts["eligible_from"] = "2027-03-10"
@@ -177,5 +194,7 @@ func variants(p *policy.Profile) [][2]string {
 			out = append(out, [2]string{k, ""})
 		}
 	}
-	return out
+	// Not a profile letter (it states the profile's rules, no basis of its
+	// own): the deadline correction after a calendar update.
+	return append(out, [2]string{string(documents.KindDeadlineCorrection), ""})
 }

@@ -59,6 +59,7 @@ type Dates struct {
 // Deadline is a computed deadline of the case.
 type Deadline struct {
 	Rule  string
+	Seq   int
 	Start time.Time
 	// N is the rule's length, Extra the working days added by pauses and
 	// extensions.
@@ -67,6 +68,8 @@ type Deadline struct {
 	Due      calendar.Date
 	// Explanation is how it was counted, in Chinese (wording.Explain).
 	Explanation string
+	// Provisional: counted before the year's holiday schedule was published.
+	Provisional bool
 }
 
 // Listing is a listing proposal as letters state it.
@@ -125,6 +128,7 @@ var series = map[documents.Kind]string{
 	documents.KindRepairPublicity:      "修公",
 	documents.KindRepairDecision:       "修",
 	documents.KindRepairRefusal:        "修不",
+	documents.KindDeadlineCorrection:   "期更",
 }
 
 // Series is the number series of kind under profile p, e.g. 通信异受字.
@@ -224,12 +228,18 @@ func due(c Case, rule string) (documents.Due, error) {
 	if !ok {
 		return documents.Due{}, fmt.Errorf("%w: %s of case %s", ErrNoDeadline, rule, c.Ref)
 	}
+	return dueOf(c, d), nil
+}
+
+// dueOf turns deadline d of the case into a letter's Due.
+func dueOf(c Case, d Deadline) documents.Due {
+	rule := d.Rule
 	n := d.N + d.Extra
 	if d.Unit != calendar.WorkingDays {
 		n = d.N
 	}
 	return documents.Due{Date: d.Due, Period: wording.Period(n, d.Unit, wording.ZH), From: from(c, d),
-		Explanation: d.Explanation, Basis: ruleCite(c, rule)}, nil
+		Explanation: d.Explanation, Basis: ruleCite(c, rule)}
 }
 
 // remedies are the remedies letter kind (variant) offers under the profile.

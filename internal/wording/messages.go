@@ -1,6 +1,10 @@
 package wording
 
-import "github.com/creditcase/creditcase/internal/calendar"
+import (
+	"strconv"
+
+	"github.com/creditcase/creditcase/internal/calendar"
+)
 
 // The inbox messages. Each names the case, says what is asked of the
 // reader and by when, and how that date was counted.
@@ -100,4 +104,30 @@ func Told(kind, caseNo, what string, lang Lang) string {
 		return CaseLabel(kind, caseNo, EN) + ": " + what
 	}
 	return CaseLabel(kind, caseNo, ZH) + "：" + what
+}
+
+// Corrected tells a party that a calendar update moved a due date of the
+// case: the limit, the old date, the new one and why.
+func Corrected(kind, caseNo, rule string, old, now calendar.Date, provisional bool, rev int64, lang Lang) string {
+	if lang == EN {
+		s := CaseLabel(kind, caseNo, EN) + ": the " + RuleName(rule, EN) + " now ends at " + DueAt(now, EN) +
+			", not on " + DateEN(old) + ": the working-day calendar was updated"
+		if rev > 0 {
+			s += " (revision " + strconv.FormatInt(rev, 10) + ")"
+		}
+		s += "."
+		if provisional {
+			s += " The date is still an estimate on the statutory holidays; it will be counted again once the State Council publishes the schedule."
+		}
+		return s
+	}
+	s := CaseLabel(kind, caseNo, ZH) + "：因工作日历更新"
+	if rev > 0 {
+		s += "（第" + strconv.FormatInt(rev, 10) + "次修订）"
+	}
+	s += "，" + RuleName(rule, ZH) + "的届满日由" + Date(old) + "更正为" + DueAt(now, ZH) + "。"
+	if provisional {
+		s += calendar.ProvisionalNote + "。"
+	}
+	return s
 }
