@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/creditcase/creditcase/internal/ident"
 	"github.com/creditcase/creditcase/internal/seed"
@@ -462,6 +463,29 @@ func TestPublicLookup(t *testing.T) {
 		}
 	}
 	anon.expect(http.StatusBadRequest, "GET", "/api/v1/public/records?q=x", nil)
+
+	// A unified social credit code of digits only is a code, not a wrong
+	// identity number: its public records are served.
+	body := "91320600000058769"
+	check, err := ident.CreditCodeCheckChar(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	digits := body + string(check)
+	if ident.CheckIDNumber(digits) == nil || check < '0' || check > '9' {
+		t.Fatalf("%s is not a digits-only credit code that fails as an identity number", digits)
+	}
+	cw.expect(http.StatusCreated, "POST", "/api/v1/subjects", map[string]any{"kind": "organisation", "ident": digits, "name": "南通数字编码有限公司"})
+	rec := newRecord(digits)
+	rec["provider_id"] = providerID("nt-market")
+	rec["disclosure"] = "public"
+	rec["title"] = "数字编码主体的处罚"
+	rec["decided_on"] = time.Now().AddDate(0, -1, 0).Format("2006-01-02")
+	cw.expect(http.StatusCreated, "POST", "/api/v1/records", rec)
+	anon.expect(http.StatusOK, "GET", "/api/v1/public/records?q="+digits, nil).decode(t, &out)
+	if len(out.Records) != 1 || out.Records[0].Title != "数字编码主体的处罚" || out.Records[0].SubjectIdent != digits {
+		t.Fatalf("lookup by a digits-only credit code: %+v", out.Records)
+	}
 }
 
 func TestSubjectsRegistrationChecksIdentifiers(t *testing.T) {

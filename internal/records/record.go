@@ -545,7 +545,11 @@ const PurposePublicIDLookup = "社会公开信息查询：公众按公民身份�
 // with client, the caller's address, found or not.
 func (s *Store) PublicLookup(ctx context.Context, q, client string) ([]PublicRecord, error) {
 	q = strings.TrimSpace(q)
-	byID := idAttempt.MatchString(q)
+	// Eighteen digits may also be a unified social credit code (its
+	// organisation code and check character are often digits): a valid
+	// code that is not a valid identity number is looked up as a code.
+	byID := idAttempt.MatchString(q) &&
+		(ident.CheckCreditCode(ident.Normalize(q)) != nil || ident.CheckIDNumber(ident.Normalize(q)) == nil)
 	if byID {
 		q = ident.Normalize(q)
 		if ident.CheckIDNumber(q) != nil {
