@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"slices"
@@ -60,7 +61,7 @@ func (c *Console) deadline(d casework.Deadline, profileID string) deadlineView {
 	if err != nil {
 		return v
 	}
-	n, err := c.cal.WorkingDaysBetween(calendar.DateOf(c.Now()), due, opt)
+	n, err := c.calendarOf(d.CalendarVersion).WorkingDaysBetween(calendar.DateOf(c.Now()), due, opt)
 	if err != nil {
 		return v
 	}
@@ -74,6 +75,20 @@ func (c *Console) deadline(d casework.Deadline, profileID string) deadlineView {
 		v.Light = "green"
 	}
 	return v
+}
+
+// calendarOf is the calendar a deadline was counted with, from the core
+// (the process's rules: an imported year or region counts as the due date
+// was counted); the built-in calendar when the core cannot answer, which is
+// logged.
+func (c *Console) calendarOf(version string) *calendar.Calendar {
+	// A version is read from the database once, then held by the rules.
+	cal, err := c.App.Casework.DeadlineCalendar(context.Background(), version)
+	if err != nil || cal == nil {
+		c.Logger.Error().Err(err).Str("calendar_version", version).Msg("console: deadline calendar unavailable, counting on the built-in one")
+		return calendar.Default()
+	}
+	return cal
 }
 
 func partyKey(party string) string {

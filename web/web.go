@@ -81,7 +81,6 @@ type Console struct {
 	Deps
 	auth    *auth.Service
 	records *records.Store
-	cal     *calendar.Calendar
 	pages   map[string]*template.Template
 	oidc    *oidcClient
 }
@@ -105,8 +104,7 @@ func Mount(e *echo.Echo, d Deps) (*Console, error) {
 	}
 	// The account store of the core: the same log-in throttle, token
 	// lifetimes and password policy as the API.
-	c := &Console{Deps: d, auth: d.App.Accounts.Store(), records: records.NewStore(d.Pool, profile, calendar.Default()),
-		cal: calendar.Default()}
+	c := &Console{Deps: d, auth: d.App.Accounts.Store(), records: records.NewStore(d.Pool, profile, calendar.Default())}
 	var err error
 	if c.pages, err = parsePages(); err != nil {
 		return nil, err

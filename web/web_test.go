@@ -1,14 +1,19 @@
 package web
 
 import (
+	"encoding/json"
 	"io/fs"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/creditcase/creditcase/internal/application"
 	"github.com/creditcase/creditcase/internal/calendar"
+	"github.com/creditcase/creditcase/internal/casework"
 	"github.com/creditcase/creditcase/internal/policy"
 	"github.com/creditcase/creditcase/workflows"
 )
@@ -185,5 +190,49 @@ func TestPickWritesDates(t *testing.T) {
 	}
 	if got := localizerZH.Pick("2026-13-45 不是日期", ""); got != "2026-13-45 不是日期" {
 		t.Errorf("not a date: %s", got)
+	}
+}
+
+// The working days left beside a due date are counted on the calendar the
+// core holds (an imported year, a correction), not on the built-in one: a
+// day off added to 2026 by the centre's calendar is not counted.
+func TestDaysLeftCountOnTheCoresCalendar(t *testing.T) {
+	raw, err := os.ReadFile("../internal/calendar/data/cn/2026.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var year map[string]any
+	if err := json.Unmarshal(raw, &year); err != nil {
+		t.Fatal(err)
+	}
+	// Wednesday 2 December 2026 becomes a day off.
+	year["days"] = append(year["days"].([]any), map[string]any{"date": "2026-12-02", "kind": "off", "name": "测试放假"})
+	year["working_days"] = year["working_days"].(float64) - 1
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "cn"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out, err := json.Marshal(year)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "cn", "2026.json"), out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cal, err := calendar.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 12, 1, 9, 0, 0, 0, calendar.Shanghai)
+	d := casework.Deadline{Rule: "objection.acceptance", Party: "centre", DueDate: "2026-12-08",
+		DueAt: time.Date(2026, 12, 8, 23, 59, 59, 0, calendar.Shanghai), State: "pending"}
+	builtIn, err := calendar.Default().WorkingDaysBetween(calendar.DateOf(now), calendar.NewDate(2026, 12, 8), calendar.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &Console{Deps: Deps{App: application.New(application.Deps{Calendar: cal}), Now: func() time.Time { return now }}}
+	v := c.deadline(d, policy.DefaultProfileID)
+	if !v.HasDays || v.DaysLeft != builtIn-1 {
+		t.Fatalf("days left %d (shown %v), want %d: the built-in calendar gives %d", v.DaysLeft, v.HasDays, builtIn-1, builtIn)
 	}
 }

@@ -333,6 +333,21 @@ func (s *Service) caseEvidence(ctx context.Context, caseNo string) ([]evidence.M
 	return out, faults.Database(err)
 }
 
+// DeadlineCalendar is the calendar a deadline was counted with (its
+// calendar_version), as the process's rules hold it: a front end counts the
+// working days left on it, so that they agree with the due date. A version
+// the rules do not know is the calendar of now.
+func (s *Service) DeadlineCalendar(ctx context.Context, version string) (*calendar.Calendar, error) {
+	if s.d.Rules == nil {
+		return s.d.Calendar, nil
+	}
+	cal, err := s.d.Rules.CalendarOf(ctx, version)
+	if err != nil {
+		return nil, faults.Database(err)
+	}
+	return cal, nil
+}
+
 // CasePage is a page of cases.
 type CasePage struct {
 	Cases    []CaseSummary `json:"cases"`
