@@ -362,9 +362,23 @@ func (a *Cases) ProfileVersion(ctx context.Context, id string) (string, error) {
 	return p.Version, nil
 }
 
-// SaveCase writes the case's projection row (insert or update).
+// SaveCase writes the case's projection row: an update of the row its
+// filing wrote; an insert only for a filed case without one yet (a
+// listing's first save). A case never filed is refused (NotFiled, filed.go).
 func (a *Cases) SaveCase(ctx context.Context, c CaseRow) error {
-	_, err := a.Pool.Exec(ctx, `
+	tag, err := a.Pool.Exec(ctx, `UPDATE cases SET stage = $2, status = $3, outcome = $4, next_due_at = $5, next_rule = $6,
+			accepted_at = $7, closed_at = $8, updated_at = now() WHERE case_no = $1`,
+		c.CaseNo, c.Stage, c.Status, c.Outcome, nullTime(c.NextDueAt), c.NextRule, nullTime(c.AcceptedAt), nullTime(c.ClosedAt))
+	if err != nil {
+		return fmt.Errorf("save case %s: %w", c.CaseNo, err)
+	}
+	if tag.RowsAffected() == 1 {
+		return nil
+	}
+	if err := checkFiled(ctx, a.Pool, c.CaseNo, c.OpenedAt, time.Now()); err != nil {
+		return err
+	}
+	_, err = a.Pool.Exec(ctx, `
 		INSERT INTO cases (case_no, kind, workflow_id, record_id, subject_id, provider_id, profile_id, profile_version,
 			stage, status, outcome, next_due_at, next_rule, opened_at, accepted_at, closed_at, updated_at)
 		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16, now())

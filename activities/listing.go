@@ -253,7 +253,12 @@ func (a *Cases) SaveListing(ctx context.Context, l ListingRow) error {
 	return pgx.BeginFunc(ctx, a.Pool, func(tx pgx.Tx) error {
 		var prior string
 		err := tx.QueryRow(ctx, `SELECT status FROM listings WHERE proposal_no = $1 FOR UPDATE`, l.ProposalNo).Scan(&prior)
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		if errors.Is(err, pgx.ErrNoRows) {
+			// The proposal's filing writes its row: none, and none owed, is
+			// a listing never filed (filed.go).
+			err = checkFiled(ctx, tx, l.ProposalNo, l.ProposedAt, time.Now())
+		}
+		if err != nil {
 			return err
 		}
 		_, err = tx.Exec(ctx, `

@@ -18,6 +18,7 @@ import (
 	"github.com/creditcase/creditcase/internal/casework"
 	"github.com/creditcase/creditcase/internal/cleantext"
 	"github.com/creditcase/creditcase/internal/health"
+	"github.com/creditcase/creditcase/internal/idempotency"
 	"github.com/creditcase/creditcase/internal/records"
 	"github.com/creditcase/creditcase/internal/registry"
 	"github.com/creditcase/creditcase/internal/rules"
@@ -224,9 +225,15 @@ func refreshed(t *testing.T, doc jsonDoc) jsonDoc {
 			}
 			for _, pv := range params {
 				pm := pv.(jsonDoc)
+				if pm["in"] == "header" {
+					continue
+				}
 				if s := obj(pm, "schema"); s["type"] == "string" {
 					s["maxLength"] = cleantext.ParamMax
 				}
+			}
+			if m != "get" {
+				params = withKeyHeader(params)
 			}
 			if params != nil {
 				op["parameters"] = params
@@ -261,6 +268,22 @@ func refreshed(t *testing.T, doc jsonDoc) jsonDoc {
 		}
 	}
 	return doc
+}
+
+// withKeyHeader documents the Idempotency-Key header every state-changing
+// operation takes.
+func withKeyHeader(params []any) []any {
+	for _, p := range params {
+		if pm := p.(jsonDoc); pm["in"] == "header" && pm["name"] == idempotency.Header {
+			return params
+		}
+	}
+	return append(params, jsonDoc{
+		"name": idempotency.Header, "in": "header", "required": false,
+		"description": "Makes repeating the request safe: the same key with the same request gets the first answer again " +
+			"(Idempotent-Replayed: true); the same key with another request is refused (422). Kept at least 24 hours.",
+		"schema": jsonDoc{"type": "string", "pattern": idempotency.Pattern.String()},
+	})
 }
 
 // formLimits sets the maxLength of a multipart form's text fields from the

@@ -4,12 +4,14 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/rs/zerolog"
 
 	"github.com/creditcase/creditcase/internal/faults"
+	"github.com/creditcase/creditcase/internal/idempotency"
 	"github.com/creditcase/creditcase/internal/refusal"
 )
 
@@ -90,6 +92,11 @@ func errorHandler(log zerolog.Logger) echo.HTTPErrorHandler {
 		}
 		p := ProblemOf(r, lang)
 		p.Instance, p.RequestID = c.Request().URL.Path, rid
+		m := c.Request().Method
+		write := m != http.MethodGet && m != http.MethodHead && m != http.MethodOptions
+		if o := r.Outcome(write, c.Request().Header.Get(idempotency.Header) != "").In(lang); o != "" {
+			p.Detail = strings.TrimSpace(o + " " + p.Detail)
+		}
 		c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
 		if c.Request().Method == http.MethodHead {
 			_ = c.NoContent(p.Status)

@@ -102,9 +102,13 @@ func (r *router) op(method, path, operationID string, h echo.HandlerFunc) {
 		panic("api: operation " + operationID + " is not in the permission table")
 	}
 	guard := r.s.app.Guard
+	write := method != http.MethodGet && method != http.MethodHead
 	r.g.Add(method, path, func(c echo.Context) error {
 		if err := guard.Require(c.Request().Context(), actor(c), uc); err != nil {
 			return err
+		}
+		if write {
+			return r.s.idempotent(c, h)
 		}
 		return h(c)
 	}, r.mw...).Name = operationID

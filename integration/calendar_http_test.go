@@ -48,7 +48,7 @@ func replica(t *testing.T, now func() time.Time) string {
 
 // at is c calling another replica's base URL.
 func (c *apiUser) at(base string) *apiUser {
-	return &apiUser{t: c.t, token: c.token, account: c.account, base: base}
+	return &apiUser{t: c.t, token: c.token, account: c.account, base: base, key: c.key}
 }
 
 // centreCheck returns the deadlines of rule objection.centre_check of a case.

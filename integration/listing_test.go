@@ -25,6 +25,7 @@ func listingOnWorker(t *testing.T, ctx context.Context, no string, subjectID, pr
 		RecordIDs: []int64{recordID}, Reasons: "拒不履行法定义务", LegalBasis: []string{"《南通市公共信用信息管理办法》第三十条"},
 		Measures: []string{"public_disclosure"}, Period: workflows.ListingPeriod{Length: 1, Unit: "year"},
 		ProposedBy: workflows.Actor{Name: "prov.demo", Role: "provider"}, ProposedAt: time.Now()}
+	owe(t, ctx, workflows.CaseKindListing, no, workflows.ListingWorkflowID(no), in)
 	if _, err := sys.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID: workflows.ListingWorkflowID(no), TaskQueue: workflows.TaskQueue,
 	}, workflows.ListingWorkflow, in); err != nil {

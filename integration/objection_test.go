@@ -34,6 +34,7 @@ func TestObjectionOnRealWorkerCorrectsRecordAndStoresDocuments(t *testing.T) {
 	in := workflows.ObjectionInput{CaseNo: caseNo, RecordID: recordID, SubjectID: subjectID, ProviderID: providerID,
 		ProfileID: "nantong", Grounds: []string{"处罚金额记载错误"}, Statement: "罚款金额应为 1 万元",
 		FiledBy: workflows.Actor{Name: "subject.demo", Role: "subject"}, ReceivedAt: time.Now()}
+	owe(t, ctx, workflows.CaseKindObjection, caseNo, workflows.ObjectionWorkflowID(caseNo), in)
 	run, err := sys.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID: workflows.ObjectionWorkflowID(caseNo), TaskQueue: workflows.TaskQueue,
 	}, workflows.ObjectionWorkflow, in)

@@ -32,6 +32,15 @@ type apiUser struct {
 	account auth.Account
 	// base is the API replica called ("" = the stack's).
 	base string
+	// key is sent as the Idempotency-Key of every request ("" = none).
+	key string
+}
+
+// keyedAs returns c sending key as the Idempotency-Key.
+func (c *apiUser) keyedAs(key string) *apiUser {
+	k := *c
+	k.key = key
+	return &k
 }
 
 // logIn logs username in through the API and returns its bearer client.
@@ -65,6 +74,9 @@ func (c *apiUser) send(method, path, contentType string, body io.Reader) respons
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	req.Header.Set("Accept-Language", "en")
+	if c.key != "" {
+		req.Header.Set("Idempotency-Key", c.key)
+	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}

@@ -66,6 +66,7 @@ func TestOpeningRunAgainAfterWorkerDeathWritesOnce(t *testing.T) {
 	in := workflows.ObjectionInput{CaseNo: caseNo, RecordID: rec.ID, SubjectID: rec.SubjectID, ProviderID: rec.ProviderID,
 		ProfileID: "nantong", Grounds: []string{"记录所载事实与处罚决定书不符"}, Statement: "登记已于开业前办理",
 		FiledBy: workflows.Actor{Name: "subject.demo", Role: "subject"}, ReceivedAt: time.Now()}
+	owe(t, ctx, workflows.CaseKindObjection, caseNo, workflows.ObjectionWorkflowID(caseNo), in)
 	run, err := sys.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID: workflows.ObjectionWorkflowID(caseNo), TaskQueue: queue, WorkflowTaskTimeout: 10 * time.Second,
 	}, workflows.ObjectionWorkflow, in)

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -652,6 +653,32 @@ func setDate(m map[string]time.Time, name string, t time.Time) {
 	if !t.IsZero() {
 		m[name] = t
 	}
+}
+
+// unfiled ends the case when err says it was never filed (issue 12.1: a
+// workflow that finds no row and no right to one): EndUnfiled frees the
+// record and records it in the audit trail, the case is finished with
+// OutcomeUnfiled. It reports whether it did; any other error is the
+// caller's.
+func (c *caseFile) unfiled(ctx workflow.Context, err error, recordIDs []int64) bool {
+	var ae *temporal.ApplicationError
+	if !errors.As(err, &ae) || ae.Type() != activities.NotFiled {
+		return false
+	}
+	if workflow.GetVersion(ctx, ChangeUnfiledEnds, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return false
+	}
+	if recordIDs == nil {
+		recordIDs = []int64{c.ref.RecordID}
+	}
+	if err := workflow.ExecuteActivity(ctx, cases.EndUnfiled, activities.Unfiled{
+		CaseNo: c.ref.CaseNo, Kind: c.ref.Kind, WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, RecordIDs: recordIDs,
+	}).Get(ctx, nil); err != nil {
+		return false
+	}
+	c.p.Stage, c.p.Status, c.p.Outcome = StageFinished, StatusClosed, OutcomeUnfiled
+	workflow.GetLogger(ctx).Warn("case never filed: workflow ended itself", "case_no", c.ref.CaseNo)
+	return true
 }
 
 // save writes the projection row and the search attributes (no personal data).

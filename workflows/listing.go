@@ -71,6 +71,9 @@ func ListingWorkflow(ctx workflow.Context, in ListingInput) (ListingState, error
 	}
 	if in.Carry == nil {
 		if err := l.open(ctx); err != nil {
+			if l.cf.unfiled(ctx, err, in.RecordIDs) {
+				return l.st, nil
+			}
 			return l.st, err
 		}
 	}

@@ -46,6 +46,9 @@ func ObjectionWorkflow(ctx workflow.Context, in ObjectionInput) (ObjectionState,
 		return o.st, err
 	}
 	if err := o.open(ctx); err != nil {
+		if o.cf.unfiled(ctx, err, nil) {
+			return o.st, nil
+		}
 		return o.st, err
 	}
 	err := o.cf.run(ctx)

@@ -58,6 +58,7 @@ const (
 	OutcomeUpheld       = "upheld"       // record accurate: label removed
 	OutcomeDeleted      = "deleted"      // cannot be verified: removed from use, reason recorded
 	OutcomeWithdrawn    = "withdrawn"    // the subject withdrew
+	OutcomeUnfiled      = "unfiled"      // any procedure: the workflow found its case never filed and ended itself
 	AppealUpheld        = "upheld"       // appeal decision: the outcome stands
 	AppealOverturned    = "overturned"   // appeal decision: the record follows the new outcome
 	FindingErrorFound   = "error"        // provider reply: the record is wrong

@@ -46,6 +46,9 @@ func RepairWorkflow(ctx workflow.Context, in RepairInput) (RepairState, error) {
 		return r.st, err
 	}
 	if err := r.open(ctx); err != nil {
+		if r.cf.unfiled(ctx, err, nil) {
+			return r.st, nil
+		}
 		return r.st, err
 	}
 	err := r.cf.run(ctx)

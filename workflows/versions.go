@@ -97,4 +97,11 @@ const (
 	// (issue 17). Taken when a recount moved a date: cases whose
 	// recompute predates it replay without the letter.
 	ChangeCorrectionNotice = "deadline-correction-notice"
+
+	// ChangeUnfiledEnds: a case workflow whose opening finds its case never
+	// filed (no case row, no owed start: activities.NotFiled, issue 12.1)
+	// ends itself — EndUnfiled frees what it holds and writes the audit
+	// entry — instead of failing. Taken only on that path, which no older
+	// history contains (the projection writers never refused before).
+	ChangeUnfiledEnds = "unfiled-ends"
 )

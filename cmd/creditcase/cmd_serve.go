@@ -128,6 +128,9 @@ func (r *role) serve(ctx context.Context, checks []health.Check) error {
 		return err
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	// What the core owes without a request: workflow starts a crash left
+	// owed, old idempotency keys.
+	go app.Run(ctx)
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
 	r.log.Info().Str("addr", ln.Addr().String()).Msg("HTTP listening")

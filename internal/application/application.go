@@ -6,6 +6,7 @@
 package application
 
 import (
+	"context"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -19,6 +20,7 @@ import (
 	"github.com/creditcase/creditcase/internal/casework"
 	"github.com/creditcase/creditcase/internal/downstream"
 	"github.com/creditcase/creditcase/internal/health"
+	"github.com/creditcase/creditcase/internal/idempotency"
 	"github.com/creditcase/creditcase/internal/permission"
 	"github.com/creditcase/creditcase/internal/policy"
 	"github.com/creditcase/creditcase/internal/registry"
@@ -69,6 +71,9 @@ type App struct {
 	Health *health.Service
 	// Calendar: imports, the operator's view, recompute runs.
 	Calendar *calendaradmin.Service
+	// Idempotency keeps the first answers to requests sent with an
+	// Idempotency-Key, for every front end.
+	Idempotency *idempotency.Store
 	// Guard checks the permission table (role × use case).
 	Guard permission.Guard
 
@@ -97,8 +102,35 @@ func New(d Deps) *App {
 			Checks: d.Checks, Now: d.Now}),
 		Calendar: calendaradmin.New(calendaradmin.Deps{Pool: d.Pool, Temporal: d.Temporal, Rules: rl, Guard: guard,
 			Logger: d.Logger, Now: d.Now}),
-		Guard: guard,
-		deps:  d,
+		Idempotency: &idempotency.Store{Pool: d.Pool},
+		Guard:       guard,
+		deps:        d,
+	}
+}
+
+// SweepEvery is how often Run looks for owed work.
+const SweepEvery = 15 * time.Second
+
+// Run does, until ctx ends, what the core owes without a request: the
+// workflow starts filings owe (a process that died between a filing's
+// commit and its start; an engine that was away) and the expiry of old
+// idempotency keys. Every role that serves requests runs it; several
+// running at once is safe (starts are made once).
+func (a *App) Run(ctx context.Context) {
+	t := time.NewTicker(SweepEvery)
+	defer t.Stop()
+	for {
+		if n, err := a.Casework.StartOwed(ctx); err != nil && ctx.Err() == nil {
+			a.deps.Logger.Warn().Err(err).Int("started", n).Msg("owed workflow starts: sweep failed; next in a moment")
+		}
+		if _, err := a.Idempotency.Expire(ctx); err != nil && ctx.Err() == nil {
+			a.deps.Logger.Warn().Err(err).Msg("idempotency keys: expiry failed")
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
 	}
 }
 

@@ -8,9 +8,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/creditcase/creditcase/activities"
 	"github.com/creditcase/creditcase/internal/auth"
@@ -245,12 +242,19 @@ func (s *Service) ProposeListing(ctx context.Context, a permission.Actor, in Pro
 	}
 	ctx, cancel := context.WithTimeout(ctx, EngineTimeout)
 	defer cancel()
+	if no, _, ok, err := s.filedBefore(ctx, a, workflows.CaseKindListing); err != nil {
+		return ListingSummary{}, err
+	} else if ok {
+		l, err := scanListing(s.d.Pool.QueryRow(ctx, `SELECT `+listingColumns+` FROM listings l WHERE l.proposal_no = $1`, no))
+		return l, faults.Database(err)
+	}
 	profileID := s.listingProfileID()
 	profileVersion := ""
 	if p, err := s.d.Policies.Get(profileID); err == nil {
 		profileVersion = p.Version
 	}
 	var no string
+	var input []byte
 	wfIn := workflows.ListingInput{SubjectID: in.SubjectID, ProviderID: in.ProviderID, ProfileID: profileID, ProfileVersion: profileVersion, RecordIDs: in.RecordIDs,
 		Reasons: in.Reasons, LegalBasis: in.LegalBasis, Measures: in.Measures, JointPunishment: in.JointPunishment, Period: in.Period,
 		ProposedBy: actorOf(a), ProposedAt: s.now()}
@@ -279,24 +283,10 @@ func (s *Service) ProposeListing(ctx context.Context, a permission.Actor, in Pro
 		if _, err := tx.Exec(ctx, `INSERT INTO listing_records (proposal_no, record_id) SELECT $1, unnest($2::bigint[])`, no, in.RecordIDs); err != nil {
 			return err
 		}
-		tc, err := s.engine()
-		if err != nil {
-			return err
-		}
-		_, err = tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-			ID:                       workflows.ListingWorkflowID(no),
-			TaskQueue:                workflows.TaskQueue,
-			WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-			WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-			TypedSearchAttributes: temporal.NewSearchAttributes(
-				workflows.CaseKind.ValueSet(workflows.CaseKindListing),
-				workflows.CaseStage.ValueSet(workflows.StageListingNotice),
-				workflows.CaseStatus.ValueSet(workflows.StatusOpen)),
-		}, workflows.ListingWorkflow, wfIn)
-		if err != nil {
-			return engineStartErr(err)
-		}
-		return nil
+		// The workflow is started after the commit (starts.go).
+		var err error
+		input, err = oweStart(ctx, tx, a, caseStart{kind: workflows.CaseKindListing, no: no}, wfIn, nil)
+		return err
 	})
 	var pe *activities.ProposalError
 	if errors.As(err, &pe) {
@@ -316,6 +306,7 @@ func (s *Service) ProposeListing(ctx context.Context, a permission.Actor, in Pro
 	if err != nil {
 		return ListingSummary{}, faults.Database(err)
 	}
+	s.startFiled(ctx, caseStart{kind: workflows.CaseKindListing, no: no}, input)
 	l, err := scanListing(s.d.Pool.QueryRow(ctx, `SELECT `+listingColumns+` FROM listings l WHERE l.proposal_no = $1`, no))
 	return l, faults.Database(err)
 }

@@ -2,6 +2,7 @@ package casework
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -11,10 +12,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/creditcase/creditcase/activities"
 	"github.com/creditcase/creditcase/internal/auth"
@@ -237,6 +234,11 @@ func (s *Service) FileObjection(ctx context.Context, a permission.Actor, in File
 	if err != nil {
 		return FiledObjection{}, err
 	}
+	if no, answer, ok, err := s.filedBefore(ctx, a, workflows.CaseKindObjection); err != nil {
+		return FiledObjection{}, err
+	} else if ok {
+		return s.filedObjection(ctx, no, answer)
+	}
 	if open, err := s.openObjection(ctx, rec.ID, rec.SubjectID); err != nil {
 		return FiledObjection{}, err
 	} else if open != "" {
@@ -264,9 +266,14 @@ func (s *Service) FileObjection(ctx context.Context, a permission.Actor, in File
 		FiledBy:              by, ReceivedAt: now.UTC(),
 	}
 	stored := make([]evidence.Meta, 0, len(in.Evidence))
-	// Once the workflow is started the registration must commit even if
-	// the client goes away: the transaction runs without the request's
-	// cancellation, bounded by its own timeout.
+	cs := CaseSummary{CaseNo: no, Kind: workflows.CaseKindObjection, RecordID: rec.ID, SubjectID: rec.SubjectID,
+		ProviderID: rec.ProviderID, ProfileID: profile.ID, ProfileVersion: profile.Version,
+		Stage: workflows.StageAcceptance, Status: workflows.StatusOpen,
+		OpenedAt: shanghai(wfIn.ReceivedAt), UpdatedAt: shanghai(wfIn.ReceivedAt)}
+	// The case's row, its evidence and the workflow start it owes commit
+	// together; the workflow is started after the commit (starts.go).
+	start := caseStart{kind: workflows.CaseKindObjection, no: no}
+	var input []byte
 	regCtx, regCancel := context.WithTimeout(context.WithoutCancel(ctx), EngineTimeout)
 	defer regCancel()
 	err = pgx.BeginFunc(regCtx, s.d.Pool, func(tx pgx.Tx) error {
@@ -286,24 +293,8 @@ func (s *Service) FileObjection(ctx context.Context, a permission.Actor, in File
 		if err != nil {
 			return err
 		}
-		tc, err := s.engine()
-		if err != nil {
-			return err
-		}
-		_, err = tc.ExecuteWorkflow(regCtx, client.StartWorkflowOptions{
-			ID:                       workflows.ObjectionWorkflowID(no),
-			TaskQueue:                workflows.TaskQueue,
-			WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-			WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-			TypedSearchAttributes: temporal.NewSearchAttributes(
-				workflows.CaseKind.ValueSet(workflows.CaseKindObjection),
-				workflows.CaseStage.ValueSet(workflows.StageAcceptance),
-				workflows.CaseStatus.ValueSet(workflows.StatusOpen)),
-		}, workflows.ObjectionWorkflow, wfIn)
-		if err != nil {
-			return engineStartErr(err)
-		}
-		return nil
+		input, err = oweStart(regCtx, tx, a, start, wfIn, FiledObjection{Case: cs, Evidence: stored})
+		return err
 	})
 	var pe *pgconn.PgError
 	switch {
@@ -317,22 +308,23 @@ func (s *Service) FileObjection(ctx context.Context, a permission.Actor, in File
 		return FiledObjection{}, faults.Database(err)
 	}
 	s.log(ctx).Info().Str("case_no", no).Int("evidence", len(stored)).Msg("objection filed")
-	cs := CaseSummary{CaseNo: no, Kind: workflows.CaseKindObjection, RecordID: rec.ID, SubjectID: rec.SubjectID,
-		ProviderID: rec.ProviderID, ProfileID: profile.ID, ProfileVersion: profile.Version,
-		Stage: workflows.StageAcceptance, Status: workflows.StatusOpen,
-		OpenedAt: shanghai(wfIn.ReceivedAt), UpdatedAt: shanghai(wfIn.ReceivedAt)}
+	s.startFiled(ctx, start, input)
 	return FiledObjection{Case: cs, Evidence: stored}, nil
 }
 
-// engineStartErr maps a failed workflow start: an ID already taken is a
-// conflict, anything else the engine's.
-func engineStartErr(err error) error {
-	var started *serviceerror.WorkflowExecutionAlreadyStarted
-	if errors.As(err, &started) {
-		return &refusal.Error{Kind: refusal.Conflict, Title: refusal.T("案件已存在", "The case already exists"),
-			Detail: refusal.T("该案件编号已被使用，请重新提交", "This case number is taken; submit again"), Cause: err}
+// filedObjection is the answer to a keyed filing repeated after its first
+// run filed case no (the first answer was lost): that answer again.
+func (s *Service) filedObjection(ctx context.Context, no string, answer []byte) (FiledObjection, error) {
+	var out FiledObjection
+	if answer != nil && json.Unmarshal(answer, &out) == nil {
+		return out, nil
 	}
-	return faults.Engine(err)
+	cs, err := scanCase(s.d.Pool.QueryRow(ctx, `SELECT `+caseColumns+` WHERE c.case_no = $1`, no))
+	if err != nil {
+		return out, faults.Database(err)
+	}
+	ev, err := s.caseEvidence(ctx, no)
+	return FiledObjection{Case: cs, Evidence: ev}, err
 }
 
 // ---- lists ----

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -14,9 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/creditcase/creditcase/internal/auth"
 	"github.com/creditcase/creditcase/internal/calendar"
@@ -297,6 +296,11 @@ func (s *Service) ApplyForRepair(ctx context.Context, a permission.Actor, in App
 	if rec.SubjectID != a.Account.SubjectID {
 		return FiledRepair{}, s.guard.Hide(ctx, a, uc, "record", strconv.FormatInt(in.RecordID, 10))
 	}
+	if no, answer, ok, err := s.filedBefore(ctx, a, workflows.CaseKindRepair); err != nil {
+		return FiledRepair{}, err
+	} else if ok {
+		return s.filedRepair(ctx, no, answer)
+	}
 	if open, err := s.openRepair(ctx, rec.ID); err != nil {
 		return FiledRepair{}, err
 	} else if open != "" {
@@ -333,6 +337,10 @@ func (s *Service) ApplyForRepair(ctx context.Context, a permission.Actor, in App
 	no := caseno.Format(caseno.Repair, calendar.DateOf(now).Year, seq)
 	by := actorOf(a)
 	out := FiledRepair{Eligibility: el, Evidence: []evidence.Meta{}}
+	// The application, its case row, its files and the workflow start it
+	// owes commit together; the workflow is started after the commit.
+	start := caseStart{kind: workflows.CaseKindRepair, no: no}
+	var input []byte
 	regCtx, regCancel := context.WithTimeout(context.WithoutCancel(ctx), EngineTimeout)
 	defer regCancel()
 	err = pgx.BeginFunc(regCtx, s.d.Pool, func(tx pgx.Tx) error {
@@ -368,24 +376,13 @@ func (s *Service) ApplyForRepair(ctx context.Context, a permission.Actor, in App
 			profile.ID, profile.Version, workflows.StageAcceptance, workflows.StatusOpen, wfIn.ReceivedAt); err != nil {
 			return err
 		}
-		tc, err := s.engine()
+		var err error
+		out.Case, err = scanCase(tx.QueryRow(regCtx, `SELECT `+caseColumns+` WHERE c.case_no = $1`, no))
 		if err != nil {
 			return err
 		}
-		_, err = tc.ExecuteWorkflow(regCtx, client.StartWorkflowOptions{
-			ID:                       workflows.RepairWorkflowID(no),
-			TaskQueue:                workflows.TaskQueue,
-			WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-			WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-			TypedSearchAttributes: temporal.NewSearchAttributes(
-				workflows.CaseKind.ValueSet(workflows.CaseKindRepair),
-				workflows.CaseStage.ValueSet(workflows.StageAcceptance),
-				workflows.CaseStatus.ValueSet(workflows.StatusOpen)),
-		}, workflows.RepairWorkflow, wfIn)
-		if err != nil {
-			return engineStartErr(err)
-		}
-		return nil
+		input, err = oweStart(regCtx, tx, a, start, wfIn, out)
+		return err
 	})
 	var pe *pgconn.PgError
 	switch {
@@ -399,8 +396,17 @@ func (s *Service) ApplyForRepair(ctx context.Context, a permission.Actor, in App
 		return FiledRepair{}, faults.Database(err)
 	}
 	s.log(ctx).Info().Str("case_no", no).Int("evidence", len(all)).Msg("repair application filed")
-	if out.Case, err = scanCase(s.d.Pool.QueryRow(ctx, `SELECT `+caseColumns+` WHERE c.case_no = $1`, no)); err != nil {
-		return FiledRepair{}, faults.Database(err)
+	s.startFiled(ctx, start, input)
+	return out, nil
+}
+
+// filedRepair is the answer to a keyed application repeated after its
+// first run filed application no (the first answer was lost): that answer
+// again.
+func (s *Service) filedRepair(ctx context.Context, no string, answer []byte) (FiledRepair, error) {
+	var out FiledRepair
+	if err := json.Unmarshal(answer, &out); err != nil {
+		return out, faults.Refusal(fmt.Errorf("repair %s: stored answer: %w", no, err))
 	}
 	return out, nil
 }

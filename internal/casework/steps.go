@@ -15,6 +15,7 @@ import (
 	"github.com/creditcase/creditcase/internal/cleantext"
 	"github.com/creditcase/creditcase/internal/failing"
 	"github.com/creditcase/creditcase/internal/faults"
+	"github.com/creditcase/creditcase/internal/idempotency"
 	"github.com/creditcase/creditcase/internal/permission"
 	"github.com/creditcase/creditcase/internal/refusal"
 	"github.com/creditcase/creditcase/workflows"
@@ -126,12 +127,19 @@ func (s *Service) update(ctx context.Context, p procedure, cs CaseSummary, st St
 	}
 	ctx, cancel := context.WithTimeout(ctx, EngineTimeout)
 	defer cancel()
-	h, err := tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+	opts := client.UpdateWorkflowOptions{
 		WorkflowID:   p.workflowID(cs.CaseNo),
 		UpdateName:   st.Update,
 		Args:         []any{arg},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
+	}
+	// A keyed request is sent with an update ID of its key: repeated after
+	// a lost answer or a crash, the workflow runs the step once and answers
+	// the repeat with the first outcome.
+	if k, ok := idempotency.From(ctx); ok {
+		opts.UpdateID = "key-" + k.ID()
+	}
+	h, err := tc.UpdateWorkflow(ctx, opts)
 	if err == nil {
 		err = h.Get(ctx, out)
 	}

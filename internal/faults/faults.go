@@ -26,9 +26,19 @@ func Database(err error) error {
 		return err
 	}
 	if DatabaseUnreachable(err) || errors.Is(err, context.DeadlineExceeded) {
-		return refusal.Unavailable(refusal.DatabaseUnavail, err)
+		e := refusal.Unavailable(refusal.DatabaseUnavail, err)
+		e.Unchanged = NothingSent(err)
+		return e
 	}
 	return refusal.Internalf(err, "database")
+}
+
+// NothingSent reports whether err says the statement never reached
+// PostgreSQL (no connection could be made, the pool is closed): then
+// nothing was changed by it.
+func NothingSent(err error) bool {
+	var ce *pgconn.ConnectError
+	return errors.As(err, &ce) || errors.Is(err, puddle.ErrClosedPool) || pgconn.SafeToRetry(err)
 }
 
 // Engine returns an error of a Temporal call as a refusal: 503 when the

@@ -76,22 +76,26 @@ const (
 	RateLimited     Kind = "rate-limited"
 
 	// The state of a case (or record) forbids the step now.
-	WrongStage       Kind = "wrong-stage"       // says the stage now and the stages that allow it
-	Paused           Kind = "paused"            // the case clock is paused: resume first
-	WindowClosed     Kind = "window-closed"     // says when the window ended
-	AlreadyExtended  Kind = "already-extended"  // the overall limit was extended once
-	AlreadyRequested Kind = "already-requested" // the one-time notice was sent
-	Duplicate        Kind = "duplicate"         // the same thing was received before
-	Unanswered       Kind = "unanswered"        // names the points still unanswered
-	CaseFinished     Kind = "case-finished"     // nothing more can happen in the case
-	ObjectionOpen    Kind = "objection-open"    // names the open objection case
-	RepairOpen       Kind = "repair-open"       // names the open repair case
-	AlreadyListed    Kind = "already-listed"    // the records are listed or proposed already
-	Conflict         Kind = "conflict"          // conflicts with existing data
-	NoHandover       Kind = "no-handover"       // the profile hands no disagreement to the provider; says what applies
+	WrongStage       Kind = "wrong-stage"         // says the stage now and the stages that allow it
+	Paused           Kind = "paused"              // the case clock is paused: resume first
+	WindowClosed     Kind = "window-closed"       // says when the window ended
+	AlreadyExtended  Kind = "already-extended"    // the overall limit was extended once
+	AlreadyRequested Kind = "already-requested"   // the one-time notice was sent
+	Duplicate        Kind = "duplicate"           // the same thing was received before
+	Unanswered       Kind = "unanswered"          // names the points still unanswered
+	CaseFinished     Kind = "case-finished"       // nothing more can happen in the case
+	ObjectionOpen    Kind = "objection-open"      // names the open objection case
+	RepairOpen       Kind = "repair-open"         // names the open repair case
+	AlreadyListed    Kind = "already-listed"      // the records are listed or proposed already
+	Conflict         Kind = "conflict"            // conflicts with existing data
+	NoHandover       Kind = "no-handover"         // the profile hands no disagreement to the provider; says what applies
+	InProgress       Kind = "request-in-progress" // the same request (Idempotency-Key) is still running
+
+	// Idempotency keys.
+	KeyReused Kind = "idempotency-key-reused" // the key was sent with another request
 
 	// Ours.
-	Internal          Kind = "internal"           // a fault of ours; nothing was changed
+	Internal          Kind = "internal"           // a fault of ours
 	StepFailed        Kind = "step-failed"        // the case could not carry the step out; escalated
 	EngineUnavailable Kind = "engine-unavailable" // Temporal cannot be reached
 	ActivityFailing   Kind = "activity-failing"   // a step of the case keeps failing; says what the worker lacks
@@ -138,6 +142,8 @@ var table = []Row{
 	{AlreadyListed, http.StatusConflict, "the records are listed or under another proposal"},
 	{Conflict, http.StatusConflict, "conflicts with existing data or state"},
 	{NoHandover, http.StatusConflict, "the case's profile does not hand a continued disagreement to the provider; `instead` names the step that applies"},
+	{InProgress, http.StatusConflict, "a request with the same `Idempotency-Key` is still running; repeat it in a moment"},
+	{KeyReused, http.StatusUnprocessableEntity, "the `Idempotency-Key` was sent before with a different request"},
 	{Internal, http.StatusInternalServerError, "a fault of ours; quote the request ID"},
 	{StepFailed, http.StatusInternalServerError, "the case could not carry out the step; it is escalated to the supervisors"},
 	{EngineUnavailable, http.StatusServiceUnavailable, "the workflow engine cannot be reached; try again later"},
@@ -174,8 +180,11 @@ type Field struct {
 	Message Text
 }
 
-// Error is a refusal. Nothing was changed when a use case returns one,
-// unless Kind is StepFailed.
+// Error is a refusal. Nothing was changed when a use case returns one
+// with a status below 500. A 5xx (a fault, an unreachable engine or
+// database) says nothing was changed only when Unchanged is set: otherwise
+// the outcome of a write is unknown and the client is told to repeat it
+// with the same Idempotency-Key.
 type Error struct {
 	Kind   Kind
 	Title  Text
@@ -193,6 +202,10 @@ type Error struct {
 	Profile       string     // the policy profile it comes from
 	Instead       string     // the step that applies instead of the refused one
 	RetryAfter    time.Duration
+
+	// Unchanged: known that nothing was changed (a 5xx before any write
+	// reached the database or the engine).
+	Unchanged bool
 
 	// Cause is logged, never shown.
 	Cause error
@@ -295,10 +308,27 @@ func Unavailable(k Kind, cause error) *Error {
 		Detail: T("请稍后重试；如持续出现请联系管理员", "Try again in a moment; tell the operator if it persists"), Cause: cause}
 }
 
+// Outcome is what a 5xx answer says about the request's effect: nothing
+// was changed (a read, or Unchanged), or the outcome is unknown and the
+// request is safe to repeat only with the same Idempotency-Key.
+func (e *Error) Outcome(write, keyed bool) Text {
+	switch {
+	case e.Status() < 500:
+		return Text{}
+	case !write || e.Unchanged:
+		return T("未作任何更改。", "Nothing was changed.")
+	case keyed:
+		return T("无法确定该请求是否已生效；请用同一 Idempotency-Key 重复该请求，这是安全的，将得到其结果。",
+			"Whether the request took effect is unknown; repeat it with the same Idempotency-Key, which is safe and gets its answer.")
+	}
+	return T("无法确定该请求是否已生效；重复前请先查看案件，或今后随请求发送 Idempotency-Key 以便安全重试。",
+		"Whether the request took effect is unknown; check the case before repeating it, or send an Idempotency-Key so that repeating is safe.")
+}
+
 // Internalf is a 500 refusal wrapping a fault of ours.
 func Internalf(cause error, format string, args ...any) *Error {
 	return &Error{Kind: Internal, Title: T("服务器内部错误", "Internal server error"),
-		Detail: T("请求未能完成，未作任何更改。请凭请求编号联系管理员。",
-			"The request could not be completed and nothing was changed. Quote the request ID to the operator."),
+		Detail: T("请求未能完成。请凭请求编号联系管理员。",
+			"The request could not be completed. Quote the request ID to the operator."),
 		Cause: fmt.Errorf(format+": %w", append(args, cause)...)}
 }

@@ -108,6 +108,7 @@ type Stack struct {
 	ui          *uiserver.Server
 	sdkMetrics  io.Closer
 	stopWorkers func()
+	stopSweep   context.CancelFunc
 	serveErr    chan error
 	log         zerolog.Logger
 }
@@ -241,6 +242,11 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 		return nil, err
 	}
 	s.HTTP = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	// What the core owes without a request: workflow starts a crash left
+	// owed, old idempotency keys.
+	sweepCtx, stopSweep := context.WithCancel(context.WithoutCancel(ctx))
+	s.stopSweep = stopSweep
+	go s.App.Run(sweepCtx)
 	go func() {
 		if err := s.HTTP.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.serveErr <- err
@@ -331,6 +337,9 @@ func (s *Stack) Stop() {
 	}
 	if s.metrics != nil {
 		_ = s.metrics.Close()
+	}
+	if s.stopSweep != nil {
+		s.stopSweep()
 	}
 	if s.stopWorkers != nil {
 		s.stopWorkers()
