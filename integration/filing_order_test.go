@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
@@ -136,10 +137,13 @@ func TestFilingCommitsBeforeItsWorkflowAndARetryFindsItsCase(t *testing.T) {
 	if !workflowExists(t, ctx, workflows.ObjectionWorkflowID(no)) {
 		t.Fatal("the retry did not start the owed workflow")
 	}
-	// The case proceeds: its workflow answers.
+	// The case proceeds: its workflow answers (live state in the detail).
 	var d casework.ObjectionDetail
-	subject.do(http.StatusOK, http.MethodGet, "/api/v1/objections/"+no, nil, &d)
-	if d.Live == nil || d.Live.Stage != workflows.StageAcceptance {
+	waitFor(t, 2*time.Minute, func() bool {
+		subject.do(http.StatusOK, http.MethodGet, "/api/v1/objections/"+no, nil, &d)
+		return d.Live != nil
+	})
+	if d.Live.Stage != workflows.StageAcceptance {
 		t.Fatalf("case %s after the retry: %+v", no, d.Live)
 	}
 
@@ -297,10 +301,9 @@ func TestUnfiledWorkflowEndsItselfAndFreesTheRecord(t *testing.T) {
 	})
 	// The orphan on the same record, received an hour ago, never filed.
 	orphan := fmt.Sprintf("YY-IT-%d", time.Now().UnixNano()%1_000_000_000)
-	run, err := sys.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.ObjectionWorkflowID(orphan), TaskQueue: workflows.TaskQueue},
-		workflows.ObjectionWorkflow, workflows.ObjectionInput{CaseNo: orphan, RecordID: rec.ID, SubjectID: rec.SubjectID, ProviderID: rec.ProviderID,
-			ProfileID: real.Case.ProfileID, ProfileVersion: real.Case.ProfileVersion, Grounds: []string{"金额有误"},
-			FiledBy: workflows.Actor{Name: "subject", Role: "subject"}, ReceivedAt: time.Now().Add(-time.Hour).UTC()})
+	run, err := startOrphan(ctx, workflows.ObjectionWorkflowID(orphan), workflows.ObjectionWorkflow, workflows.ObjectionInput{CaseNo: orphan, RecordID: rec.ID, SubjectID: rec.SubjectID, ProviderID: rec.ProviderID,
+		ProfileID: real.Case.ProfileID, ProfileVersion: real.Case.ProfileVersion, Grounds: []string{"金额有误"},
+		FiledBy: workflows.Actor{Name: "subject", Role: "subject"}, ReceivedAt: time.Now().Add(-time.Hour).UTC()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,11 +335,10 @@ func TestUnfiledWorkflowEndsItselfAndFreesTheRecord(t *testing.T) {
 	prov := logIn(t, "provider", seed.DemoPassword)
 	serious := seriousRecord(t, ctx, prov, subject)
 	lorphan := fmt.Sprintf("LB-IT-%d", time.Now().UnixNano()%1_000_000_000)
-	lrun, err := sys.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.ListingWorkflowID(lorphan), TaskQueue: workflows.TaskQueue},
-		workflows.ListingWorkflow, workflows.ListingInput{ProposalNo: lorphan, SubjectID: subject.account.SubjectID, ProviderID: prov.account.ProviderID,
-			ProfileID: real.Case.ProfileID, ProfileVersion: real.Case.ProfileVersion, RecordIDs: []int64{serious}, Reasons: "拒不履行",
-			Measures: []string{"public_disclosure"}, Period: workflows.ListingPeriod{Length: 1, Unit: "year"},
-			ProposedBy: workflows.Actor{Name: "provider", Role: "provider"}, ProposedAt: time.Now().Add(-time.Hour).UTC()})
+	lrun, err := startOrphan(ctx, workflows.ListingWorkflowID(lorphan), workflows.ListingWorkflow, workflows.ListingInput{ProposalNo: lorphan, SubjectID: subject.account.SubjectID, ProviderID: prov.account.ProviderID,
+		ProfileID: real.Case.ProfileID, ProfileVersion: real.Case.ProfileVersion, RecordIDs: []int64{serious}, Reasons: "拒不履行",
+		Measures: []string{"public_disclosure"}, Period: workflows.ListingPeriod{Length: 1, Unit: "year"},
+		ProposedBy: workflows.Actor{Name: "provider", Role: "provider"}, ProposedAt: time.Now().Add(-time.Hour).UTC()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -385,4 +387,20 @@ func owe(t *testing.T, ctx context.Context, kind, no, workflowID string, input a
 		VALUES ($1, $2, $3, $4, 'test', now()) ON CONFLICT DO NOTHING`, workflowID, no, kind, raw); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// startOrphan starts a case workflow with no filing behind it, as an older
+// build did inside a filing whose transaction then died; a start whose
+// answer timed out under load is repeated (USE_EXISTING: one workflow).
+func startOrphan(ctx context.Context, id string, wf, in any) (client.WorkflowRun, error) {
+	var err error
+	for range 3 {
+		var run client.WorkflowRun
+		run, err = sys.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue,
+			WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING}, wf, in)
+		if err == nil {
+			return run, nil
+		}
+	}
+	return nil, err
 }
