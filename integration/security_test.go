@@ -794,7 +794,18 @@ func TestRepairNoticeOfNonPublicRecordShowsNoRecordDetails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	subject := logIn(t, "subject", seed.DemoPassword)
+	// A subject of its own: the demo subject's records from other tests of
+	// this run (same provider, within a year) would bar the repair as a
+	// repeat of the same kind.
+	const subjectName = "南通安检示范建材有限公司"
+	var subjectID int64
+	ident := fmt.Sprintf("91320600SEC%07d", time.Now().UnixNano()%10_000_000)
+	if err := sys.Pool.QueryRow(ctx, `INSERT INTO subjects (kind, ident, name) VALUES ('organisation', $1, $2) RETURNING id`,
+		ident, subjectName).Scan(&subjectID); err != nil {
+		t.Fatal(err)
+	}
+	subjectUser, subjectPW, _ := newAccount(t, auth.Subject, func(in *auth.NewAccount) { in.SubjectID = subjectID })
+	subject := logIn(t, subjectUser, subjectPW)
 	cw := logIn(t, "caseworker", seed.DemoPassword)
 	prof, err := policy.Default().Get(policy.DefaultProfileID)
 	if err != nil {
@@ -804,7 +815,7 @@ func TestRepairNoticeOfNonPublicRecordShowsNoRecordDetails(t *testing.T) {
 	const title = "欠缴社会保险费行政处罚（政府共享）"
 	decisionNo := fmt.Sprintf("通税罚〔SEC〕%d号", time.Now().UnixNano())
 	rec, err := records.NewStore(sys.Pool, prof, calendar.Default()).CreateRecord(ctx, audit.System, taxID, records.RecordInput{
-		SubjectID: subject.account.SubjectID, Category: records.Negative, Severity: records.General, Disclosure: records.Government,
+		SubjectID: subjectID, Category: records.Negative, Severity: records.General, Disclosure: records.Government,
 		Title: title, Content: "罚款已缴清", DecisionNo: decisionNo, DecidedOn: calendar.DateOf(time.Now()).AddDays(-200).String(),
 	})
 	if err != nil {
@@ -843,7 +854,7 @@ func TestRepairNoticeOfNonPublicRecordShowsNoRecordDetails(t *testing.T) {
 		t.Fatalf("no notice of %s", no)
 	}
 	n := notices.Notices[i]
-	if n["record_public"] != false || n["subject_name"] != "南通恒达建材有限公司" || n["provider_name"] != "国家税务总局南通市税务局" ||
+	if n["record_public"] != false || n["subject_name"] != subjectName || n["provider_name"] != "国家税务总局南通市税务局" ||
 		n["proposed_outcome"] == "" || n["until"] == "" {
 		t.Fatalf("notice: %v", n)
 	}
@@ -877,13 +888,13 @@ func TestRepairNoticeOfNonPublicRecordShowsNoRecordDetails(t *testing.T) {
 	if j := strings.Index(section, "</section>"); j > 0 {
 		section = section[:j]
 	}
-	for _, want := range []string{no, "南通恒达建材有限公司", "国家税务总局南通市税务局", "The record is not published"} {
+	for _, want := range []string{no, subjectName, "国家税务总局南通市税务局", "The record is not published"} {
 		if !strings.Contains(section, want) {
 			t.Errorf("the console's notice does not show %q: %s", want, section)
 		}
 	}
 	form := page("/public/repair-notices/" + no + "/objection")
-	if !strings.Contains(form, "南通恒达建材有限公司") || !strings.Contains(form, "The record is not published") {
+	if !strings.Contains(form, subjectName) || !strings.Contains(form, "The record is not published") {
 		t.Errorf("the objection form does not say the record is not public: %s", form)
 	}
 	for _, h := range []string{html, form} {
