@@ -339,3 +339,22 @@ func (c *Console) adminCalendarImport(ctx echo.Context, p *page) error {
 	v.Result, v.Imported = &out, true
 	return c.render(ctx, p, http.StatusOK, "admin-calendar", v)
 }
+
+// dayDesc is a day of the calendar's diff in the reader's language: the
+// core describes days as "working day", "working day: 春节 调休上班",
+// "off: weekend" or "off: 春节".
+func dayDesc(p *page, s string) string {
+	switch {
+	case s == "working day":
+		return p.L.T("cday.working")
+	case s == "off: weekend":
+		return p.L.T("cday.weekend")
+	case strings.HasPrefix(s, "working day: "):
+		return p.L.T("cday.makeup", strings.TrimSuffix(strings.TrimPrefix(s, "working day: "), " 调休上班"))
+	case strings.HasPrefix(s, "off: "):
+		return p.L.T("cday.off", strings.TrimPrefix(s, "off: "))
+	}
+	return s
+}
+
+func init() { funcs["daydesc"] = dayDesc }

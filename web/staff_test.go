@@ -155,3 +155,19 @@ func TestReplyShowsTheRecordAsItWasThen(t *testing.T) {
 		t.Errorf("change %+v, want from the title as it was when the provider replied", c)
 	}
 }
+
+// The calendar's diff reads in the reader's language: the core's day
+// descriptions become words of the catalogue.
+func TestCalendarDaysInWords(t *testing.T) {
+	p := &page{L: localizerZH}
+	for in, want := range map[string]string{
+		"working day":          "工作日",
+		"off: weekend":         "休息日（周末）",
+		"working day: 春节 调休上班": "工作日（春节调休上班）",
+		"off: 劳动节":             "休息日：劳动节",
+	} {
+		if got := dayDesc(p, in); got != want {
+			t.Errorf("dayDesc(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
