@@ -76,7 +76,8 @@ func TestMalformedEngineCheckIDNamesTheField(t *testing.T) {
 func TestReadyWhenDatabaseAndTemporalAnswer(t *testing.T) {
 	var r api.Readiness
 	resp := call(t, baseURL(), http.MethodGet, "/readyz", nil, &r)
-	if resp.StatusCode != http.StatusOK || r.Checks["postgres"] != "ok" || r.Checks["temporal"] != "ok" {
+	if resp.StatusCode != http.StatusOK || r.Checks["postgres"] != "ok" || r.Checks["temporal"] != "ok" ||
+		r.Checks["migrations"] != "ok" || r.Checks["worker"] != "ok" {
 		t.Fatalf("status %d %+v", resp.StatusCode, r)
 	}
 }

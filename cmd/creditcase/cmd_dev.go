@@ -65,6 +65,8 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 		Limits:           cfg.RateLimits,
 		Proxies:          cfg.TrustedProxies,
 		MetricsAddr:      cfg.MetricsAddr,
+		// /readyz says 200 only once the demo accounts exist.
+		Seeded: seed.Present,
 	})
 	if err != nil {
 		return err

@@ -24,6 +24,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -54,10 +55,14 @@ type Cluster struct {
 	dir      string
 	port     int
 	password string
+	bin      string
+	owner    *user.User
+	mu       sync.Mutex // guards cmd, done, waitErr across restarts
 	cmd      *exec.Cmd
 	done     chan struct{} // closed when the server process has exited
 	waitErr  error
 	stopOnce sync.Once
+	stopping atomic.Bool
 }
 
 // FindBinDir returns the directory holding initdb and postgres: PATH first,
@@ -126,7 +131,7 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	} else if err := portFree(port); err != nil {
 		return nil, err
 	}
-	c := &Cluster{dir: dir, port: port, password: password, done: make(chan struct{})}
+	c := &Cluster{dir: dir, port: port, password: password, bin: bin, owner: owner}
 	if err := c.spawn(bin, owner); err != nil {
 		return nil, err
 	}
@@ -159,27 +164,74 @@ func (c *Cluster) LogPath() string { return c.dir + ".log" }
 // Dir is the data directory.
 func (c *Cluster) Dir() string { return c.dir }
 
-// Done is closed when the server process has exited, for whatever reason.
-func (c *Cluster) Done() <-chan struct{} { return c.done }
+// Done is closed when the server process running now has exited, for
+// whatever reason (after a Restart, the new process's).
+func (c *Cluster) Done() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.done
+}
+
+// PID is the server's (postmaster's) process ID, 0 when none runs.
+func (c *Cluster) PID() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cmd == nil || c.cmd.Process == nil {
+		return 0
+	}
+	return c.cmd.Process.Pid
+}
+
+// Stopping reports whether Stop was called (an exit is then no failure).
+func (c *Cluster) Stopping() bool { return c.stopping.Load() }
+
+// Restart starts the server again, on the same port and data, after it
+// exited (crashed, killed): PostgreSQL recovers from its WAL. It returns
+// when the server accepts connections, or an error (the old server's
+// backends may still hold its shared memory for a moment: try again).
+func (c *Cluster) Restart(ctx context.Context) error {
+	select {
+	case <-c.Done():
+	default:
+		return errors.New("postgres is still running")
+	}
+	if c.stopping.Load() {
+		return errors.New("postgres is being stopped")
+	}
+	if err := clearStaleServer(ctx, c.bin, c.dir, c.owner, func(string, ...any) {}); err != nil {
+		return err
+	}
+	if err := portFree(c.port); err != nil {
+		return err
+	}
+	if err := c.spawn(c.bin, c.owner); err != nil {
+		return err
+	}
+	return c.waitReady(ctx)
+}
 
 // Stop shuts the server down (fast mode: open sessions are ended, data is
 // flushed) and waits for it to exit. It is safe to call more than once.
 func (c *Cluster) Stop() {
+	c.stopping.Store(true)
 	c.stopOnce.Do(func() {
-		if c.cmd == nil || c.cmd.Process == nil {
+		c.mu.Lock()
+		cmd, done := c.cmd, c.done
+		c.mu.Unlock()
+		if cmd == nil || cmd.Process == nil {
 			return
 		}
 		select {
-		case <-c.done:
+		case <-done:
 			return
 		default:
 		}
-		_ = c.cmd.Process.Signal(syscall.SIGINT)
+		_ = cmd.Process.Signal(syscall.SIGINT)
 		select {
-		case <-c.done:
+		case <-done:
 		case <-time.After(30 * time.Second):
-			_ = c.cmd.Process.Signal(syscall.SIGQUIT)
-			<-c.done
+			_ = cmd.Process.Signal(syscall.SIGQUIT)
+			<-done
 		}
 	})
 }
@@ -211,6 +263,10 @@ func (c *Cluster) spawn(bin string, owner *user.User) error {
 		return err
 	}
 	started := make(chan error, 1)
+	done := make(chan struct{})
+	c.mu.Lock()
+	c.done = done
+	c.mu.Unlock()
 	go func() {
 		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
 		defer logFile.Close()
@@ -234,13 +290,18 @@ func (c *Cluster) spawn(bin string, owner *user.User) error {
 		setCredential(cmd, owner)
 		if err := cmd.Start(); err != nil {
 			started <- fmt.Errorf("start postgres: %w", err)
-			close(c.done)
+			close(done)
 			return
 		}
+		c.mu.Lock()
 		c.cmd = cmd
+		c.mu.Unlock()
 		started <- nil
-		c.waitErr = cmd.Wait()
-		close(c.done)
+		err := cmd.Wait()
+		c.mu.Lock()
+		c.waitErr = err
+		c.mu.Unlock()
+		close(done)
 	}()
 	return <-started
 }
@@ -326,8 +387,11 @@ func (c *Cluster) waitReady(ctx context.Context) error {
 			return nil
 		}
 		select {
-		case <-c.done:
-			return fmt.Errorf("postgres exited while starting (%v); its log says: %s", c.waitErr, tailLog(c.dir+".log"))
+		case <-c.Done():
+			c.mu.Lock()
+			werr := c.waitErr
+			c.mu.Unlock()
+			return fmt.Errorf("postgres exited while starting (%v); its log says: %s", werr, tailLog(c.dir+".log"))
 		case <-ctx.Done():
 			return fmt.Errorf("postgres on port %d not ready: %w; log: %s", c.port, ctx.Err(), tailLog(c.dir+".log"))
 		case <-time.After(100 * time.Millisecond):

@@ -251,3 +251,53 @@ func TestServerLogKeepsPersonalDataOut(t *testing.T) {
 		}
 	}
 }
+
+// Issue 12.4: a cluster killed with SIGKILL (its postmaster) is started
+// again by Restart on the same port, and its data is there.
+func TestRestartAfterKill(t *testing.T) {
+	ctx := context.Background()
+	c, err := Start(ctx, Config{Dir: filepath.Join(tempDir(t), "pg")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop()
+	if err := CreateDatabase(ctx, c.URL("postgres"), "kept"); err != nil {
+		t.Fatal(err)
+	}
+	port := c.Port()
+	if err := syscall.Kill(c.PID(), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-c.Done()
+	if _, err := pgx.Connect(ctx, c.URL("postgres")); err == nil {
+		t.Fatal("connected to a killed server")
+	}
+	// The old server's backends may hold its shared memory a moment.
+	deadline := time.Now().Add(time.Minute)
+	for {
+		err := c.Restart(ctx)
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("restart: %v", err)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if c.Port() != port || query(t, c) != 1 {
+		t.Fatalf("after restart: port %d (was %d)", c.Port(), port)
+	}
+	conn, err := pgx.Connect(ctx, c.URL("kept"))
+	if err != nil {
+		t.Fatalf("the database made before the kill: %v", err)
+	}
+	conn.Close(ctx)
+	select {
+	case <-c.Done():
+		t.Fatal("Done closed for the restarted server")
+	default:
+	}
+	if err := c.Restart(ctx); err == nil {
+		t.Fatal("Restart of a running server succeeded")
+	}
+}

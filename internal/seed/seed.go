@@ -196,3 +196,22 @@ func orgCode(body string) string {
 		return body + string(rune('0'+r))
 	}
 }
+
+// DemoUsernames are the demo accounts Demo creates.
+var DemoUsernames = []string{"admin", "caseworker", "supervisor", "provider", "subject"}
+
+// Present returns nil when the demo accounts exist (Demo has run), else an
+// error saying which are missing: dev's readiness check "seed", so that a
+// log-in right after /readyz says 200 finds its account.
+func Present(ctx context.Context, pool *pgxpool.Pool) error {
+	var missing []string
+	err := pool.QueryRow(ctx, `SELECT coalesce(array_agg(u ORDER BY u), '{}') FROM unnest($1::text[]) AS u
+		WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.username = u)`, DemoUsernames).Scan(&missing)
+	if err != nil {
+		return fmt.Errorf("demo accounts unreadable: %w", err)
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("demo accounts not seeded yet: %v", missing)
+	}
+	return nil
+}

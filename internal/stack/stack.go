@@ -84,6 +84,9 @@ type Options struct {
 	Proxies ratelimit.Proxies
 	// MetricsAddr serves /metrics alone on this address ("" = on the API).
 	MetricsAddr string
+	// Seeded, when set, is a readiness check (/readyz "seed"): nil once
+	// what the caller seeds after Start exists (dev: the demo accounts).
+	Seeded func(ctx context.Context, pool *pgxpool.Pool) error
 }
 
 // Stack is the running system.
@@ -110,6 +113,7 @@ type Stack struct {
 	stopWorkers func()
 	stopSweep   context.CancelFunc
 	serveErr    chan error
+	pgFailed    chan error
 	log         zerolog.Logger
 }
 
@@ -123,7 +127,7 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 	if o.Namespace == "" {
 		o.Namespace = "default"
 	}
-	started := &Stack{Namespace: o.Namespace, serveErr: make(chan error, 1)}
+	started := &Stack{Namespace: o.Namespace, serveErr: make(chan error, 1), pgFailed: make(chan error, 1)}
 	s = started
 	defer func() {
 		if err != nil {
@@ -234,8 +238,12 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 	}
 	s.APIAddr = ln.Addr().String()
 	// One application core for both front ends: the JSON API and the console.
+	var seeded func(context.Context) error
+	if o.Seeded != nil {
+		seeded = func(ctx context.Context) error { return o.Seeded(ctx, s.Pool) }
+	}
 	s.App = application.New(application.Deps{Pool: s.Pool, Temporal: s.Temporal, Logger: o.Logger, Rules: s.Rules,
-		Auth: o.Auth, Checks: checks})
+		Auth: o.Auth, Checks: append(checks, s.readinessChecks(seeded)...)})
 	handler := api.New(api.Deps{App: s.App, Logger: o.Logger, Registry: s.Registry,
 		Limits: o.Limits, Proxies: o.Proxies, NoMetrics: o.MetricsAddr != ""})
 	if _, err = web.Mount(handler, web.Deps{App: s.App, Pool: s.Pool, Temporal: s.Temporal, Logger: o.Logger, OIDC: o.OIDC}); err != nil {
@@ -265,6 +273,9 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 			return nil, err
 		}
 		progress(fmt.Sprintf("Temporal Web UI on http://%s", s.UIAddr))
+	}
+	if s.PG != nil {
+		go s.superviseDB()
 	}
 	return s, nil
 }
@@ -311,15 +322,11 @@ func (s *Stack) RestartWorker(ctx context.Context, cfg relay.Config) error {
 func (s *Stack) Failed() <-chan error {
 	out := make(chan error, 1)
 	go func() {
-		var pgDone <-chan struct{}
-		if s.PG != nil {
-			pgDone = s.PG.Done()
-		}
 		select {
 		case err := <-s.serveErr:
 			out <- fmt.Errorf("API server stopped: %w", err)
-		case <-pgDone:
-			out <- errors.New("PostgreSQL exited unexpectedly; see " + s.PG.Dir() + ".log")
+		case err := <-s.pgFailed:
+			out <- err
 		}
 	}()
 	return out
