@@ -273,10 +273,17 @@ func TestConsoleStaffObjection(t *testing.T) {
 var listingSteps = []string{"#do-service", "#do-hearing", "#do-hearing-record", "#do-answers", "#do-decision",
 	"#do-withdrawal", "#do-removal", "#do-basis-revocation"}
 
-// shanghaiNow is the date and the time of day in Beijing a few seconds
-// ago, as a date and a time input take them.
-func shanghaiNow() (string, string) {
-	t := time.Now().Add(-5 * time.Second).In(calendar.Shanghai)
+// shanghaiAfter is a date and a clock (Asia/Shanghai, whole seconds) for a
+// form: a few seconds ago, yet later than after (the form's instant must
+// fall after the event it follows and before now). On a fast run the event
+// is less than that ago: then it waits until a whole second has passed.
+func shanghaiAfter(after time.Time) (string, string) {
+	t := time.Now().Add(-5 * time.Second)
+	if low := after.Add(time.Second); t.Before(low) {
+		time.Sleep(time.Until(low.Add(time.Second)))
+		t = low
+	}
+	t = t.In(calendar.Shanghai)
 	return t.Format(time.DateOnly), t.Format("15:04:05")
 }
 
@@ -307,6 +314,7 @@ func TestConsoleStaffListing(t *testing.T) {
 	prov.do(http.StatusCreated, http.MethodPost, "/api/v1/listings", map[string]any{"subject_id": subject.account.SubjectID,
 		"record_ids": []int64{rec.ID}, "reasons": "拒不履行法定义务，情节严重", "legal_basis": []string{"《南通市公共信用信息管理办法》第三十条"},
 		"measures": []string{"public_disclosure", "procurement_ban"}, "joint_punishment": true, "period": map[string]any{"length": 3, "unit": "year"}}, &l)
+	proposed := time.Now() // the proposal's time is no later than this
 	no := l.ProposalNo
 	defer func() {
 		_ = sys.Temporal.TerminateWorkflow(context.Background(), workflows.ListingWorkflowID(no), "", "test over")
@@ -326,7 +334,7 @@ func TestConsoleStaffListing(t *testing.T) {
 		t.Errorf("service without a date: summary %q", got)
 	}
 	cw.check("staff-listing-service-refused")
-	day, clock := shanghaiNow()
+	day, clock := shanghaiAfter(proposed)
 	cw.click("#service-method-2")
 	cw.fill("#service-served_on", day)
 	cw.fill("#service-served_time", clock)

@@ -56,6 +56,37 @@ func repairFixture(t *testing.T, ctx context.Context, daysAgo int) (seed.Result,
 	return demo, rec, logIn(t, user, seed.DemoPassword)
 }
 
+// ownTaxRecord is a general negative record of the tax office, decided
+// daysAgo, about a subject of its own (no other records), with that
+// subject's user logged in.
+func ownTaxRecord(t *testing.T, ctx context.Context, daysAgo int) (int64, *apiUser) {
+	t.Helper()
+	demo, err := seed.Demo(ctx, sys.Pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prof, err := policy.Default().Get(policy.DefaultProfileID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var subjectID int64
+	ident := fmt.Sprintf("91320600REP%07d", time.Now().UnixNano()%10_000_000)
+	if err := sys.Pool.QueryRow(ctx, `INSERT INTO subjects (kind, ident, name) VALUES ('organisation', $1, '南通修复测试贸易有限公司') RETURNING id`,
+		ident).Scan(&subjectID); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := records.NewStore(sys.Pool, prof, calendar.Default()).CreateRecord(ctx, audit.System, demo.ProviderIDs["nt-tax"], records.RecordInput{
+		SubjectID: subjectID, Category: records.Negative, Severity: records.General, Disclosure: records.Public,
+		Title: "逾期未申报行政处罚", Content: "罚款人民币 2000 元", DecisionNo: fmt.Sprintf("通税罚〔早〕%d号", time.Now().UnixNano()),
+		DecidedOn: calendar.DateOf(time.Now()).AddDays(-daysAgo).String(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	user, pw, _ := newAccount(t, auth.Subject, func(in *auth.NewAccount) { in.SubjectID = subjectID })
+	return rec.ID, logIn(t, user, pw)
+}
+
 // apply sends a repair application with an optional commitment.
 func (c *apiUser) apply(recordID int64, commitment bool, evidence int) response {
 	c.t.Helper()
@@ -110,13 +141,12 @@ func TestRepairThroughHTTP(t *testing.T) {
 	if !el.Eligible || !el.CanApply || el.From != nil || len(el.Conditions) != 6 || !el.Conditions[5].Pending {
 		t.Fatalf("dry run %+v", el)
 	}
-	// The seeded false-advertising record (60 days old) is too early: the date is given.
+	// A general record decided 60 days ago is too early: the date is given.
+	// (Of a subject of its own: in a full run other tests give the demo
+	// subject records of the same kind, which would bar it as well.)
 	var early api.RepairEligibility
-	var seededID int64
-	if err := sys.Pool.QueryRow(ctx, `SELECT id FROM records WHERE decision_no = '通市监处罚〔2025〕12号'`).Scan(&seededID); err != nil {
-		t.Fatal(err)
-	}
-	subject.do(http.StatusOK, http.MethodGet, fmt.Sprintf("/api/v1/records/%d/repair-eligibility", seededID), nil, &early)
+	earlyID, earlySubject := ownTaxRecord(t, ctx, 60)
+	earlySubject.do(http.StatusOK, http.MethodGet, fmt.Sprintf("/api/v1/records/%d/repair-eligibility", earlyID), nil, &early)
 	if early.Eligible || !early.OnlyEarly || early.From == nil || !slices.Equal(early.Failed, []string{"shortest_period_passed"}) {
 		t.Fatalf("early dry run %+v", early)
 	}
