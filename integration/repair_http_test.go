@@ -319,8 +319,11 @@ func TestRepairApprovalOnRealSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	proposal := "LP-IT-" + no
-	if _, err := sys.Pool.Exec(ctx, `INSERT INTO listings (proposal_no, workflow_id, subject_id, provider_id, profile_id, status, proposed_at)
-		VALUES ($1, $2, $3, $4, 'nantong', 'listed', now())`, proposal, "listing:"+proposal, rec.SubjectID, rec.ProviderID); err != nil {
+	// A listed row as the workflow writes one (listed_at and removal_due
+	// set): it stays on the public list for the rest of the run.
+	if _, err := sys.Pool.Exec(ctx, `INSERT INTO listings (proposal_no, workflow_id, subject_id, provider_id, profile_id, status, proposed_at,
+		listed_at, removal_due) VALUES ($1, $2, $3, $4, 'nantong', 'listed', now(), now(), (now() + interval '3 years')::date)`,
+		proposal, "listing:"+proposal, rec.SubjectID, rec.ProviderID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := sys.Pool.Exec(ctx, `INSERT INTO listing_records (proposal_no, record_id) VALUES ($1, $2)`, proposal, rec.ID); err != nil {
