@@ -57,6 +57,7 @@ import (
 	"github.com/creditcase/creditcase/internal/calendar"
 	"github.com/creditcase/creditcase/internal/db"
 	"github.com/creditcase/creditcase/internal/pgcluster"
+	"github.com/creditcase/creditcase/internal/ratelimit"
 	"github.com/creditcase/creditcase/internal/supervision"
 	"github.com/creditcase/creditcase/workflows"
 )
@@ -186,7 +187,10 @@ func run(n, perSubject int, expiring float64, rate, lowRate int, duration time.D
 
 	// The API's real handlers on a loopback port.
 	app := application.New(application.Deps{Pool: pool, Logger: zerolog.Nop(), BcryptCost: bcrypt.MinCost})
-	e := api.New(api.Deps{App: app, Logger: zerolog.Nop(), Registry: prometheus.NewRegistry()})
+	// The bench measures the lookup, not the limiter: anonymous requests
+	// from its one load process are not rate-limited here.
+	e := api.New(api.Deps{App: app, Logger: zerolog.Nop(), Registry: prometheus.NewRegistry(),
+		Limits: ratelimit.Config{ratelimit.Anonymous: {}, ratelimit.Lookup: {}, ratelimit.Login: {}, ratelimit.Objection: {}}})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
