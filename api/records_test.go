@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/creditcase/creditcase/internal/ident"
 	"github.com/creditcase/creditcase/internal/seed"
@@ -566,5 +569,120 @@ func TestDemoSeedIsIdempotentWithValidIdentifiers(t *testing.T) {
 		if n := count(t, q, demo.RecordIDs); n != map[bool]int{true: 4, false: 3}[strings.Contains(q, "category")] {
 			t.Errorf("%s = %d", q, n)
 		}
+	}
+}
+
+// A common name held by many subjects: the lookup serves the newest
+// hundred of their public records being disclosed today, newest first,
+// and nothing else (issue 20.4: picked from the index, then read).
+func TestPublicLookupOfACommonNameServesTheNewestHundred(t *testing.T) {
+	ctx := context.Background()
+	name := fmt.Sprintf("王常见%d", time.Now().UnixNano()%1_000_000)
+	if _, err := testPool.Exec(ctx, `INSERT INTO subjects (kind, ident, name)
+		SELECT 'organisation', '91320600LK' || lpad((($2::bigint * 100 + g) % 100000000)::text, 8, '0'), $1 FROM generate_series(1, 40) g`,
+		name, time.Now().UnixNano()%1_000_000); err != nil {
+		t.Fatal(err)
+	}
+	// Per subject: public records served and not (archived, expired,
+	// repaired), and records not public at all, interleaved.
+	if _, err := testPool.Exec(ctx, `INSERT INTO records (subject_id, provider_id, category, severity, disclosure, title, decision_no, decided_on, disclosure_end, status)
+		SELECT s.id, $2, 'negative', 'general',
+			CASE WHEN k % 5 = 1 THEN 'government' ELSE 'public' END,
+			'常见名记录 ' || k, 'LK-' || s.id || '-' || k, current_date - 30,
+			CASE WHEN k % 7 = 3 THEN current_date - 2 ELSE current_date + 300 END,
+			CASE WHEN k % 11 = 4 THEN 'archived' WHEN k % 13 = 5 THEN 'repaired' WHEN k % 4 = 0 THEN 'under_objection' ELSE 'active' END
+		FROM subjects s, generate_series(1, 12) k WHERE s.name = $1 ORDER BY k, s.id`, name, providerID("nt-market")); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := testPool.Query(ctx, `SELECT r.id FROM records r JOIN subjects s ON s.id = r.subject_id
+		WHERE s.name = $1 AND r.disclosure = 'public' AND r.status IN ('active', 'under_objection', 'corrected')
+		  AND (r.disclosure_end IS NULL OR r.disclosure_end >= (now() AT TIME ZONE 'Asia/Shanghai')::date)
+		ORDER BY r.id DESC LIMIT 100`, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(want) != 100 {
+		t.Fatalf("fixture: %d public records served, want more than 100 to choose from", len(want))
+	}
+	var out struct {
+		Records []struct {
+			ID             int64  `json:"id"`
+			SubjectName    string `json:"subject_name"`
+			UnderObjection bool   `json:"under_objection"`
+		} `json:"records"`
+	}
+	anonymous(t).expect(http.StatusOK, "GET", "/api/v1/public/records?q="+url.QueryEscape(name), nil).decode(t, &out)
+	var got []int64
+	objected := 0
+	for _, r := range out.Records {
+		got = append(got, r.ID)
+		if r.SubjectName != name {
+			t.Fatalf("record %d of %q served for %q", r.ID, r.SubjectName, name)
+		}
+		if r.UnderObjection {
+			objected++
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("served %d records %v…, want the newest 100 public ones %v…", len(got), got[:min(5, len(got))], want[:5])
+	}
+	if objected == 0 {
+		t.Fatal("no record under objection is marked so")
+	}
+}
+
+// A lookup by a full identity number and its entry in the query log are
+// one: each record served has its row, with the subject found; a valid
+// number of nobody has one row without subject or record.
+func TestPublicLookupByIDNumberIsLoggedWithWhatItServed(t *testing.T) {
+	ctx := context.Background()
+	seq := time.Now().UnixNano() % 1000
+	body := fmt.Sprintf("320602198803%02d%03d", 1+seq%28, seq)
+	check, err := ident.IDNumberCheckDigit(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	number := body + string(check)
+	var subject int64
+	if err := testPool.QueryRow(ctx, `INSERT INTO subjects (kind, ident, name) VALUES ('person', $1, '查询日志测试') RETURNING id`, number).Scan(&subject); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := testPool.Exec(ctx, `INSERT INTO records (subject_id, provider_id, category, disclosure, title, decision_no, decided_on)
+		SELECT $1, $2, 'basic', d, '登记 ' || d, 'QL-' || $1::bigint || '-' || d, current_date - 5
+		FROM unnest(ARRAY['public', 'government', 'authorised']) d`, subject, providerID("nt-market")); err != nil {
+		t.Fatal(err)
+	}
+	lookup := "person_id:" + ident.MaskIDNumber(number)
+	var out struct {
+		Records []struct {
+			ID int64 `json:"id"`
+		} `json:"records"`
+	}
+	anonymous(t).expect(http.StatusOK, "GET", "/api/v1/public/records?q="+number, nil).decode(t, &out)
+	if len(out.Records) != 1 {
+		t.Fatalf("served %d records, want the one public", len(out.Records))
+	}
+	if n := count(t, `SELECT count(*) FROM query_log WHERE lookup = $1 AND subject_id = $2 AND record_id = $3 AND role = 'public'`,
+		lookup, subject, out.Records[0].ID); n != 1 {
+		t.Fatalf("%d query-log rows for the record served, want 1", n)
+	}
+	if n := count(t, `SELECT count(*) FROM query_log WHERE lookup = $1`, lookup); n != 1 {
+		t.Fatalf("%d query-log rows for one lookup serving one record, want 1", n)
+	}
+
+	body = fmt.Sprintf("320602197702%02d%03d", 1+seq%28, (seq+1)%1000)
+	check, _ = ident.IDNumberCheckDigit(body)
+	nobody := body + string(check)
+	anonymous(t).expect(http.StatusOK, "GET", "/api/v1/public/records?q="+nobody, nil).decode(t, &out)
+	if len(out.Records) != 0 {
+		t.Fatalf("a number of nobody served %d records", len(out.Records))
+	}
+	if n := count(t, `SELECT count(*) FROM query_log WHERE lookup = $1 AND subject_id IS NULL AND record_id IS NULL`,
+		"person_id:"+ident.MaskIDNumber(nobody)); n != 1 {
+		t.Fatalf("%d query-log rows for a lookup of nobody, want 1", n)
 	}
 }

@@ -58,7 +58,7 @@ func Register(r sdkworker.Registry, deps Deps) {
 	}
 	r.RegisterActivity(&activities.Engine{Pool: deps.Pool, Identity: deps.Identity})
 	r.RegisterActivity(&activities.Cases{Pool: deps.Pool, Rules: deps.Rules, Notifier: deps.Notifier})
-	r.RegisterActivity(&activities.Sweep{Sweeper: &supervision.Sweeper{Pool: deps.Pool}})
+	r.RegisterActivity(&activities.Sweep{Sweeper: &supervision.Sweeper{Pool: deps.Pool, Yield: supervision.SweepYield}})
 	r.RegisterActivity(&activities.Reconcile{Reconciler: &reconcile.Reconciler{Pool: deps.Pool, Engine: reconcile.TemporalEngine{Client: deps.Temporal}}})
 }
 

@@ -4,8 +4,12 @@
 //     private PostgreSQL, `creditcase engine`, `creditcase worker`,
 //     `creditcase api`;
 //   - -cases open cases filed through the API by the demo parties, a mix of
-//     objections (the subject) and listing proposals (the provider), each
-//     on its own record, until every one has stored its first deadline;
+//     the three procedures — objections and repair applications (the
+//     subject) and listing proposals (the provider) — each on its own
+//     record, until every one has stored its first deadline (the first
+//     deadlines are the rules' own: 3 to 15 working days from filing, not
+//     an artificial spread; a timer costs the engine the same whenever it
+//     is due);
 //   - at rest: worker, engine and API RSS, their CPU over -rest, and the
 //     PostgreSQL size per case (application + Temporal databases, before
 //     and after);
@@ -22,8 +26,8 @@
 //	go run ./bench/atrest                                    # -cases 300 quick
 //	go run ./bench/atrest -cases 100000 -outage 5m -dir /tmp/ccatrest
 //
-// Ports: Temporal in 29300–29990, HTTP 18089 and 29089 (the perf
-// developer's ranges).
+// Ports: Temporal in 30300–31990 (membership 300 below), HTTP 18090 and
+// 30005 (the perf-scale developer's ranges).
 package main
 
 import (
@@ -35,6 +39,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -87,7 +92,8 @@ type bench struct {
 
 func run() error {
 	n := flag.Int("cases", 300, "open cases to hold")
-	listShare := flag.Float64("listings", 0.3, "share of the cases that are listing proposals (the rest objections)")
+	listShare := flag.Float64("listings", 0.3, "share of the cases that are listing proposals")
+	repairShare := flag.Float64("repairs", 0.2, "share of the cases that are repair applications (the rest objections)")
 	conc := flag.Int("c", 8, "concurrent clients filing the cases")
 	rest := flag.Duration("rest", 60*time.Second, "how long CPU at rest is measured")
 	timers := flag.Int("timers", 50, "timers due during the outage (the sample)")
@@ -132,16 +138,17 @@ func run() error {
 	}
 	if have < *n {
 		t0 := time.Now()
-		if err := b.fileCases(ctx, *n-have, *listShare, *conc); err != nil {
+		if err := b.fileCases(ctx, *n-have, *listShare, *repairShare, *conc); err != nil {
 			return err
 		}
 		say(fmt.Sprintf("%d cases filed and settled in %s", *n-have, time.Since(t0).Round(time.Second)))
 	}
-	var open, objections, listings, withTimer int
+	var open, objections, listings, repairs, withTimer int
 	var firstDue, lastDue time.Time
 	if err := b.pool.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE kind = 'objection'), count(*) FILTER (WHERE kind = 'listing'),
-		count(next_due_at), coalesce(min(next_due_at), now()), coalesce(max(next_due_at), now()) FROM cases WHERE status = 'open'`).
-		Scan(&open, &objections, &listings, &withTimer, &firstDue, &lastDue); err != nil {
+		count(*) FILTER (WHERE kind = 'repair'), count(next_due_at), coalesce(min(next_due_at), now()), coalesce(max(next_due_at), now())
+		FROM cases WHERE status = 'open'`).
+		Scan(&open, &objections, &listings, &repairs, &withTimer, &firstDue, &lastDue); err != nil {
 		return err
 	}
 	sizeAfter, err := b.dbSize(ctx)
@@ -154,8 +161,8 @@ func run() error {
 	}
 
 	// At rest: let the last tasks drain, then RSS and CPU over -rest.
-	say(fmt.Sprintf("%d open cases (%d objections, %d listings), %d with a pending deadline (%s … %s); resting",
-		open, objections, listings, withTimer, firstDue.Format("2006-01-02"), lastDue.Format("2006-01-02")))
+	say(fmt.Sprintf("%d open cases (%d objections, %d listings, %d repairs), %d with a pending deadline (%s … %s); resting",
+		open, objections, listings, repairs, withTimer, firstDue.Format("2006-01-02"), lastDue.Format("2006-01-02")))
 	time.Sleep(15 * time.Second)
 	roles := []*procs.Proc{b.worker, b.engine, b.api}
 	cpu0 := map[int]float64{}
@@ -169,8 +176,8 @@ func run() error {
 		rss[p.Name] = rssBytes(p.PID())
 		cpu[p.Name] = 100 * (cpuSeconds(p.PID()) - cpu0[p.PID()]) / rest.Seconds()
 	}
-	fmt.Printf("%d open cases at rest (%d objections, %d listings; %d with a pending deadline, due %s … %s)\n",
-		open, objections, listings, withTimer, firstDue.Format("2006-01-02"), lastDue.Format("2006-01-02"))
+	fmt.Printf("%d open cases at rest (%d objections, %d listings, %d repairs; %d with a pending deadline, due %s … %s)\n",
+		open, objections, listings, repairs, withTimer, firstDue.Format("2006-01-02"), lastDue.Format("2006-01-02"))
 	fmt.Printf("%-10s %10s %14s\n", "role", "RSS MiB", "CPU at rest")
 	for _, p := range roles {
 		fmt.Printf("%-10s %10d %13.1f%%\n", p.Name, rss[p.Name]>>20, cpu[p.Name])
@@ -221,10 +228,10 @@ func (b *bench) start(ctx context.Context) error {
 	if err := pgcluster.CreateDatabase(ctx, b.pg.URL("postgres"), "creditcase"); err != nil {
 		return err
 	}
-	if b.port, err = procs.TemporalPort(29300, 29990, "127.0.0.1"); err != nil {
+	if b.port, err = procs.TemporalPort(30300, 31990, "127.0.0.1"); err != nil {
 		return err
 	}
-	if b.http, err = procs.HTTPPorts(2, 18089, 29089); err != nil {
+	if b.http, err = procs.HTTPPorts(2, 18090, 30005); err != nil {
 		return err
 	}
 	if err := b.startEngine(ctx); err != nil {
@@ -296,10 +303,13 @@ func (b *bench) dbSize(ctx context.Context) (int64, error) {
 
 // fileCases gives the demo subject one record per case (COPY) and files
 // the cases through the API, then waits until each stored its first
-// deadline.
-func (b *bench) fileCases(ctx context.Context, n int, listShare float64, conc int) error {
+// deadline. Listing and repair records are negative records of one
+// decision day (so none is a later dishonesty "of the same kind" for a
+// repair), past the shortest disclosure period of a general record.
+func (b *bench) fileCases(ctx context.Context, n int, listShare, repairShare float64, conc int) error {
 	subj, prov := b.accounts["subject"], b.accounts["provider"]
 	nList := int(float64(n) * listShare)
+	nRepair := int(float64(n) * repairShare)
 	today := time.Now().UTC().Truncate(24 * time.Hour)
 	stamp := time.Now().UnixNano()
 	_, err := b.pool.CopyFrom(ctx, pgx.Identifier{"records"},
@@ -313,9 +323,13 @@ func (b *bench) fileCases(ctx context.Context, n int, listShare float64, conc in
 				decided := today.AddDate(0, 0, -120)
 				row := []any{subj.SubjectID, prov.ProviderID, "other", nil, "authorised", "基准测试记录", "内容",
 					fmt.Sprintf("ATREST-%d-O-%d", stamp, i), decided, nil, "", "nantong"}
-				if i < nList {
+				switch {
+				case i < nList:
 					row = []any{subj.SubjectID, prov.ProviderID, "negative", "serious", "public", "拒不履行行政处罚决定", "经催告仍拒不履行",
 						fmt.Sprintf("ATREST-%d-L-%d", stamp, i), decided, decided.AddDate(3, 0, 0), "disclosure.serious", "nantong"}
+				case i < nList+nRepair:
+					row = []any{subj.SubjectID, prov.ProviderID, "negative", "general", "public", "逾期未申报行政处罚", "罚款人民币 2000 元，已缴清",
+						fmt.Sprintf("ATREST-%d-R-%d", stamp, i), decided, decided.AddDate(1, 0, 0), "disclosure.general", "nantong"}
 				}
 				i++
 				return row, nil
@@ -324,25 +338,27 @@ func (b *bench) fileCases(ctx context.Context, n int, listShare float64, conc in
 	if err != nil {
 		return fmt.Errorf("copy records: %w", err)
 	}
-	rows, err := b.pool.Query(ctx, `SELECT id, category FROM records WHERE decision_no LIKE $1 ORDER BY id`, fmt.Sprintf("ATREST-%d-%%", stamp))
+	rows, err := b.pool.Query(ctx, `SELECT id, decision_no FROM records WHERE decision_no LIKE $1 ORDER BY id`, fmt.Sprintf("ATREST-%d-%%", stamp))
 	if err != nil {
 		return err
 	}
 	type job struct {
-		id      int64
-		listing bool
+		id   int64
+		kind byte // O objection, L listing, R repair
 	}
 	jobs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (job, error) {
 		var j job
-		var cat string
-		err := r.Scan(&j.id, &cat)
-		j.listing = cat == "negative"
+		var no string
+		err := r.Scan(&j.id, &no)
+		if k := strings.Split(no, "-"); len(k) == 4 {
+			j.kind = k[2][0]
+		}
 		return j, err
 	})
 	if err != nil {
 		return err
 	}
-	// Interleave the kinds so both are filed throughout.
+	// Interleave the kinds so all are filed throughout.
 	slices.SortFunc(jobs, func(a, c job) int { return int(a.id%97) - int(c.id%97) })
 	hc := &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: conc}}
 	var done atomic.Int64
@@ -360,12 +376,15 @@ func (b *bench) fileCases(ctx context.Context, n int, listShare float64, conc in
 				// Under a loaded machine the API's engine timeout runs out
 				// (503, nothing filed): try again, patiently.
 				for attempt := 0; attempt < 30; attempt++ {
-					if j.listing {
+					switch j.kind {
+					case 'L':
 						err = post(ctx, hc, b.base+"/api/v1/listings", b.tokens["provider"], map[string]any{
 							"subject_id": subj.SubjectID, "record_ids": []int64{j.id}, "reasons": "拒不履行法定义务，情节严重",
 							"legal_basis": []string{"《南通市公共信用信息管理办法》第三十条"}, "measures": []string{"public_disclosure"},
 							"period": map[string]any{"length": 3, "unit": "year"}})
-					} else {
+					case 'R':
+						err = postRepair(ctx, hc, b.base, b.tokens["subject"], j.id)
+					default:
 						err = post(ctx, hc, b.base+"/api/v1/objections", b.tokens["subject"], map[string]any{
 							"record_id": j.id, "grounds": []string{"记录内容有误"}, "statement": "请核实并更正"})
 					}
@@ -374,6 +393,9 @@ func (b *bench) fileCases(ctx context.Context, n int, listShare float64, conc in
 						// The earlier attempt's 503 came after the case was
 						// opened (the engine answered late): it is filed.
 						err = nil
+					}
+					if err != nil && attempt > 0 && errors.As(err, &st) && st.code == http.StatusConflict && strings.Contains(st.msg, "/problems/repair-open") {
+						err = nil // the same for a repair application
 					}
 					if err == nil || !errors.As(err, &st) || st.code != http.StatusServiceUnavailable {
 						break
@@ -478,6 +500,45 @@ func post(ctx context.Context, hc *http.Client, u, token string, body any) error
 	out, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
 		return errStatus{resp.StatusCode, fmt.Sprintf("POST %s: %s", u, out)}
+	}
+	return nil
+}
+
+// pdf is a minimal PDF document, as evidence and commitment.
+func pdf(note string) []byte {
+	return []byte("%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n" +
+		"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n% " + note + "\n" +
+		"trailer << /Root 1 0 R >>\n%%EOF\n")
+}
+
+// postRepair files a repair application for record id with a signed
+// commitment and one piece of evidence, as the subject does.
+func postRepair(ctx context.Context, hc *http.Client, base, token string, id int64) error {
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	_ = w.WriteField("record_id", strconv.FormatInt(id, 10))
+	_ = w.WriteField("statement", "罚款已缴清，已完成整改")
+	fw, _ := w.CreateFormFile("commitment", "信用承诺书.pdf")
+	_, _ = fw.Write(pdf("commitment"))
+	fw, _ = w.CreateFormFile("file", "缴款凭证.pdf")
+	_, _ = fw.Write(pdf("receipt"))
+	if err := w.Close(); err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/v1/repairs", &buf)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusCreated {
+		return errStatus{resp.StatusCode, fmt.Sprintf("POST %s/api/v1/repairs: %s", base, out)}
 	}
 	return nil
 }

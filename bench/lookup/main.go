@@ -17,8 +17,8 @@
 // they occur).
 //
 // The sweep is the Sweeper's batches as DisclosureSweepWorkflow runs them
-// (same batch size), called directly: it measures the database's work,
-// without the engine's round trip per batch.
+// (same batch size, same rest after each batch), called directly: it
+// measures the database's work, without the engine's round trip per batch.
 //
 //	go run ./bench/lookup                                  # -n 200000 quick
 //	go run ./bench/lookup -n 10000000 -dir /tmp/cclookup   # full size; keep the cluster for reruns
@@ -207,7 +207,7 @@ func run(n, perSubject int, expiring float64, rate, lowRate int, duration time.D
 	var figs []figures.Figure
 	fmt.Printf("public lookup over %d records (%d subjects, realistic names; commonest person name: %d subjects), %d req/s for %s from a separate load process\n",
 		n, subjects, commonest, rate, duration)
-	fmt.Printf("%-34s %8s %8s %8s %8s %8s %10s\n", "load", "sent", "errors", "p50", "p90", "p99", "achieved/s")
+	fmt.Printf("%-34s %8s %8s %8s %8s %8s %10s %6s\n", "load", "sent", "errors", "p50", "p90", "p99", "achieved/s", "load1")
 	var byName, byCode loadResult
 	for _, l := range []struct {
 		name, file string
@@ -262,7 +262,7 @@ func run(n, perSubject int, expiring float64, rate, lowRate int, duration time.D
 	}()
 	time.Sleep(2 * time.Second) // the load is running
 	sweepStart := time.Now()
-	archived, err := sweep(ctx, pool, today)
+	archived, err := sweep(ctx, pool, today, supervision.SweepYield)
 	sweepTime := time.Since(sweepStart)
 	close(stop)
 	<-loadDone
@@ -273,7 +273,8 @@ func run(n, perSubject int, expiring float64, rate, lowRate int, duration time.D
 		return fmt.Errorf("load during the sweep: %w", loadErr)
 	}
 	during.print("mixed, during the sweep")
-	fmt.Printf("disclosure-expiry sweep: %d of %d records archived in %s (batches of %d, one transaction each)\n", archived, n, sweepTime.Round(time.Millisecond), workflows.DisclosureSweepBatch)
+	fmt.Printf("disclosure-expiry sweep: %d of %d records archived in %s (batches of %d, one transaction each, each followed by a rest %.1f× its time; load %.1f)\n",
+		archived, n, sweepTime.Round(time.Millisecond), workflows.DisclosureSweepBatch, supervision.SweepYield, figures.Load1())
 	base99 := max(byName.P99, byCode.P99)
 	figs = append(figs,
 		figures.Report("4 lookup", fmt.Sprintf("disclosure sweep, %s records, %d expiring", short(n), archived), sweepTime.Round(time.Millisecond).String()),
@@ -338,8 +339,8 @@ func sample(ctx context.Context, pool *pgxpool.Pool, k int) (names, codes []stri
 
 // sweep runs the disclosure sweep's batches to the end as the workflow
 // does and returns how many records it archived.
-func sweep(ctx context.Context, pool *pgxpool.Pool, asOf calendar.Date) (int, error) {
-	s := &supervision.Sweeper{Pool: pool}
+func sweep(ctx context.Context, pool *pgxpool.Pool, asOf calendar.Date, yield float64) (int, error) {
+	s := &supervision.Sweeper{Pool: pool, Yield: yield}
 	runID := fmt.Sprintf("bench-%d", time.Now().UnixNano())
 	if err := s.Begin(ctx, runID, asOf); err != nil {
 		return 0, err
@@ -373,7 +374,7 @@ type loadResult struct {
 }
 
 func (r loadResult) print(name string) {
-	fmt.Printf("%-34s %8d %8d %8s %8s %8s %10.0f\n", name, r.Sent, r.Errors, r.P50, r.P90, r.P99, r.Achieved)
+	fmt.Printf("%-34s %8d %8d %8s %8s %8s %10.0f %6.1f\n", name, r.Sent, r.Errors, r.P50, r.P90, r.P99, r.Achieved, figures.Load1())
 	if r.FirstErr != "" {
 		fmt.Printf("  first error: %s\n", r.FirstErr)
 	}

@@ -12,6 +12,7 @@ package audit
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -124,6 +125,21 @@ func LogLookup(ctx context.Context, db DB, actor Actor, l Lookup) error {
 		SELECT $1, $2, $3, nullif(r, 0), $5, $6, $7, $8, $9 FROM unnest($4::bigint[]) AS r`,
 		nullID(actor.AccountID), actor.Username, actor.Role, ids, nullID(l.SubjectID), l.Purpose, reqid.From(ctx), l.Client, lookup)
 	return err
+}
+
+// LookupLogStatement is LogLookup as a data-modifying statement for the
+// caller to run inside its own query (a WITH clause), so that a lookup and
+// its entry in the log are one statement, one round trip, one
+// transaction: idsExpr is an SQL expression of the served record IDs
+// (bigint[], empty or NULL: none) and subjectExpr one of the subject's ID
+// (NULL: none found); the statement's parameters are numbered from first
+// and their values are returned. l.RecordIDs and l.SubjectID are not used.
+func LookupLogStatement(ctx context.Context, actor Actor, l Lookup, idsExpr, subjectExpr string, first int) (string, []any) {
+	p := func(i int) string { return fmt.Sprintf("$%d", first+i) }
+	sql := `INSERT INTO query_log (account_id, actor, role, record_id, subject_id, purpose, request_id, client, lookup)
+		SELECT ` + p(0) + `::bigint, ` + p(1) + `, ` + p(2) + `, nullif(r, 0), ` + subjectExpr + `, ` + p(3) + `, ` + p(4) + `, ` + p(5) + `, ` + p(6) + `
+		FROM unnest(CASE WHEN cardinality(` + idsExpr + `) > 0 THEN ` + idsExpr + ` ELSE '{0}'::bigint[] END) AS r`
+	return sql, []any{nullID(actor.AccountID), actor.Username, actor.Role, l.Purpose, reqid.From(ctx), l.Client, l.Kind + ":" + l.Query}
 }
 
 func nullID(id int64) *int64 {

@@ -556,41 +556,56 @@ func (s *Store) PublicLookup(ctx context.Context, q, client string) ([]PublicRec
 			return nil, ErrInvalidIDNumber
 		}
 	}
-	recs, err := s.publicLookup(ctx, q)
-	if err != nil || !byID {
-		return recs, err
+	if !byID {
+		return s.publicLookup(ctx, q, nil)
 	}
-	var subjectID int64
-	err = s.pool.QueryRow(ctx, `SELECT id FROM subjects WHERE ident = $1`, q).Scan(&subjectID)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return nil, err
-	}
-	ids := make([]int64, 0, len(recs))
-	for _, r := range recs {
-		ids = append(ids, r.ID)
-	}
-	err = audit.LogLookup(ctx, s.pool, audit.Public, audit.Lookup{Kind: "person_id", Query: ident.MaskIDNumber(q),
-		SubjectID: subjectID, RecordIDs: ids, Client: client, Purpose: PurposePublicIDLookup})
-	if err != nil {
-		return nil, err
-	}
-	return recs, nil
+	// The records and the query log's entry in one statement: the entry
+	// is written exactly when the answer is (one transaction), in one
+	// round trip.
+	return s.publicLookup(ctx, q, &audit.Lookup{Kind: "person_id", Query: ident.MaskIDNumber(q), Client: client, Purpose: PurposePublicIDLookup})
 }
 
-func (s *Store) publicLookup(ctx context.Context, q string) ([]PublicRecord, error) {
-	today := shanghaiDate(s.now()).String()
-	rows, err := s.pool.Query(ctx, `
-		SELECT r.id, s.kind, s.ident, s.name, p.name, r.category, coalesce(r.severity, ''), r.title, r.content,
-			r.decision_no, r.decided_on, r.disclosure_end, r.status
-		FROM subjects s
-		JOIN records r ON r.subject_id = s.id
-		JOIN providers p ON p.id = r.provider_id
-		WHERE (s.ident = $1 OR s.name = $2)
-		  AND r.disclosure = 'public'
+// publicLookupSQL picks the newest PublicLookupLimit public records of
+// the subjects named by identifier ($1) or name ($2) from the index
+// records_public_lookup alone (migration 00115: status and disclosure end
+// are in it), then reads those rows only: a common name's thousands of
+// subjects cost index entries, not record rows.
+const publicLookupSQL = `
+	WITH s AS (
+		SELECT id, kind, ident, name FROM subjects WHERE ident = $1
+		UNION
+		SELECT id, kind, ident, name FROM subjects WHERE name = $2
+	), top AS (
+		SELECT r.id FROM s JOIN records r ON r.subject_id = s.id
+		WHERE r.disclosure = 'public'
 		  AND r.status = ANY($3)
 		  AND (r.disclosure_end IS NULL OR r.disclosure_end >= $4::date)
-		ORDER BY r.id DESC LIMIT $5`,
-		ident.Normalize(q), q, PubliclyServed, today, PublicLookupLimit)
+		ORDER BY r.id DESC LIMIT $5
+	)%s
+	SELECT r.id, s.kind, s.ident, s.name, p.name, r.category, coalesce(r.severity, ''), r.title, r.content,
+		r.decision_no, r.decided_on, r.disclosure_end, r.status
+	FROM top
+	JOIN records r ON r.id = top.id
+	JOIN s ON s.id = r.subject_id
+	JOIN providers p ON p.id = r.provider_id
+	ORDER BY r.id DESC`
+
+var publicLookupPlain = fmt.Sprintf(publicLookupSQL, "")
+
+// publicLookup answers a lookup; with log, it writes the query log's entry
+// for it in the same statement (the records served, the subject found by
+// identifier).
+func (s *Store) publicLookup(ctx context.Context, q string, log *audit.Lookup) ([]PublicRecord, error) {
+	today := shanghaiDate(s.now()).String()
+	args := []any{ident.Normalize(q), q, PubliclyServed, today, PublicLookupLimit}
+	sql := publicLookupPlain
+	if log != nil {
+		insert, more := audit.LookupLogStatement(ctx, audit.Public, *log,
+			"(SELECT array_agg(id) FROM top)", "(SELECT id FROM subjects WHERE ident = $1)", len(args)+1)
+		sql = fmt.Sprintf(publicLookupSQL, ", logged AS (\n\t\t"+insert+"\n\t)")
+		args = append(args, more...)
+	}
+	rows, err := s.pool.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -35,7 +35,19 @@ import (
 // nothing twice. Rows are locked (FOR UPDATE, waiting rather than skipping:
 // the keyset moves on, so a skipped row would wait for the next day) and
 // re-checked after the wait, so a record repaired meanwhile is left alone.
-type Sweeper struct{ Pool *pgxpool.Pool }
+//
+// A batch that archived records then rests Yield times as long as it took
+// (context permitting) before it returns: the sweep holds the database at
+// most 1/(1+Yield) of its run, so the public lookups beside it keep their
+// latency (issue 20.4). Zero: no rest.
+type Sweeper struct {
+	Pool  *pgxpool.Pool
+	Yield float64
+}
+
+// SweepYield is the rest the worker's sweep takes after each batch, as a
+// multiple of the batch's time.
+const SweepYield = 1.0
 
 // SweepCursor is where the next batch starts.
 type SweepCursor struct {
@@ -89,6 +101,20 @@ func (s *Sweeper) Batch(ctx context.Context, runID string, asOf calendar.Date, c
 		keyset = "AND (disclosure_end, id) > ($3::date, $4::bigint)"
 		args = append(args, d.Start(), cur.ID)
 	}
+	start := time.Now()
+	out, err := s.batch(ctx, runID, asOf, keyset, args, limit, cur)
+	if err == nil && out.Archived > 0 && s.Yield > 0 {
+		t := time.NewTimer(time.Duration(s.Yield * float64(time.Since(start))))
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+		}
+	}
+	return out, err
+}
+
+func (s *Sweeper) batch(ctx context.Context, runID string, asOf calendar.Date, keyset string, args []any, limit int, cur SweepCursor) (SweepBatch, error) {
 	tx, err := s.Pool.Begin(ctx)
 	if err != nil {
 		return SweepBatch{}, err
