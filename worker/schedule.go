@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -105,7 +106,15 @@ func transient(err error) bool {
 	var unavailable *serviceerror.Unavailable
 	var deadline *serviceerror.DeadlineExceeded
 	var busy *serviceerror.ResourceExhausted
-	return errors.As(err, &unavailable) || errors.As(err, &deadline) || errors.As(err, &busy)
+	if errors.As(err, &unavailable) || errors.As(err, &deadline) || errors.As(err, &busy) {
+		return true
+	}
+	// Updating a schedule is answered by the engine's own per-namespace
+	// worker; right after the engine (re)starts that worker has not polled
+	// yet and the engine answers FailedPrecondition "no poller seen for task
+	// queue recently" — a matter of seconds, not a wrong request.
+	var precondition *serviceerror.FailedPrecondition
+	return errors.As(err, &precondition) && strings.Contains(precondition.Message, "no poller seen")
 }
 
 func ensureSchedule(ctx context.Context, c client.Client, o client.ScheduleOptions) error {

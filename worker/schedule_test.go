@@ -30,6 +30,26 @@ func TestRetryTransient(t *testing.T) {
 		t.Fatalf("slow engine: err %v after %d calls, want success on the 3rd", err, calls)
 	}
 
+	// After a restart the engine's own worker (which answers schedule
+	// updates) may not poll yet: the start waits for it.
+	calls = 0
+	err = retryTransient(ctx, time.Minute, func(context.Context) error {
+		calls++
+		if calls == 1 {
+			return fmt.Errorf("update: %w", serviceerror.NewFailedPrecondition("no poller seen for task queue recently, worker may be down"))
+		}
+		return nil
+	})
+	if err != nil || calls != 2 {
+		t.Fatalf("engine worker not polling yet: err %v after %d calls, want success on the 2nd", err, calls)
+	}
+	calls = 0
+	other := serviceerror.NewFailedPrecondition("namespace is not active")
+	err = retryTransient(ctx, time.Minute, func(context.Context) error { calls++; return other })
+	if !errors.Is(err, other) || calls != 1 {
+		t.Fatalf("other precondition: err %v after %d calls, want it returned after 1", err, calls)
+	}
+
 	calls = 0
 	wrong := serviceerror.NewInvalidArgument("bad spec")
 	err = retryTransient(ctx, time.Minute, func(context.Context) error { calls++; return wrong })
