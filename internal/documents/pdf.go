@@ -52,14 +52,6 @@ type pdfInfo struct {
 // the elements base.html.tmpl documents and fails on anything else, so a
 // template cannot put text in the HTML that the PDF silently drops.
 func renderPDF(doc []byte, info pdfInfo) ([]byte, error) {
-	cjk, err := CJKFont.load()
-	if err != nil {
-		return nil, err
-	}
-	latin, err := LatinFont.load()
-	if err != nil {
-		return nil, err
-	}
 	root, err := html.Parse(bytes.NewReader(doc))
 	if err != nil {
 		return nil, fmt.Errorf("documents: parsing rendered HTML: %w", err)
@@ -67,6 +59,15 @@ func renderPDF(doc []byte, info pdfInfo) ([]byte, error) {
 	article := find(root, func(n *html.Node) bool { return n.DataAtom == atom.Article })
 	if article == nil {
 		return nil, fmt.Errorf("documents: rendered HTML has no <article>")
+	}
+	used := lettersRunes(article)
+	cjk, err := CJKFont.forLetter(used)
+	if err != nil {
+		return nil, err
+	}
+	latin, err := LatinFont.forLetter(used)
+	if err != nil {
+		return nil, err
 	}
 
 	pdf := fpdf.New("P", "mm", "A4", "")
