@@ -2,6 +2,8 @@ package logging
 
 import (
 	"fmt"
+	"io"
+	"os"
 
 	"github.com/rs/zerolog"
 	sdklog "go.temporal.io/sdk/log"
@@ -73,7 +75,26 @@ func (s Server) Panic(msg string, tags ...tag.Tag) {
 	withTags(s.l.Error(), tags).Msg(msg)
 	panic(msg)
 }
-func (s Server) Fatal(msg string, tags ...tag.Tag) { withTags(s.l.Fatal(), tags).Msg(msg) }
+
+// Fatal is the embedded engine giving up: the process ends, as the server
+// expects. The reason goes to the log and always to standard error too — a
+// process whose log is filtered or discarded (a test's stack, a quiet
+// level) must not end with exit status 1 and not a word on why.
+func (s Server) Fatal(msg string, tags ...tag.Tag) {
+	withTags(s.l.WithLevel(zerolog.FatalLevel), tags).Msg(msg)
+	line := "temporal server: fatal: " + msg
+	for _, t := range tags {
+		line += fmt.Sprintf(" %s=%v", t.Key(), tagValue(t))
+	}
+	fmt.Fprintln(fatalOutput, line)
+	fatalExit(1)
+}
+
+// fatalOutput and fatalExit are standard error and os.Exit; tests replace them.
+var (
+	fatalOutput io.Writer = os.Stderr
+	fatalExit             = os.Exit
+)
 
 // With returns a logger that adds tags to every line.
 func (s Server) With(tags ...tag.Tag) serverlog.Logger {
