@@ -23,6 +23,7 @@ func (s *Server) routesAccounts(r *router) {
 	r.op(http.MethodPost, "/accounts/:id/disable", "disableAccount", s.disableAccount)
 	r.op(http.MethodPost, "/accounts/:id/enable", "enableAccount", s.enableAccount)
 	r.op(http.MethodPost, "/accounts/:id/revoke-tokens", "revokeAccountTokens", s.revokeAccountTokens)
+	r.op(http.MethodPost, "/accounts/:id/reset-password", "resetAccountPassword", s.resetAccountPassword)
 	r.op(http.MethodGet, "/accounts/:id/tokens", "listAccountTokens", s.listAccountTokens)
 	r.op(http.MethodGet, "/login-throttles", "listLoginThrottles", s.listLoginThrottles)
 	r.op(http.MethodPost, "/login-throttles/unblock", "unblockLogin", s.unblockLogin)
@@ -137,6 +138,22 @@ func (s *Server) revokeAccountTokens(c echo.Context) error {
 		return err
 	}
 	out, err := s.app.Accounts.RevokeAccountTokens(c.Request().Context(), actor(c), id, in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) resetAccountPassword(c echo.Context) error {
+	id, err := pathInt(c, "id")
+	if err != nil {
+		return err
+	}
+	var in accounts.ResetPassword
+	if err := readJSON(c, &in); err != nil {
+		return err
+	}
+	out, err := s.app.Accounts.ResetAccountPassword(c.Request().Context(), actor(c), id, in)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"fmt"
 	"net/http"
 	"testing"
 
@@ -119,4 +120,70 @@ func TestAccountsAndProvidersAreAdmins(t *testing.T) {
 		t.Fatalf("new provider sees %d records", len(page.Records))
 	}
 	as(t, "court-clerk").expect(http.StatusOK, "GET", "/api/v1/providers", nil)
+}
+
+// An administrator resets a caseworker's password through the API: the
+// policy's refusal names the field and why and changes nothing; others may
+// not; the reset ends the account's tokens, the old password is refused and
+// the new one logs in; a retry with the same Idempotency-Key gets the same
+// answer without a second reset.
+func TestAdminResetsAccountPassword(t *testing.T) {
+	admin := as(t, "admin")
+	const old, fresh = "tea-kettle-violin-74", "Copper kettle 93 on the shelf"
+	var acc struct{ ID int64 }
+	admin.expect(http.StatusCreated, http.MethodPost, "/api/v1/accounts",
+		map[string]any{"username": "reset-clerk", "display_name": "复核员", "password": old, "role": "caseworker"}).decode(t, &acc)
+	logIn := func(pw string) response {
+		return anonymous(t).do(http.MethodPost, "/api/v1/auth/login", map[string]string{"username": "reset-clerk", "password": pw, "kind": "bearer"})
+	}
+	var lr struct{ Token string }
+	if r := logIn(old); r.Status != http.StatusOK {
+		t.Fatalf("log-in: %d %s", r.Status, r.Body)
+	} else {
+		r.decode(t, &lr)
+	}
+	clerk := &client{t: t, bearer: lr.Token}
+	path := fmt.Sprintf("/api/v1/accounts/%d/reset-password", acc.ID)
+
+	for _, user := range []string{"caseworker", "supervisor"} {
+		as(t, user).expect(http.StatusForbidden, http.MethodPost, path, map[string]string{"password": fresh, "reason": "x"})
+	}
+	var pr problem
+	admin.expect(http.StatusUnprocessableEntity, http.MethodPost, path, map[string]string{"password": "reset-clerk-2026", "reason": ""}).decode(t, &pr)
+	if !pr.hasField("password", "context") || !pr.hasField("reason", "required") || len(pr.Errors) != 2 {
+		t.Fatalf("weak password without a reason: %+v", pr)
+	}
+	clerk.expect(http.StatusOK, http.MethodGet, "/api/v1/auth/me", nil) // nothing changed
+	var me struct {
+		Account struct{ ID int64 } `json:"account"`
+	}
+	admin.expect(http.StatusOK, http.MethodGet, "/api/v1/auth/me", nil).decode(t, &me)
+	admin.expect(http.StatusConflict, http.MethodPost, fmt.Sprintf("/api/v1/accounts/%d/reset-password", me.Account.ID),
+		map[string]string{"password": fresh, "reason": "mine"})
+	admin.expect(http.StatusNotFound, http.MethodPost, "/api/v1/accounts/999999999/reset-password", map[string]string{"password": fresh, "reason": "who"})
+
+	key := []string{"Idempotency-Key", "reset-clerk-0001"}
+	var out struct {
+		Account struct{ Username string } `json:"account"`
+		Revoked int64                     `json:"revoked"`
+	}
+	first := admin.expect(http.StatusOK, http.MethodPost, path, map[string]string{"password": fresh, "reason": "forgot it"}, key...)
+	first.decode(t, &out)
+	if out.Account.Username != "reset-clerk" || out.Revoked != 1 {
+		t.Fatalf("reset: %s", first.Body)
+	}
+	again := admin.expect(http.StatusOK, http.MethodPost, path, map[string]string{"password": fresh, "reason": "forgot it"}, key...)
+	if again.Header.Get("Idempotent-Replayed") != "true" || string(again.Body) != string(first.Body) {
+		t.Fatalf("retry: %v %s", again.Header, again.Body)
+	}
+	if n := count(t, `SELECT count(*) FROM audit_events WHERE action = 'account.password_reset' AND object_id = $1`, fmt.Sprint(acc.ID)); n != 1 {
+		t.Fatalf("account.password_reset events: %d, want 1", n)
+	}
+	clerk.expect(http.StatusUnauthorized, http.MethodGet, "/api/v1/auth/me", nil)
+	if r := logIn(old); r.Status != http.StatusUnauthorized {
+		t.Fatalf("old password after the reset: %d %s", r.Status, r.Body)
+	}
+	if r := logIn(fresh); r.Status != http.StatusOK {
+		t.Fatalf("new password: %d %s", r.Status, r.Body)
+	}
 }

@@ -1,6 +1,8 @@
 package integration
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -17,7 +19,10 @@ import (
 // TestConsoleStaffAdmin: the administrator creates an account (a weak
 // password refused next to the password, nothing created), disables it
 // (it can no longer log in), enables it again, ends its sessions and
-// tokens (a bearer it held is refused); adds a provider (a bad code
+// tokens (a bearer it held is refused), resets its password (a weak one
+// refused on its field and nothing changed; then a bearer it held is
+// refused, the old password no longer logs in and the new one logs in
+// through the console); adds a provider (a bad code
 // refused); and imports a holiday schedule: a dry run shows the days it
 // changes and stores nothing, the confirmation stores it as a new
 // revision whose recompute run is listed.
@@ -77,6 +82,39 @@ func TestConsoleStaffAdmin(t *testing.T) {
 	ad.wantText("已注销")
 	held.do(http.StatusUnauthorized, http.MethodGet, "/api/v1/auth/me", nil, nil)
 
+	// a new password: a weak one refused on its field, nothing changed;
+	// a good one ends its tokens, the old password no longer logs in and
+	// the new one does, through the console's log-in form
+	held = logIn(t, "cw-admin-made", staffPassword)
+	reset := "#a" + itoa64(id) + "-reset"
+	ad.click(row + " summary")
+	ad.fill(reset+"-password", "cw-admin-made-2026")
+	ad.fill(reset+"-reason", "忘记密码")
+	ad.submit("#a" + itoa64(id) + "-do-reset")
+	if got := ad.text(reset + "-password-error"); !strings.Contains(got, "用户名") {
+		t.Errorf("a password built on the user name is not refused next to the new password: %q", got)
+	}
+	if got := ad.value(reset + "-password"); got != "" {
+		t.Errorf("the refused password is sent back to the page: %q", got)
+	}
+	if got := ad.value(reset + "-reason"); got != "忘记密码" {
+		t.Errorf("the reason is not kept after the refusal: %q", got)
+	}
+	ad.check("admin-accounts-reset-refused")
+	held.do(http.StatusOK, http.MethodGet, "/api/v1/auth/me", nil, nil)
+	const newPassword = "Copper kettle 93 on the shelf"
+	ad.fill(reset+"-password", newPassword)
+	ad.submit("#a" + itoa64(id) + "-do-reset")
+	ad.wantText("账户 cw-admin-made 的密码已重置")
+	held.do(http.StatusUnauthorized, http.MethodGet, "/api/v1/auth/me", nil, nil)
+	if r := call(t, baseURL(), http.MethodPost, "/api/v1/auth/login", api.LoginRequest{Username: "cw-admin-made", Password: staffPassword, Kind: auth.KindBearer}, &lr); r.StatusCode != http.StatusUnauthorized {
+		t.Errorf("the old password after the reset: %d, want 401", r.StatusCode)
+	}
+	cw := logInTab(t, "cw-admin-made", newPassword)
+	if p := cw.path(); p != "/desk" {
+		t.Errorf("logged in with the new password, the caseworker is at %s, want /desk", p)
+	}
+
 	// providers
 	ad.open("/admin/providers")
 	ad.wantText("南通市市场监督管理局")
@@ -128,3 +166,14 @@ func TestConsoleStaffAdmin(t *testing.T) {
 }
 
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
+
+// value is the value of the form field sel as the page holds it.
+func (b *tab) value(sel string) string {
+	b.t.Helper()
+	js, _ := json.Marshal(sel)
+	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](fmt.Sprintf(`document.querySelector(%s).value`, js)))
+	if err != nil {
+		b.t.Fatalf("value of %s: %v", sel, err)
+	}
+	return v
+}

@@ -1,7 +1,7 @@
 package web
 
 // The administrator's pages (issue 15): accounts (create, disable or
-// enable, end every session and token), providers (list, add) and the
+// enable, reset the password, end every session and token), providers (list, add) and the
 // holiday calendar (the operator's view, an import shown first as a dry
 // run with the days it changes). Each calls the core's use case of the
 // API's operation: internal/accounts, internal/registry,
@@ -40,7 +40,8 @@ type accountsView struct {
 	Accounts  []accountRow
 	Roles     []option
 	Providers []option
-	Form      url.Values // the refused creation form
+	Form      url.Values // the refused form (never its password)
+	FormStep  string     // the step of Form: "new", or "a<id>-<action>"
 	Refused   int64      // the account whose action was refused
 	Action    string
 }
@@ -52,7 +53,7 @@ type accountRow struct {
 }
 
 func (v accountsView) posted(step, name string) (string, bool) {
-	if step != "new" || v.Form == nil {
+	if step != v.FormStep || v.Form == nil {
 		return "", false
 	}
 	return v.Form.Get(name), true
@@ -126,11 +127,12 @@ func (c *Console) adminCreateAccount(ctx echo.Context, p *page) error {
 		return verr
 	}
 	form.Del("password") // never sent back
-	v.Form = form
+	v.Form, v.FormStep = form, "new"
 	return c.render(ctx, p, statusOf(err), "admin-accounts", v)
 }
 
-// adminAccountAction disables or enables an account, or ends all its
+// adminAccountAction disables or enables an account, gives it a new
+// password (which ends its sessions and tokens too), or ends all its
 // sessions and tokens, with the reason kept in the audit trail.
 func (c *Console) adminAccountAction(ctx echo.Context, p *page) error {
 	if _, err := c.require(ctx, p, "account", auth.Admin); err != nil {
@@ -157,6 +159,10 @@ func (c *Console) adminAccountAction(ctx echo.Context, p *page) error {
 		var acc auth.Account
 		acc, err = c.App.Accounts.EnableAccount(rc, a, id, in)
 		who = acc.Username
+	case "reset":
+		var r accounts.PasswordReset
+		r, err = c.App.Accounts.ResetAccountPassword(rc, a, id, accounts.ResetPassword{Password: form.Get("password"), Reason: in.Reason})
+		who = r.Account.Username
 	case "revoke":
 		var r accounts.Revoked
 		r, err = c.App.Accounts.RevokeAccountTokens(rc, a, id, in)
@@ -177,7 +183,9 @@ func (c *Console) adminAccountAction(ctx echo.Context, p *page) error {
 	if verr != nil {
 		return verr
 	}
+	form.Del("password") // never sent back
 	v.Refused, v.Action = id, action
+	v.Form, v.FormStep = form, "a"+strconv.FormatInt(id, 10)+"-"+action
 	return c.render(ctx, p, statusOf(err), "admin-accounts", v)
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/creditcase/creditcase/internal/audit"
 	"github.com/creditcase/creditcase/internal/records"
@@ -19,11 +20,20 @@ const (
 	ActionAccountDisabled = "account.disabled"
 	ActionAccountEnabled  = "account.enabled"
 	ActionTokensRevoked   = "tokens.revoked"
+	ActionPasswordReset   = "account.password_reset"
 )
 
 // ErrOwnAccount refuses disabling one's own account (nobody could enable
 // it again if it was the last administrator).
 var ErrOwnAccount = errors.New("auth: an administrator cannot disable their own account")
+
+// ErrOwnPassword refuses an administrator resetting their own password
+// here (another administrator does it, as for disabling).
+var ErrOwnPassword = errors.New("auth: an administrator cannot reset their own password")
+
+// ErrExternalAccount refuses giving a password to an account that signs in
+// only through the identity platform.
+var ErrExternalAccount = errors.New("auth: the account signs in through the identity platform and has no password")
 
 // MaxReason bounds a reason given for an administrative act.
 const MaxReason = 500
@@ -163,4 +173,63 @@ func (s *Service) Authenticated(ctx context.Context, token, kind string) (Accoun
 	}
 	t.ID, t.Live = hex.EncodeToString(d[:6]), true
 	return a, t, nil
+}
+
+// ResetPassword gives account id the new password for reason (the holder
+// forgot it, or it may be known to someone else). The password must pass
+// the password policy for that account's names (CheckPassword); in one
+// transaction the hash is replaced, every session and bearer token of the
+// account is revoked (whoever held the old password or a token made with
+// it is out), the account name's log-in back-off or lock is lifted (the
+// holder who locked it trying the forgotten password can log in at once),
+// and the reset is audited with the reason and the number of tokens
+// revoked — never the password. It returns the account and that number.
+func (s *Service) ResetPassword(ctx context.Context, actor audit.Actor, id int64, password, reason string) (Account, int64, error) {
+	if actor.AccountID == id {
+		return Account{}, 0, ErrOwnPassword
+	}
+	var a Account
+	var hash string
+	if err := s.pool.QueryRow(ctx, `SELECT `+accountColumns+`, password_hash FROM accounts WHERE id = $1`, id).
+		Scan(append(accountDest(&a), &hash)...); err != nil {
+		return Account{}, 0, mapErr(err)
+	}
+	if hash == noPassword {
+		return a, 0, ErrExternalAccount
+	}
+	var fe []records.FieldError
+	if e := s.CheckPassword(password, a.Username, a.DisplayName); e != nil {
+		fe = append(fe, *e)
+	}
+	if ve := checkReason(reason); ve != nil {
+		fe = append(fe, ve.Fields...)
+	}
+	if len(fe) > 0 {
+		return a, 0, &records.ValidationError{Fields: fe}
+	}
+	newHash, err := bcrypt.GenerateFromPassword([]byte(password), s.cost)
+	if err != nil {
+		return a, 0, err
+	}
+	var n int64
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// Accounts are never renamed, so the names the policy judged
+		// above are the account's names.
+		var now Account
+		if err := tx.QueryRow(ctx, `UPDATE accounts SET password_hash = $2 WHERE id = $1 RETURNING `+accountColumns, id, string(newHash)).
+			Scan(accountDest(&now)...); err != nil {
+			return mapErr(err)
+		}
+		a = now
+		var err error
+		if n, err = revokeAll(ctx, tx, id, s.now()); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM login_throttle WHERE scope = $1 AND key = $2`, ScopeAccount, accountKey(a.Username)); err != nil {
+			return err
+		}
+		return audit.Write(ctx, tx, actor, audit.Event{Action: ActionPasswordReset, ObjectType: "account", ObjectID: fmt.Sprint(id),
+			Reason: strings.TrimSpace(reason), Data: map[string]any{"username": a.Username, "tokens_revoked": n}})
+	})
+	return a, n, err
 }

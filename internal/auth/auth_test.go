@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -18,6 +19,7 @@ import (
 	"github.com/creditcase/creditcase/internal/auth"
 	"github.com/creditcase/creditcase/internal/db"
 	"github.com/creditcase/creditcase/internal/pgcluster"
+	"github.com/creditcase/creditcase/internal/records"
 )
 
 var pool *pgxpool.Pool
@@ -417,5 +419,115 @@ func TestCSRFTokenBoundToSession(t *testing.T) {
 	}
 	if ok, _ := s.CheckCSRF(ctx, one.Value, ""); ok {
 		t.Fatal("empty token accepted")
+	}
+}
+
+// An administrator gives an account a new password: a weak one or a
+// missing reason is refused and changes nothing; accepted, the old
+// password and every session and token of the account stop at once, the
+// lock its holder ran into trying the forgotten password is lifted, and
+// the audit trail keeps who, why and how many tokens ended — never the
+// password.
+func TestResetPasswordChecksPolicyRevokesAndUnlocks(t *testing.T) {
+	ctx := context.Background()
+	s, clk, a, old := service(t, auth.Options{ContextWords: []string{"南通市公共信用信息中心", "nantong"}, Throttle: auth.ThrottlePolicy{
+		Account: auth.ThrottleRule{Free: 1, LockAfter: 3}, Address: auth.ThrottleRule{Free: 100, LockAfter: 200},
+		BaseDelay: time.Second, MaxDelay: time.Minute, LockFor: time.Hour, Window: 24 * time.Hour}})
+	_, sess, err := s.Login(ctx, a.Username, old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bearer, err := s.IssueBearer(ctx, a, "laptop", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := audit.Actor{Username: "admin", Role: "admin"}
+	refused := []struct{ pw, reason, field, code string }{
+		{"short-pw-9", "forgot it", "password", "length"},
+		{"Password2024!", "forgot it", "password", "common"},
+		{a.Username + "-qz", "forgot it", "password", "context"},
+		{"南通市公共信用信息中心-2026", "forgot it", "password", "context"},
+		{"abcd1234abcd4321", "forgot it", "password", "weak"},
+		{"Copper kettle 93 on the shelf", " ", "reason", "required"},
+	}
+	for _, r := range refused {
+		_, _, err := s.ResetPassword(ctx, admin, a.ID, r.pw, r.reason)
+		var ve *records.ValidationError
+		if !errors.As(err, &ve) || len(ve.Fields) != 1 || ve.Fields[0].Field != r.field || ve.Fields[0].Code != r.code {
+			t.Errorf("reset to %q (reason %q): %v, want %s/%s", r.pw, r.reason, err, r.field, r.code)
+		}
+	}
+	if _, err := s.Authenticate(ctx, bearer.Value, auth.KindBearer); err != nil {
+		t.Fatalf("a refused reset ended a token: %v", err)
+	}
+	if n := countEvents(t, auth.ActionPasswordReset, fmt.Sprint(a.ID)); n != 0 {
+		t.Fatalf("refused resets audited: %d", n)
+	}
+	// Nobody resets their own password here.
+	if _, _, err := s.ResetPassword(ctx, a.Actor(), a.ID, "Copper kettle 93 on the shelf", "mine"); !errors.Is(err, auth.ErrOwnPassword) {
+		t.Fatalf("own password: %v", err)
+	}
+	if _, _, err := s.ResetPassword(ctx, admin, 1<<40, "Copper kettle 93 on the shelf", "who?"); !errors.Is(err, auth.ErrNotFound) {
+		t.Fatalf("unknown account: %v", err)
+	}
+
+	// The holder forgot the password and locked the account trying.
+	for locked := false; !locked; {
+		_, _, err := s.Login(ctx, a.Username, "what was it again")
+		var te *auth.ThrottledError
+		if errors.As(err, &te) {
+			if te.Locked {
+				locked = true
+			} else {
+				clk.add(te.RetryAfter)
+			}
+		} else if !errors.Is(err, auth.ErrBadCredentials) {
+			t.Fatal(err)
+		}
+	}
+	const fresh = "Copper kettle 93 on the shelf"
+	got, n, err := s.ResetPassword(ctx, admin, a.ID, fresh, "forgot the password and locked the account")
+	if err != nil || n != 2 || got.ID != a.ID {
+		t.Fatalf("reset: %+v revoked %d: %v", got, n, err)
+	}
+	for _, tk := range []struct{ v, kind string }{{sess.Value, auth.KindSession}, {bearer.Value, auth.KindBearer}} {
+		if _, err := s.Authenticate(ctx, tk.v, tk.kind); !errors.Is(err, auth.ErrUnauthenticated) {
+			t.Fatalf("%s token after the reset: %v", tk.kind, err)
+		}
+	}
+	if _, _, err := s.Login(ctx, a.Username, old); !errors.Is(err, auth.ErrBadCredentials) {
+		t.Fatalf("old password after the reset: %v", err)
+	}
+	if _, _, err := s.Login(ctx, a.Username, fresh); err != nil {
+		t.Fatalf("new password right after the reset (the lock lifted): %v", err)
+	}
+	var reason, data string
+	if err := pool.QueryRow(ctx, `SELECT reason, data::text FROM audit_events WHERE action = $1 AND object_id = $2`,
+		auth.ActionPasswordReset, fmt.Sprint(a.ID)).Scan(&reason, &data); err != nil {
+		t.Fatal(err)
+	}
+	if reason != "forgot the password and locked the account" || !strings.Contains(data, `"tokens_revoked": 2`) || strings.Contains(data, "kettle") {
+		t.Fatalf("audit: %q %s", reason, data)
+	}
+}
+
+// An account that signs in through the identity platform has no password
+// to reset.
+func TestResetPasswordRefusesIdentityPlatformAccount(t *testing.T) {
+	ctx := context.Background()
+	s, _, _, _ := service(t, auth.Options{})
+	var subject int64
+	ident := fmt.Sprintf("91320600%010d", time.Now().UnixNano()%1e10)
+	if err := pool.QueryRow(ctx, `INSERT INTO subjects (kind, ident, name) VALUES ('organisation', $1, '南通某公司') RETURNING id`, ident).
+		Scan(&subject); err != nil {
+		t.Fatal(err)
+	}
+	acc, err := s.SubjectAccount(ctx, subject, "南通某公司")
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := audit.Actor{Username: "admin", Role: "admin"}
+	if _, _, err := s.ResetPassword(ctx, admin, acc.ID, "Copper kettle 93 on the shelf", "asked for one"); !errors.Is(err, auth.ErrExternalAccount) {
+		t.Fatalf("identity-platform account: %v", err)
 	}
 }

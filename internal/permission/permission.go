@@ -71,6 +71,7 @@ var table = []Entry{
 	{"disableAccount", admin, "disable an account (ends its sessions and tokens)"},
 	{"enableAccount", admin, "enable a disabled account"},
 	{"revokeAccountTokens", admin, "end every session and token of an account"},
+	{"resetAccountPassword", admin, "give an account a new password (ends its sessions and tokens)"},
 	{"listAccountTokens", admin, "list an account's sessions and tokens"},
 	{"listLoginThrottles", operators, "failed log-ins, back-offs and locks"},
 	{"unblockLogin", admin, "lift a log-in back-off or lock"},
