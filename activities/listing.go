@@ -60,6 +60,9 @@ type ListingBounds struct {
 type ProposalError struct {
 	Faults   []ProposalFault
 	Conflict bool
+	// Open are the listings (proposal numbers) already holding a record
+	// of the proposal, first found first.
+	Open []string
 }
 
 // ProposalFault is one problem of a proposal, in both languages.
@@ -170,6 +173,7 @@ func CheckProposal(ctx context.Context, pool *pgxpool.Pool, policies *policy.Set
 		}
 	}
 	var busy []ProposalFault
+	var open []string
 	crows, err := pool.Query(ctx, `SELECT l.proposal_no, r.record_id FROM listings l JOIN listing_records r USING (proposal_no)
 		WHERE r.record_id = ANY($1) AND l.status IN ('proposed', 'noticed', 'listed') AND l.proposal_no <> $2
 		ORDER BY r.record_id`, req.RecordIDs, req.ProposalNo)
@@ -183,6 +187,9 @@ func CheckProposal(ctx context.Context, pool *pgxpool.Pool, policies *policy.Set
 			crows.Close()
 			return b, err
 		}
+		if !slices.Contains(open, no) {
+			open = append(open, no)
+		}
 		busy = append(busy, ProposalFault{Field: fmt.Sprintf("record_ids[%d]", slices.Index(req.RecordIDs, id)), Code: "already_listed",
 			ZH: fmt.Sprintf("信用记录 %d 已在名单中或已有待决的列入提请（%s）", id, no), EN: fmt.Sprintf("record %d: already under listing %s", id, no)})
 	}
@@ -191,7 +198,7 @@ func CheckProposal(ctx context.Context, pool *pgxpool.Pool, policies *policy.Set
 		return b, err
 	}
 	if len(problems)+len(busy) > 0 {
-		return b, &ProposalError{Faults: append(problems, busy...), Conflict: len(problems) == 0}
+		return b, &ProposalError{Faults: append(problems, busy...), Conflict: len(problems) == 0, Open: open}
 	}
 	return b, nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/rs/zerolog"
 
+	"github.com/creditcase/creditcase/internal/caseno"
 	"github.com/creditcase/creditcase/internal/faults"
 	"github.com/creditcase/creditcase/internal/idempotency"
 	"github.com/creditcase/creditcase/internal/refusal"
@@ -35,9 +36,11 @@ type Problem struct {
 	WindowEnded   *time.Time `json:"window_ended,omitempty"`
 	Unanswered    []string   `json:"unanswered,omitempty"`
 	CaseNo        string     `json:"case_no,omitempty"`
-	Rule          string     `json:"rule,omitempty"`
-	Profile       string     `json:"profile,omitempty"`
-	Instead       string     `json:"instead,omitempty"`
+	// CaseURL is where the case named by case_no is read (the API path).
+	CaseURL string `json:"case_url,omitempty"`
+	Rule    string `json:"rule,omitempty"`
+	Profile string `json:"profile,omitempty"`
+	Instead string `json:"instead,omitempty"`
 }
 
 // FieldError says which input field is wrong and why, in the language the
@@ -53,7 +56,7 @@ func ProblemOf(r *refusal.Error, lang string) Problem {
 	p := Problem{
 		Type: "/problems/" + string(r.Kind), Title: r.Title.In(lang), Status: r.Status(), Detail: r.Detail.In(lang),
 		Stage: r.Stage, AllowedStages: r.AllowedStages, PossibleFrom: r.PossibleFrom, WindowEnded: r.WindowEnded,
-		Unanswered: r.Unanswered, CaseNo: r.CaseNo, Rule: r.Rule, Profile: r.Profile, Instead: r.Instead,
+		Unanswered: r.Unanswered, CaseNo: r.CaseNo, CaseURL: caseURL(r.CaseNo), Rule: r.Rule, Profile: r.Profile, Instead: r.Instead,
 	}
 	if p.Title == "" {
 		p.Title = http.StatusText(p.Status)
@@ -62,6 +65,23 @@ func ProblemOf(r *refusal.Error, lang string) Problem {
 		p.Errors = append(p.Errors, FieldError{Field: f.Name, Code: f.Code, Message: f.Message.In(lang)})
 	}
 	return p
+}
+
+// caseURL is the API path of case no ("" when no is not a case number).
+func caseURL(no string) string {
+	p, ok := caseno.Parse(no)
+	if !ok {
+		return ""
+	}
+	switch p.Prefix {
+	case caseno.Objection:
+		return "/api/v1/objections/" + no
+	case caseno.Repair:
+		return "/api/v1/repairs/" + no
+	case caseno.Listing:
+		return "/api/v1/listings/" + no
+	}
+	return ""
 }
 
 // errorHandler answers every error with problem+json. A refusal is

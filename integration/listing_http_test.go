@@ -75,8 +75,11 @@ func TestListingThroughHTTP(t *testing.T) {
 	no := l.ProposalNo
 	wid := workflows.ListingWorkflowID(no)
 	defer func() { _ = sys.Temporal.TerminateWorkflow(context.Background(), wid, "", "test over") }()
-	if p := problemOf(t, prov.do(http.StatusConflict, http.MethodPost, "/api/v1/listings", propose, nil)); !strings.HasSuffix(p.Type, "/already-listed") {
-		t.Errorf("second proposal: problem %s", p.Type)
+	// The same proposal again (no Idempotency-Key) finds the listing under
+	// way: 409 naming it and where to read it.
+	if p := problemOf(t, prov.do(http.StatusConflict, http.MethodPost, "/api/v1/listings", propose, nil)); !strings.HasSuffix(p.Type, "/already-listed") ||
+		p.CaseNo != no || p.CaseURL != "/api/v1/listings/"+no || !strings.Contains(p.Detail, no) {
+		t.Errorf("second proposal: problem %+v, want already-listed naming %s", p, no)
 	}
 
 	base := "/api/v1/listings/" + no

@@ -259,8 +259,9 @@ func TestObjectionThroughHTTP(t *testing.T) {
 	// 2. A second objection on the same record is refused while the first is open.
 	dup := subject.send(http.MethodPost, "/api/v1/objections", "application/json",
 		strings.NewReader(fmt.Sprintf(`{"record_id": %d, "grounds": ["重复"], "statement": "再次提出"}`, rec.ID)))
-	if dup.status != http.StatusConflict || problemOf(t, dup).Type != "/problems/objection-open" || !strings.Contains(string(dup.body), caseNo) {
-		t.Fatalf("second objection: %d %s", dup.status, dup.body)
+	if p := problemOf(t, dup); dup.status != http.StatusConflict || p.Type != "/problems/objection-open" || p.CaseNo != caseNo ||
+		p.CaseURL != base || !strings.Contains(p.Detail, caseNo) {
+		t.Fatalf("second objection: %d %s, want 409 naming %s and %s", dup.status, dup.body, caseNo, base)
 	}
 
 	// 3. Deciding before the case is accepted is refused (409: the case's

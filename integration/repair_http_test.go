@@ -170,10 +170,11 @@ func TestRepairThroughHTTP(t *testing.T) {
 	if filed.Commitment.ID == 0 || len(filed.Evidence) != 1 || filed.Case.Kind != workflows.CaseKindRepair {
 		t.Fatalf("filed %+v", filed)
 	}
-	if r := subject.apply(rec.ID, true, 1); r.status != http.StatusConflict || problemOf(t, r).Type != "/problems/repair-open" {
-		t.Fatalf("second application: %d %s", r.status, r.body)
-	}
 	base := "/api/v1/repairs/" + no
+	if r := subject.apply(rec.ID, true, 1); r.status != http.StatusConflict || problemOf(t, r).Type != "/problems/repair-open" ||
+		problemOf(t, r).CaseNo != no || problemOf(t, r).CaseURL != base {
+		t.Fatalf("second application: %d %s, want 409 naming %s and %s", r.status, r.body, no, base)
+	}
 
 	// 4. Publicity before acceptance is refused (409); acceptance; the
 	// provider finds the case in its opinion inbox and agrees.

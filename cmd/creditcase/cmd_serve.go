@@ -165,7 +165,9 @@ func runAPI(ctx context.Context, args []string, _ io.Writer) error {
 		return err
 	}
 	defer r.close()
-	return r.serve(ctx, nil)
+	// /readyz: every migration applied; whether a worker polls is
+	// reported, not required (the API files cases without one).
+	return r.serve(ctx, health.RoleChecks("api", r.pool, r.temporal, r.rules))
 }
 
 // authOptions are the log-in settings of the environment.
@@ -219,5 +221,7 @@ func runWorker(ctx context.Context, args []string, _ io.Writer) error {
 		return err
 	}
 	r.log.Info().Msg("worker polling")
-	return r.serve(ctx, checks)
+	// /readyz: the worker's own checks, every migration applied and this
+	// worker polling the task queue.
+	return r.serve(ctx, health.RoleChecks("worker", r.pool, r.temporal, r.rules))
 }

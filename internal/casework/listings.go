@@ -292,12 +292,19 @@ func (s *Service) ProposeListing(ctx context.Context, a permission.Actor, in Pro
 	if errors.As(err, &pe) {
 		kind, title := refusal.InvalidProposal, refusal.T("提请列入的信息不符合条件", "The proposal is refused")
 		detail := refusal.T("请按所列问题修改提请后重新提交，未作任何更改", "Correct the problems listed and propose again; nothing was changed")
+		var open string
 		if pe.Conflict {
 			kind, title = refusal.AlreadyListed, refusal.T("所涉信息已在名单中或已有待决的列入提请", "The records are listed or under another proposal")
 			detail = refusal.T("所列信用记录已在名单中或已有待决的列入提请，不能重复提请，未作任何更改",
 				"The records listed are on the list or under a pending proposal; nothing was changed")
+			if len(pe.Open) > 0 {
+				// A repeated proposal finds the listing already under way.
+				open = pe.Open[0]
+				detail = refusal.T("所列信用记录已在列入案件 "+open+" 中（已在名单中或提请待决），请在该案件中办理，不能重复提请，未作任何更改",
+					"The records listed are under listing case "+open+" (listed or pending); follow that case instead of proposing again; nothing was changed")
+			}
 		}
-		e := &refusal.Error{Kind: kind, Title: title, Detail: detail}
+		e := &refusal.Error{Kind: kind, Title: title, Detail: detail, CaseNo: open}
 		for _, f := range pe.Faults {
 			e.Fields = append(e.Fields, refusal.Field{Name: f.Field, Code: f.Code, Message: refusal.T(f.ZH, f.EN)})
 		}

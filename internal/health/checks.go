@@ -2,14 +2,19 @@ package health
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
 
 	"github.com/creditcase/creditcase/internal/calendar"
+	"github.com/creditcase/creditcase/internal/db"
 	"github.com/creditcase/creditcase/internal/documents"
 	"github.com/creditcase/creditcase/internal/rules"
+	"github.com/creditcase/creditcase/workflows"
 )
 
 // WorkerChecks are what a worker needs to carry cases on:
@@ -64,4 +69,61 @@ func calendarYears(ctx context.Context, rl *rules.Rules, now time.Time) error {
 		}
 	}
 	return nil
+}
+
+// MigrationsCheck: every migration this binary carries is applied (a
+// request on an older schema would fail on a missing table or column).
+func MigrationsCheck(pool *pgxpool.Pool) Check {
+	return Check{Name: "migrations", Run: func(ctx context.Context) error {
+		m, err := db.NewMigrator(pool)
+		if err != nil {
+			return err
+		}
+		defer m.Close()
+		st, err := m.Status(ctx)
+		if err != nil {
+			return fmt.Errorf("migration status unreadable: %w", err)
+		}
+		for _, x := range st {
+			if !x.Applied {
+				return fmt.Errorf("migration %d not applied: run `creditcase migrate up`", x.Version)
+			}
+		}
+		return nil
+	}}
+}
+
+// PollerCheck: a worker polls the case task queue, so a case filed now
+// moves on (its first deadline, its letters). advisory: reported on
+// /readyz but not making the process unready — for an API replica, which
+// answers reads and files cases (their starts are kept) while the workers
+// roll, and must not leave the Service with them.
+func PollerCheck(tc client.Client, advisory bool) Check {
+	return Check{Name: "worker", Advisory: advisory, Run: func(ctx context.Context) error {
+		if tc == nil {
+			return errors.New("no Temporal client")
+		}
+		d, err := tc.DescribeTaskQueue(ctx, workflows.TaskQueue, enumspb.TASK_QUEUE_TYPE_WORKFLOW)
+		if err != nil {
+			return fmt.Errorf("task queue %s not described: %w", workflows.TaskQueue, err)
+		}
+		if len(d.GetPollers()) == 0 {
+			return errors.New("no worker polls task queue " + workflows.TaskQueue)
+		}
+		return nil
+	}}
+}
+
+// RoleChecks are what /readyz checks, beyond PostgreSQL and Temporal, for
+// a production role: "api" — every migration applied (a worker polling
+// reported, advisory); "worker" — the worker's own checks (WorkerChecks),
+// every migration applied and a worker (itself) polling the task queue.
+// dev checks the same as a worker plus its seed (internal/stack).
+func RoleChecks(role string, pool *pgxpool.Pool, tc client.Client, rl *rules.Rules) []Check {
+	switch role {
+	case "worker":
+		return append(WorkerChecks(pool, rl, nil), MigrationsCheck(pool), PollerCheck(tc, false))
+	default:
+		return []Check{MigrationsCheck(pool), PollerCheck(tc, true)}
+	}
 }

@@ -38,6 +38,9 @@ import (
 type Check struct {
 	Name string
 	Run  func(ctx context.Context) error
+	// Advisory: a failure is reported (checks and details) without
+	// making the process unready.
+	Advisory bool
 }
 
 // Deps are what the checks read.
@@ -117,7 +120,12 @@ func (s *Service) Ready(ctx context.Context) Readiness {
 	}
 	for _, c := range s.d.Checks {
 		if err := c.Run(ctx); err != nil {
-			r.Status, r.Checks[c.Name] = "unavailable", err.Error()
+			r.Checks[c.Name] = err.Error()
+			if c.Advisory {
+				r.Details = append(r.Details, c.Name+": "+err.Error())
+				continue
+			}
+			r.Status = "unavailable"
 			s.d.Logger.Warn().Err(err).Str("check", c.Name).Msg("readiness: check failed")
 			continue
 		}
@@ -133,6 +141,9 @@ func (s *Service) Ready(ctx context.Context) Readiness {
 func RunChecks(ctx context.Context, checks []Check) error {
 	var bad []string
 	for _, c := range checks {
+		if c.Advisory {
+			continue
+		}
 		if err := c.Run(ctx); err != nil {
 			bad = append(bad, c.Name+": "+err.Error())
 		}

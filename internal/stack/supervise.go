@@ -2,15 +2,10 @@ package stack
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
-
-	"github.com/creditcase/creditcase/internal/db"
 	"github.com/creditcase/creditcase/internal/health"
-	"github.com/creditcase/creditcase/workflows"
 )
 
 // PostgreSQL restarts (issue 12.4): when the private cluster dies (a crash,
@@ -76,35 +71,7 @@ func (s *Stack) superviseDB() {
 // checks, reported on /readyz: every migration applied, a worker polling
 // the case task queue, and (dev) the demo accounts seeded.
 func (s *Stack) readinessChecks(seeded func(context.Context) error) []health.Check {
-	checks := []health.Check{
-		{Name: "migrations", Run: func(ctx context.Context) error {
-			m, err := db.NewMigrator(s.Pool)
-			if err != nil {
-				return err
-			}
-			defer m.Close()
-			st, err := m.Status(ctx)
-			if err != nil {
-				return fmt.Errorf("migration status unreadable: %w", err)
-			}
-			for _, x := range st {
-				if !x.Applied {
-					return fmt.Errorf("migration %d not applied: run `creditcase migrate up`", x.Version)
-				}
-			}
-			return nil
-		}},
-		{Name: "worker", Run: func(ctx context.Context) error {
-			d, err := s.Temporal.DescribeTaskQueue(ctx, workflows.TaskQueue, enumspb.TASK_QUEUE_TYPE_WORKFLOW)
-			if err != nil {
-				return fmt.Errorf("task queue %s not described: %w", workflows.TaskQueue, err)
-			}
-			if len(d.GetPollers()) == 0 {
-				return errors.New("no worker polls task queue " + workflows.TaskQueue)
-			}
-			return nil
-		}},
-	}
+	checks := []health.Check{health.MigrationsCheck(s.Pool), health.PollerCheck(s.Temporal, false)}
 	if seeded != nil {
 		checks = append(checks, health.Check{Name: "seed", Run: seeded})
 	}
