@@ -45,6 +45,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
@@ -58,6 +59,7 @@ import (
 	"github.com/creditcase/creditcase/internal/db"
 	"github.com/creditcase/creditcase/internal/pgcluster"
 	"github.com/creditcase/creditcase/internal/ratelimit"
+	"github.com/creditcase/creditcase/internal/records"
 	"github.com/creditcase/creditcase/internal/supervision"
 	"github.com/creditcase/creditcase/workflows"
 )
@@ -74,12 +76,13 @@ func main() {
 	queries := flag.String("queries", "", "load: file of query strings, one per line")
 	lowRate := flag.Int("low-rate", 100, "a second, light rate: the latency of a lookup without queueing (0: skip)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the API and PostgreSQL client side during the by-name load")
+	explain := flag.Bool("explain", true, "print the plan of the lookup (EXPLAIN ANALYZE, BUFFERS) for the commonest name and for a code")
 	flag.Parse()
 	var err error
 	if *role == "load" {
 		err = load(*target, *queries, *rate, *duration)
 	} else {
-		err = run(*n, *perSubject, *expiring, *rate, *lowRate, *duration, *dir, *cpuprofile)
+		err = run(*n, *perSubject, *expiring, *rate, *lowRate, *duration, *dir, *cpuprofile, *explain)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "lookup:", err)
@@ -89,7 +92,7 @@ func main() {
 
 func say(s string) { fmt.Fprintf(os.Stderr, "%s %s\n", time.Now().Format("15:04:05"), s) }
 
-func run(n, perSubject int, expiring float64, rate, lowRate int, duration time.Duration, dir, cpuprofile string) error {
+func run(n, perSubject int, expiring float64, rate, lowRate int, duration time.Duration, dir, cpuprofile string, explain bool) error {
 	ctx := context.Background()
 	d := dir
 	if d == "" {
@@ -183,6 +186,14 @@ func run(n, perSubject int, expiring float64, rate, lowRate int, duration time.D
 	mixedFile, err := write("mixed", mixed)
 	if err != nil {
 		return err
+	}
+
+	if explain {
+		for _, q := range []string{commonName, codes[0]} {
+			if err := explainLookup(ctx, pool, q); err != nil {
+				return err
+			}
+		}
 	}
 
 	// The API's real handlers on a loopback port.
@@ -286,6 +297,24 @@ func run(n, perSubject int, expiring float64, rate, lowRate int, duration time.D
 		return fmt.Errorf("the sweep archived %d records, %d were due", archived, due)
 	}
 	figures.Emit(figs...)
+	return nil
+}
+
+// explainLookup prints the plan of the public lookup's statement for q,
+// as executed (a second run: the first warms the caches).
+func explainLookup(ctx context.Context, pool *pgxpool.Pool, q string) error {
+	sql, args := records.NewStore(pool, nil, nil).PublicLookupPlan(q)
+	var plan []string
+	for range 2 {
+		rows, err := pool.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+sql, args...)
+		if err != nil {
+			return fmt.Errorf("explain: %w", err)
+		}
+		if plan, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+			return fmt.Errorf("explain: %w", err)
+		}
+	}
+	fmt.Printf("plan of the lookup of %q (load %.1f):\n  %s\n", q, figures.Load1(), strings.Join(plan, "\n  "))
 	return nil
 }
 

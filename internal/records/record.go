@@ -592,13 +592,18 @@ const publicLookupSQL = `
 
 var publicLookupPlain = fmt.Sprintf(publicLookupSQL, "")
 
+// PublicLookupPlan returns the statement a public lookup by name or
+// identifier q runs (without the query log's entry) and its arguments as
+// of today, for a benchmark to EXPLAIN it.
+func (s *Store) PublicLookupPlan(q string) (string, []any) {
+	return publicLookupPlain, []any{ident.Normalize(q), q, PubliclyServed, shanghaiDate(s.now()).String(), PublicLookupLimit}
+}
+
 // publicLookup answers a lookup; with log, it writes the query log's entry
 // for it in the same statement (the records served, the subject found by
 // identifier).
 func (s *Store) publicLookup(ctx context.Context, q string, log *audit.Lookup) ([]PublicRecord, error) {
-	today := shanghaiDate(s.now()).String()
-	args := []any{ident.Normalize(q), q, PubliclyServed, today, PublicLookupLimit}
-	sql := publicLookupPlain
+	sql, args := s.PublicLookupPlan(q)
 	if log != nil {
 		insert, more := audit.LookupLogStatement(ctx, audit.Public, *log,
 			"(SELECT array_agg(id) FROM top)", "(SELECT id FROM subjects WHERE ident = $1)", len(args)+1)
