@@ -333,7 +333,9 @@ func correctRecord(ctx context.Context, tx pgx.Tx, actor audit.Actor, req Outcom
 		return fmt.Errorf("correct record %d: %w", req.RecordID, err)
 	}
 	var snapshot []byte
-	if err := tx.QueryRow(ctx, `SELECT to_jsonb(r) FROM records r WHERE id = $1`, req.RecordID).Scan(&snapshot); err != nil {
+	// The record's own fields: subject_name is the subject's, copied for
+	// the public lookup's index (migration 00117).
+	if err := tx.QueryRow(ctx, `SELECT to_jsonb(r) - 'subject_name' FROM records r WHERE id = $1`, req.RecordID).Scan(&snapshot); err != nil {
 		return err
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO record_versions (record_id, version, snapshot, reason, written_by) VALUES ($1,$2,$3,$4,$5)`,

@@ -191,7 +191,9 @@ func (a *Cases) ApplyRepair(ctx context.Context, req RepairRequest) error {
 		var status string
 		var version int
 		var snapshot []byte
-		err := tx.QueryRow(ctx, `SELECT status, version, to_jsonb(r) FROM records r WHERE id = $1 FOR UPDATE`, req.RecordID).Scan(&status, &version, &snapshot)
+		// The record's own fields: subject_name is the subject's, copied for
+		// the public lookup's index (migration 00117).
+		err := tx.QueryRow(ctx, `SELECT status, version, to_jsonb(r) - 'subject_name' FROM records r WHERE id = $1 FOR UPDATE`, req.RecordID).Scan(&status, &version, &snapshot)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("record %d does not exist", req.RecordID), "no-record", err)
 		}

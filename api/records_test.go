@@ -633,6 +633,23 @@ func TestPublicLookupOfACommonNameServesTheNewestHundred(t *testing.T) {
 	if objected == 0 {
 		t.Fatal("no record under objection is marked so")
 	}
+
+	// A subject renamed: its records are found by the new name only.
+	var renamed int64
+	if err := testPool.QueryRow(ctx, `UPDATE subjects SET name = $2 WHERE id = (SELECT subject_id FROM records WHERE id = $1) RETURNING id`,
+		want[0], name+"（已更名）").Scan(&renamed); err != nil {
+		t.Fatal(err)
+	}
+	anonymous(t).expect(http.StatusOK, "GET", "/api/v1/public/records?q="+url.QueryEscape(name), nil).decode(t, &out)
+	for _, r := range out.Records {
+		if r.ID == want[0] {
+			t.Fatalf("record %d of a renamed subject still served under the old name", r.ID)
+		}
+	}
+	anonymous(t).expect(http.StatusOK, "GET", "/api/v1/public/records?q="+url.QueryEscape(name+"（已更名）"), nil).decode(t, &out)
+	if len(out.Records) == 0 || out.Records[0].ID != want[0] || out.Records[0].SubjectName != name+"（已更名）" {
+		t.Fatalf("the renamed subject's records under its new name: %+v", out.Records)
+	}
 }
 
 // A lookup by a full identity number and its entry in the query log are

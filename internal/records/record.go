@@ -566,27 +566,30 @@ func (s *Store) PublicLookup(ctx context.Context, q, client string) ([]PublicRec
 }
 
 // publicLookupSQL picks the newest PublicLookupLimit public records of
-// the subjects named by identifier ($1) or name ($2) from the index
-// records_public_lookup alone (migration 00115: status and disclosure end
-// are in it), then reads those rows only: a common name's thousands of
-// subjects cost index entries, not record rows.
+// the subjects named by identifier ($1) or name ($2) from two indexes
+// alone — records_public_by_name (migration 00117: each record carries its
+// subject's name) and records_public_lookup (00115, per subject) hold
+// status and disclosure end — then reads those rows only: a common name
+// held by thousands of subjects costs the first entries of one index
+// range, not a probe per subject nor a record row more than served.
 const publicLookupSQL = `
-	WITH s AS (
-		SELECT id, kind, ident, name FROM subjects WHERE ident = $1
+	WITH top AS (
+		(SELECT r.id FROM records r
+		 WHERE r.subject_name = $2 AND r.disclosure = 'public'
+		   AND r.status = ANY($3) AND (r.disclosure_end IS NULL OR r.disclosure_end >= $4::date)
+		 ORDER BY r.id DESC LIMIT $5)
 		UNION
-		SELECT id, kind, ident, name FROM subjects WHERE name = $2
-	), top AS (
-		SELECT r.id FROM s JOIN records r ON r.subject_id = s.id
-		WHERE r.disclosure = 'public'
-		  AND r.status = ANY($3)
-		  AND (r.disclosure_end IS NULL OR r.disclosure_end >= $4::date)
-		ORDER BY r.id DESC LIMIT $5
+		(SELECT r.id FROM subjects s JOIN records r ON r.subject_id = s.id
+		 WHERE s.ident = $1 AND r.disclosure = 'public'
+		   AND r.status = ANY($3) AND (r.disclosure_end IS NULL OR r.disclosure_end >= $4::date)
+		 ORDER BY r.id DESC LIMIT $5)
+		ORDER BY id DESC LIMIT $5
 	)%s
 	SELECT r.id, s.kind, s.ident, s.name, p.name, r.category, coalesce(r.severity, ''), r.title, r.content,
 		r.decision_no, r.decided_on, r.disclosure_end, r.status
 	FROM top
 	JOIN records r ON r.id = top.id
-	JOIN s ON s.id = r.subject_id
+	JOIN subjects s ON s.id = r.subject_id
 	JOIN providers p ON p.id = r.provider_id
 	ORDER BY r.id DESC`
 
