@@ -77,7 +77,7 @@ func run() error {
 			[]string{"-cases", "100000", "-rest", "60s", "-timers", "200", "-outage", "5m", "-timeout", "8h"}},
 		{"lookup",
 			[]string{"-n", "200000", "-duration", "10s", "-cpuprofile", filepath.Join(prof, "lookup.pprof")},
-			[]string{"-n", "10000000", "-duration", "30s", "-cpuprofile", filepath.Join(prof, "lookup.pprof")}},
+			[]string{"-n", "10000000", "-duration", "20s", "-cpuprofile", filepath.Join(prof, "lookup.pprof")}},
 	}
 	var failed []string
 	for _, p := range progs {

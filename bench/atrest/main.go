@@ -304,14 +304,20 @@ func (b *bench) dbSize(ctx context.Context) (int64, error) {
 // fileCases gives the demo subject one record per case (COPY) and files
 // the cases through the API, then waits until each stored its first
 // deadline. Listing and repair records are negative records of one
-// decision day (so none is a later dishonesty "of the same kind" for a
-// repair), past the shortest disclosure period of a general record.
+// decision day, past the shortest disclosure period of a general record.
 func (b *bench) fileCases(ctx context.Context, n int, listShare, repairShare float64, conc int) error {
 	subj, prov := b.accounts["subject"], b.accounts["provider"]
 	nList := int(float64(n) * listShare)
 	nRepair := int(float64(n) * repairShare)
 	today := time.Now().UTC().Truncate(24 * time.Hour)
 	stamp := time.Now().UnixNano()
+	// Repair records come from a department with no other record of the
+	// demo subject (the demo's later records of the proposing department
+	// would be a dishonesty "of the same kind" after them).
+	var repairProvider int64
+	if err := b.pool.QueryRow(ctx, `SELECT id FROM providers WHERE code = 'nt-hrss'`).Scan(&repairProvider); err != nil {
+		return fmt.Errorf("the demo department nt-hrss: %w", err)
+	}
 	_, err := b.pool.CopyFrom(ctx, pgx.Identifier{"records"},
 		[]string{"subject_id", "provider_id", "category", "severity", "disclosure", "title", "content", "decision_no", "decided_on", "disclosure_end", "period_rule", "profile_id"},
 		pgx.CopyFromFunc(func() func() ([]any, error) {
@@ -328,7 +334,7 @@ func (b *bench) fileCases(ctx context.Context, n int, listShare, repairShare flo
 					row = []any{subj.SubjectID, prov.ProviderID, "negative", "serious", "public", "拒不履行行政处罚决定", "经催告仍拒不履行",
 						fmt.Sprintf("ATREST-%d-L-%d", stamp, i), decided, decided.AddDate(3, 0, 0), "disclosure.serious", "nantong"}
 				case i < nList+nRepair:
-					row = []any{subj.SubjectID, prov.ProviderID, "negative", "general", "public", "逾期未申报行政处罚", "罚款人民币 2000 元，已缴清",
+					row = []any{subj.SubjectID, repairProvider, "negative", "general", "public", "逾期未申报行政处罚", "罚款人民币 2000 元，已缴清",
 						fmt.Sprintf("ATREST-%d-R-%d", stamp, i), decided, decided.AddDate(1, 0, 0), "disclosure.general", "nantong"}
 				}
 				i++
@@ -394,8 +400,9 @@ func (b *bench) fileCases(ctx context.Context, n int, listShare, repairShare flo
 						// opened (the engine answered late): it is filed.
 						err = nil
 					}
-					if err != nil && attempt > 0 && errors.As(err, &st) && st.code == http.StatusConflict && strings.Contains(st.msg, "/problems/repair-open") {
-						err = nil // the same for a repair application
+					if err != nil && attempt > 0 && errors.As(err, &st) && st.code == http.StatusConflict &&
+						(strings.Contains(st.msg, "/problems/repair-open") || strings.Contains(st.msg, "/problems/already-listed")) {
+						err = nil // the same for a repair application or a listing proposal
 					}
 					if err == nil || !errors.As(err, &st) || st.code != http.StatusServiceUnavailable {
 						break
