@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/creditcase/creditcase/api"
 	"github.com/creditcase/creditcase/internal/audit"
 	"github.com/creditcase/creditcase/internal/auth"
@@ -93,9 +95,40 @@ func TestDisagreementHandedOverToProviderThroughHTTP(t *testing.T) {
 
 	no := verifiedUpheld(t, subject, cw, provider, rec.ID, []string{"error_omission"})
 	base := "/api/v1/objections/" + no
-	if !offers(t, subject, no, workflows.ObjectionHandOver) || !offers(t, subject, no, workflows.ObjectionAppeal) {
-		t.Fatal("anshan: the applicant is not offered the hand-over and the appeal")
+	if !offers(t, subject, no, workflows.ObjectionHandOver) || offers(t, subject, no, workflows.ObjectionAppeal) {
+		t.Fatal("anshan: the applicant is not offered the hand-over, or is offered an appeal its regulation does not grant")
 	}
+	// An appeal is refused, and the refusal says what applies instead.
+	if p := problemOf(t, subject.do(http.StatusConflict, http.MethodPost, base+"/appeal", workflows.AppealInput{Grounds: "不服"}, nil)); p.Type != "/problems/wrong-stage" ||
+		p.Instead != workflows.ObjectionHandOver || !strings.Contains(p.Detail, "移交信息提供单位") || strings.Contains(p.Detail, "申诉期") {
+		t.Fatalf("anshan appeal: %+v", p)
+	}
+	// The console shows the subject and the caseworker the window after
+	// the reply in Anshan's words: 仍有异议 (移交), never 申诉.
+	b := logInTab(t, "subject", seed.DemoPassword)
+	b.open("/my/cases/" + no)
+	b.wantText("已答复（仍有异议期内）", "仍有异议提出期限", "移交信息提供单位处理", "仍有异议的理由")
+	if txt := b.mainText(); strings.Contains(txt, "申诉") {
+		t.Errorf("the anshan case page names an appeal (申诉):\n%s", txt)
+	}
+	offered, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]bool](`['#do-hand-over', '#do-appeal'].map(s => !!document.querySelector(s))`))
+	if err != nil || len(offered) != 2 || !offered[0] || offered[1] {
+		t.Errorf("steps offered on the anshan case page (hand-over, appeal): %v, %v", offered, err)
+	}
+	b.check("case-anshan-replied")
+	b.submit(".header-tools a[lang=en]")
+	b.wantText("time to say you still disagree", "Time to say you still disagree", "hands the case to the provider")
+	if txt := strings.ToLower(b.mainText()); strings.Contains(txt, "appeal") {
+		t.Errorf("the anshan case page in English names an appeal:\n%s", txt)
+	}
+	b.check("case-anshan-replied-en")
+	sb := logInTab(t, "caseworker", seed.DemoPassword)
+	sb.open("/cases/" + no)
+	sb.wantText("已答复（仍有异议期内）", "仍有异议提出期限", "移交信息提供单位处理")
+	if txt := sb.mainText(); strings.Contains(txt, "申诉") {
+		t.Errorf("the anshan case's staff page names an appeal (申诉):\n%s", txt)
+	}
+	sb.check("staff-case-anshan-replied")
 	if p := problemOf(t, subject.do(http.StatusUnprocessableEntity, http.MethodPost, base+"/hand-over", map[string]any{"reasons": " "}, nil)); len(p.Errors) != 1 || p.Errors[0].Field != "reasons" {
 		t.Fatalf("a hand-over without reasons: %+v", p)
 	}

@@ -43,7 +43,9 @@ type deadlineView struct {
 func (c *Console) deadline(d casework.Deadline, profileID string) deadlineView {
 	v := deadlineView{Deadline: d}
 	if known("rule." + d.Rule) {
-		v.RuleKey = "rule." + d.Rule
+		// The window after an objection's reply is named for what follows
+		// it under the case's profile (an appeal, or the hand-over).
+		v.RuleKey = KeyUnder("rule."+d.Rule, c.App.Casework.ResultRoute(context.Background(), profileID, ""))
 	} else if known("srule." + d.Rule) {
 		v.RuleKey = "srule." + d.Rule
 	}
@@ -139,6 +141,7 @@ func (c *Console) routesCases(get, post func(string, handler)) {
 // caseRow is a row of "my cases": any kind, its stage and next deadline.
 type caseRow struct {
 	CaseNo, Kind, Stage, Status string
+	Profile                     string
 	Opened                      time.Time
 	Next                        *deadlineView
 }
@@ -158,7 +161,7 @@ func (c *Console) myCases(ctx echo.Context, p *page) error {
 	rc, a := ctx.Request().Context(), actor(p)
 	v := myCasesView{}
 	add := func(no, kind, stage, status, profile string, opened time.Time, next *casework.Deadline) {
-		row := caseRow{CaseNo: no, Kind: kind, Stage: stage, Status: status, Opened: opened}
+		row := caseRow{CaseNo: no, Kind: kind, Stage: stage, Status: status, Profile: profile, Opened: opened}
 		if next != nil {
 			d := c.deadline(*next, profile)
 			row.Next = &d
@@ -229,6 +232,10 @@ type caseBase struct {
 	Actions   map[string]*casework.Action // by step name; absent: not open to the reader now
 	HasAction bool
 	Form      stepForm
+	// Route is what follows an objection's written reply under the
+	// profile (the version) the case opened with: the words of its closed
+	// stage and window (policy.ResultRoute).
+	Route string
 }
 
 func (c *Console) caseBase(p *page, kind, no, profile string, ds []casework.Deadline, docs []documents.Meta,

@@ -206,6 +206,27 @@ func (l *Localizer) Enum(prefix, code string) string {
 	return l.T(key)
 }
 
+// EnumUnder is Enum for a case whose profile's result route is route
+// (policy.ResultRoute): the words of prefix.code/route where the route
+// changes them (the closed stage of an objection is an appeal window only
+// where the regulation grants an appeal), else Enum's.
+func (l *Localizer) EnumUnder(prefix, code, route string) string {
+	if code != "" && route != "" {
+		if key := prefix + "." + code + "/" + route; known(key) {
+			return l.T(key)
+		}
+	}
+	return l.Enum(prefix, code)
+}
+
+// KeyUnder is key/route when the catalogue has words for route, else key.
+func KeyUnder(key, route string) string {
+	if route != "" && known(key+"/"+route) {
+		return key + "/" + route
+	}
+	return key
+}
+
 // Other returns the localizer of the other language (the switch's label
 // is written in the language it switches to).
 func (l *Localizer) Other() *Localizer {

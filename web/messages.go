@@ -286,6 +286,11 @@ var messages = []msg{
 	{"stage.provider_verification", "信息提供单位核实", "The provider's verification"},
 	{"stage.deciding", "作出处理决定", "Decision"},
 	{"stage.closed", "已答复（申诉期内）", "Answered (appeal window open)"},
+	// The closed stage under a profile without an appeal (KeyUnder,
+	// policy.ResultRoute): Anshan art. 10 hands a continued disagreement to
+	// the provider; elsewhere the written reply ends the procedure.
+	{"stage.closed/handover", "已答复（仍有异议期内）", "Answered (time to say you still disagree)"},
+	{"stage.closed/final", "已书面答复", "Answered in writing"},
 	{"stage.appeal", "申诉审查", "Appeal"},
 	{"stage.finished", "已办结", "Finished"},
 	{"next.acceptance", "工作机构正在审查材料是否齐全：齐全的予以受理，不齐全的将一次性告知需补正的全部材料。", "The centre is checking that your objection is complete: it accepts it, or tells you once everything that is missing."},
@@ -294,6 +299,8 @@ var messages = []msg{
 	{"next.provider_verification", "信息提供单位正在核实，须在期限内书面答复工作机构。", "The provider is verifying the record and must answer the centre in writing by the deadline."},
 	{"next.deciding", "工作机构将根据核实结果作出处理决定，并书面告知您。", "The centre decides on the verification and tells you in writing."},
 	{"next.closed", "处理结果已书面答复。如不服，可在申诉期内向信用主管部门申诉。", "The outcome was sent to you in writing. If you disagree, you can appeal to the credit authority within the window."},
+	{"next.closed/handover", "核查结果已书面答复。如仍有异议，可在期限内写明理由提出，工作机构将移交信息提供单位处理；也可以依法申请行政复议或者提起行政诉讼。", "The verified result was sent to you in writing. If you still disagree, say why within the time limit and the centre hands the case to the provider; administrative review or litigation also remain open."},
+	{"next.closed/final", "处理结果已书面答复。如不服，可以依法申请行政复议或者提起行政诉讼。", "The outcome was sent to you in writing. If you disagree, you can apply for administrative review or bring an administrative action."},
 	{"next.appeal", "信用主管部门正在审查您的申诉。", "The credit authority is deciding your appeal."},
 	{"next.finished", "本案已全部办结。", "The case is finished."},
 	{"event.objection.filed", "提出异议", "Objection filed"},
@@ -325,6 +332,7 @@ var messages = []msg{
 	{"rule.objection.correction_publish", "更正结果公开", "Publishing the correction"},
 	{"rule.objection.extension", "延长期限", "Extension"},
 	{"rule.objection.appeal_window", "申诉期", "Appeal window"},
+	{"rule.objection.appeal_window/handover", "仍有异议提出期限", "Time to say you still disagree"},
 	{"rule.objection.review_window", "行政复议期", "Administrative review window"},
 	{"rule.objection.litigation_window", "行政诉讼期", "Litigation window"},
 	{"rule.objection.supplement", "补正材料期限", "Supplying the missing material"},

@@ -276,6 +276,7 @@ func (c *Console) objectionCase(ctx echo.Context, p *page, no string) (objection
 		return objectionCaseView{}, err
 	}
 	v := objectionCaseView{Detail: d, caseBase: c.caseBase(p, "objection", d.Case.CaseNo, d.Case.ProfileID, d.Deadlines, d.Documents, d.Events, d.Actions)}
+	v.Route = c.App.Casework.ResultRoute(rc, d.Case.ProfileID, d.Case.ProfileVersion)
 	if v.Record, err = c.record(rc, p, d.Case.RecordID); err != nil {
 		return objectionCaseView{}, err
 	}

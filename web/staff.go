@@ -304,9 +304,14 @@ func init() {
 }
 
 // stageName is a stage in words, as the core names it (refusals say the
-// same), in the reader's language.
-func stageName(p *page, stage string) string {
-	t := casework.StageName(stage)
+// same), in the reader's language; with the case's profile, in the words
+// of what follows an objection's reply under it (casework.StageNameUnder).
+func stageName(p *page, stage string, profile ...string) string {
+	route := ""
+	if len(profile) > 0 {
+		route = p.Route(profile[0])
+	}
+	t := casework.StageNameUnder(stage, route)
 	return capitalise(p.L.Pick(t.ZH, t.EN))
 }
 
@@ -331,6 +336,7 @@ func eventName(p *page, action string) string {
 
 func init() {
 	funcs["stagename"] = stageName
+	funcs["keyunder"] = KeyUnder
 	funcs["eventname"] = eventName
 }
 

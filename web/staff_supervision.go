@@ -122,7 +122,7 @@ func (c *Console) escalationsView(ctx echo.Context, p *page, state string) (esca
 		return escalationsView{}, err
 	}
 	for _, e := range pg.Escalations {
-		r := escalationRow{EscalationRow: e, RuleKey: ruleKey(e.Rule), PartyKey: partyKey(e.Party), PartyName: providers[e.Party]}
+		r := escalationRow{EscalationRow: e, RuleKey: KeyUnder(ruleKey(e.Rule), p.Route(e.Profile)), PartyKey: partyKey(e.Party), PartyName: providers[e.Party]}
 		if e.AssignedTo > 0 {
 			r.AssignedName = names[e.AssignedTo]
 			if r.AssignedName == "" {

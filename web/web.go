@@ -261,6 +261,19 @@ type page struct {
 	Problem string // a refusal's title and what to do, above the fields in the summary
 	Print   bool
 	D       any
+	// routeOf is what follows an objection's written reply under a
+	// profile (policy.ResultRoute), for the words of the stage and the
+	// window after it; nil: the words of a profile granting an appeal.
+	routeOf func(profile string) string
+}
+
+// Route is what follows an objection's written reply under profile
+// (policy.ResultRoute: appeal, handover, final; "" when unknown).
+func (p *page) Route(profile string) string {
+	if p.routeOf == nil || profile == "" {
+		return ""
+	}
+	return p.routeOf(profile)
 }
 
 // fieldError is one refused field: the field's element id and the message
@@ -318,6 +331,7 @@ func (c *Console) session(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(ctx echo.Context) error {
 		r := ctx.Request()
 		p := &page{L: localizerFor(r), Path: r.URL.RequestURI()}
+		p.routeOf = func(profile string) string { return c.App.Casework.ResultRoute(r.Context(), profile, "") }
 		if ck, err := r.Cookie(textCookie); err == nil && ck.Value == "large" {
 			p.Large = true
 		}

@@ -236,3 +236,89 @@ func TestDaysLeftCountOnTheCoresCalendar(t *testing.T) {
 		t.Fatalf("days left %d (shown %v), want %d: the built-in calendar gives %d", v.DaysLeft, v.HasDays, builtIn-1, builtIn)
 	}
 }
+
+// What the console shows of every stage, "what happens next" and deadline
+// rule, under every profile, names only the remedies that profile's
+// regulation has: the appeal (申诉) where it grants one (Nantong art. 33),
+// the hand-over to the provider (移交) where it provides that (Anshan
+// art. 10: 申请人仍有异议的，由公共信用信息工作机构移交信息提供主体处理), neither
+// elsewhere — in both languages, on the subject's and the staff's pages.
+func TestStageAndRuleWordsFollowTheProfile(t *testing.T) {
+	stages := map[string]bool{workflows.StageFinished: true}
+	for _, ss := range []map[string][]string{workflows.ObjectionStages, workflows.RepairStages, workflows.ListingStages} {
+		for _, s := range ss {
+			for _, st := range s {
+				stages[st] = true
+			}
+		}
+	}
+	appealWords := func(s string) bool {
+		return strings.Contains(s, "申诉") || strings.Contains(strings.ToLower(s), "appeal")
+	}
+	for _, prof := range policy.Default().Profiles() {
+		route := prof.ResultRoute()
+		p := &page{L: localizerZH, routeOf: func(id string) string {
+			x, err := policy.Default().Get(id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return x.ResultRoute()
+		}}
+		for _, l := range []*Localizer{localizerZH, localizerEN} {
+			p.L = l
+			shown := map[string]string{}
+			for st := range stages {
+				if st == workflows.StageAppeal && route != policy.ResultAppeal {
+					continue // only an appeal opens it
+				}
+				shown["stage "+st] = l.EnumUnder("stage", st, route)
+				shown["staff stage "+st] = stageName(p, st, prof.ID)
+				shown["next "+st] = l.EnumUnder("next", st, route)
+				shown["staffnext "+st] = l.EnumUnder("staffnext", st, route)
+			}
+			for _, r := range prof.Rules {
+				if k := "rule." + r.ID; known(k) {
+					shown["rule "+r.ID] = l.T(KeyUnder(k, route))
+				}
+			}
+			shown["decide hint"] = l.T(KeyUnder("step.decide.hint", route))
+			for what, s := range shown {
+				if appealWords(s) && route != policy.ResultAppeal {
+					t.Errorf("%s (%s, %s) %s: %q names an appeal its regulation does not grant", prof.ID, route, l.Lang, what, s)
+				}
+			}
+			want := func(what, sub string) {
+				t.Helper()
+				if !strings.Contains(shown[what], sub) {
+					t.Errorf("%s (%s, %s) %s: %q; want %q", prof.ID, route, l.Lang, what, shown[what], sub)
+				}
+			}
+			switch {
+			case route == policy.ResultAppeal && l == localizerZH:
+				want("stage closed", "申诉")
+				want("rule objection.appeal_window", "申诉")
+			case route == policy.ResultHandover && l == localizerZH:
+				want("stage closed", "仍有异议")
+				want("staff stage closed", "仍有异议")
+				want("rule objection.appeal_window", "仍有异议")
+				want("next closed", "移交信息提供单位")
+				want("staffnext closed", "移交信息提供单位")
+				want("decide hint", "移交信息提供单位")
+			case route == policy.ResultHandover:
+				want("stage closed", "still disagree")
+				want("rule objection.appeal_window", "still disagree")
+				want("next closed", "hands the case to the provider")
+			case route == policy.ResultFinal && l == localizerZH:
+				want("next closed", "行政复议")
+			}
+		}
+	}
+	// The shipped profiles have each route.
+	routes := map[string]bool{}
+	for _, prof := range policy.Default().Profiles() {
+		routes[prof.ResultRoute()] = true
+	}
+	if !routes[policy.ResultAppeal] || !routes[policy.ResultHandover] || !routes[policy.ResultFinal] {
+		t.Errorf("routes of the shipped profiles: %v", routes)
+	}
+}

@@ -82,6 +82,20 @@ type caseFile struct {
 	localOpening, opening bool
 	// dates adds a procedure's own dates to those a letter states.
 	dates func(map[string]time.Time)
+	// resultRoute is what follows an objection's written reply under the
+	// case's profile (policy.ResultRoute; "" for other procedures): the
+	// messages name its rules in those words (words).
+	resultRoute func() string
+}
+
+// words is the wording key of rule in this case's messages
+// (wording.RuleUnder): the window after an objection's reply is an appeal
+// window only where the profile grants an appeal. Text only: no command.
+func (c *caseFile) words(rule string) string {
+	if c.resultRoute == nil {
+		return rule
+	}
+	return wording.RuleUnder(rule, c.resultRoute())
 }
 
 func newCaseFile(ctx workflow.Context, ref CaseRef, p *CaseProgress) *caseFile {
@@ -228,7 +242,7 @@ func (c *caseFile) tick(ctx workflow.Context) error {
 		}
 		if !d.Reminded && !d.RemindAt.IsZero() && !now.Before(d.RemindAt) && now.Before(d.DueAt) {
 			d.Reminded = true
-			zh, en := dueOf(d, wording.ZH), dueOf(d, wording.EN)
+			zh, en := c.dueOf(d, wording.ZH), c.dueOf(d, wording.EN)
 			if err := c.notify(ctx, d.Party, "reminder", wording.Reminder(c.ref.Kind, c.ref.CaseNo, zh, wording.ZH),
 				wording.Reminder(c.ref.Kind, c.ref.CaseNo, en, wording.EN), d, "remind"); err != nil {
 				return err
@@ -261,8 +275,8 @@ func (c *caseFile) lapse(ctx workflow.Context, d *activities.Deadline) error {
 		var err error
 		switch action {
 		case policy.LapseRemind:
-			err = c.notify(ctx, d.Party, "lapse", wording.Lapsed(c.ref.Kind, c.ref.CaseNo, dueOf(d, wording.ZH), wording.ZH),
-				wording.Lapsed(c.ref.Kind, c.ref.CaseNo, dueOf(d, wording.EN), wording.EN), d, "lapse")
+			err = c.notify(ctx, d.Party, "lapse", wording.Lapsed(c.ref.Kind, c.ref.CaseNo, c.dueOf(d, wording.ZH), wording.ZH),
+				wording.Lapsed(c.ref.Kind, c.ref.CaseNo, c.dueOf(d, wording.EN), wording.EN), d, "lapse")
 		case policy.LapseEscalate:
 			err = workflow.ExecuteActivity(ctx, cases.Escalate, activities.Escalation{
 				CaseNo: c.ref.CaseNo, Rule: d.Rule, Seq: d.Seq, Party: d.Party, Since: d.DueAt,
@@ -270,7 +284,7 @@ func (c *caseFile) lapse(ctx workflow.Context, d *activities.Deadline) error {
 			c.p.Escalations = append(c.p.Escalations, fmt.Sprintf("%s#%d", d.Rule, d.Seq))
 		case policy.LapseSuspendPublicQuery:
 			err = workflow.ExecuteActivity(ctx, cases.SuspendPublicQuery, activities.RecordRef{
-				CaseNo: c.ref.CaseNo, RecordID: c.ref.RecordID, Reason: "逾期未办理（" + wording.RuleName(d.Rule, wording.ZH) + "）",
+				CaseNo: c.ref.CaseNo, RecordID: c.ref.RecordID, Reason: "逾期未办理（" + wording.RuleName(c.words(d.Rule), wording.ZH) + "）",
 			}).Get(ctx, nil)
 		case policy.LapseProceed:
 			if c.onProceed != nil {
@@ -314,9 +328,10 @@ func (c *caseFile) event(ctx workflow.Context, by Actor, action, reason string, 
 	}).Get(ctx, nil)
 }
 
-// dueOf is deadline d as a message states it, explained in lang.
-func dueOf(d *activities.Deadline, lang wording.Lang) wording.Due {
-	out := wording.Due{Rule: d.Rule, Date: d.Due, Explanation: d.ExplanationZH}
+// dueOf is deadline d as a message states it, explained in lang, its rule
+// in the words of the case's profile (ruleWords).
+func (c *caseFile) dueOf(d *activities.Deadline, lang wording.Lang) wording.Due {
+	out := wording.Due{Rule: c.words(d.Rule), Date: d.Due, Explanation: d.ExplanationZH}
 	if lang == wording.EN {
 		out.Explanation = d.ExplanationEN
 	}
@@ -347,10 +362,10 @@ func (c *caseFile) tell(ctx workflow.Context, party, kind, key, zh, en string) e
 func (c *caseFile) ask(ctx workflow.Context, party, kind, key string, d *activities.Deadline, whatZH, whatEN string) error {
 	var zh, en *wording.Due
 	if d != nil {
-		z, e := dueOf(d, wording.ZH), dueOf(d, wording.EN)
+		z, e := c.dueOf(d, wording.ZH), c.dueOf(d, wording.EN)
 		zh, en = &z, &e
 		if whatZH == "" {
-			whatZH, whatEN = wording.Ask(d.Rule, wording.ZH), wording.Ask(d.Rule, wording.EN)
+			whatZH, whatEN = wording.Ask(c.words(d.Rule), wording.ZH), wording.Ask(c.words(d.Rule), wording.EN)
 		}
 	}
 	return workflow.ExecuteActivity(ctx, cases.Notify, activities.Notice{
@@ -552,8 +567,8 @@ func (c *caseFile) recount(ctx workflow.Context, i int) (bool, error) {
 	if nd.Due != d.Due {
 		c.corrected = append(c.corrected, letters.Moved(d.Rule, d.Seq, nd.Seq))
 	}
-	zh := wording.Corrected(c.ref.Kind, c.ref.CaseNo, d.Rule, d.Due, nd.Due, nd.Provisional, c.calendarRev, wording.ZH)
-	en := wording.Corrected(c.ref.Kind, c.ref.CaseNo, d.Rule, d.Due, nd.Due, nd.Provisional, c.calendarRev, wording.EN)
+	zh := wording.Corrected(c.ref.Kind, c.ref.CaseNo, c.words(d.Rule), d.Due, nd.Due, nd.Provisional, c.calendarRev, wording.ZH)
+	en := wording.Corrected(c.ref.Kind, c.ref.CaseNo, c.words(d.Rule), d.Due, nd.Due, nd.Provisional, c.calendarRev, wording.EN)
 	parties := []string{d.Party}
 	if d.Party != activities.PartySubject {
 		parties = append(parties, activities.PartySubject)

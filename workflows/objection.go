@@ -36,6 +36,7 @@ func ObjectionWorkflow(ctx workflow.Context, in ObjectionInput) (ObjectionState,
 		setDate(m, activities.DateCorrected, o.correctedAt)
 		setDate(m, activities.DateAppealed, o.appealedAt)
 	}
+	o.cf.resultRoute = func() string { return policy.ResultRouteOf(o.rules.Appeal, o.in.DisagreementHandover) }
 	o.cf.onProceed = func(_ workflow.Context, d activities.Deadline) error {
 		if d.Rule == policy.ObjectionAppealWindow {
 			o.st.Stage = StageFinished // nobody appealed in time

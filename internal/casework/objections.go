@@ -489,9 +489,9 @@ func (s *Service) Objection(ctx context.Context, a permission.Actor, no string) 
 		live := objectionLive(st)
 		live.Deadlines = nil
 		d.Live = &live
-		d.Actions = s.withoutHandOver(objections.actions(a, st.Stage, st.Paused), cs, st.Finding)
+		d.Actions = s.withoutHandOver(ctx, objections.actions(a, st.Stage, st.Paused), cs, st.Finding)
 	} else {
-		d.Actions = s.withoutHandOver(objections.actions(a, cs.Stage, false), cs, "")
+		d.Actions = s.withoutHandOver(ctx, objections.actions(a, cs.Stage, false), cs, "")
 	}
 	if d.Deadlines, err = s.caseDeadlines(ctx, cs.CaseNo); err != nil {
 		return d, err
@@ -508,18 +508,22 @@ func (s *Service) Objection(ctx context.Context, a permission.Actor, no string) 
 	return d, nil
 }
 
-// withoutHandOver drops the hand-over from the actions offered unless it
-// would be taken: the case's profile hands a continued disagreement to the
-// provider and the provider verified the result (finding).
-func (s *Service) withoutHandOver(actions []Action, cs CaseSummary, finding string) []Action {
-	offered := false
-	if p, err := s.d.Policies.Get(cs.ProfileID); err == nil && finding != "" {
-		offered = p.Settings.DisagreementHandover.Value
-	}
-	if offered {
-		return actions
-	}
-	return slices.DeleteFunc(actions, func(x Action) bool { return x.Name == workflows.ObjectionHandOver })
+// withoutHandOver drops from the actions offered the remedy after the
+// written reply that the case's profile does not provide: the appeal
+// (申诉) unless its regulation grants one, and the hand-over unless it
+// hands a continued disagreement to the provider and the provider verified
+// the result (finding). A step offered is a step that can be taken.
+func (s *Service) withoutHandOver(ctx context.Context, actions []Action, cs CaseSummary, finding string) []Action {
+	p := s.profileAt(ctx, cs.ProfileID, cs.ProfileVersion)
+	return slices.DeleteFunc(actions, func(x Action) bool {
+		switch x.Name {
+		case workflows.ObjectionHandOver:
+			return p == nil || !p.Settings.DisagreementHandover.Value || finding == ""
+		case workflows.ObjectionAppeal:
+			return p != nil && !p.HasAppeal()
+		}
+		return false
+	})
 }
 
 // query asks the case's workflow for its live state; false (logged) when

@@ -17,6 +17,7 @@ import (
 	"github.com/creditcase/creditcase/internal/faults"
 	"github.com/creditcase/creditcase/internal/idempotency"
 	"github.com/creditcase/creditcase/internal/permission"
+	"github.com/creditcase/creditcase/internal/policy"
 	"github.com/creditcase/creditcase/internal/refusal"
 	"github.com/creditcase/creditcase/workflows"
 )
@@ -68,7 +69,19 @@ var stageNames = map[string]refusal.Text{
 	workflows.StageRemovalDue:            refusal.T("应移出名单", "removal due"),
 }
 
-// StageName is a stage in words.
+// stageNamesUnder are the stages whose words depend on what follows an
+// objection's written reply under the case's profile (policy.ResultRoute):
+// the window after the reply is an appeal window only where the
+// regulation grants an appeal (Nantong art. 33); under Anshan art. 10 it is
+// the time to say one still disagrees, which the centre hands to the
+// provider; elsewhere the reply ends the case.
+var stageNamesUnder = map[string]refusal.Text{
+	workflows.StageClosed + "/" + policy.ResultHandover: refusal.T("已答复（仍有异议期内）", "replied (time to say the applicant still disagrees)"),
+	workflows.StageClosed + "/" + policy.ResultFinal:    refusal.T("已书面答复", "replied in writing"),
+}
+
+// StageName is a stage in words (as under a profile granting an appeal:
+// StageNameUnder names it for the case's own profile).
 func StageName(stage string) refusal.Text {
 	if t, ok := stageNames[stage]; ok {
 		return t
@@ -76,10 +89,53 @@ func StageName(stage string) refusal.Text {
 	return refusal.T(stage, stage)
 }
 
-func stageList(stages []string) refusal.Text {
+// StageNameUnder is a stage in words for a case whose profile's result
+// route is route (policy.ResultRoute; "" = as StageName).
+func StageNameUnder(stage, route string) refusal.Text {
+	if t, ok := stageNamesUnder[stage+"/"+route]; ok {
+		return t
+	}
+	return StageName(stage)
+}
+
+// ResultRoute is what follows an objection's written reply under profile
+// id at version (the version a case opened with; "" = the one loaded now):
+// policy.ResultAppeal, ResultHandover or ResultFinal. A profile the process
+// cannot read gives "" (the words of an appeal profile), which is logged.
+func (s *Service) ResultRoute(ctx context.Context, id, version string) string {
+	p := s.profileAt(ctx, id, version)
+	if p == nil {
+		return ""
+	}
+	return p.ResultRoute()
+}
+
+// profileAt is profile id at version (the one loaded now when version is
+// ""); nil, logged, when the process cannot read it.
+func (s *Service) profileAt(ctx context.Context, id, version string) *policy.Profile {
+	var p *policy.Profile
+	var err error
+	switch {
+	case id == "":
+		return nil
+	case s.d.Rules != nil:
+		p, err = s.d.Rules.Profile(ctx, id, version)
+	case s.d.Policies != nil:
+		p, err = s.d.Policies.Get(id)
+	default:
+		return nil
+	}
+	if err != nil {
+		s.log(ctx).Warn().Err(err).Str("profile", id).Str("version", version).Msg("case profile unavailable")
+		return nil
+	}
+	return p
+}
+
+func stageList(stages []string, route string) refusal.Text {
 	var zh, en []string
 	for _, st := range stages {
-		n := StageName(st)
+		n := StageNameUnder(st, route)
 		zh, en = append(zh, "「"+n.ZH+"」"), append(en, n.EN)
 	}
 	return refusal.T(strings.Join(zh, "、"), strings.Join(en, ", "))
@@ -201,7 +257,7 @@ func (s *Service) refused(ctx context.Context, p procedure, cs CaseSummary, st S
 				return refusal.Internalf(derr, "%s %s: refusal details", p.kind, cs.CaseNo)
 			}
 		}
-		return s.fromWorkflow(p, cs, st, kind, d, err)
+		return s.fromWorkflow(ctx, p, cs, st, kind, d, err)
 	case errors.As(err, &nf):
 		return &refusal.Error{Kind: refusal.CaseFinished, CaseNo: cs.CaseNo, Stage: workflows.StageFinished,
 			Title:  refusal.T("案件已办结", "The case is finished"),
@@ -211,7 +267,7 @@ func (s *Service) refused(ctx context.Context, p procedure, cs CaseSummary, st S
 	return faults.Engine(err)
 }
 
-func (s *Service) fromWorkflow(p procedure, cs CaseSummary, st Step, kind refusal.Kind, d workflows.Refusal, cause error) error {
+func (s *Service) fromWorkflow(ctx context.Context, p procedure, cs CaseSummary, st Step, kind refusal.Kind, d workflows.Refusal, cause error) error {
 	e := &refusal.Error{Kind: kind, CaseNo: cs.CaseNo, Stage: d.Stage, AllowedStages: d.AllowedStages, Unanswered: d.Unanswered,
 		Rule: d.Rule, Profile: d.Profile, Instead: d.Instead, Cause: cause}
 	for _, f := range d.Fields {
@@ -225,7 +281,8 @@ func (s *Service) fromWorkflow(p procedure, cs CaseSummary, st Step, kind refusa
 		t := shanghai(d.PossibleFrom)
 		e.PossibleFrom = &t
 	}
-	now := StageName(d.Stage)
+	route := s.ResultRoute(ctx, cs.ProfileID, cs.ProfileVersion)
+	now := StageNameUnder(d.Stage, route)
 	notNow := refusal.T("当前不能办理此事项", "This step is not possible now")
 	switch kind {
 	case refusal.InvalidInput:
@@ -237,8 +294,14 @@ func (s *Service) fromWorkflow(p procedure, cs CaseSummary, st Step, kind refusa
 			"No heavier measure because the subject defended (行政处罚法 art. 45): decide within the proposal or lighter; nothing was changed")
 	case refusal.WrongStage:
 		e.Title = notNow
+		if d.Instead == workflows.ObjectionHandOver {
+			// An appeal under a profile that grants none (Anshan art. 10).
+			e.Detail = refusal.T("本案适用的规定（"+d.Profile+"）不设申诉；对核查结果仍有异议的，请写明理由提出（hand-over），由工作机构移交信息提供单位处理，未作任何更改",
+				"The rules this case follows ("+d.Profile+") grant no appeal; if you still disagree with the verified result, say why (hand-over) and the centre hands the case to the provider. Nothing was changed")
+			break
+		}
 		if len(d.AllowedStages) > 0 {
-			allowed := stageList(d.AllowedStages)
+			allowed := stageList(d.AllowedStages, route)
 			e.Detail = refusal.T("案件当前处于「"+now.ZH+"」阶段；此事项只能在"+allowed.ZH+"阶段办理，未作任何更改",
 				"The case is at the "+now.EN+" stage; this step is possible only at: "+allowed.EN+". Nothing was changed")
 		} else {

@@ -47,7 +47,13 @@ func correction(c Case, is Issue, h documents.Header, ct documents.Contact) (doc
 		if err1 != nil || err2 != nil || !ok1 || !ok2 {
 			return nil, fmt.Errorf("%w: %s of case %s", ErrNoDeadline, m, c.Ref)
 		}
-		d.Items = append(d.Items, documents.CorrectedDue{Name: wording.RuleName(now.Rule, wording.ZH),
+		name := wording.RuleName(now.Rule, wording.ZH)
+		if c.Profile != nil {
+			// The window after an objection's reply, in the words of what
+			// follows it under the case's profile (no appeal under Anshan).
+			name = wording.RuleName(wording.RuleUnder(now.Rule, c.Profile.ResultRoute()), wording.ZH)
+		}
+		d.Items = append(d.Items, documents.CorrectedDue{Name: name,
 			Old: old.Due, OldProvisional: old.Provisional, New: dueOf(c, now)})
 	}
 	return d, nil

@@ -125,6 +125,41 @@ func (p *Profile) HasAppeal() bool { return p.Remedies.Appeal != nil }
 // art. 10).
 func (p *Profile) HasResultWindow() bool { return p.HasAppeal() || p.Remedies.Transfer != nil }
 
+// What an applicant who still disagrees with an objection's written reply
+// may do next under a profile (ResultRoute): the words people read for the
+// closed stage and its window (objection.appeal_window) follow it.
+const (
+	// ResultAppeal: an appeal (申诉) to the credit authority (Nantong
+	// art. 33).
+	ResultAppeal = "appeal"
+	// ResultHandover: the centre hands the continued disagreement to the
+	// provider (移交, Anshan art. 10); there is no appeal.
+	ResultHandover = "handover"
+	// ResultFinal: the written reply ends the procedure; administrative
+	// review and litigation remain.
+	ResultFinal = "final"
+)
+
+// ResultRoute is what follows an objection's written reply under the
+// profile: ResultAppeal, ResultHandover or ResultFinal (the workflow's own
+// choice: an appeal where the regulation grants one, else the hand-over
+// where it provides it, else nothing).
+func (p *Profile) ResultRoute() string {
+	return ResultRouteOf(p.HasAppeal(), p.Settings.DisagreementHandover.Value)
+}
+
+// ResultRouteOf is ResultRoute from the two decisions a running case keeps
+// (activities.ObjectionRules.Appeal, the input's DisagreementHandover).
+func ResultRouteOf(appeal, handover bool) string {
+	switch {
+	case appeal:
+		return ResultAppeal
+	case handover:
+		return ResultHandover
+	}
+	return ResultFinal
+}
+
 // FirstSchema says the profile is a stored version of the first schema
 // (2026.1), written before profiles named the centre and what letters cite:
 // it is read for the deadlines of the cases opened under it, and letters of

@@ -31,6 +31,11 @@ var rules = map[string]ruleText{
 		"extension", "finish the objection within the extended time"},
 	"objection.appeal_window": {"申诉期限", "如对异议处理结果不服，提出申诉",
 		"appeal window", "appeal against the result, if you disagree"},
+	// Under a profile that hands a continued disagreement to the provider
+	// (Anshan art. 10) the window is for saying so: there is no appeal
+	// (RuleUnder).
+	"objection.appeal_window/handover": {"仍有异议提出期限", "如对核查结果仍有异议，写明理由提出（由本中心移交信息提供单位处理）",
+		"window to say you still disagree", "say why you still disagree with the verified result (the centre hands the case to the provider)"},
 	"objection.review_window": {"行政复议申请期限", "如不服，申请行政复议",
 		"administrative review window", "apply for administrative review, if you disagree"},
 	"objection.litigation_window": {"行政诉讼起诉期限", "如不服，提起行政诉讼",
@@ -57,6 +62,18 @@ var rules = map[string]ruleText{
 		"verification of a publicity objection", "verify the objection raised during publicity and give an opinion"},
 	"repair.overall": {"信用修复办理期限", "作出信用修复决定并书面告知申请人",
 		"repair time limit", "decide on the repair and tell the applicant in writing"},
+}
+
+// RuleUnder is the wording key of rule in a case whose profile's result
+// route is route (policy.ResultRoute: appeal, handover, final): the rule
+// itself, or its variant where the route changes what it is (the window
+// after an objection's reply is an appeal window only where the regulation
+// grants an appeal). RuleName, Ask and the messages take either.
+func RuleUnder(rule, route string) string {
+	if _, ok := rules[rule+"/"+route]; ok {
+		return rule + "/" + route
+	}
+	return rule
 }
 
 // RuleName names a deadline rule: "异议处理期限"; an unknown ID is

@@ -107,3 +107,39 @@ func TestParseLang(t *testing.T) {
 		}
 	}
 }
+
+// The words of every rule of every profile, as a case under it reads them
+// (RuleUnder its result route): an appeal (申诉) is named only where the
+// profile's regulation grants one; under a profile that hands a continued
+// disagreement to the provider the window after the reply is the window to
+// say so.
+func TestRuleWordsFollowTheProfilesRemedy(t *testing.T) {
+	for _, p := range policy.Default().Profiles() {
+		route := p.ResultRoute()
+		for _, r := range p.Rules {
+			key := RuleUnder(r.ID, route)
+			zh := RuleName(key, ZH) + Ask(key, ZH) + Corrected("objection", "YY-2026-000001", key, calendar.NewDate(2026, 12, 1), calendar.NewDate(2026, 12, 2), false, 1, ZH)
+			en := RuleName(key, EN) + Ask(key, EN) + Corrected("objection", "YY-2026-000001", key, calendar.NewDate(2026, 12, 1), calendar.NewDate(2026, 12, 2), false, 1, EN)
+			appeal := strings.Contains(zh, "申诉") || strings.Contains(strings.ToLower(en), "appeal")
+			if appeal && route != policy.ResultAppeal {
+				t.Errorf("%s (%s) %s: %s / %s names an appeal the regulation does not grant", p.ID, route, r.ID, zh, en)
+			}
+			if r.ID == policy.ObjectionAppealWindow {
+				switch route {
+				case policy.ResultAppeal:
+					if !appeal {
+						t.Errorf("%s %s: %s / %s; want the appeal", p.ID, r.ID, zh, en)
+					}
+				case policy.ResultHandover:
+					if !strings.Contains(zh, "仍有异议") || !strings.Contains(zh, "移交") || !strings.Contains(en, "still disagree") {
+						t.Errorf("%s %s: %s / %s; want the hand-over", p.ID, r.ID, zh, en)
+					}
+				}
+			}
+		}
+	}
+	if RuleUnder(policy.ObjectionAppealWindow, policy.ResultAppeal) != policy.ObjectionAppealWindow ||
+		RuleUnder(policy.ObjectionCentreCheck, policy.ResultHandover) != policy.ObjectionCentreCheck {
+		t.Error("RuleUnder changes a rule the route does not change")
+	}
+}
