@@ -100,7 +100,7 @@ func TestDisagreementHandedOverToProviderThroughHTTP(t *testing.T) {
 	}
 	// An appeal is refused, and the refusal says what applies instead.
 	if p := problemOf(t, subject.do(http.StatusConflict, http.MethodPost, base+"/appeal", workflows.AppealInput{Grounds: "不服"}, nil)); p.Type != "/problems/wrong-stage" ||
-		p.Instead != workflows.ObjectionHandOver || !strings.Contains(p.Detail, "移交信息提供单位") || strings.Contains(p.Detail, "申诉期") {
+		p.Instead != workflows.ObjectionHandOver || !strings.Contains(p.Detail, "grant no appeal") || !strings.Contains(p.Detail, "hands the case to the provider") {
 		t.Fatalf("anshan appeal: %+v", p)
 	}
 	// The console shows the subject and the caseworker the window after
