@@ -83,17 +83,25 @@ type caseFile struct {
 	listing *listingFacts
 }
 
-// IssueDocument renders a document of the case, numbers it, stores it and
-// tells its recipient; a retry returns the document stored by the first
-// attempt, under the same number.
-func (a *Cases) IssueDocument(ctx context.Context, req DocumentRequest) (DocumentRef, error) {
+// preparedLetter is a letter numbered and ready to be rendered.
+type preparedLetter struct {
+	kind documents.Kind
+	cf   caseFile
+	c    letters.Case
+	is   letters.Issue
+}
+
+// prepare reads what the letter states, checks that it can be composed and
+// draws its number (once per case and document place: asking again gives
+// the same number).
+func (a *Cases) prepare(ctx context.Context, req DocumentRequest) (preparedLetter, error) {
 	kind := documents.Kind(req.Kind)
 	if !kind.Valid() {
-		return DocumentRef{}, temporal.NewNonRetryableApplicationError("unknown document kind "+req.Kind, "bad-document", nil)
+		return preparedLetter{}, temporal.NewNonRetryableApplicationError("unknown document kind "+req.Kind, "bad-document", nil)
 	}
 	cf, err := a.caseFile(ctx, req.CaseNo)
 	if err != nil {
-		return DocumentRef{}, err
+		return preparedLetter{}, err
 	}
 	// The letter cites the profile the case keeps (its version at opening);
 	// a version written before profiles said what letters print gives way
@@ -103,14 +111,14 @@ func (a *Cases) IssueDocument(ctx context.Context, req DocumentRequest) (Documen
 		prof, err = a.profile(ctx, cf.profileID, "")
 	}
 	if err != nil {
-		return DocumentRef{}, err
+		return preparedLetter{}, err
 	}
 	if cf.listing, err = a.listingFactsOf(ctx, req.CaseNo, req.Kind); err != nil {
-		return DocumentRef{}, err
+		return preparedLetter{}, err
 	}
 	c, err := a.letterCase(ctx, req, cf, prof)
 	if err != nil {
-		return DocumentRef{}, err
+		return preparedLetter{}, err
 	}
 	issued := req.IssuedAt
 	if issued.IsZero() {
@@ -120,44 +128,84 @@ func (a *Cases) IssueDocument(ctx context.Context, req DocumentRequest) (Documen
 	is := letters.Issue{Kind: kind, Date: calendar.DateOf(issued), Facts: req.Facts, Lists: req.Lists, Correction: CorrectionSummary(req.Correction)}
 	if kind == documents.KindDeadlineCorrection {
 		if is.Lists, err = a.withCalendarNotices(ctx, req); err != nil {
-			return DocumentRef{}, err
+			return preparedLetter{}, err
 		}
 	}
 	series, err := letters.Series(prof, kind)
 	if err != nil {
-		return DocumentRef{}, temporal.NewNonRetryableApplicationError(err.Error(), "bad-document", err)
+		return preparedLetter{}, temporal.NewNonRetryableApplicationError(err.Error(), "bad-document", err)
 	}
 	// Check the letter before drawing its number: a letter that cannot be
 	// issued leaves no gap in the series.
 	is.Number = documents.FormatNumber(series, is.Date.Year, 1)
 	if err := a.composeCheck(c, is); err != nil {
-		return DocumentRef{}, err
+		return preparedLetter{}, err
 	}
 	is.Number, err = documents.DrawNumber(ctx, a.Pool, documents.NumberRequest{
 		Series: series, Year: is.Date.Year, CaseRef: req.CaseNo, DocSeq: req.Seq, Kind: kind,
 	})
 	if err != nil {
+		return preparedLetter{}, err
+	}
+	return preparedLetter{kind: kind, cf: cf, c: c, is: is}, nil
+}
+
+// NumberDocument fixes a letter in the caseworker's action without
+// rendering it (issue 20.2): checks that it can be composed, draws its
+// number, and writes its row "being prepared" with the case. The same
+// request then goes to IssueDocument, which renders the letter under that
+// number and date (the request's IssuedAt) after the action has answered.
+// A retry returns the same number and writes nothing twice.
+func (a *Cases) NumberDocument(ctx context.Context, req DocumentRequest) (DocumentRef, error) {
+	p, err := a.prepare(ctx, req)
+	if err != nil {
 		return DocumentRef{}, err
 	}
-	data, err := letters.Compose(c, is)
-	if err != nil {
-		return DocumentRef{}, temporal.NewNonRetryableApplicationError(err.Error(), "bad-document", err)
+	if err := documents.Reserve(ctx, a.Pool, req.CaseNo, p.kind, p.is.Number); err != nil {
+		return DocumentRef{}, err
 	}
-	r, err := documents.Render(kind, data)
+	return DocumentRef{Kind: string(p.kind), Number: p.is.Number, Title: p.kind.Title()}, nil
+}
+
+// IssueDocument renders a document of the case, numbers it (or finds the
+// number NumberDocument drew), stores it and tells its recipient; a retry
+// returns the document stored by the first attempt, under the same number,
+// without rendering it again.
+func (a *Cases) IssueDocument(ctx context.Context, req DocumentRequest) (DocumentRef, error) {
+	p, err := a.prepare(ctx, req)
 	if err != nil {
-		var ve *documents.ValidationError
-		if errors.As(err, &ve) {
+		return DocumentRef{}, err
+	}
+	kind, is := p.kind, p.is
+	r := documents.Rendered{Kind: kind, CaseRef: req.CaseNo, Number: is.Number, Title: kind.Title(), Recipient: kind.Recipient()}
+	done, err := documents.IsRendered(ctx, a.Pool, req.CaseNo, kind, is.Number)
+	if err != nil {
+		return DocumentRef{}, fmt.Errorf("look up %s of %s: %w", kind, req.CaseNo, err)
+	}
+	if !done {
+		data, err := letters.Compose(p.c, is)
+		if err != nil {
 			return DocumentRef{}, temporal.NewNonRetryableApplicationError(err.Error(), "bad-document", err)
 		}
-		return DocumentRef{}, err
+		if r, err = documents.Render(kind, data); err != nil {
+			var ve *documents.ValidationError
+			if errors.As(err, &ve) {
+				return DocumentRef{}, temporal.NewNonRetryableApplicationError(err.Error(), "bad-document", err)
+			}
+			return DocumentRef{}, err
+		}
+		// The row NumberDocument wrote receives its content, once; a letter
+		// of an older workflow is inserted whole.
+		_, err = a.Pool.Exec(ctx, `INSERT INTO case_documents (case_ref, kind, number, title, recipient_role, html, pdf, sha256)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8)
+			ON CONFLICT (case_ref, kind, number) DO UPDATE SET html = EXCLUDED.html, pdf = EXCLUDED.pdf, sha256 = EXCLUDED.sha256
+				WHERE case_documents.pdf IS NULL`,
+			req.CaseNo, string(kind), is.Number, r.Title, string(r.Recipient), r.HTML, r.PDF, r.SHA256)
+		if err != nil {
+			return DocumentRef{}, fmt.Errorf("store %s of %s: %w", kind, req.CaseNo, err)
+		}
 	}
-	_, err = a.Pool.Exec(ctx, `INSERT INTO case_documents (case_ref, kind, number, title, recipient_role, html, pdf, sha256)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (case_ref, kind, number) DO NOTHING`,
-		req.CaseNo, string(kind), is.Number, r.Title, string(r.Recipient), r.HTML, r.PDF, r.SHA256)
-	if err != nil {
-		return DocumentRef{}, fmt.Errorf("store %s of %s: %w", kind, req.CaseNo, err)
-	}
-	if err := a.deliver(ctx, req, cf, c, r); err != nil {
+	if err := a.deliver(ctx, req, p.cf, p.c, r); err != nil {
 		return DocumentRef{}, err
 	}
 	return DocumentRef{Kind: string(kind), Number: is.Number, Title: r.Title}, nil

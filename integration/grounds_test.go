@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"path"
 	"strings"
 	"testing"
 	"time"
@@ -48,6 +49,7 @@ func TestObjectionGroundsFromTheRegulation(t *testing.T) {
 			Kind string `json:"kind"`
 		} `json:"documents"`
 	}
+	lettersReady(t, path.Base(base))
 	cw.do(http.StatusOK, http.MethodGet, base+"/documents", nil, &docs)
 	var letter int64
 	for _, d := range docs.Documents {

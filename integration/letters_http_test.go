@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -61,10 +62,23 @@ func fileOn(t *testing.T, subject *apiUser, base string, record int64) string {
 	return no
 }
 
+// lettersReady waits until every letter of case caseNo numbered so far has
+// its PDF (issue 20.2: an action answers once its letter is numbered and
+// dated; the PDF is made just after).
+func lettersReady(t *testing.T, caseNo string) {
+	t.Helper()
+	waitFor(t, 2*time.Minute, func() bool {
+		var pending int
+		err := sys.Pool.QueryRow(context.Background(), `SELECT count(*) FROM case_documents WHERE case_ref = $1 AND pdf IS NULL`, caseNo).Scan(&pending)
+		return err == nil && pending == 0
+	})
+}
+
 // documentText downloads a case's document of kind as HTML and returns its
 // text and number.
 func documentText(t *testing.T, u *apiUser, base string, kind documents.Kind) (string, string) {
 	t.Helper()
+	lettersReady(t, path.Base(base))
 	var docs struct {
 		Documents []documents.Meta `json:"documents"`
 	}
@@ -94,6 +108,7 @@ func documentPDFText(t *testing.T, u *apiUser, base string, kind documents.Kind)
 	if _, err := exec.LookPath("pdftotext"); err != nil {
 		t.Fatal("pdftotext is not installed: run scripts/setup.sh")
 	}
+	lettersReady(t, path.Base(base))
 	var docs struct {
 		Documents []documents.Meta `json:"documents"`
 	}
@@ -263,4 +278,115 @@ func TestLettersThroughHTTP(t *testing.T) {
 	if err := sys.Pool.QueryRow(ctx, `SELECT count(*) FROM document_numbers WHERE case_ref IN ($1, $2)`, caseNo, second).Scan(&registered); err != nil || registered < 4 {
 		t.Fatalf("%d numbers registered for the two cases (%v)", registered, err)
 	}
+}
+
+// Issue 20.2: a caseworker's action answers once its letter is numbered
+// and dated; the PDF is made after. While it is being made the letter is
+// listed "preparing" with its number (the console shows 正在生成) and a
+// download answers 409 letter-being-prepared with Retry-After; a retry of
+// the action gives no second number and no second letter; once made the
+// letter is "ready" under the same number and downloads as a PDF. (The
+// rendering is held here by a test-only trigger on this case's row that
+// waits for an advisory lock the test holds.)
+func TestLetterBeingPreparedThroughHTTP(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if _, err := seed.Demo(ctx, sys.Pool); err != nil {
+		t.Fatal(err)
+	}
+	subject := logIn(t, "subject", seed.DemoPassword)
+	caseworker := logIn(t, "caseworker", seed.DemoPassword)
+	provider := logIn(t, "provider", seed.DemoPassword)
+	caseNo := fileOn(t, subject, "", ownRecord(ctx, t, subject, provider.account.ProviderID, "未按规定报送统计资料"))
+	base := "/api/v1/objections/" + caseNo
+
+	for _, q := range []string{
+		`CREATE TABLE IF NOT EXISTS it_held_letters (case_ref text PRIMARY KEY)`,
+		`CREATE OR REPLACE FUNCTION it_hold_letter() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			IF EXISTS (SELECT 1 FROM it_held_letters WHERE case_ref = NEW.case_ref) THEN
+				PERFORM pg_advisory_xact_lock(hashtext(NEW.case_ref));
+			END IF;
+			RETURN NEW;
+		END $$`,
+		`DROP TRIGGER IF EXISTS it_hold_letter ON case_documents`,
+		`CREATE TRIGGER it_hold_letter BEFORE UPDATE ON case_documents FOR EACH ROW EXECUTE FUNCTION it_hold_letter()`,
+	} {
+		if _, err := sys.Pool.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	t.Cleanup(func() {
+		_, _ = sys.Pool.Exec(context.Background(), `DROP TRIGGER IF EXISTS it_hold_letter ON case_documents`)
+	})
+	if _, err := sys.Pool.Exec(ctx, `INSERT INTO it_held_letters VALUES ($1)`, caseNo); err != nil {
+		t.Fatal(err)
+	}
+	hold, err := sys.Pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hold.Exec(ctx, `SELECT pg_advisory_lock(hashtext($1))`, caseNo); err != nil {
+		t.Fatal(err)
+	}
+	released := false
+	release := func() {
+		if !released {
+			released = true
+			_, _ = hold.Exec(context.Background(), `SELECT pg_advisory_unlock(hashtext($1))`, caseNo)
+			hold.Release()
+		}
+	}
+	defer release()
+
+	key := fmt.Sprintf("it-prepared-%d", time.Now().UnixNano())
+	first := caseworker.keyed(baseURL(), key, http.MethodPost, base+"/accept", map[string]any{})
+	if first.status != http.StatusOK {
+		t.Fatalf("accept: %d %s", first.status, first.body)
+	}
+	var docs struct {
+		Documents []documents.Meta `json:"documents"`
+	}
+	subject.do(http.StatusOK, http.MethodGet, base+"/documents", nil, &docs)
+	if len(docs.Documents) != 1 || docs.Documents[0].Kind != documents.KindAcceptance || docs.Documents[0].Status != documents.StatusPreparing ||
+		docs.Documents[0].SHA256 != "" || !strings.Contains(docs.Documents[0].Number, "异受字") {
+		t.Fatalf("letters while the PDF is made: %+v; want the acceptance notice, numbered, preparing", docs.Documents)
+	}
+	prepared := docs.Documents[0]
+	r := subject.send(http.MethodGet, fmt.Sprintf("%s/documents/%d", base, prepared.ID), "", nil)
+	if p := problemOf(t, r); r.status != http.StatusConflict || p.Type != "/problems/letter-being-prepared" ||
+		r.header.Get("Retry-After") == "" || !strings.Contains(p.Detail, prepared.Number) {
+		t.Fatalf("download while being prepared: %d %s (Retry-After %q)", r.status, r.body, r.header.Get("Retry-After"))
+	}
+	// The client repeats the action (its answer lost): the same answer, no
+	// second letter.
+	again := caseworker.keyed(baseURL(), key, http.MethodPost, base+"/accept", map[string]any{})
+	if again.status != http.StatusOK || !bytes.Equal(again.body, first.body) {
+		t.Fatalf("repeated accept: %d %s; want the first answer %s", again.status, again.body, first.body)
+	}
+	var told int
+	if err := sys.Pool.QueryRow(ctx, `SELECT count(*) FROM notifications WHERE case_no = $1 AND message LIKE '%' || $2 || '%'`, caseNo, prepared.Number).Scan(&told); err != nil || told != 0 {
+		t.Fatalf("the subject was told of letter %s before it was made (%d, %v)", prepared.Number, told, err)
+	}
+
+	release()
+	lettersReady(t, caseNo)
+	subject.do(http.StatusOK, http.MethodGet, base+"/documents", nil, &docs)
+	if len(docs.Documents) != 1 || docs.Documents[0].ID != prepared.ID || docs.Documents[0].Number != prepared.Number ||
+		docs.Documents[0].Status != documents.StatusReady || len(docs.Documents[0].SHA256) != 64 {
+		t.Fatalf("letters once made: %+v; want the same letter, ready", docs.Documents)
+	}
+	if r := subject.send(http.MethodGet, fmt.Sprintf("%s/documents/%d", base, prepared.ID), "", nil); r.status != http.StatusOK || !bytes.HasPrefix(r.body, []byte("%PDF-")) {
+		t.Fatalf("download once made: %d %.60q", r.status, r.body)
+	}
+	var numbers int
+	if err := sys.Pool.QueryRow(ctx, `SELECT count(*) FROM document_numbers WHERE case_ref = $1`, caseNo).Scan(&numbers); err != nil || numbers != 1 {
+		t.Fatalf("numbers drawn for %s: %d (%v); want one", caseNo, numbers, err)
+	}
+	// The subject's inbox tells of the letter once it is made.
+	waitFor(t, time.Minute, func() bool {
+		var n int
+		err := sys.Pool.QueryRow(ctx, `SELECT count(*) FROM notifications WHERE case_no = $1 AND message LIKE '%' || $2 || '%'`, caseNo, prepared.Number).Scan(&n)
+		return err == nil && n == 1
+	})
 }

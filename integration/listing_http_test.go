@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -174,6 +175,7 @@ func TestListingThroughHTTP(t *testing.T) {
 	var docs struct {
 		Documents []documents.Meta `json:"documents"`
 	}
+	lettersReady(t, path.Base(base))
 	subject.do(http.StatusOK, http.MethodGet, base+"/documents", nil, &docs)
 	var kinds []string
 	for _, m := range docs.Documents {
@@ -230,6 +232,7 @@ func TestListingThroughHTTP(t *testing.T) {
 		t.Errorf("explained listing deadlines %d; want the window and the period end", explained)
 	}
 	var pdfs int
+	lettersReady(t, no)
 	if err := sys.Pool.QueryRow(ctx, `SELECT count(*) FROM case_documents WHERE case_ref = $1 AND substring(pdf from 1 for 5) = '%PDF-'`, no).Scan(&pdfs); err != nil {
 		t.Fatal(err)
 	}

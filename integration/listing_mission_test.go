@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -270,6 +271,7 @@ func TestWithdrawalAndPublicNameThroughHTTP(t *testing.T) {
 			Kind string `json:"kind"`
 		} `json:"documents"`
 	}
+	lettersReady(t, path.Base(lc.base))
 	lc.subject.do(http.StatusOK, http.MethodGet, lc.base+"/documents", nil, &docs)
 	var letter int64
 	for _, doc := range docs.Documents {

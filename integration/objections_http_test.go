@@ -9,6 +9,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -391,6 +392,7 @@ func TestObjectionThroughHTTP(t *testing.T) {
 			Recipient string `json:"recipient"`
 		} `json:"documents"`
 	}
+	lettersReady(t, path.Base(base))
 	subject.do(http.StatusOK, http.MethodGet, base+"/documents", nil, &docs)
 	var resultID int64
 	for _, d := range docs.Documents {

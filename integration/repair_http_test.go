@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"mime/multipart"
 	"net/http"
+	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -266,6 +267,7 @@ func TestRepairThroughHTTP(t *testing.T) {
 			Kind string `json:"kind"`
 		} `json:"documents"`
 	}
+	lettersReady(t, path.Base(base))
 	subject.do(http.StatusOK, http.MethodGet, base+"/documents", nil, &docs)
 	var acceptance int64
 	for _, d := range docs.Documents {

@@ -249,6 +249,7 @@ var messages = []msg{
 	{"case.done.objection.hand-over", "已移交信息提供单位处理。", "Your case was handed to the provider."},
 	{"letter.pdf", "下载 PDF", "Download PDF"},
 	{"letter.html", "网页版", "Web version"},
+	{"letter.preparing", "正在生成，请稍后刷新本页", "Being prepared: reload this page in a moment"},
 	{"deadline.rule", "期限", "Deadline"},
 	{"deadline.due", "截止", "Due"},
 	{"deadline.state", "状态", "State"},

@@ -80,6 +80,15 @@ type caseFile struct {
 	// localOpening: the case opens with local activities
 	// (ChangeLocalOpening); opening is set while it does.
 	localOpening, opening bool
+	// quick: the case's actions run their database steps as local
+	// activities and render their letters after answering
+	// (ChangeQuickActions), taken once (quickTaken) at the first action or
+	// letter that asks.
+	quick, quickTaken bool
+	// root is the workflow's context, for the letters rendered after an
+	// action has answered; rendering counts them until they are stored.
+	root      workflow.Context
+	rendering int
 	// dates adds a procedure's own dates to those a letter states.
 	dates func(map[string]time.Time)
 	// resultRoute is what follows an objection's written reply under the
@@ -100,8 +109,39 @@ func (c *caseFile) words(rule string) string {
 
 func newCaseFile(ctx workflow.Context, ref CaseRef, p *CaseProgress) *caseFile {
 	p.CaseNo = ref.CaseNo
-	return &caseFile{ref: ref, p: p, mu: workflow.NewMutex(ctx)}
+	return &caseFile{ref: ref, p: p, mu: workflow.NewMutex(ctx), root: ctx}
 }
+
+// quickActions reports whether the case takes its actions quickly
+// (versions.go, ChangeQuickActions): the version is taken at the first
+// action or letter that asks, and kept for the run.
+func (c *caseFile) quickActions(ctx workflow.Context) bool {
+	if !c.quickTaken {
+		c.quick = workflow.GetVersion(ctx, ChangeQuickActions, workflow.DefaultVersion, 1) >= 1
+		c.quickTaken = true
+	}
+	return c.quick
+}
+
+type actingKey struct{}
+
+// acting returns ctx for an action's work: under ChangeQuickActions its
+// short database steps are local activities.
+func (c *caseFile) acting(ctx workflow.Context) workflow.Context {
+	if !c.quickActions(ctx) {
+		return ctx
+	}
+	return workflow.WithValue(ctx, actingKey{}, true)
+}
+
+func isActing(ctx workflow.Context) bool {
+	v, _ := ctx.Value(actingKey{}).(bool)
+	return v
+}
+
+// lettersDone reports whether every letter numbered has been rendered and
+// stored: the workflow does not end (or continue as new) before.
+func (c *caseFile) lettersDone() bool { return c.rendering == 0 }
 
 // takeOpeningVersion decides, before the case's first command, whether it
 // opens with local activities (versions.go, ChangeLocalOpening).
@@ -127,9 +167,19 @@ var openingLocalOptions = workflow.LocalActivityOptions{
 }
 
 // step runs a short database step of the case: a local activity while the
-// case opens under ChangeLocalOpening, else a regular activity.
+// case opens under ChangeLocalOpening or acts under ChangeQuickActions,
+// else a regular activity.
 func (c *caseFile) step(ctx workflow.Context, activity any, arg any) workflow.Future {
-	if c.opening {
+	if c.opening || isActing(ctx) {
+		return workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, openingLocalOptions), activity, arg)
+	}
+	return workflow.ExecuteActivity(ctx, activity, arg)
+}
+
+// actionStep is step for the steps only an action runs locally (settling a
+// deadline, applying an outcome): the opening never runs them.
+func (c *caseFile) actionStep(ctx workflow.Context, activity any, arg any) workflow.Future {
+	if isActing(ctx) {
 		return workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, openingLocalOptions), activity, arg)
 	}
 	return workflow.ExecuteActivity(ctx, activity, arg)
@@ -219,7 +269,7 @@ func (c *caseFile) run(ctx workflow.Context) error {
 			return err
 		}
 	}
-	return workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+	return workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && c.lettersDone() })
 }
 
 // tick recomputes deadlines after a calendar change and fires every
@@ -428,7 +478,7 @@ func (c *caseFile) settle(ctx workflow.Context, rule, state, reason string) erro
 		return nil
 	}
 	d.State = state
-	return workflow.ExecuteActivity(ctx, cases.SettleDeadline, activities.SettleDeadline{
+	return c.actionStep(ctx, cases.SettleDeadline, activities.SettleDeadline{
 		CaseNo: c.ref.CaseNo, Rule: rule, Seq: d.Seq, State: state, At: workflow.Now(ctx), Reason: reason,
 	}).Get(ctx, nil)
 }
@@ -644,6 +694,12 @@ func (c *caseFile) resume(ctx workflow.Context, by Actor) (from, to time.Time, e
 // case's dates, its deadlines — so that the letter never reads a column
 // not yet written; the activity reads names and record details from
 // PostgreSQL, so they stay out of history.
+//
+// Under ChangeQuickActions the letter is numbered and dated here (a local
+// activity, NumberDocument: its row is listed "being prepared") and
+// rendered after: the action answers without waiting for the PDF, which
+// IssueDocument makes from the same request, under the same number, in a
+// workflow goroutine the workflow waits for before it ends.
 func (c *caseFile) issue(ctx workflow.Context, kind documents.Kind, facts map[string]string, lists map[string][]string, correction map[string]any) (activities.DocumentRef, error) {
 	c.docSeq++
 	dates := map[string]time.Time{}
@@ -652,15 +708,34 @@ func (c *caseFile) issue(ctx workflow.Context, kind documents.Kind, facts map[st
 	if c.dates != nil {
 		c.dates(dates)
 	}
-	var ref activities.DocumentRef
-	err := workflow.ExecuteActivity(ctx, cases.IssueDocument, activities.DocumentRequest{
+	req := activities.DocumentRequest{
 		CaseNo: c.ref.CaseNo, Kind: string(kind), Seq: c.docSeq, Facts: facts, Lists: lists, Correction: correction,
 		IssuedAt: workflow.Now(ctx), Dates: dates, Deadlines: slices.Clone(c.p.Deadlines),
-	}).Get(ctx, &ref)
-	if err == nil {
-		c.p.Documents = append(c.p.Documents, ref.Number)
 	}
-	return ref, err
+	var ref activities.DocumentRef
+	if !c.quickActions(ctx) {
+		err := workflow.ExecuteActivity(ctx, cases.IssueDocument, req).Get(ctx, &ref)
+		if err == nil {
+			c.p.Documents = append(c.p.Documents, ref.Number)
+		}
+		return ref, err
+	}
+	err := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, openingLocalOptions), cases.NumberDocument, req).Get(ctx, &ref)
+	if err != nil {
+		return ref, err
+	}
+	c.p.Documents = append(c.p.Documents, ref.Number)
+	c.rendering++
+	workflow.Go(c.root, func(ctx workflow.Context) {
+		defer func() { c.rendering-- }()
+		// Retried without limit like every case activity; an error that
+		// stops it (a letter the case can no longer fill) leaves the letter
+		// listed as being prepared, and is logged without personal data.
+		if err := workflow.ExecuteActivity(ctx, cases.IssueDocument, req).Get(ctx, nil); err != nil {
+			workflow.GetLogger(ctx).Error("letter numbered but not rendered", "case_no", req.CaseNo, "kind", req.Kind, "number", ref.Number, "error", err)
+		}
+	})
+	return ref, nil
 }
 
 // setDate sets date name unless t is zero (a stage the case has not reached).
@@ -764,6 +839,7 @@ func caseUpdate[T, S any](ctx workflow.Context, c *caseFile, name string, state 
 			if err := validate(in); err != nil {
 				return state(), err
 			}
+			ctx = c.acting(ctx)
 			if err := handle(ctx, in); err != nil {
 				return state(), err
 			}

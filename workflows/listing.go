@@ -154,7 +154,7 @@ func (l *listing) run(ctx workflow.Context) error {
 			continue
 		}
 		if l.shouldContinue(ctx) {
-			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && l.cf.lettersDone() }); err != nil {
 				return err
 			}
 			if c.p.Stage != StageFinished && repaired.Len() == 0 && !c.recompute {
@@ -187,7 +187,7 @@ func (l *listing) run(ctx workflow.Context) error {
 			return err
 		}
 	}
-	return workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+	return workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && l.cf.lettersDone() })
 }
 
 // tick is the case file's tick, with the recomputation after a calendar

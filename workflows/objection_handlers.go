@@ -330,7 +330,7 @@ func (o *objection) applyOutcome(ctx workflow.Context, by Actor, outcome, reason
 	if outcome == OutcomeCorrected && len(correction) == 0 {
 		correction = o.providerReply.Correction
 	}
-	if err := workflow.ExecuteActivity(ctx, cases.ApplyOutcome, activities.OutcomeRequest{
+	if err := o.cf.actionStep(ctx, cases.ApplyOutcome, activities.OutcomeRequest{
 		CaseNo: o.in.CaseNo, RecordID: o.in.RecordID, Outcome: outcome, Reason: reason,
 		Correction: correction, Actor: by.Name, Role: by.Role, Step: step,
 	}).Get(ctx, nil); err != nil {

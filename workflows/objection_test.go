@@ -41,11 +41,16 @@ type harness struct {
 	outcomes    []activities.OutcomeRequest
 	documents   []string
 	docRequests []activities.DocumentRequest
-	notices     []activities.Notice
-	settled     map[string]string // rule#seq -> state
-	computed    []activities.Deadline
-	labelled    int
-	calls       []string // SaveCase and RecordEvent, in order
+	// numbered are the letters numbered in an action (ChangeQuickActions),
+	// documents those rendered; renderGate, when set, holds every
+	// rendering until it is closed.
+	numbered   []string
+	renderGate chan struct{}
+	notices    []activities.Notice
+	settled    map[string]string // rule#seq -> state
+	computed   []activities.Deadline
+	labelled   int
+	calls      []string // SaveCase and RecordEvent, in order
 	// cal is the calendar the deadline activities count with (nil = the
 	// embedded one); a test swaps it to play an import.
 	cal       *calendar.Calendar
@@ -160,7 +165,20 @@ func newHarness(t *testing.T, start time.Time) *harness {
 		h.handovers = append(h.handovers, r)
 		return nil
 	})
+	h.env.OnActivity(cases.NumberDocument, mockCtx, mockAny).Return(func(_ context.Context, r activities.DocumentRequest) (activities.DocumentRef, error) {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		// As the real activity: an appeal decision names the reply appealed against.
+		if r.Kind == string(documents.KindAppealDecision) && r.Facts["result_number"] == "" {
+			return activities.DocumentRef{}, temporal.NewNonRetryableApplicationError("result_number required", "bad-document", nil)
+		}
+		h.numbered = append(h.numbered, r.Kind)
+		return activities.DocumentRef{Kind: r.Kind, Number: r.CaseNo + "-" + itoa(r.Seq)}, nil
+	})
 	h.env.OnActivity(cases.IssueDocument, mockCtx, mockAny).Return(func(_ context.Context, r activities.DocumentRequest) (activities.DocumentRef, error) {
+		if h.renderGate != nil {
+			<-h.renderGate
+		}
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		// As the real activity: an appeal decision names the reply appealed against.
@@ -741,5 +759,61 @@ func TestObjectionHandOverRefusedWhereTheProfileSaysAppeal(t *testing.T) {
 	st = h.run(in)
 	if st.HandedOver != "" || len(h.handovers) != 0 || st.Outcome != OutcomeCorrected {
 		t.Fatalf("state %+v; want the correction standing, nothing handed over", st)
+	}
+}
+
+// A caseworker's action answers once its letter is numbered and dated
+// (issue 20.2, ChangeQuickActions): the PDF is rendered after the update
+// has returned, under the number the update fixed, and the workflow ends
+// only when every letter is rendered.
+func TestActionAnswersBeforeItsLetterIsRendered(t *testing.T) {
+	h := newHarness(t, sh(2025, 3, 3, 9))
+	h.renderGate = make(chan struct{})
+	answered := false
+	h.env.RegisterDelayedCallback(func() {
+		h.env.UpdateWorkflow(ObjectionAccept, "", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { t.Errorf("accept rejected: %v", err) },
+			OnAccept: func() {},
+			OnComplete: func(res any, err error) {
+				defer close(h.renderGate) // the rendering may go on now
+				if err != nil {
+					t.Errorf("accept failed: %v", err)
+					return
+				}
+				h.mu.Lock()
+				defer h.mu.Unlock()
+				answered = true
+				if !slices.Equal(h.numbered, []string{string(documents.KindAcceptance)}) {
+					t.Errorf("numbered when the action answered: %v; want the acceptance notice", h.numbered)
+				}
+				if len(h.documents) != 0 {
+					t.Errorf("rendered before the action answered: %v", h.documents)
+				}
+				if st, ok := res.(ObjectionState); ok && !slices.Equal(st.Documents, []string{"XY-1"}) {
+					t.Errorf("the answer lists letters %v; want the acceptance notice's number XY-1", st.Documents)
+				}
+			},
+		}, AcceptInput{By: caseworker})
+	}, 2*time.Hour)
+	h.at(sh(2025, 3, 4, 10), ObjectionForwardToProvider, ForwardInput{By: caseworker}, false)
+	h.at(sh(2025, 3, 7, 15), ObjectionProviderReply, ProviderReplyInput{By: provider, Finding: FindingAccurate, Reasons: "核实无误"}, false)
+	h.at(sh(2025, 3, 10, 10), ObjectionDecide, DecisionInput{By: caseworker, Outcome: OutcomeUpheld, Reasons: "经核实维持"}, false)
+	in := input("nantong", sh(2025, 3, 3, 9))
+	in.CaseNo = "XY"
+	st := h.run(in)
+	if !answered {
+		t.Fatal("the acceptance never answered")
+	}
+	want := []string{string(documents.KindAcceptance), string(documents.KindVerification), string(documents.KindObjectionResult)}
+	if !slices.Equal(h.numbered, want) || !slices.Equal(h.documents, want) {
+		t.Errorf("numbered %v, rendered %v; want each %v", h.numbered, h.documents, want)
+	}
+	if !slices.Equal(st.Documents, []string{"XY-1", "XY-2", "XY-3"}) {
+		t.Errorf("letters %v; want XY-1..3, each numbered once", st.Documents)
+	}
+	for i, r := range h.docRequests {
+		if r.Seq != i+1 || r.IssuedAt.IsZero() {
+			t.Errorf("rendering %d asked for seq %d issued %v", i, r.Seq, r.IssuedAt)
+		}
 	}
 }

@@ -83,6 +83,9 @@ func newRepairHarness(t *testing.T, start time.Time, facts repair.Facts) *repair
 		h.notices = append(h.notices, n)
 		return nil
 	})
+	h.env.OnActivity(cases.NumberDocument, mockCtx, mockAny).Return(func(_ context.Context, r activities.DocumentRequest) (activities.DocumentRef, error) {
+		return activities.DocumentRef{Kind: r.Kind, Number: r.CaseNo + "-" + itoa(r.Seq)}, nil
+	})
 	h.env.OnActivity(cases.IssueDocument, mockCtx, mockAny).Return(func(_ context.Context, r activities.DocumentRequest) (activities.DocumentRef, error) {
 		h.mu.Lock()
 		defer h.mu.Unlock()

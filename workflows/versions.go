@@ -57,6 +57,20 @@ const (
 	// their opening as regular activities. Letters stay regular activities.
 	ChangeLocalOpening = "local-opening"
 
+	// ChangeQuickActions makes a caseworker's action answer without waiting
+	// for engine round trips and PDFs (issue 20.2): inside an Update the
+	// short database steps (events, deadlines computed and settled, the
+	// outcome applied, the projection row) are local activities, and a
+	// letter is numbered and dated by a local activity (NumberDocument: its
+	// row listed "being prepared") and rendered after the Update has
+	// answered, by IssueDocument in a workflow goroutine, under the same
+	// number; the workflow waits for its letters before it ends or
+	// continues as new. Every step is idempotent (a letter per case and
+	// place, its number drawn once, its content filled once). Taken at a
+	// case's first action or letter after the change: a case that acted
+	// before it keeps the old way for the rest of its run.
+	ChangeQuickActions = "quick-actions"
+
 	// ChangeUpgradeDrill is the change the rolling-upgrade rehearsal
 	// (bench/scaleout) builds into its "v2" worker with the build tag
 	// upgradedrill: cases opened under it record an extra acceptance event.

@@ -303,6 +303,12 @@ func (s *Service) document(ctx context.Context, a permission.Actor, uc permissio
 	if !documentReadable(a, d.Recipient) {
 		return File{}, s.guard.Hide(ctx, a, uc, "document", strconv.FormatInt(id, 10))
 	}
+	if d.PDF == nil {
+		// Numbered in the action, rendered just after it (issue 20.2).
+		return File{}, &refusal.Error{Kind: refusal.LetterPreparing, RetryAfter: 2 * time.Second,
+			Title:  refusal.T("文书正在生成", "The letter is being prepared"),
+			Detail: refusal.T("文书 "+d.Number+" 已编号，正在生成，请按 Retry-After 所示的秒数后再下载", "Letter "+d.Number+" is numbered and being prepared; download it after the seconds in Retry-After")}
+	}
 	if err := audit.Write(ctx, s.d.Pool, a.Audit(), audit.Event{Action: "document.read", ObjectType: "document",
 		ObjectID: strconv.FormatInt(id, 10), Data: map[string]any{"case_no": caseNo, "kind": d.Kind, "format": format}}); err != nil {
 		return File{}, faults.Database(err)

@@ -18,15 +18,28 @@ var ErrNumberTaken = errors.New("documents: a different document was already iss
 
 // Meta describes a stored document without its content.
 type Meta struct {
-	ID        int64     `json:"id"`
-	CaseRef   string    `json:"case_ref"`
-	Kind      Kind      `json:"kind"`
-	Number    string    `json:"number"`
-	Title     string    `json:"title"`
-	Recipient Role      `json:"recipient"`
+	ID        int64  `json:"id"`
+	CaseRef   string `json:"case_ref"`
+	Kind      Kind   `json:"kind"`
+	Number    string `json:"number"`
+	Title     string `json:"title"`
+	Recipient Role   `json:"recipient"`
+	// SHA256 is empty while the letter is being prepared.
 	SHA256    string    `json:"sha256"`
 	CreatedAt time.Time `json:"created_at"`
+	// Status is StatusReady when the PDF and HTML exist, StatusPreparing
+	// between the action that numbered the letter and its rendering.
+	Status string `json:"status"`
 }
+
+// A stored document's status.
+const (
+	StatusReady     = "ready"
+	StatusPreparing = "preparing"
+)
+
+// Ready reports whether the document's PDF and HTML exist.
+func (m Meta) Ready() bool { return m.Status == StatusReady }
 
 // Stored is a stored document with its HTML and PDF.
 type Stored struct {
@@ -44,11 +57,15 @@ type Store struct {
 // NewStore returns a store on pool.
 func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 
-const metaColumns = `id, case_ref, kind, number, title, recipient_role, sha256, created_at`
+const metaColumns = `id, case_ref, kind, number, title, recipient_role, coalesce(sha256, ''), created_at`
 
 func scanMeta(row pgx.Row, extra ...any) (Meta, error) {
 	var m Meta
 	err := row.Scan(append([]any{&m.ID, &m.CaseRef, &m.Kind, &m.Number, &m.Title, &m.Recipient, &m.SHA256, &m.CreatedAt}, extra...)...)
+	m.Status = StatusReady
+	if m.SHA256 == "" {
+		m.Status = StatusPreparing
+	}
 	return m, err
 }
 
@@ -78,7 +95,8 @@ func (s *Store) save(ctx context.Context, r Rendered) (Meta, error) {
 	row := s.pool.QueryRow(ctx, `WITH ins AS (
 		INSERT INTO case_documents (case_ref, kind, number, title, recipient_role, html, pdf, sha256)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-		ON CONFLICT (case_ref, kind, number) DO NOTHING
+		ON CONFLICT (case_ref, kind, number) DO UPDATE SET html = EXCLUDED.html, pdf = EXCLUDED.pdf, sha256 = EXCLUDED.sha256
+			WHERE case_documents.pdf IS NULL
 		RETURNING `+metaColumns+`)
 	SELECT `+metaColumns+` FROM ins
 	UNION ALL
@@ -124,4 +142,29 @@ func (s *Store) ListDocuments(ctx context.Context, caseRef string) ([]Meta, erro
 		out = []Meta{}
 	}
 	return out, nil
+}
+
+// Reserve writes the row of a letter just numbered, before it is rendered
+// (issue 20.2): listed as being prepared, its download refused until Fill
+// (or SaveDocument) gives it its content. Reserving again is harmless.
+func Reserve(ctx context.Context, pool *pgxpool.Pool, caseRef string, kind Kind, number string) error {
+	if caseRef == "" || number == "" || !kind.Valid() {
+		return fmt.Errorf("documents: Reserve needs a case, a valid kind and a number: %q %q %q", caseRef, kind, number)
+	}
+	_, err := pool.Exec(ctx, `INSERT INTO case_documents (case_ref, kind, number, title, recipient_role)
+		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (case_ref, kind, number) DO NOTHING`,
+		caseRef, string(kind), number, kind.Title(), string(kind.Recipient()))
+	if err != nil {
+		return fmt.Errorf("documents: reserving %s %s of %s: %w", kind, number, caseRef, err)
+	}
+	return nil
+}
+
+// IsRendered reports whether the document (case, kind, number) has its
+// content stored.
+func IsRendered(ctx context.Context, pool *pgxpool.Pool, caseRef string, kind Kind, number string) (bool, error) {
+	var ok bool
+	err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM case_documents
+		WHERE case_ref = $1 AND kind = $2 AND number = $3 AND pdf IS NOT NULL)`, caseRef, string(kind), number).Scan(&ok)
+	return ok, err
 }

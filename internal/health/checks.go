@@ -37,11 +37,19 @@ func WorkerChecks(pool *pgxpool.Pool, rl *rules.Rules, now func() time.Time) []C
 func documentStore(ctx context.Context, pool *pgxpool.Pool) error {
 	for _, table := range []string{"case_documents", "evidence", "evidence_blobs"} {
 		var ok bool
-		// Two calls: with 'SELECT,INSERT' PostgreSQL answers whether
-		// either is held. A missing table is NULL, an error here.
-		err := pool.QueryRow(ctx, `SELECT has_table_privilege(to_regclass($1), 'SELECT') AND has_table_privilege(to_regclass($1), 'INSERT')`, table).Scan(&ok)
-		if err != nil || !ok {
-			return fmt.Errorf("the document store (table %s) cannot be read and written: run `creditcase migrate up` against DATABASE_URL, or grant the role SELECT and INSERT", table)
+		// Separate calls: with 'SELECT,INSERT' PostgreSQL answers whether
+		// either is held. A missing table is NULL, an error here. A letter's
+		// row is written when it is numbered and filled when its PDF is
+		// made (migration 00116): case_documents needs UPDATE too.
+		privileges, grant := []string{"SELECT", "INSERT"}, "SELECT and INSERT"
+		if table == "case_documents" {
+			privileges, grant = append(privileges, "UPDATE"), "SELECT, INSERT and UPDATE"
+		}
+		for _, p := range privileges {
+			err := pool.QueryRow(ctx, `SELECT has_table_privilege(to_regclass($1), $2)`, table, p).Scan(&ok)
+			if err != nil || !ok {
+				return fmt.Errorf("the document store (table %s) cannot be read and written: run `creditcase migrate up` against DATABASE_URL, or grant the role %s", table, grant)
+			}
 		}
 	}
 	return nil

@@ -76,20 +76,21 @@ const (
 	RateLimited     Kind = "rate-limited"
 
 	// The state of a case (or record) forbids the step now.
-	WrongStage       Kind = "wrong-stage"         // says the stage now and the stages that allow it
-	Paused           Kind = "paused"              // the case clock is paused: resume first
-	WindowClosed     Kind = "window-closed"       // says when the window ended
-	AlreadyExtended  Kind = "already-extended"    // the overall limit was extended once
-	AlreadyRequested Kind = "already-requested"   // the one-time notice was sent
-	Duplicate        Kind = "duplicate"           // the same thing was received before
-	Unanswered       Kind = "unanswered"          // names the points still unanswered
-	CaseFinished     Kind = "case-finished"       // nothing more can happen in the case
-	ObjectionOpen    Kind = "objection-open"      // names the open objection case
-	RepairOpen       Kind = "repair-open"         // names the open repair case
-	AlreadyListed    Kind = "already-listed"      // the records are listed or proposed already
-	Conflict         Kind = "conflict"            // conflicts with existing data
-	NoHandover       Kind = "no-handover"         // the profile hands no disagreement to the provider; says what applies
-	InProgress       Kind = "request-in-progress" // the same request (Idempotency-Key) is still running
+	WrongStage       Kind = "wrong-stage"           // says the stage now and the stages that allow it
+	Paused           Kind = "paused"                // the case clock is paused: resume first
+	WindowClosed     Kind = "window-closed"         // says when the window ended
+	AlreadyExtended  Kind = "already-extended"      // the overall limit was extended once
+	AlreadyRequested Kind = "already-requested"     // the one-time notice was sent
+	Duplicate        Kind = "duplicate"             // the same thing was received before
+	Unanswered       Kind = "unanswered"            // names the points still unanswered
+	CaseFinished     Kind = "case-finished"         // nothing more can happen in the case
+	ObjectionOpen    Kind = "objection-open"        // names the open objection case
+	RepairOpen       Kind = "repair-open"           // names the open repair case
+	AlreadyListed    Kind = "already-listed"        // the records are listed or proposed already
+	Conflict         Kind = "conflict"              // conflicts with existing data
+	NoHandover       Kind = "no-handover"           // the profile hands no disagreement to the provider; says what applies
+	InProgress       Kind = "request-in-progress"   // the same request (Idempotency-Key) is still running
+	LetterPreparing  Kind = "letter-being-prepared" // the letter is numbered, its PDF not made yet; Retry-After
 
 	// Idempotency keys.
 	KeyReused Kind = "idempotency-key-reused" // the key was sent with another request
@@ -143,6 +144,7 @@ var table = []Row{
 	{Conflict, http.StatusConflict, "conflicts with existing data or state"},
 	{NoHandover, http.StatusConflict, "the case's profile does not hand a continued disagreement to the provider; `instead` names the step that applies"},
 	{InProgress, http.StatusConflict, "a request with the same `Idempotency-Key` is still running; repeat it in a moment"},
+	{LetterPreparing, http.StatusConflict, "the letter is numbered and dated but its PDF is still being made; `Retry-After` says when to ask again"},
 	{KeyReused, http.StatusUnprocessableEntity, "the `Idempotency-Key` was sent before with a different request"},
 	{Internal, http.StatusInternalServerError, "a fault of ours; quote the request ID"},
 	{StepFailed, http.StatusInternalServerError, "the case could not carry out the step; it is escalated to the supervisors"},
