@@ -69,6 +69,8 @@ func TestObjectionOnRealWorkerCorrectsRecordAndStoresDocuments(t *testing.T) {
 	if st.Stage != workflows.StageClosed || st.Outcome != workflows.OutcomeCorrected {
 		t.Fatalf("state after decision: %s/%s", st.Stage, st.Outcome)
 	}
+	// The decision answered once its letter was numbered; its PDF follows.
+	lettersReady(t, caseNo)
 	if testenv.Recording() {
 		testenv.RecordHistory(t, sys.Temporal, run.GetID(), filepath.Join("..", "workflows", "testdata", "histories", "objection_corrected.json"))
 	}
