@@ -143,6 +143,7 @@ func TestConsoleSubjectRepair(t *testing.T) {
 		cw.do(http.StatusOK, http.MethodGet, "/api/v1/repairs/"+no, nil, &docs)
 		return len(docs.Documents) > 0
 	})
+	lettersReady(t, no)
 	b.open("/my/cases/" + no)
 	b.wantText("信息提供单位出具修复意见", "信用修复申请受理通知书", "下载 PDF", "受理时核验的修复条件")
 	if !chineseDateText.MatchString(b.text("#next-deadline")) {

@@ -140,6 +140,7 @@ func TestConsoleSubjectObjection(t *testing.T) {
 	waitStage(t, cw, caseNo, workflows.StageAcceptance)
 	cw.do(http.StatusOK, http.MethodPost, "/api/v1/objections/"+caseNo+"/"+workflows.ObjectionAccept, map[string]any{}, nil)
 	waitStage(t, cw, caseNo, workflows.StageCentreCheck)
+	lettersReady(t, caseNo) // its PDF is made a moment after the acceptance
 
 	// the acceptance notice is there to download; the next deadline is the centre's
 	b.open("/my/cases/" + caseNo)

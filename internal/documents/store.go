@@ -57,7 +57,7 @@ type Store struct {
 // NewStore returns a store on pool.
 func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 
-const metaColumns = `id, case_ref, kind, number, title, recipient_role, coalesce(sha256, ''), created_at`
+const metaColumns = `id, case_ref, kind, number, title, recipient_role, coalesce(sha256, '') AS sha256, created_at`
 
 func scanMeta(row pgx.Row, extra ...any) (Meta, error) {
 	var m Meta

@@ -128,3 +128,58 @@ func TestStoreRefusesReusedNumber(t *testing.T) {
 		t.Fatal("an issued document was changed")
 	}
 }
+
+// Issue 20.2: a letter's row is written when it is numbered (listed as
+// being prepared, no content), filled once when it is rendered, and never
+// changed after; reserving again or saving the same letter again is
+// harmless.
+func TestLetterReservedThenFilledOnce(t *testing.T) {
+	ctx := context.Background()
+	s := NewStore(testPool)
+	ref := "store-" + t.Name()
+	d := samples()[KindAcceptance]
+	d.header().CaseRef = ref
+	d.header().Number = FormatNumber("通信异受字", 2026, 9120) // of its own: numbers are unique
+	r, err := Render(KindAcceptance, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := Reserve(ctx, testPool, ref, KindAcceptance, r.Number); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list, err := s.ListDocuments(ctx, ref)
+	if err != nil || len(list) != 1 || list[0].Status != StatusPreparing || list[0].Ready() || list[0].SHA256 != "" || list[0].Number != r.Number {
+		t.Fatalf("after reserving twice: %+v, %v; want one letter being prepared", list, err)
+	}
+	got, err := s.GetDocument(ctx, list[0].ID)
+	if err != nil || got.PDF != nil || got.HTML != nil {
+		t.Fatalf("a letter being prepared has content: %d bytes, %v", len(got.PDF), err)
+	}
+	if done, err := IsRendered(ctx, testPool, ref, KindAcceptance, r.Number); err != nil || done {
+		t.Fatalf("IsRendered before rendering: %v, %v", done, err)
+	}
+	for range 2 {
+		m, err := s.SaveDocument(ctx, r)
+		if err != nil || m.ID != list[0].ID || m.Status != StatusReady || m.SHA256 != r.SHA256 {
+			t.Fatalf("filling the letter: %+v, %v; want row %d ready", m, err, list[0].ID)
+		}
+	}
+	if done, err := IsRendered(ctx, testPool, ref, KindAcceptance, r.Number); err != nil || !done {
+		t.Fatalf("IsRendered after rendering: %v, %v", done, err)
+	}
+	// Once filled, the row is append-only again: no second content, no
+	// other change.
+	if _, err := testPool.Exec(ctx, `UPDATE case_documents SET pdf = '\x00', sha256 = repeat('0', 64) WHERE id = $1`, list[0].ID); err == nil {
+		t.Fatal("a filled letter's content was replaced")
+	}
+	if _, err := testPool.Exec(ctx, `UPDATE case_documents SET title = 'x' WHERE id = $1`, list[0].ID); err == nil {
+		t.Fatal("a letter's title was changed")
+	}
+	other := r
+	other.SHA256 = fmt.Sprintf("%064d", 1)
+	if _, err := s.SaveDocument(ctx, other); !errors.Is(err, ErrNumberTaken) {
+		t.Fatalf("another letter under the same number: %v; want ErrNumberTaken", err)
+	}
+}
