@@ -56,6 +56,8 @@ var messages = []msg{
 	{"error.500.body", "请求未能完成，未作任何更改。请稍后再试。", "Your request could not be completed and nothing was changed. Try again later."},
 	{"error.csrf.title", "表单已过期", "The form has expired"},
 	{"error.csrf.body", "出于安全原因，请返回上一页，刷新后重新提交。未作任何更改。", "For your security, go back, reload the page and submit again. Nothing was changed."},
+	{"form.reused.title", "这张表单已经提交过", "This form was already sent"},
+	{"form.reused.body", "这张表单已经提交过一次，这次提交的内容与上次不同。为免重复办理，本次未作任何更改：请重新打开页面，在新的表单上填写后再提交。", "This form was already sent once, with different contents. So that nothing is done twice, nothing was changed this time: open the page again and fill in a new form."},
 	{"error.home", "返回首页", "Go to the home page"},
 
 	// home

@@ -210,7 +210,8 @@ func (c *Console) routes(e *echo.Echo) {
 	})
 	mw := []echo.MiddlewareFunc{c.session, c.csrf}
 	get := func(path string, h handler) { e.GET(path, c.page(h), mw...) }
-	post := func(path string, h handler) { e.POST(path, c.page(h), mw...) }
+	// Every post runs under its form's Idempotency-Key (idempotency.go).
+	post := func(path string, h handler) { e.POST(path, c.page(h), c.session, c.csrf, c.idempotent) }
 
 	get("/", c.home)
 	get("/lang", c.switchLanguage)
@@ -501,6 +502,13 @@ func (c *Console) refusalPage(ctx echo.Context, p *page, r *refusal.Error) error
 		}
 		if r.RetryAfter > 0 {
 			ctx.Response().Header().Set("Retry-After", fmt.Sprint(int(r.RetryAfter.Seconds())+1))
+		}
+		if r.Kind == refusal.KeyReused {
+			// A form's key sent again with other fields (the form submitted,
+			// then changed and sent again): the API's 422, in the words of a
+			// page.
+			p.Title = p.L.T("form.reused.title")
+			return c.render(ctx, p, st, "refused", refusedView{Title: p.Title, Detail: p.L.T("form.reused.body")})
 		}
 		p.Title = p.L.Pick(r.Title.ZH, r.Title.EN)
 		return c.render(ctx, p, st, "refused", refusedView{Title: p.L.Pick(r.Title.ZH, r.Title.EN), Detail: p.L.Pick(r.Detail.ZH, r.Detail.EN), Fields: fieldsOf(p.L, r)})
