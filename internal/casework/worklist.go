@@ -171,7 +171,7 @@ func (s *Service) Worklist(ctx context.Context, a permission.Actor, f WorklistFi
 		where = append(where, `c.work_party COLLATE "C" = `+arg(f.Party))
 	}
 	if f.Mine {
-		where = append(where, "c.case_no IN (SELECT case_no FROM case_assignments WHERE account_id = "+arg(a.Account.ID)+")")
+		where = append(where, "c.assignee_id = "+arg(a.Account.ID))
 	}
 	edge := "coalesce(ev.edge, e.edge, $3)"
 	from := `FROM cases c LEFT JOIN unnest($1::text[], $2::timestamptz[]) AS e(profile, edge) ON e.profile = c.profile_id
@@ -190,11 +190,33 @@ func (s *Service) Worklist(ctx context.Context, a permission.Actor, f WorklistFi
 	out := WorklistPage{AsOf: shanghai(edges.Now), Rows: []WorklistRow{}}
 	cargs := append(slices.Clone(args), edges.Now)
 	now := "$" + strconv.Itoa(len(cargs))
-	counts := `SELECT count(*) FILTER (WHERE c.work_due_at <= ` + now + `),
+	var counts string
+	if f.Mine {
+		// The caller's own cases (cases.assignee_id, migration 00096): a
+		// few thousand at most, one range of an index, counted row by row.
+		counts = `SELECT count(*) FILTER (WHERE c.work_due_at <= ` + now + `),
 			count(*) FILTER (WHERE c.work_due_at > ` + now + ` AND c.work_due_at <= ` + edge + `),
 			count(*) FILTER (WHERE c.work_due_at > ` + edge + ` AND c.work_due_at <> 'infinity'),
 			count(*) FILTER (WHERE c.work_due_at = 'infinity')
 		` + from + ` WHERE ` + strings.Join(where, " AND ")
+	} else {
+		// Every open case: summed from worklist_tally (migration 00096),
+		// how many open cases per kind, stage, profile version, party and
+		// place on the worklist, with the same filters.
+		tally := strings.NewReplacer("c.kind ", "t.kind ", "c.stage ", "t.stage ", "c.profile_id ", "t.profile_id ", "c.work_party ", "t.work_party ").Replace
+		tw := []string{"true"}
+		for _, w := range where[1:] { // where[0] is c.status = 'open'
+			tw = append(tw, tally(w))
+		}
+		counts = `SELECT coalesce(sum(t.n) FILTER (WHERE t.work_due_at <= ` + now + `), 0)::bigint,
+			coalesce(sum(t.n) FILTER (WHERE t.work_due_at > ` + now + ` AND t.work_due_at <= coalesce(ev.edge, e.edge, $3)), 0)::bigint,
+			coalesce(sum(t.n) FILTER (WHERE t.work_due_at > coalesce(ev.edge, e.edge, $3) AND t.work_due_at <> 'infinity'), 0)::bigint,
+			coalesce(sum(t.n) FILTER (WHERE t.work_due_at = 'infinity'), 0)::bigint
+		FROM worklist_tally t LEFT JOIN unnest($1::text[], $2::timestamptz[]) AS e(profile, edge) ON e.profile = t.profile_id
+		LEFT JOIN unnest($4::text[], $5::text[], $6::timestamptz[]) AS ev(profile, version, edge)
+			ON ev.profile = t.profile_id AND ev.version = t.profile_version
+		WHERE ` + strings.Join(tw, " AND ")
+	}
 	if err := tx.QueryRow(ctx, counts, cargs...).Scan(&out.Counts.Red, &out.Counts.Yellow, &out.Counts.Green, &out.Counts.None); err != nil {
 		return WorklistPage{}, faults.Database(err)
 	}
@@ -217,18 +239,24 @@ func (s *Service) Worklist(ctx context.Context, a permission.Actor, f WorklistFi
 	default:
 		where = append(where, "(c.work_due_at, c.case_no) > ("+arg(after.DueAt)+", "+arg(after.CaseNo)+")")
 	}
+	// The page's cases first (a keyset scan of one index, LIMIT), then
+	// their deadline and handler: joined to the page's rows only, whatever
+	// the planner thinks of the filter.
 	q := `SELECT c.case_no, c.kind, c.stage, c.profile_id, c.record_id, c.subject_id, c.provider_id, c.opened_at,
-			CASE WHEN c.work_due_at = 'infinity' THEN 'epoch' ELSE c.work_due_at END, c.work_due_at = 'infinity', ` + edge + `, coalesce(acc.username, ''), coalesce(acc.display_name, ''), d.rule_id IS NOT NULL,
+			CASE WHEN c.work_due_at = 'infinity' THEN 'epoch' ELSE c.work_due_at END, c.work_due_at = 'infinity', c.edge, coalesce(acc.username, ''), coalesce(acc.display_name, ''), d.rule_id IS NOT NULL,
 			coalesce(d.rule_id, ''), coalesce(d.seq, 0), coalesce(d.party, ''), coalesce(d.starts_at, 'epoch'), coalesce(d.n, 0),
 			coalesce(d.unit, ''), coalesce(d.extra_wd, 0), coalesce(d.due_date, 'epoch'), coalesce(d.due_at, 'epoch'), d.remind_at,
 			coalesce(d.calendar_version, ''), coalesce(d.provisional, false), coalesce(d.explanation, ''), coalesce(d.source, ''),
 			coalesce(d.state, ''), d.settled_at, coalesce(d.reason, '')
-		` + from + `
-		LEFT JOIN case_deadlines d ON d.case_no = c.case_no AND d.rule_id = c.work_rule AND d.seq = c.work_seq
-		LEFT JOIN case_assignments asg ON asg.case_no = c.case_no
-		LEFT JOIN accounts acc ON acc.id = asg.account_id
-		WHERE ` + strings.Join(where, " AND ") + `
-		ORDER BY c.work_due_at, c.case_no LIMIT ` + arg(limit+1)
+		FROM (SELECT c.case_no, c.kind, c.stage, c.profile_id, c.record_id, c.subject_id, c.provider_id, c.opened_at, c.work_due_at,
+				c.work_rule, c.work_seq, ` + edge + ` AS edge
+			` + from + `
+			WHERE ` + strings.Join(where, " AND ") + `
+			ORDER BY c.work_due_at, c.case_no LIMIT ` + arg(limit+1) + `) c
+		LEFT JOIN LATERAL (SELECT * FROM case_deadlines d WHERE d.case_no = c.case_no AND d.rule_id = c.work_rule AND d.seq = c.work_seq) d ON true
+		LEFT JOIN LATERAL (SELECT acc.username, acc.display_name FROM case_assignments asg JOIN accounts acc ON acc.id = asg.account_id
+			WHERE asg.case_no = c.case_no) acc ON true
+		ORDER BY c.work_due_at, c.case_no`
 	rows, err := tx.Query(ctx, q, args...)
 	if err != nil {
 		return WorklistPage{}, faults.Database(err)

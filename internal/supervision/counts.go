@@ -39,9 +39,11 @@ func (b *Board) Counts(ctx context.Context, f BoardFilter) (BoardCounts, error) 
 	if err != nil {
 		return BoardCounts{}, err
 	}
+	// The open deadlines are summed from board_tally (migration 00096):
+	// how many per kind, stage, profile version, party and due time.
 	args := []any{edges.Profiles, edges.At, edges.Default, now, edges.VProfiles, edges.Versions, edges.VAt}
 	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
-	where := []string{"d.state IN ('pending', 'missed')", "d.case_open"}
+	where := []string{"true"}
 	if f.Kind != "" {
 		where = append(where, "d.case_kind = "+arg(f.Kind))
 	}
@@ -59,10 +61,10 @@ func (b *Board) Counts(ctx context.Context, f BoardFilter) (BoardCounts, error) 
 	}
 	edge := "coalesce(ev.edge, e.edge, $3)"
 	q := `SELECT d.case_kind,
-			count(*) FILTER (WHERE d.due_at <= $4),
-			count(*) FILTER (WHERE d.due_at > $4 AND d.due_at <= ` + edge + `),
-			count(*) FILTER (WHERE d.due_at > $4 AND d.due_at > ` + edge + `)
-		FROM case_deadlines d
+			coalesce(sum(d.n) FILTER (WHERE d.due_at <= $4), 0)::bigint,
+			coalesce(sum(d.n) FILTER (WHERE d.due_at > $4 AND d.due_at <= ` + edge + `), 0)::bigint,
+			coalesce(sum(d.n) FILTER (WHERE d.due_at > $4 AND d.due_at > ` + edge + `), 0)::bigint
+		FROM board_tally d
 		LEFT JOIN unnest($1::text[], $2::timestamptz[]) AS e(profile, edge) ON e.profile = d.case_profile
 		LEFT JOIN unnest($5::text[], $6::text[], $7::timestamptz[]) AS ev(profile, version, edge)
 			ON ev.profile = d.case_profile AND ev.version = d.case_profile_version

@@ -59,3 +59,92 @@ func TestBoardCountsAgreeWithRows(t *testing.T) {
 		t.Errorf("listing counts %+v", c)
 	}
 }
+
+// The tallies the counts are summed from (migration 00096) stay equal to
+// the rows they count through every kind of write: a case opened, its
+// deadlines added, met, missed and moved, its stage changed, closed,
+// reopened, and a deadline and a case deleted.
+func TestTalliesFollowTheRows(t *testing.T) {
+	f := newFixture(t)
+	same := func(step string) {
+		t.Helper()
+		for _, q := range []struct{ name, rows, tally string }{
+			{"worklist_tally", `SELECT kind, stage, profile_id, profile_version, work_party, work_due_at, count(*) FROM cases
+				WHERE status = 'open' GROUP BY 1, 2, 3, 4, 5, 6`,
+				`SELECT kind, stage, profile_id, profile_version, work_party, work_due_at, n FROM worklist_tally`},
+			{"board_tally", `SELECT case_kind, case_stage, case_profile, case_profile_version, party, due_at, count(*) FROM case_deadlines
+				WHERE state IN ('pending', 'missed') AND case_open GROUP BY 1, 2, 3, 4, 5, 6`,
+				`SELECT case_kind, case_stage, case_profile, case_profile_version, party, due_at, n FROM board_tally`},
+		} {
+			var diff int
+			if err := testPool.QueryRow(f.ctx, `SELECT count(*) FROM ((`+q.rows+` EXCEPT `+q.tally+`) UNION ALL (`+q.tally+` EXCEPT `+q.rows+`)) x`).
+				Scan(&diff); err != nil {
+				t.Fatal(err)
+			}
+			if diff != 0 {
+				t.Errorf("after %s: %s disagrees with the rows in %d groups", step, q.name, diff)
+			}
+		}
+	}
+	same("the rows of other tests")
+	prov := f.provider("计数单位")
+	party := fmt.Sprintf("provider:%d", prov)
+	a := f.newCase(caseSpec{provider: prov})
+	b := f.newCase(caseSpec{provider: prov, kind: "repair", stage: "publicity", profile: "anshan"})
+	same("two cases opened")
+	touch := func(no string) { f.exec(`UPDATE cases SET updated_at = now() WHERE case_no = $1`, no) }
+	f.deadline(a, "verify", 1, party, "2026-03-10", "pending", nil)
+	f.deadline(a, "whole", 1, "centre", "2026-03-20", "pending", nil)
+	f.deadline(b, "publicity", 1, "centre", "2026-03-10", "pending", nil)
+	touch(a)
+	touch(b)
+	same("deadlines added and the cases saved")
+	f.exec(`UPDATE case_deadlines SET state = 'met', settled_at = now() WHERE case_no = $1 AND rule_id = 'verify'`, a)
+	touch(a)
+	same("a deadline met")
+	f.exec(`UPDATE case_deadlines SET state = 'missed' WHERE case_no = $1`, b)
+	f.exec(`UPDATE case_deadlines SET due_at = due_at + interval '2 days' WHERE case_no = $1 AND rule_id = 'whole'`, a)
+	touch(a)
+	touch(b)
+	same("a deadline missed, another moved")
+	f.exec(`UPDATE cases SET stage = 'deciding' WHERE case_no = $1`, a)
+	same("a stage changed")
+	// who handles a case is on its row (migration 00097): taken, reassigned
+	cw1, _ := f.account("caseworker")
+	cw2, _ := f.account("caseworker")
+	assignee := func() int64 {
+		var id *int64
+		if err := testPool.QueryRow(f.ctx, `SELECT assignee_id FROM cases WHERE case_no = $1`, a).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		if id == nil {
+			return 0
+		}
+		return *id
+	}
+	f.exec(`INSERT INTO case_assignments (case_no, account_id, how, assigned_by) VALUES ($1, $2, 'took', 'x')`, a, cw1)
+	if got := assignee(); got != cw1 {
+		t.Errorf("taken: assignee %d, want %d", got, cw1)
+	}
+	f.exec(`UPDATE case_assignments SET account_id = $2, how = 'reassigned' WHERE case_no = $1`, a, cw2)
+	if got := assignee(); got != cw2 {
+		t.Errorf("reassigned: assignee %d, want %d", got, cw2)
+	}
+	same("a case assigned")
+	f.exec(`UPDATE cases SET status = 'closed' WHERE case_no = $1`, b)
+	same("a case closed")
+	f.exec(`UPDATE cases SET status = 'open' WHERE case_no = $1`, b)
+	same("a case reopened")
+	f.exec(`DELETE FROM case_deadlines WHERE case_no = $1`, b)
+	touch(b)
+	same("its deadlines deleted")
+	f.exec(`DELETE FROM cases WHERE case_no = $1`, b)
+	same("the case deleted")
+	var n int
+	if err := testPool.QueryRow(f.ctx, `SELECT (SELECT count(*) FROM worklist_tally WHERE n = 0) + (SELECT count(*) FROM board_tally WHERE n = 0)`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Errorf("%d tally rows left at zero", n)
+	}
+}
