@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"testing"
+	"time"
 
 	"github.com/creditcase/creditcase/internal/calendar"
 	"github.com/creditcase/creditcase/internal/supervision"
@@ -128,5 +129,51 @@ func TestDisclosureSweepIsIdempotent(t *testing.T) {
 	archived, _ = sweepAll(t, s, "sweep-test-3", asOf.AddDays(1), 1000)
 	if archived != 1 || statuses(t, ids)["last-day-today"] != "archived" {
 		t.Errorf("next day archived %d; want 1 (last-day-today)", archived)
+	}
+}
+
+// A sweep that rests after each batch (Yield) gives the batch's result
+// back when its context ends during the rest: the batch is committed, its
+// records archived and counted once, and the next batch goes on from its
+// cursor.
+func TestDisclosureSweepRestEndsWithItsContext(t *testing.T) {
+	f := newFixture(t)
+	prov := f.provider("休息单位")
+	subj := f.subject()
+	// Days no other test's records end on: this run's batches see only these.
+	a := f.record(subj, prov, "1990-03-01", "active")
+	b := f.record(subj, prov, "1990-03-02", "active")
+	// A rest a million times the batch's time would outlast the test.
+	s := &supervision.Sweeper{Pool: testPool, Yield: 1e6}
+	asOf := calendar.MustParseDate("1990-04-01")
+	if err := s.Begin(context.Background(), "sweep-rest", asOf); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		// End the rest once the batch's record is archived (committed).
+		defer cancel()
+		for {
+			var st string
+			if err := testPool.QueryRow(context.Background(), `SELECT status FROM records WHERE id = $1`, a).Scan(&st); err != nil || st == "archived" {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	first, err := s.Batch(ctx, "sweep-rest", asOf, supervision.SweepCursor{}, 1)
+	if err != nil || first.Archived != 1 || first.Done {
+		t.Fatalf("first batch %+v, %v; want one archived, not done", first, err)
+	}
+	rest, err := (&supervision.Sweeper{Pool: testPool}).Batch(context.Background(), "sweep-rest", asOf, first.Next, 10)
+	if err != nil || rest.Archived != 1 || !rest.Done {
+		t.Fatalf("second batch %+v, %v; want the other record archived", rest, err)
+	}
+	if got := statuses(t, map[string]int64{"a": a, "b": b}); got["a"] != "archived" || got["b"] != "archived" {
+		t.Fatalf("statuses %v", got)
+	}
+	sum, err := s.Finish(context.Background(), "sweep-rest")
+	if err != nil || sum.Archived != 2 || sum.Batches != 2 {
+		t.Fatalf("summary %+v, %v; want 2 archived in 2 batches", sum, err)
 	}
 }
