@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -93,6 +94,14 @@ func TestConsoleFormsAreIdempotent(t *testing.T) {
 	if err := sys.Pool.QueryRow(ctx, `SELECT count(*) FROM cases WHERE record_id = $1`, rec.ID).Scan(&n); err != nil || n != 1 {
 		t.Fatalf("%d cases on the record after the changed post (%v); want 1", n, err)
 	}
+	// The refusal as the reader sees it.
+	page, _ := json.Marshal(changed.Text)
+	if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`document.open(); document.write(`+string(page)+`); document.close(); true`)); err != nil {
+		t.Fatalf("show the refusal: %v", err)
+	}
+	b.do("show the refusal", chromedp.WaitReady(chromedp.CSS("main")))
+	b.wantText("这张表单已经提交过", "请重新打开页面")
+	b.check("form-key-reused")
 	b.open("/my/cases/" + no)
 	b.wantText(no, "受理审查")
 	b.screenshot("idempotent-filing")
