@@ -279,7 +279,7 @@ func activityTimes(ctx context.Context, c client.Client, caseIDs []string) (map[
 var workflowIDOf func(caseNo string) (string, error)
 
 func printActions(res *actionResult, acts map[string][]time.Duration) []figures.Figure {
-	fmt.Printf("caseworker actions through the API (letters included) vs a no-op Update on the same server: %d cases, each step followed by a no-op Update\n", len(res.cases))
+	fmt.Printf("caseworker actions through the API (letters numbered in the step, rendered after it) vs a no-op Update on the same server: %d cases, each step followed by a no-op Update\n", len(res.cases))
 	fmt.Printf("%-36s %6s %10s %10s %10s %10s\n", "step", "n", "p50", "p99", "max", "p99/no-op")
 	np99 := quantile(res.noop, 99)
 	fmt.Printf("%-36s %6d %10s %10s %10s %10s\n", "no-op Update (bench workflow)", len(res.noop), quantile(res.noop, 50), np99, quantile(res.noop, 100), "1.00")

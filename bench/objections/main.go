@@ -22,8 +22,9 @@
 //
 // Then (issue 20 part 2) the caseworker's actions: -actions cases are taken
 // through accept, forward-to-provider, the provider's reply and decide over
-// the API (letters included), each step followed by a no-op Update round
-// trip (a bench workflow on its own task queue of the same server, handled
+// the API (each letter numbered and dated in the step, its PDF made just
+// after it: IssueDocument in the activity table), each step followed by a
+// no-op Update round trip (a bench workflow on its own task queue of the same server, handled
 // by a worker in this process), so both see the same machine; it reports
 // p50/p99 of each, where the workflow spent the actions' time by activity
 // (from the cases' histories) and, with -cpuprofile, a CPU profile of the
