@@ -2,11 +2,16 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/rs/zerolog"
 
 	"github.com/creditcase/creditcase/internal/config"
 	"github.com/creditcase/creditcase/internal/logging"
@@ -47,6 +52,10 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 	cfg.HTTPAddr = devHTTPAddr(cfg)
 	began := time.Now()
 	progress := func(msg string) { fmt.Fprintf(stdout, "  %s\n", msg) }
+	// This run's seeding is done: /readyz waits for it, not only for the
+	// accounts an earlier run left (a request right after 200 must not
+	// meet the seeding, nor a PostgreSQL restart kill it).
+	var seededNow atomic.Bool
 	fmt.Fprintln(stdout, "creditcase dev: starting")
 	st, err := stack.Start(ctx, stack.Options{
 		DatabaseURL:      cfg.DatabaseURL,
@@ -65,8 +74,13 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 		Limits:           cfg.RateLimits,
 		Proxies:          cfg.TrustedProxies,
 		MetricsAddr:      cfg.MetricsAddr,
-		// /readyz says 200 only once the demo accounts exist.
-		Seeded: seed.Present,
+		// /readyz says 200 only once this run has seeded the demo centre.
+		Seeded: func(ctx context.Context, pool *pgxpool.Pool) error {
+			if !seededNow.Load() {
+				return errors.New("the demo centre is being seeded")
+			}
+			return seed.Present(ctx, pool)
+		},
 	})
 	if err != nil {
 		return err
@@ -76,10 +90,11 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 		st.Stop()
 		fmt.Fprintln(stdout, "creditcase dev: stopped")
 	}()
-	demo, err := seed.Demo(ctx, st.Pool)
+	demo, err := seedDemo(ctx, st, log)
 	if err != nil {
 		return fmt.Errorf("seed the demo centre: %w", err)
 	}
+	seededNow.Store(true)
 	db := "DATABASE_URL"
 	if st.PG != nil {
 		db = fmt.Sprintf("127.0.0.1:%d (private cluster in %s, password in %s.password)", st.PG.Port(), st.PG.Dir(), st.PG.Dir())
@@ -100,6 +115,25 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 		return nil
 	case err := <-st.Failed():
 		return err
+	}
+}
+
+// seedDemo seeds the demo centre, again while its PostgreSQL is being
+// restarted (it died meanwhile: the stack brings it back), for up to two
+// minutes.
+func seedDemo(ctx context.Context, st *stack.Stack, log zerolog.Logger) (seed.Result, error) {
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		demo, err := seed.Demo(ctx, st.Pool)
+		if err == nil || ctx.Err() != nil || time.Now().After(deadline) {
+			return demo, err
+		}
+		log.Warn().Err(err).Msg("seeding the demo centre failed: trying again in a moment")
+		select {
+		case <-ctx.Done():
+			return demo, err
+		case <-time.After(time.Second):
+		}
 	}
 }
 

@@ -561,9 +561,38 @@ func clearStaleServer(ctx context.Context, bin, dir string, owner *user.User, lo
 	cmd := exec.CommandContext(ctx, filepath.Join(bin, "pg_ctl"), "stop", "-D", dir, "-m", "fast", "-w", "-t", "60")
 	setCredential(cmd, owner)
 	if out, err := cmd.CombinedOutput(); err != nil {
+		// The server may have been shutting down already (its parent was
+		// killed: it got SIGINT) and finished between our look and
+		// pg_ctl's: "PID file does not exist" then means it is gone.
+		if waitGone(ctx, pid, pidFile, 10*time.Second) {
+			logf("the earlier PostgreSQL server (pid %d) has stopped", pid)
+			return nil
+		}
 		return fmt.Errorf("stop earlier PostgreSQL server pid %d: %v: %s", pid, err, lastLines(out, 3))
 	}
 	return nil
+}
+
+// waitGone waits up to d for the server pid to have exited and its
+// postmaster.pid to be gone (or to name another process).
+func waitGone(ctx context.Context, pid int, pidFile string, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for {
+		if !isPostgres(pid) {
+			data, err := os.ReadFile(pidFile)
+			first, _, _ := strings.Cut(string(data), "\n")
+			if errors.Is(err, os.ErrNotExist) || strings.TrimSpace(first) != strconv.Itoa(pid) {
+				return true
+			}
+			// A postmaster.pid naming a dead process is stale: Start
+			// removes it.
+			return os.Remove(pidFile) == nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return false
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 func isPostgres(pid int) bool {
@@ -573,6 +602,13 @@ func isPostgres(pid int) bool {
 	comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
 	if err != nil {
 		return false
+	}
+	// A zombie (exited, not yet reaped by whoever adopted it) serves
+	// nothing.
+	if stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
+		if i := bytes.LastIndexByte(stat, ')'); i > 0 && i+2 < len(stat) && stat[i+2] == 'Z' {
+			return false
+		}
 	}
 	return strings.HasPrefix(strings.TrimSpace(string(comm)), "postgres")
 }

@@ -135,6 +135,44 @@ func TestRecoversAfterOwnerIsKilled(t *testing.T) {
 	}
 }
 
+// Started again at once after its owner was killed (as a supervisor or a
+// crash test does), three times over: the orphaned server is still
+// shutting down, and may finish between the start's look at
+// postmaster.pid and its pg_ctl stop — the start then waits for it
+// instead of failing on "PID file does not exist" (seen by the crash
+// test, integration/crash).
+func TestStartsAtOnceAfterOwnerIsKilled(t *testing.T) {
+	dir := filepath.Join(tempDir(t), "pg")
+	for round := range 3 {
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), childEnv+"="+dir)
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		line, err := bufio.NewReader(out).ReadString('\n')
+		if err != nil || !strings.HasPrefix(line, "ready ") {
+			_ = cmd.Process.Kill()
+			t.Fatalf("round %d: child: %q %v", round, line, err)
+		}
+		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		_ = cmd.Wait()
+		c, err := Start(context.Background(), Config{Dir: dir})
+		if err != nil {
+			t.Fatalf("round %d: start right after SIGKILL: %v", round, err)
+		}
+		if query(t, c) != 1 {
+			t.Fatalf("round %d: cluster does not answer", round)
+		}
+		c.Stop()
+	}
+}
+
 // A postmaster.pid naming a process that is not PostgreSQL (a stale file
 // after a crash, its PID reused) is removed, and the server starts.
 func TestStalePidFileIsCleared(t *testing.T) {
