@@ -11,10 +11,12 @@ import (
 	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/creditcase/creditcase/internal/dataerror"
 	"github.com/creditcase/creditcase/internal/failing"
 )
 
-// failures records every failed attempt of a retryable activity in
+// failures classifies every activity error (package dataerror: a data
+// error is not retried), records every failed attempt of a retryable activity in
 // activity_failures (what it lacks, since when, how often) and forgets it
 // when an attempt succeeds, so the case page, the board and the API can
 // say what holds a case up — a missing font, a calendar year, the database
@@ -42,13 +44,21 @@ type activityFailures struct {
 
 func (a *activityFailures) ExecuteActivity(ctx context.Context, in *interceptor.ExecuteActivityInput) (any, error) {
 	out, err := a.Next.ExecuteActivity(ctx, in)
+	// A data error (a constraint broken, a value PostgreSQL cannot read, a
+	// row that does not decode or is missing) fails the same way on every
+	// attempt: it stops retrying and the case workflow escalates the step.
+	err = dataerror.Classify(err)
+	info := activity.GetInfo(ctx)
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) && dataerror.IsType(app.Type()) {
+		a.f.log.Warn().Str("workflow_id", info.WorkflowExecution.ID).Str("activity", info.ActivityType.Name).
+			Str("error_type", app.Type()).Str("error", app.Message()).Msg("activity data error: not retried, the case escalates the step")
+	}
 	if a.f.pool == nil {
 		return out, err
 	}
-	info := activity.GetInfo(ctx)
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	var app *temporal.ApplicationError
 	switch {
 	case err == nil && info.Attempt > 1:
 		if cerr := failing.Clear(wctx, a.f.pool, info.WorkflowExecution.ID, info.ActivityType.Name); cerr != nil {
