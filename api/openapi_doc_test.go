@@ -106,6 +106,7 @@ var docOps = map[string]docOp{
 	"acknowledgeEscalation":     {req: casework.EscalationAction{}, ok: "200", resp: supervision.ActionResult{}},
 	"reassignEscalation":        {req: casework.EscalationAction{}, ok: "200", resp: supervision.ActionResult{}},
 	"orderEscalationCorrection": {req: casework.EscalationAction{}, ok: "200", resp: supervision.ActionResult{}},
+	"resolveEscalatedStep":      {req: casework.StepResolution{}, ok: "200", resp: casework.StepResolved{}},
 	"getProviderPerformance":    {ok: "200", resp: supervision.ProviderReport{}},
 	"getSweepRun":               {ok: "200", resp: supervision.SweepRun{}},
 	"listInbox":                 {ok: "200", resp: api.NotificationList{}, query: casework.InboxFilter{}},

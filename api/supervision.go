@@ -50,6 +50,17 @@ func (s *Server) routesSupervision(r *router) {
 		}
 		return c.JSON(http.StatusOK, out)
 	})
+	r.op(http.MethodPost, "/cases/:no/resolve-escalated-step", "resolveEscalatedStep", func(c echo.Context) error {
+		var in casework.StepResolution
+		if err := readJSON(c, &in); err != nil {
+			return err
+		}
+		out, err := cw.ResolveEscalatedStep(c.Request().Context(), actor(c), c.Param("no"), in)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, out)
+	})
 	r.op(http.MethodGet, "/escalations/:id", "getEscalation", func(c echo.Context) error {
 		id, err := pathInt(c, "id")
 		if err != nil {

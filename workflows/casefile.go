@@ -32,6 +32,11 @@ type CaseProgress struct {
 	Documents   []string              `json:"documents,omitempty"`
 	Escalations []string              `json:"escalations,omitempty"`
 	Events      int                   `json:"events"`
+	// Escalated is the step stopped by a data error, waiting for a person
+	// (escalation_contract.go); nil when none is.
+	Escalated *EscalatedStep `json:"escalated,omitempty"`
+	// EscalatedSteps counts the case's escalated steps (their Seq).
+	EscalatedSteps int `json:"escalated_steps,omitempty"`
 }
 
 // CaseRef names the case and what it is about. It carries identifiers
@@ -95,6 +100,21 @@ type caseFile struct {
 	// case's profile (policy.ResultRoute; "" for other procedures): the
 	// messages name its rules in those words (words).
 	resultRoute func() string
+	// resolution is a person's answer to the escalated step, handed from
+	// UpdateResolveStep to the step waiting for it; ended is set once the
+	// case was closed on an escalation (the workflow ends without failing).
+	resolution *StepResolution
+	ended      bool
+	// resolved counts the resolutions the escalated step took;
+	// resolveErr is the last one's failure to be recorded (nil: done).
+	resolved   int
+	resolveErr error
+	// busy counts update steps still running (caseUpdate): the workflow
+	// does not end under one.
+	busy int
+	// recordIDs are the records the case holds (a listing's several);
+	// nil = ref.RecordID.
+	recordIDs []int64
 }
 
 // words is the wording key of rule in this case's messages
@@ -168,18 +188,21 @@ var openingLocalOptions = workflow.LocalActivityOptions{
 
 // step runs a short database step of the case: a local activity while the
 // case opens under ChangeLocalOpening or acts under ChangeQuickActions,
-// else a regular activity.
-func (c *caseFile) step(ctx workflow.Context, activity any, arg any) workflow.Future {
-	if c.opening || isActing(ctx) {
-		return workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, openingLocalOptions), activity, arg)
-	}
-	return workflow.ExecuteActivity(ctx, activity, arg)
+// else a regular activity. A data error escalates the step (stepFuture).
+func (c *caseFile) step(ctx workflow.Context, activity any, arg any) stepFuture {
+	return stepFuture{c: c, ctx: ctx, local: c.opening || isActing(ctx), activity: activity, arg: arg}
 }
 
 // actionStep is step for the steps only an action runs locally (settling a
 // deadline, applying an outcome): the opening never runs them.
-func (c *caseFile) actionStep(ctx workflow.Context, activity any, arg any) workflow.Future {
-	if isActing(ctx) {
+func (c *caseFile) actionStep(ctx workflow.Context, activity any, arg any) stepFuture {
+	return stepFuture{c: c, ctx: ctx, local: isActing(ctx), activity: activity, arg: arg}
+}
+
+// rawStep is step without escalation: for a check whose refusal the
+// procedure handles itself.
+func (c *caseFile) rawStep(ctx workflow.Context, activity any, arg any) workflow.Future {
+	if c.opening || isActing(ctx) {
 		return workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, openingLocalOptions), activity, arg)
 	}
 	return workflow.ExecuteActivity(ctx, activity, arg)
@@ -265,11 +288,11 @@ func (c *caseFile) run(ctx workflow.Context) error {
 		c.mu.Lock(ctx)
 		err := c.tick(ctx)
 		c.mu.Unlock()
-		if err != nil {
+		if err != nil && !c.ended {
 			return err
 		}
 	}
-	return workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && c.lettersDone() })
+	return workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && c.lettersDone() && c.busy == 0 })
 }
 
 // tick recomputes deadlines after a calendar change and fires every
@@ -313,7 +336,7 @@ func (c *caseFile) tick(ctx workflow.Context) error {
 // closes a case by itself.
 func (c *caseFile) lapse(ctx workflow.Context, d *activities.Deadline) error {
 	d.State = activities.DeadlineMissed
-	if err := workflow.ExecuteActivity(ctx, cases.SettleDeadline, activities.SettleDeadline{
+	if err := c.act(ctx, cases.SettleDeadline, activities.SettleDeadline{
 		CaseNo: c.ref.CaseNo, Rule: d.Rule, Seq: d.Seq, State: activities.DeadlineMissed, At: d.DueAt, Reason: "lapsed",
 	}).Get(ctx, nil); err != nil {
 		return err
@@ -328,12 +351,12 @@ func (c *caseFile) lapse(ctx workflow.Context, d *activities.Deadline) error {
 			err = c.notify(ctx, d.Party, "lapse", wording.Lapsed(c.ref.Kind, c.ref.CaseNo, c.dueOf(d, wording.ZH), wording.ZH),
 				wording.Lapsed(c.ref.Kind, c.ref.CaseNo, c.dueOf(d, wording.EN), wording.EN), d, "lapse")
 		case policy.LapseEscalate:
-			err = workflow.ExecuteActivity(ctx, cases.Escalate, activities.Escalation{
+			err = c.act(ctx, cases.Escalate, activities.Escalation{
 				CaseNo: c.ref.CaseNo, Rule: d.Rule, Seq: d.Seq, Party: d.Party, Since: d.DueAt,
 			}).Get(ctx, nil)
 			c.p.Escalations = append(c.p.Escalations, fmt.Sprintf("%s#%d", d.Rule, d.Seq))
 		case policy.LapseSuspendPublicQuery:
-			err = workflow.ExecuteActivity(ctx, cases.SuspendPublicQuery, activities.RecordRef{
+			err = c.act(ctx, cases.SuspendPublicQuery, activities.RecordRef{
 				CaseNo: c.ref.CaseNo, RecordID: c.ref.RecordID, Reason: "逾期未办理（" + wording.RuleName(c.words(d.Rule), wording.ZH) + "）",
 			}).Get(ctx, nil)
 		case policy.LapseProceed:
@@ -391,7 +414,7 @@ func (c *caseFile) dueOf(d *activities.Deadline, lang wording.Lang) wording.Due 
 // notify puts a message about deadline d in a party's inbox: zh and en are
 // the whole message (internal/wording), naming the case.
 func (c *caseFile) notify(ctx workflow.Context, party, kind, zh, en string, d *activities.Deadline, step string) error {
-	return workflow.ExecuteActivity(ctx, cases.Notify, activities.Notice{
+	return c.act(ctx, cases.Notify, activities.Notice{
 		CaseNo: c.ref.CaseNo, Party: party, Kind: kind, Message: zh, MessageEN: en,
 		DedupKey: fmt.Sprintf("%s/%s/%d/%s", c.ref.CaseNo, d.Rule, d.Seq, step),
 	}).Get(ctx, nil)
@@ -399,7 +422,7 @@ func (c *caseFile) notify(ctx workflow.Context, party, kind, zh, en string, d *a
 
 // tell puts a message that asks nothing in a party's inbox, once per key.
 func (c *caseFile) tell(ctx workflow.Context, party, kind, key, zh, en string) error {
-	return workflow.ExecuteActivity(ctx, cases.Notify, activities.Notice{
+	return c.act(ctx, cases.Notify, activities.Notice{
 		CaseNo: c.ref.CaseNo, Party: party, Kind: kind,
 		Message: wording.Told(c.ref.Kind, c.ref.CaseNo, zh, wording.ZH), MessageEN: wording.Told(c.ref.Kind, c.ref.CaseNo, en, wording.EN),
 		DedupKey: c.ref.CaseNo + "/" + key,
@@ -418,7 +441,7 @@ func (c *caseFile) ask(ctx workflow.Context, party, kind, key string, d *activit
 			whatZH, whatEN = wording.Ask(c.words(d.Rule), wording.ZH), wording.Ask(c.words(d.Rule), wording.EN)
 		}
 	}
-	return workflow.ExecuteActivity(ctx, cases.Notify, activities.Notice{
+	return c.act(ctx, cases.Notify, activities.Notice{
 		CaseNo: c.ref.CaseNo, Party: party, Kind: kind,
 		Message:   wording.Asked(c.ref.Kind, c.ref.CaseNo, whatZH, zh, wording.ZH),
 		MessageEN: wording.Asked(c.ref.Kind, c.ref.CaseNo, whatEN, en, wording.EN),
@@ -579,7 +602,7 @@ func (c *caseFile) recountAll(ctx workflow.Context, which func(activities.Deadli
 
 // markRecomputed reports the case done to the recompute run.
 func (c *caseFile) markRecomputed(ctx workflow.Context, moved int) error {
-	return workflow.ExecuteActivity(ctx, cases.MarkCaseRecomputed, activities.CaseRecomputed{
+	return c.act(ctx, cases.MarkCaseRecomputed, activities.CaseRecomputed{
 		Revision: c.calendarRev, CaseNo: c.ref.CaseNo, Moved: moved,
 	}).Get(ctx, nil)
 }
@@ -596,7 +619,7 @@ func (c *caseFile) recount(ctx workflow.Context, i int) (bool, error) {
 		Supersedes: d.Seq, Reason: c.calendarReason(),
 	}
 	var res activities.RecomputeResult
-	if err := workflow.ExecuteActivity(ctx, cases.RecomputeDeadline, activities.RecomputeRequest{Request: req, Old: d}).Get(ctx, &res); err != nil {
+	if err := c.act(ctx, cases.RecomputeDeadline, activities.RecomputeRequest{Request: req, Old: d}).Get(ctx, &res); err != nil {
 		return false, err
 	}
 	if !res.Changed {
@@ -624,7 +647,7 @@ func (c *caseFile) recount(ctx workflow.Context, i int) (bool, error) {
 		parties = append(parties, activities.PartySubject)
 	}
 	for _, party := range parties {
-		if err := workflow.ExecuteActivity(ctx, cases.Notify, activities.Notice{
+		if err := c.act(ctx, cases.Notify, activities.Notice{
 			CaseNo: c.ref.CaseNo, Party: party, Kind: "deadline.corrected", Message: zh, MessageEN: en,
 			DedupKey: fmt.Sprintf("%s/%s/%d/corrected/%s", c.ref.CaseNo, nd.Rule, nd.Seq, party),
 		}).Get(ctx, nil); err != nil {
@@ -834,23 +857,54 @@ func caseUpdate[T, S any](ctx workflow.Context, c *caseFile, name string, state 
 				return state(), err
 			}
 			c.mu.Lock(ctx)
-			defer c.mu.Unlock()
 			// The state may have moved between validation and now.
 			if err := validate(in); err != nil {
+				c.mu.Unlock()
 				return state(), err
 			}
 			ctx = c.acting(ctx)
-			if err := handle(ctx, in); err != nil {
+			if workflow.GetVersion(ctx, ChangeStepsDetached, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+				// Updates before ChangeStepsDetached run inline.
+				defer c.mu.Unlock()
+				if err := handle(ctx, in); err != nil {
+					return state(), err
+				}
+				c.changed()
+				return state(), c.save(ctx)
+			}
+			// The step runs in its own coroutine, holding the case mutex
+			// until it is done: should one of its activities stop on a data
+			// error, the step waits escalated for a person (escalation.go)
+			// while the update answers at once that it was escalated.
+			var done bool
+			var herr error
+			seq := c.p.EscalatedSteps
+			c.busy++
+			workflow.Go(ctx, func(ctx workflow.Context) {
+				defer func() { c.busy-- }()
+				defer c.mu.Unlock()
+				if herr = handle(ctx, in); herr == nil {
+					c.changed()
+					herr = c.save(ctx)
+				}
+				done = true
+			})
+			if err := workflow.Await(ctx, func() bool { return done || (c.p.Escalated != nil && c.p.Escalated.Seq > seq) }); err != nil {
 				return state(), err
 			}
-			c.changed()
-			return state(), c.save(ctx)
+			if !done {
+				return state(), c.escalatedNow(name)
+			}
+			return state(), herr
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, in T) error {
 			// cleantext walks maps in sorted key order: deterministic (and a
 			// validator does not enter history).
 			//workflowcheck:ignore
 			if err := cleanInput(name, in); err != nil {
+				return err
+			}
+			if err := c.escalatedRefusal(name); err != nil {
 				return err
 			}
 			return validate(in)

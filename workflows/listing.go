@@ -51,6 +51,7 @@ func ListingWorkflow(ctx workflow.Context, in ListingInput) (ListingState, error
 		ProviderID: in.ProviderID, ProfileID: in.ProfileID, ProfileVersion: in.ProfileVersion,
 	}, &l.st.CaseProgress)
 	l.cf.onProceed = l.proceed
+	l.cf.recordIDs = in.RecordIDs
 	l.cf.dates = func(m map[string]time.Time) {
 		setDate(m, activities.DateServed, l.st.ServedAt)
 		setDate(m, activities.DateListed, l.st.ListedAt)
@@ -71,7 +72,7 @@ func ListingWorkflow(ctx workflow.Context, in ListingInput) (ListingState, error
 	}
 	if in.Carry == nil {
 		if err := l.open(ctx); err != nil {
-			if l.cf.unfiled(ctx, err, in.RecordIDs) {
+			if l.cf.unfiled(ctx, err, in.RecordIDs) || l.cf.ended {
 				return l.st, nil
 			}
 			return l.st, err
@@ -103,7 +104,7 @@ func (l *listing) open(ctx workflow.Context) error {
 	defer l.cf.mu.Unlock()
 	defer l.cf.beginOpening()()
 	var b activities.ListingBounds
-	if err := l.cf.step(ctx, cases.ValidateProposal, activities.ProposalCheck{
+	if err := l.cf.rawStep(ctx, cases.ValidateProposal, activities.ProposalCheck{
 		ProposalNo: l.in.ProposalNo, SubjectID: l.in.SubjectID, ProviderID: l.in.ProviderID, ProfileID: l.in.ProfileID,
 		RecordIDs: l.in.RecordIDs, PeriodLength: l.in.Period.Length, PeriodUnit: l.in.Period.Unit,
 	}).Get(ctx, &b); err != nil {
@@ -148,13 +149,13 @@ func (l *listing) run(ctx workflow.Context) error {
 			c.mu.Lock(ctx)
 			err := l.repaired(ctx, r)
 			c.mu.Unlock()
-			if err != nil {
+			if err != nil && !c.ended {
 				return err
 			}
 			continue
 		}
 		if l.shouldContinue(ctx) {
-			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && l.cf.lettersDone() }); err != nil {
+			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && l.cf.lettersDone() && c.busy == 0 }); err != nil {
 				return err
 			}
 			if c.p.Stage != StageFinished && repaired.Len() == 0 && !c.recompute {
@@ -183,11 +184,11 @@ func (l *listing) run(ctx workflow.Context) error {
 				continue
 			}
 		}
-		if err := l.tick(ctx); err != nil {
+		if err := l.tick(ctx); err != nil && !c.ended {
 			return err
 		}
 	}
-	return workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && l.cf.lettersDone() })
+	return workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && l.cf.lettersDone() && c.busy == 0 })
 }
 
 // tick is the case file's tick, with the recomputation after a calendar
@@ -286,7 +287,7 @@ func (l *listing) periodEnd(ctx workflow.Context, start time.Time, p ListingPeri
 		}
 	}
 	var end activities.Deadline
-	err := workflow.ExecuteActivity(ctx, cases.ComputePeriodEnd, activities.PeriodEndRequest{
+	err := l.cf.act(ctx, cases.ComputePeriodEnd, activities.PeriodEndRequest{
 		CaseNo: l.in.ProposalNo, ProfileID: l.in.ProfileID, ProfileVersion: l.cf.profileVersion, Seq: seq, Start: start, Length: p.Length, Unit: p.Unit,
 		Supersedes: supersedes, Reason: reason,
 	}).Get(ctx, &end)
@@ -338,7 +339,7 @@ func (l *listing) proceed(ctx workflow.Context, d activities.Deadline) error {
 				x.State = activities.DeadlineMet
 			}
 		}
-		if err := workflow.ExecuteActivity(ctx, cases.SettleDeadline, activities.SettleDeadline{
+		if err := l.cf.act(ctx, cases.SettleDeadline, activities.SettleDeadline{
 			CaseNo: l.cf.ref.CaseNo, Rule: d.Rule, Seq: d.Seq, State: activities.DeadlineMet, At: d.DueAt, Reason: "listing period ended",
 		}).Get(ctx, nil); err != nil {
 			return err

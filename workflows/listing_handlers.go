@@ -19,6 +19,9 @@ func (l *listing) setHandlers(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, QueryListing, func() (ListingState, error) { return l.st, nil }); err != nil {
 		return err
 	}
+	if err := l.cf.setEscalationHandler(ctx); err != nil {
+		return err
+	}
 	l.cf.listenCalendar(ctx)
 	state := func() ListingState { return l.st }
 	windowOpen := func(action string) error {
@@ -233,7 +236,7 @@ func (l *listing) hearingLawAt(ctx workflow.Context) bool {
 // notice may reach the party, and keeps it for the schedule's validator.
 func (l *listing) loadHearingDays(ctx workflow.Context, from calendar.Date) error {
 	var days activities.HearingDays
-	if err := workflow.ExecuteActivity(ctx, cases.HearingNoticeDays, activities.HearingDaysRequest{
+	if err := l.cf.act(ctx, cases.HearingNoticeDays, activities.HearingDaysRequest{
 		CaseNo: l.in.ProposalNo, ProfileID: l.in.ProfileID, ProfileVersion: l.cf.profileVersion, From: from, Days: activities.HearingDaysAhead,
 	}).Get(ctx, &days); err != nil {
 		return err
@@ -421,7 +424,7 @@ func (l *listing) scheduleHearingByLaw(ctx workflow.Context, in HearingSchedule)
 		notified = workflow.Now(ctx)
 	}
 	var notice activities.Deadline
-	if err := workflow.ExecuteActivity(ctx, cases.Compute, activities.DeadlineRequest{
+	if err := l.cf.act(ctx, cases.Compute, activities.DeadlineRequest{
 		CaseNo: l.in.ProposalNo, ProfileID: l.in.ProfileID, ProfileVersion: l.cf.profileVersion, Rule: policy.ListingHearingNotice, Party: activities.PartyCentre, Start: notified,
 	}).Get(ctx, &notice); err != nil {
 		return err
@@ -441,7 +444,7 @@ func (l *listing) scheduleHearingByLaw(ctx workflow.Context, in HearingSchedule)
 		}
 	}
 	var hearing activities.Deadline
-	if err := workflow.ExecuteActivity(ctx, cases.FixDeadline, activities.FixedDeadline{
+	if err := l.cf.act(ctx, cases.FixDeadline, activities.FixedDeadline{
 		// Due at the end of the hearing's day: its record is expected then.
 		CaseNo: l.in.ProposalNo, Rule: RuleHearing, Seq: seq, Party: activities.PartyCentre, Start: notified,
 		Due: calendar.DateOf(in.At),

@@ -47,7 +47,7 @@ func ObjectionWorkflow(ctx workflow.Context, in ObjectionInput) (ObjectionState,
 		return o.st, err
 	}
 	if err := o.open(ctx); err != nil {
-		if o.cf.unfiled(ctx, err, nil) {
+		if o.cf.unfiled(ctx, err, nil) || o.cf.ended {
 			return o.st, nil
 		}
 		return o.st, err

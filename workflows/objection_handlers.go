@@ -16,6 +16,9 @@ func (o *objection) setHandlers(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, QueryObjection, func() (ObjectionState, error) { return o.st, nil }); err != nil {
 		return err
 	}
+	if err := o.cf.setEscalationHandler(ctx); err != nil {
+		return err
+	}
 	o.cf.listenCalendar(ctx)
 	state := func() ObjectionState { return o.st }
 	regs := []func() error{
@@ -514,7 +517,7 @@ func (o *objection) handOver(ctx workflow.Context, in HandOverInput) error {
 	}
 	now := workflow.Now(ctx)
 	o.st.HandedOver, o.st.HandedOverAt = in.Reasons, now
-	if err := workflow.ExecuteActivity(ctx, cases.HandOverObjection, activities.HandOverRequest{
+	if err := o.cf.act(ctx, cases.HandOverObjection, activities.HandOverRequest{
 		CaseNo: o.in.CaseNo, RecordID: o.in.RecordID, ProviderID: o.in.ProviderID, ProfileID: o.in.ProfileID,
 		Outcome: o.st.Outcome, Finding: o.st.Finding, Reasons: in.Reasons, At: now, Actor: in.By.Name, Role: in.By.Role,
 	}).Get(ctx, nil); err != nil {

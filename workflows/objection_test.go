@@ -59,6 +59,29 @@ type harness struct {
 	versions []string
 	// handovers are the hand-overs to the provider written.
 	handovers []activities.HandOverRequest
+	// failNext makes the next n calls of an activity fail with a data
+	// error; stepEscalations and stepResolutions are what was recorded.
+	failNext        map[string]int
+	stepEscalations []activities.StepEscalation
+	stepResolutions []activities.StepResolved
+}
+
+// dataError makes the next n calls of activity fail with a non-retryable
+// data error (as package dataerror classifies a check violation).
+func (h *harness) dataError(activity string, n int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.failNext[activity] = n
+}
+
+// failing reports (under h.mu) whether this call of activity fails.
+func (h *harness) failing(activity string) error {
+	if h.failNext[activity] > 0 {
+		h.failNext[activity]--
+		return temporal.NewNonRetryableApplicationError("a value breaks a check (check violation) (SQLSTATE 23514: constraint records_status_check, table records)",
+			"data-constraint", nil)
+	}
+	return nil
 }
 
 // cases returns the real deadline arithmetic over h's calendar.
@@ -76,7 +99,7 @@ func (h *harness) setCalendar(c *calendar.Calendar) {
 }
 
 func newHarness(t *testing.T, start time.Time) *harness {
-	h := &harness{t: t, settled: map[string]string{}}
+	h := &harness{t: t, settled: map[string]string{}, failNext: map[string]int{}}
 	var suite testsuite.WorkflowTestSuite
 	h.env = suite.NewTestWorkflowEnvironment()
 	h.env.SetStartTime(start)
@@ -102,6 +125,9 @@ func newHarness(t *testing.T, start time.Time) *harness {
 	h.env.OnActivity(cases.LabelRecord, mockCtx, mockAny).Return(func(_ context.Context, r activities.LabelRequest) (activities.LabelResult, error) {
 		h.mu.Lock()
 		defer h.mu.Unlock()
+		if err := h.failing("LabelRecord"); err != nil {
+			return activities.LabelResult{}, err
+		}
 		h.labelled++
 		return activities.LabelResult{PriorStatus: "active"}, nil
 	})
@@ -156,7 +182,22 @@ func newHarness(t *testing.T, start time.Time) *harness {
 	h.env.OnActivity(cases.ApplyOutcome, mockCtx, mockAny).Return(func(_ context.Context, r activities.OutcomeRequest) error {
 		h.mu.Lock()
 		defer h.mu.Unlock()
+		if err := h.failing("ApplyOutcome"); err != nil {
+			return err
+		}
 		h.outcomes = append(h.outcomes, r)
+		return nil
+	})
+	h.env.OnActivity(cases.EscalateStep, mockCtx, mockAny).Return(func(_ context.Context, e activities.StepEscalation) error {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.stepEscalations = append(h.stepEscalations, e)
+		return nil
+	})
+	h.env.OnActivity(cases.ResolveStep, mockCtx, mockAny).Return(func(_ context.Context, r activities.StepResolved) error {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.stepResolutions = append(h.stepResolutions, r)
 		return nil
 	})
 	h.env.OnActivity(cases.HandOverObjection, mockCtx, mockAny).Return(func(_ context.Context, r activities.HandOverRequest) error {

@@ -43,6 +43,9 @@ type Refusal struct {
 	// Instead names the step that applies instead of the refused one
 	// (an update name, e.g. "appeal"); empty when none does.
 	Instead string `json:"instead,omitempty"`
+	// Step is the step (activity) of the case stopped on a data error
+	// (RefusedEscalated, StepEscalatedNow).
+	Step string `json:"step,omitempty"`
 }
 
 // RefusalField is one input field at fault, with the reason in both

@@ -46,7 +46,7 @@ func RepairWorkflow(ctx workflow.Context, in RepairInput) (RepairState, error) {
 		return r.st, err
 	}
 	if err := r.open(ctx); err != nil {
-		if r.cf.unfiled(ctx, err, nil) {
+		if r.cf.unfiled(ctx, err, nil) || r.cf.ended {
 			return r.st, nil
 		}
 		return r.st, err
@@ -111,7 +111,7 @@ func (r *repairCase) proceed(ctx workflow.Context, d activities.Deadline) error 
 	if d.Rule != policy.RepairPublicity || r.st.Stage != StagePublicity {
 		return nil
 	}
-	if err := workflow.ExecuteActivity(ctx, cases.ClosePublicity, activities.PublicityEnd{CaseNo: r.in.CaseNo, Status: "ended"}).Get(ctx, nil); err != nil {
+	if err := r.cf.act(ctx, cases.ClosePublicity, activities.PublicityEnd{CaseNo: r.in.CaseNo, Status: "ended"}).Get(ctx, nil); err != nil {
 		return err
 	}
 	pending := r.pendingObjections()
@@ -163,13 +163,13 @@ func (r *repairCase) refuse(ctx workflow.Context, by Actor, reasons []string, el
 // it is ended early, and the decision letter is issued.
 func (r *repairCase) approve(ctx workflow.Context, in RepairDecisionInput) error {
 	now := workflow.Now(ctx)
-	if err := workflow.ExecuteActivity(ctx, cases.ApplyRepair, activities.RepairRequest{
+	if err := r.cf.act(ctx, cases.ApplyRepair, activities.RepairRequest{
 		CaseNo: r.in.CaseNo, RecordID: r.in.RecordID, Reason: in.Reasons, Actor: in.By.Name, Role: in.By.Role, At: now,
 	}).Get(ctx, nil); err != nil {
 		return err
 	}
 	var listings []string
-	if err := workflow.ExecuteActivity(ctx, cases.ActiveListings, r.in.RecordID).Get(ctx, &listings); err != nil {
+	if err := r.cf.act(ctx, cases.ActiveListings, r.in.RecordID).Get(ctx, &listings); err != nil {
 		return err
 	}
 	for _, id := range listings {
@@ -210,7 +210,7 @@ func (r *repairCase) close(ctx workflow.Context, by Actor, outcome, status strin
 	if err := r.cf.cancelPending(ctx, outcome); err != nil {
 		return err
 	}
-	if err := workflow.ExecuteActivity(ctx, cases.CloseRepairApplication, activities.RepairApplication{CaseNo: r.in.CaseNo, Outcome: outcome}).Get(ctx, nil); err != nil {
+	if err := r.cf.act(ctx, cases.CloseRepairApplication, activities.RepairApplication{CaseNo: r.in.CaseNo, Outcome: outcome}).Get(ctx, nil); err != nil {
 		return err
 	}
 	r.cf.closedAt = workflow.Now(ctx)
@@ -223,7 +223,7 @@ func (r *repairCase) endPublicity(ctx workflow.Context, status string) error {
 	if r.st.PublicityFrom.IsZero() {
 		return nil
 	}
-	return workflow.ExecuteActivity(ctx, cases.ClosePublicity, activities.PublicityEnd{CaseNo: r.in.CaseNo, Status: status}).Get(ctx, nil)
+	return r.cf.act(ctx, cases.ClosePublicity, activities.PublicityEnd{CaseNo: r.in.CaseNo, Status: status}).Get(ctx, nil)
 }
 
 // settleSeq settles deadline rule#seq when it is still pending (objections
@@ -235,7 +235,7 @@ func (r *repairCase) settleSeq(ctx workflow.Context, rule string, seq int, state
 			continue
 		}
 		d.State = state
-		return workflow.ExecuteActivity(ctx, cases.SettleDeadline, activities.SettleDeadline{
+		return r.cf.act(ctx, cases.SettleDeadline, activities.SettleDeadline{
 			CaseNo: r.in.CaseNo, Rule: rule, Seq: seq, State: state, At: workflow.Now(ctx), Reason: reason,
 		}).Get(ctx, nil)
 	}

@@ -21,6 +21,9 @@ func (r *repairCase) setHandlers(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, QueryRepair, func() (RepairState, error) { return r.st, nil }); err != nil {
 		return err
 	}
+	if err := r.cf.setEscalationHandler(ctx); err != nil {
+		return err
+	}
 	r.cf.listenCalendar(ctx)
 	state := func() RepairState { return r.st }
 	regs := []func() error{
@@ -217,7 +220,7 @@ func (r *repairCase) publish(ctx workflow.Context, in PublishInput) error {
 		proposal = defaultProposal
 	}
 	r.st.Stage, r.st.PublicityFrom, r.st.PublicityUntil = StagePublicity, now, d.DueAt
-	if err := workflow.ExecuteActivity(ctx, cases.OpenPublicity, activities.PublicityRequest{
+	if err := r.cf.act(ctx, cases.OpenPublicity, activities.PublicityRequest{
 		CaseNo: r.in.CaseNo, RecordID: r.in.RecordID, Proposal: proposal, StartsAt: now,
 		EndsOn: d.Due, EndsAt: d.DueAt, Explanation: d.Explanation,
 	}).Get(ctx, nil); err != nil {
@@ -259,7 +262,7 @@ func (r *repairCase) verifyObjection(ctx workflow.Context, in VerifyObjectionInp
 	if in.Upheld {
 		answer = "经信息提供单位核实，异议成立，不予信用修复：" + in.Reasons
 	}
-	if err := workflow.ExecuteActivity(ctx, cases.AnswerPublicObjection, activities.PublicObjectionAnswer{
+	if err := r.cf.act(ctx, cases.AnswerPublicObjection, activities.PublicObjectionAnswer{
 		CaseNo: r.in.CaseNo, ObjectionID: in.ObjectionID, Upheld: in.Upheld, Answer: answer,
 	}).Get(ctx, nil); err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/creditcase/creditcase/activities"
@@ -40,10 +41,22 @@ type repairHarness struct {
 	listings    []string
 	signals     []ListingRepaired
 	settled     map[string]string
+	// failNext: the next n calls of an activity fail with a data error.
+	failNext    map[string]int
+	resolutions []activities.StepResolved
+}
+
+// failing reports (under h.mu) whether this call of activity fails.
+func (h *repairHarness) failing(activity string) error {
+	if h.failNext[activity] > 0 {
+		h.failNext[activity]--
+		return temporal.NewNonRetryableApplicationError("a row the step needs does not exist", "data-missing", nil)
+	}
+	return nil
 }
 
 func newRepairHarness(t *testing.T, start time.Time, facts repair.Facts) *repairHarness {
-	h := &repairHarness{t: t, facts: facts, settled: map[string]string{}}
+	h := &repairHarness{t: t, facts: facts, settled: map[string]string{}, failNext: map[string]int{}}
 	var suite testsuite.WorkflowTestSuite
 	h.env = suite.NewTestWorkflowEnvironment()
 	h.env.SetStartTime(start)
@@ -57,6 +70,12 @@ func newRepairHarness(t *testing.T, start time.Time, facts repair.Facts) *repair
 		return real.Compute(ctx, r)
 	})
 	h.env.OnActivity(cases.RepairEligibility, mockCtx, mockAny).Return(func(_ context.Context, r activities.EligibilityRequest) (repair.Result, error) {
+		h.mu.Lock()
+		ferr := h.failing("RepairEligibility")
+		h.mu.Unlock()
+		if ferr != nil {
+			return repair.Result{}, ferr
+		}
 		prof, err := policy.Default().Get(r.ProfileID)
 		if err != nil {
 			return repair.Result{}, err
@@ -95,6 +114,9 @@ func newRepairHarness(t *testing.T, start time.Time, facts repair.Facts) *repair
 	h.env.OnActivity(cases.OpenPublicity, mockCtx, mockAny).Return(func(_ context.Context, r activities.PublicityRequest) error {
 		h.mu.Lock()
 		defer h.mu.Unlock()
+		if err := h.failing("OpenPublicity"); err != nil {
+			return err
+		}
 		h.publicity = append(h.publicity, r)
 		return nil
 	})
@@ -127,6 +149,13 @@ func newRepairHarness(t *testing.T, start time.Time, facts repair.Facts) *repair
 		defer h.mu.Unlock()
 		h.lookups = append(h.lookups, id)
 		return h.listings, nil
+	})
+	h.env.OnActivity(cases.EscalateStep, mockCtx, mockAny).Return(nil)
+	h.env.OnActivity(cases.ResolveStep, mockCtx, mockAny).Return(func(_ context.Context, r activities.StepResolved) error {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.resolutions = append(h.resolutions, r)
+		return nil
 	})
 	h.env.OnSignalExternalWorkflow(mockAny, mockAny, mockAny, SignalListingRepaired, mockAny).Return(
 		func(_, workflowID, _, _ string, arg any) error {

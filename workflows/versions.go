@@ -118,4 +118,20 @@ const (
 	// entry — instead of failing. Taken only on that path, which no older
 	// history contains (the projection writers never refused before).
 	ChangeUnfiledEnds = "unfiled-ends"
+
+	// ChangeStepEscalates: a case step whose activity fails with a
+	// non-retryable error (a data error, package dataerror, or an
+	// activity's typed refusal of its data) no longer fails the workflow
+	// or the update: the step is escalated (activities.EscalateStep), the
+	// case waits live for a person to retry the step or close the case
+	// (UpdateResolveStep, escalation_contract.go). Taken only on that
+	// failure path: histories where a step failed so keep failing there.
+	ChangeStepEscalates = "step-escalates"
+
+	// ChangeStepsDetached: an update's step runs in a coroutine of its
+	// own, holding the case mutex, so that the update can answer at once
+	// when one of its activities stops on a data error and the step waits
+	// escalated (ChangeStepEscalates). Taken at every update: cases whose
+	// updates predate it replay them inline.
+	ChangeStepsDetached = "steps-detached"
 )

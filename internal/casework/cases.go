@@ -116,6 +116,10 @@ type CaseSummary struct {
 	// (what holds the case up, e.g. a missing font); set on a case's own
 	// page and steps, not in lists.
 	Failing []failing.Activity `json:"failing,omitempty"`
+	// Escalated is the step of the case that stopped on a data error and
+	// waits for a supervisor (retry it or close the case); set on a case's
+	// own page and steps, not in lists.
+	Escalated *StoppedStep `json:"escalated,omitempty"`
 }
 
 const caseColumns = `c.case_no, c.kind, c.record_id, c.subject_id, c.provider_id, c.profile_id, c.profile_version,
@@ -201,6 +205,9 @@ func (s *Service) openCase(ctx context.Context, a permission.Actor, uc permissio
 	}
 	if len(cs.Failing) == 0 {
 		cs.Failing = nil
+	}
+	if cs.Escalated, err = s.escalatedOf(ctx, cs.CaseNo); err != nil {
+		return cs, faults.Database(err)
 	}
 	return cs, nil
 }

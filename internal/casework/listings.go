@@ -105,6 +105,9 @@ type ListingDetail struct {
 	Events    []CaseEvent      `json:"events,omitempty"`
 	Documents []documents.Meta `json:"documents"`
 	Actions   []Action         `json:"actions"`
+	// Escalated is the step of the case stopped on a data error, waiting
+	// for a supervisor (no actions are offered meanwhile).
+	Escalated *StoppedStep `json:"escalated,omitempty"`
 }
 
 // PublicListing is an entry of the public list: social-public fields only;
@@ -412,6 +415,12 @@ func (s *Service) Listing(ctx context.Context, a permission.Actor, no string) (L
 		out.Actions = listings.actions(a, st.Stage, st.Paused)
 	} else {
 		out.Actions = listings.actions(a, l.Stage, false)
+	}
+	if out.Escalated, err = s.escalatedOf(ctx, l.ProposalNo); err != nil {
+		return out, faults.Database(err)
+	}
+	if out.Escalated != nil {
+		out.Actions = []Action{}
 	}
 	if out.Deadlines, err = s.caseDeadlines(ctx, l.ProposalNo); err != nil {
 		return out, err

@@ -493,6 +493,9 @@ func (s *Service) Objection(ctx context.Context, a permission.Actor, no string) 
 	} else {
 		d.Actions = s.withoutHandOver(ctx, objections.actions(a, cs.Stage, false), cs, "")
 	}
+	if cs.Escalated != nil {
+		d.Actions = []Action{}
+	}
 	if d.Deadlines, err = s.caseDeadlines(ctx, cs.CaseNo); err != nil {
 		return d, err
 	}

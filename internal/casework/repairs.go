@@ -472,6 +472,9 @@ func (s *Service) Repair(ctx context.Context, a permission.Actor, no string) (Re
 	} else {
 		d.Actions = repairs.actions(a, cs.Stage, false)
 	}
+	if cs.Escalated != nil {
+		d.Actions = []Action{}
+	}
 	if d.Deadlines, err = s.caseDeadlines(ctx, cs.CaseNo); err != nil {
 		return d, err
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/creditcase/creditcase/internal/permission"
 	"github.com/creditcase/creditcase/internal/policy"
 	"github.com/creditcase/creditcase/internal/refusal"
+	"github.com/creditcase/creditcase/internal/wording"
 	"github.com/creditcase/creditcase/workflows"
 )
 
@@ -228,6 +229,8 @@ var refusalKinds = map[string]refusal.Kind{
 	workflows.RefusedHeavier:          refusal.Heavier,
 	workflows.RefusedTooSoon:          refusal.TooSoon,
 	workflows.RefusedNoHandover:       refusal.NoHandover,
+	workflows.RefusedEscalated:        refusal.CaseEscalated,
+	workflows.StepEscalatedNow:        refusal.StepFailed,
 }
 
 // refused maps the engine's answer to a refused or failed step: a
@@ -353,6 +356,16 @@ func (s *Service) fromWorkflow(ctx context.Context, p procedure, cs CaseSummary,
 			e.Detail = refusal.T(why.ZH+"；本案已无其他可办理的救济步骤，可依法申请行政复议或者提起行政诉讼，未作任何更改",
 				why.EN+"; no other step remains in this case: administrative review or litigation remain open. Nothing was changed")
 		}
+	case refusal.CaseEscalated:
+		step := refusal.T(wording.StepName(d.Step, wording.ZH), wording.StepName(d.Step, wording.EN))
+		e.Title = refusal.T("案件有步骤受阻，已报请督办", "A step of the case is escalated")
+		e.Detail = refusal.T("「"+step.ZH+"」因数据错误未能完成，案件已暂停办理：待督办人员更正数据后重试该步骤或关闭案件，未作任何更改",
+			"The step \u201c"+step.EN+"\u201d stopped on a data error and the case waits: a supervisor corrects the data and retries the step, or closes the case. Nothing was changed")
+	case refusal.StepFailed:
+		step := refusal.T(wording.StepName(d.Step, wording.ZH), wording.StepName(d.Step, wording.EN))
+		e.Title = refusal.T("此事项未能办理完成，已报请督办", "The step stopped and is escalated")
+		e.Detail = refusal.T("此事项已受理，但「"+step.ZH+"」因数据错误未能完成，已报请督办：请勿重复提交；督办人员更正数据后会重试该步骤或关闭案件，进展见案件页面",
+			"The step was accepted, but \u201c"+step.EN+"\u201d stopped on a data error and is escalated to the supervisors: do not repeat it; they correct the data and retry the step or close the case (see the case page)")
 	case refusal.Unanswered:
 		e.Title = refusal.T("尚有陈述申辩意见未答复", "Representation points are unanswered")
 		e.Detail = refusal.T("意见 "+strings.Join(d.Unanswered, "、")+" 尚未逐项答复：请先答复（answers），再作出决定，未作任何更改",
@@ -401,6 +414,11 @@ func runStep[In, Out any](s *Service, ctx context.Context, p procedure, a permis
 	// until it is fixed: say what fails now rather than after a timeout.
 	if f := failing.Active(cs.Failing, s.now()); f != nil {
 		return out, cs, failing.Stuck(*f)
+	}
+	// A case whose step stopped on a data error takes no other step until
+	// a supervisor retries it or closes the case.
+	if cs.Escalated != nil {
+		return out, cs, s.fromWorkflow(ctx, p, cs, st, refusal.CaseEscalated, workflows.Refusal{Stage: cs.Stage, Step: cs.Escalated.Step}, nil)
 	}
 	if err := s.update(ctx, p, cs, st, in, &out); err != nil {
 		return out, cs, err

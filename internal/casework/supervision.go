@@ -73,8 +73,11 @@ type BoardPage struct {
 	// Failing (first page only) are the open cases held up by an activity
 	// that keeps failing on the worker, and why (a font, a calendar year…).
 	Failing []failing.Activity `json:"failing,omitempty"`
-	Rows    []BoardRow         `json:"items"`
-	Next    string             `json:"next,omitempty"`
+	// Escalated (first page only) are the steps of open cases that stopped
+	// on a data error and wait for a supervisor, oldest first.
+	Escalated []StoppedStep `json:"escalated,omitempty"`
+	Rows      []BoardRow    `json:"items"`
+	Next      string        `json:"next,omitempty"`
 	// DeadDeliveries counts the events a subscriber never received
 	// (GET /deliveries?state=dead lists them; a supervisor re-sends).
 	DeadDeliveries int `json:"dead_deliveries"`
@@ -109,6 +112,11 @@ func (s *Service) Board(ctx context.Context, a permission.Actor, f BoardFilter) 
 	}
 	out := BoardPage{AsOf: shanghai(page.AsOf), Warnings: page.Warnings, Failing: page.Failing, Rows: make([]BoardRow, 0, len(page.Items)),
 		Next: page.Next, DeadDeliveries: page.DeadDeliveries}
+	if f.After == "" {
+		if out.Escalated, err = s.escalatedOpen(ctx, supervision.MaxPage); err != nil {
+			return BoardPage{}, faults.Database(err)
+		}
+	}
 	for _, it := range page.Items {
 		out.Rows = append(out.Rows, BoardRow{CaseNo: it.CaseNo, Kind: it.Kind, Stage: it.Stage, Profile: it.Profile, Light: it.Light,
 			WorkingDaysLeft: it.DaysLeft, Deadline: Deadline{Rule: it.Rule, Seq: it.Seq, Party: it.Party, StartsAt: shanghai(it.StartsAt),

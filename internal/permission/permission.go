@@ -124,6 +124,7 @@ var table = []Entry{
 	{"acknowledgeEscalation", super, "acknowledge an escalation"},
 	{"reassignEscalation", super, "reassign an escalation"},
 	{"orderEscalationCorrection", super, "order a correction"},
+	{"resolveEscalatedStep", staff, "retry a case's step stopped on a data error, or close the case"},
 	{"getProviderPerformance", super, "the provider performance report"},
 	{"listInbox", caseRoles, "the caller's notices"},
 	{"markNotificationRead", caseRoles, "mark a notice read"},

@@ -89,6 +89,7 @@ const (
 	AlreadyListed    Kind = "already-listed"        // the records are listed or proposed already
 	Conflict         Kind = "conflict"              // conflicts with existing data
 	NoHandover       Kind = "no-handover"           // the profile hands no disagreement to the provider; says what applies
+	CaseEscalated    Kind = "case-escalated"        // a step of the case stopped on a data error and waits for a supervisor
 	InProgress       Kind = "request-in-progress"   // the same request (Idempotency-Key) is still running
 	LetterPreparing  Kind = "letter-being-prepared" // the letter is numbered, its PDF not made yet; Retry-After
 
@@ -143,6 +144,7 @@ var table = []Row{
 	{AlreadyListed, http.StatusConflict, "the records are listed or under another proposal"},
 	{Conflict, http.StatusConflict, "conflicts with existing data or state"},
 	{NoHandover, http.StatusConflict, "the case's profile does not hand a continued disagreement to the provider; `instead` names the step that applies"},
+	{CaseEscalated, http.StatusConflict, "a step of the case stopped on a data error and is escalated; `detail` names it; a supervisor retries it or closes the case (`escalated` on the case)"},
 	{InProgress, http.StatusConflict, "a request with the same `Idempotency-Key` is still running; repeat it in a moment"},
 	{LetterPreparing, http.StatusConflict, "the letter is numbered and dated but its PDF is still being made; `Retry-After` says when to ask again"},
 	{KeyReused, http.StatusUnprocessableEntity, "the `Idempotency-Key` was sent before with a different request"},

@@ -55,6 +55,14 @@ type EscalationRow struct {
 	AssignedTo int64     `json:"assigned_to,omitempty"`
 	CreatedAt  time.Time `json:"created_at"`
 	UpdatedAt  time.Time `json:"updated_at"`
+	// What is escalated: a lapsed deadline ("deadline": Rule, Seq, Party)
+	// or a step of the case stopped on a data error ("step": Step, the
+	// ErrorType and its safe Message; Resolution once retried or closed).
+	What       string `json:"what"`
+	Step       string `json:"step,omitempty"`
+	ErrorType  string `json:"error_type,omitempty"`
+	Message    string `json:"message,omitempty"`
+	Resolution string `json:"resolution,omitempty"`
 }
 
 // EscalationFilter selects escalations, newest first; zero fields select all.
@@ -67,12 +75,12 @@ type EscalationFilter struct {
 }
 
 const escalationCols = `x.id, x.case_no, c.kind, c.stage, c.profile_id, x.rule_id, x.seq, x.party, x.since, x.state,
-	coalesce(x.assigned_to, 0), x.created_at, x.updated_at`
+	coalesce(x.assigned_to, 0), x.created_at, x.updated_at, x.kind, x.step, x.error_type, x.message, x.resolution`
 
 func scanEscalation(r pgx.Row) (EscalationRow, error) {
 	var e EscalationRow
 	err := r.Scan(&e.ID, &e.CaseNo, &e.Kind, &e.Stage, &e.Profile, &e.Rule, &e.Seq, &e.Party, &e.Since, &e.State,
-		&e.AssignedTo, &e.CreatedAt, &e.UpdatedAt)
+		&e.AssignedTo, &e.CreatedAt, &e.UpdatedAt, &e.What, &e.Step, &e.ErrorType, &e.Message, &e.Resolution)
 	return e, err
 }
 
