@@ -12,6 +12,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
@@ -606,12 +607,16 @@ func (c *Console) render(ctx echo.Context, p *page, status int, name string, dat
 	if p.Account != nil {
 		h.Set("Cache-Control", "no-store")
 	}
-	ctx.Response().WriteHeader(status)
-	if err := t.ExecuteTemplate(ctx.Response(), "layout", p); err != nil {
-		c.Logger.Error().Err(err).Str("page", name).Msg("console template failed")
-		return nil
+	// The whole page is made before a byte is sent: a template that fails
+	// half way answers the 500 page (the handler's caller renders it), not
+	// a 200 page cut off in the middle of a form.
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
+		return fmt.Errorf("web: page %s: %w", name, err)
 	}
-	return nil
+	ctx.Response().WriteHeader(status)
+	_, err := buf.WriteTo(ctx.Response())
+	return err
 }
 
 // ---- the frame's own pages ----

@@ -2,7 +2,9 @@ package web
 
 import (
 	"encoding/json"
+	"html/template"
 	"io/fs"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -10,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/labstack/echo/v4"
 
 	"github.com/creditcase/creditcase/internal/application"
 	"github.com/creditcase/creditcase/internal/calendar"
@@ -320,5 +324,22 @@ func TestStageAndRuleWordsFollowTheProfile(t *testing.T) {
 	}
 	if !routes[policy.ResultAppeal] || !routes[policy.ResultHandover] || !routes[policy.ResultFinal] {
 		t.Errorf("routes of the shipped profiles: %v", routes)
+	}
+}
+
+// A page whose template fails half way is not sent cut off with 200: the
+// caller gets the error (and answers the 500 page); nothing is written.
+func TestRenderSendsNoHalfPage(t *testing.T) {
+	c := &Console{pages: map[string]*template.Template{
+		"broken": template.Must(template.New("layout").Parse(`<form><p>start</p>{{.D.Missing}}<button>go</button></form>`)),
+	}}
+	rec := httptest.NewRecorder()
+	ctx := echo.New().NewContext(httptest.NewRequest(http.MethodGet, "/x", nil), rec)
+	err := c.render(ctx, &page{L: localizerZH, Title: "x"}, http.StatusOK, "broken", struct{ Present string }{})
+	if err == nil {
+		t.Fatal("a failing template rendered without an error")
+	}
+	if rec.Body.Len() != 0 || ctx.Response().Committed {
+		t.Fatalf("a failing template sent %d bytes (committed %v): %q", rec.Body.Len(), ctx.Response().Committed, rec.Body.String())
 	}
 }
