@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -403,4 +404,61 @@ func startOrphan(ctx context.Context, id string, wf, in any) (client.WorkflowRun
 		}
 	}
 	return nil, err
+}
+
+// A filing committed by a process that died before the start, and never
+// repeated (a form sent without a key): the caseworker's first step on it
+// finds no workflow yet. That is not a finished case: the step makes the
+// owed start and answers 503 "being opened, nothing changed" (the key is
+// not kept with a 5xx), and the same keyed step repeated is carried out.
+func TestStepOnACaseNotYetOpenedOpensIt(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	if _, err := seed.Demo(ctx, sys.Pool); err != nil {
+		t.Fatal(err)
+	}
+	subject := logIn(t, "subject", seed.DemoPassword)
+	caseworker := logIn(t, "caseworker", seed.DemoPassword)
+	noEngine := application.New(application.Deps{Pool: sys.Pool, Logger: zerolog.Nop()})
+	dead := httptest.NewServer(api.New(api.Deps{App: noEngine, Logger: zerolog.Nop(), Registry: prometheus.NewRegistry()}))
+	t.Cleanup(dead.Close)
+
+	_, _, rec := relayProvider(t, ctx, subject.account.SubjectID)
+	var filed casework.FiledObjection
+	subject.at(dead.URL).do(http.StatusCreated, http.MethodPost, "/api/v1/objections",
+		map[string]any{"record_id": rec.ID, "grounds": []string{"记录有误"}, "statement": "请核查"}, &filed)
+	no := filed.Case.CaseNo
+	t.Cleanup(func() {
+		_ = sys.Temporal.TerminateWorkflow(context.Background(), workflows.ObjectionWorkflowID(no), "", "test over")
+	})
+
+	key := fmt.Sprintf("it-accept-owed-%d", time.Now().UnixNano())
+	first := caseworker.keyed(baseURL(), key, http.MethodPost, "/api/v1/objections/"+no+"/accept", map[string]any{})
+	if first.status == http.StatusConflict {
+		t.Fatalf("a step on a case not yet opened answered 409 (finished?): %s", first.body)
+	}
+	if first.status == http.StatusServiceUnavailable {
+		if p := problemOf(t, first); p.Type != "/problems/engine-unavailable" || !strings.Contains(p.Detail, "nothing was changed") {
+			t.Fatalf("being opened: %+v", p)
+		}
+		if !workflowExists(t, ctx, workflows.ObjectionWorkflowID(no)) {
+			t.Fatal("the step did not make the owed start")
+		}
+		var again response
+		waitFor(t, 2*time.Minute, func() bool {
+			again = caseworker.keyed(baseURL(), key, http.MethodPost, "/api/v1/objections/"+no+"/accept", map[string]any{})
+			return again.status != http.StatusServiceUnavailable
+		})
+		first = again
+	}
+	if first.status != http.StatusOK {
+		t.Fatalf("accept on the opened case: %d %s", first.status, first.body)
+	}
+	var st workflows.ObjectionState
+	if err := json.Unmarshal(first.body, &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Stage == workflows.StageAcceptance || st.Stage == workflows.StageFinished {
+		t.Fatalf("after acceptance the case is at %s", st.Stage)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
@@ -262,12 +263,39 @@ func (s *Service) refused(ctx context.Context, p procedure, cs CaseSummary, st S
 		}
 		return s.fromWorkflow(ctx, p, cs, st, kind, d, err)
 	case errors.As(err, &nf):
+		if s.startedNow(ctx, cs.CaseNo) {
+			return &refusal.Error{Kind: refusal.EngineUnavailable, CaseNo: cs.CaseNo, Stage: cs.Stage,
+				Title: refusal.T("案件正在启动办理", "The case is being opened"),
+				Detail: refusal.T(p.noun.ZH+" "+cs.CaseNo+" 的办理流程此前未能启动，现已启动；此事项未办理，未作任何更改，请稍后重新提交（可使用同一 Idempotency-Key）",
+					"The "+p.noun.EN+" "+cs.CaseNo+" had not been opened by the engine yet and now is; this step was not taken and nothing was changed: repeat it in a moment (the same Idempotency-Key is safe)"),
+				Cause: err}
+		}
 		return &refusal.Error{Kind: refusal.CaseFinished, CaseNo: cs.CaseNo, Stage: workflows.StageFinished,
 			Title:  refusal.T("案件已办结", "The case is finished"),
 			Detail: refusal.T(p.noun.ZH+" "+cs.CaseNo+" 已全部办结，不能再办理此事项", "The "+p.noun.EN+" "+cs.CaseNo+" is finished; nothing more can be done in it"),
 			Cause:  err}
 	}
 	return faults.Engine(err)
+}
+
+// startedNow makes the workflow start case no still owes (its filing
+// committed, then the process died before the start and nobody repeated
+// the filing) and reports whether it owed one: the engine's "not found"
+// then means "not opened yet", not "finished".
+func (s *Service) startedNow(ctx context.Context, no string) bool {
+	if s.d.Pool == nil {
+		return false
+	}
+	var kind string
+	err := s.d.Pool.QueryRow(ctx, `SELECT kind FROM case_starts WHERE case_no = $1 AND started_at IS NULL`, no).Scan(&kind)
+	if err != nil {
+		if !errors.Is(err, pgx.ErrNoRows) {
+			s.log(ctx).Warn().Err(err).Str("case_no", no).Msg("owed workflow start not looked up")
+		}
+		return false
+	}
+	s.startOwed(ctx, caseStart{kind: kind, no: no})
+	return true
 }
 
 func (s *Service) fromWorkflow(ctx context.Context, p procedure, cs CaseSummary, st Step, kind refusal.Kind, d workflows.Refusal, cause error) error {
