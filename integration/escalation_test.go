@@ -144,10 +144,13 @@ func TestDataErrorEscalatedShownAndResolvedThroughHTTP(t *testing.T) {
 	withdrawEscalated(no2)
 	supervisor.do(http.StatusOK, http.MethodPost, "/api/v1/cases/"+no2+"/resolve-escalated-step",
 		casework.StepResolution{Action: "close", Reason: "标注数据损坏，关闭本案，另行受理"}, &res)
-	if res.Status != workflows.StatusClosed || res.Outcome != workflows.OutcomeClosedOnEscalation || res.Escalated != nil {
+	if res.Status != workflows.StatusClosed || res.Outcome != workflows.OutcomeClosedOnEscalation {
 		t.Fatalf("after close: %+v", res)
 	}
-	waitFor(t, time.Minute, func() bool { return detail(no2).Case.Status == workflows.StatusClosed })
+	waitFor(t, time.Minute, func() bool {
+		d := detail(no2)
+		return d.Case.Status == workflows.StatusClosed && d.Case.Escalated == nil
+	})
 	if got := recordStatus(record2); got != "active" {
 		t.Fatalf("record of the closed case is %s; want active (unlabelled)", got)
 	}

@@ -93,9 +93,10 @@ func activityName(fn any) string {
 // application error from an activity, other than a case never filed. It
 // returns the error type and a message safe to show.
 func escalable(err error) (typ, msg string, ok bool) {
+	// A local activity's error comes back unwrapped (no ActivityError):
+	// any non-retryable application error from the step counts.
 	var ae *temporal.ApplicationError
-	var act *temporal.ActivityError
-	if !errors.As(err, &act) || !errors.As(err, &ae) || !ae.NonRetryable() || ae.Type() == activities.NotFiled {
+	if !errors.As(err, &ae) || !ae.NonRetryable() || ae.Type() == activities.NotFiled {
 		return "", "", false
 	}
 	typ, msg = ae.Type(), ae.Message()

@@ -240,7 +240,11 @@ func freeRecord(ctx context.Context, tx pgx.Tx, recordID int64, reason string) e
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return err
 	}
-	if prior == "under_objection" || prior == "suspended" {
+	switch prior {
+	case "active", "corrected", "repaired", "archived":
+	default:
+		// Labelled from under objection or suspended, or the stored prior
+		// status is itself broken data: the record is active.
 		prior = "active"
 	}
 	if _, err := tx.Exec(ctx, `UPDATE records SET status = $2, updated_at = now() WHERE id = $1`, recordID, prior); err != nil {
