@@ -645,15 +645,24 @@ func TestMissingFontShownOnReadinessCaseAndBoard(t *testing.T) {
 		_ = sys.Temporal.TerminateWorkflow(context.Background(), workflows.ObjectionWorkflowID(no), "", "test over")
 	})
 	base := "/api/v1/objections/" + no
-	// Acceptance issues the acceptance notice: its letter cannot be made.
-	// The client gives up waiting; the case goes on trying.
-	short := &http.Client{Timeout: 2 * time.Second}
-	req, _ := http.NewRequest(http.MethodPost, baseURL()+base+"/accept", strings.NewReader(`{}`))
-	req.Header.Set("Authorization", "Bearer "+cw.token)
-	req.Header.Set("Content-Type", "application/json")
-	if resp, err := short.Do(req); err == nil {
-		resp.Body.Close()
-		t.Fatalf("acceptance finished without its letter: %d", resp.StatusCode)
+	// Acceptance numbers and dates the acceptance notice and answers
+	// (issue 20.2: the PDF is made after); the PDF cannot be made, so the
+	// letter stays "being prepared" while the case goes on trying.
+	cw.do(http.StatusOK, http.MethodPost, base+"/accept", map[string]any{}, nil)
+	var letters struct {
+		Documents []struct {
+			Kind   string `json:"kind"`
+			Status string `json:"status"`
+		} `json:"documents"`
+	}
+	cw.do(http.StatusOK, http.MethodGet, base+"/documents", nil, &letters)
+	if len(letters.Documents) == 0 || slices.ContainsFunc(letters.Documents, func(d struct {
+		Kind   string `json:"kind"`
+		Status string `json:"status"`
+	}) bool {
+		return d.Status != "preparing"
+	}) {
+		t.Fatalf("without the font every letter is still being prepared: %+v", letters.Documents)
 	}
 	var detail struct {
 		Case struct {
