@@ -38,6 +38,13 @@ type Deps struct {
 	Logger zerolog.Logger
 }
 
+// SetCacheSize sets how many workflows the workers of this process keep in
+// memory between their tasks (the SDK's sticky workflow cache, one for the
+// whole process: WORKFLOW_CACHE_SIZE). It must be called before the first
+// worker is created; 0 keeps none (every task replays its workflow's
+// history).
+func SetCacheSize(n int) { sdkworker.SetStickyWorkflowCacheSize(n) }
+
 // New returns a worker on workflows.TaskQueue with everything registered;
 // the caller starts and stops it.
 func New(c client.Client, deps Deps) sdkworker.Worker {

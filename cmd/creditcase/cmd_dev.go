@@ -19,6 +19,7 @@ import (
 	"github.com/creditcase/creditcase/internal/seed"
 	"github.com/creditcase/creditcase/internal/stack"
 	"github.com/creditcase/creditcase/web"
+	"github.com/creditcase/creditcase/worker"
 )
 
 func init() {
@@ -50,6 +51,7 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	cfg.HTTPAddr = devHTTPAddr(cfg)
+	worker.SetCacheSize(cfg.WorkflowCacheSize)
 	began := time.Now()
 	progress := func(msg string) { fmt.Fprintf(stdout, "  %s\n", msg) }
 	// This run's seeding is done: /readyz waits for it, not only for the

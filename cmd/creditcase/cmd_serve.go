@@ -188,6 +188,7 @@ func runWorker(ctx context.Context, args []string, _ io.Writer) error {
 		return err
 	}
 	defer r.close()
+	worker.SetCacheSize(r.cfg.WorkflowCacheSize)
 	host, _ := os.Hostname()
 	// A worker without its fonts, document store or this year's calendar
 	// would stall cases: it refuses to start, naming what is missing.
@@ -220,7 +221,7 @@ func runWorker(ctx context.Context, args []string, _ io.Writer) error {
 	if err := worker.EnsureCalendarRecomputes(ctx, r.temporal, r.pool); err != nil {
 		return err
 	}
-	r.log.Info().Msg("worker polling")
+	r.log.Info().Int("workflow_cache_size", r.cfg.WorkflowCacheSize).Msg("worker polling")
 	// /readyz: the worker's own checks, every migration applied and this
 	// worker polling the task queue.
 	return r.serve(ctx, health.RoleChecks("worker", r.pool, r.temporal, r.rules))

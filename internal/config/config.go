@@ -62,6 +62,11 @@ Environment:
                       account's own names
   METRICS_ADDR        serve /metrics on this address only (e.g. 127.0.0.1:9090);
                       unset: /metrics is on HTTP_ADDR
+  WORKFLOW_CACHE_SIZE worker, dev: how many case workflows a worker keeps in
+                      memory between their steps (default 2000: a few hundred
+                      MiB at most, whatever the number of open cases; a case
+                      not kept replays its history at its next step). 0 keeps
+                      none; at most 100000
 `
 
 // Config is the environment, read once at start.
@@ -88,7 +93,20 @@ type Config struct {
 	TokenLifetime  time.Duration
 	CentreName     string
 	MetricsAddr    string
+	// WorkflowCacheSize is the Temporal SDK's sticky workflow cache of a
+	// worker process (worker.SetStickyWorkflowCacheSize).
+	WorkflowCacheSize int
 }
+
+// DefaultWorkflowCacheSize bounds the workflows a worker keeps in memory.
+// The SDK's own default (10 000) costs over a gigabyte once that many cases
+// have been touched (bench/atrest measures the cost per cached case);
+// cases wait days between steps, so a bigger cache buys no hits, and a
+// case evicted only replays its short history at its next step.
+const DefaultWorkflowCacheSize = 2000
+
+// maxWorkflowCacheSize refuses a cache no worker's memory could hold.
+const maxWorkflowCacheSize = 100000
 
 // FromEnv reads the environment. logFormat is the default format of the role.
 func FromEnv(defaultLogFormat string) (Config, error) {
@@ -117,6 +135,9 @@ func FromEnv(defaultLogFormat string) (Config, error) {
 		errs = append(errs, err.Error())
 	}
 	if c.TokenLifetime, err = parseLifetime(os.Getenv("TOKEN_LIFETIME")); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if c.WorkflowCacheSize, err = parseCacheSize(os.Getenv("WORKFLOW_CACHE_SIZE")); err != nil {
 		errs = append(errs, err.Error())
 	}
 	port := func(name string, def int, dst *int) {
@@ -163,6 +184,20 @@ func parseLifetime(v string) (time.Duration, error) {
 		return 0, fmt.Errorf("TOKEN_LIFETIME=%q is not a lifetime from 1h to 90d (such as 30d or 720h)", v)
 	}
 	return d, nil
+}
+
+// parseCacheSize reads WORKFLOW_CACHE_SIZE: a whole number of workflows
+// from 0 to 100000; "" is DefaultWorkflowCacheSize.
+func parseCacheSize(v string) (int, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return DefaultWorkflowCacheSize, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > maxWorkflowCacheSize {
+		return 0, fmt.Errorf("WORKFLOW_CACHE_SIZE=%q is not a number of workflows from 0 to %d (default %d)", v, maxWorkflowCacheSize, DefaultWorkflowCacheSize)
+	}
+	return n, nil
 }
 
 func env(name, def string) string {
