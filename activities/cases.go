@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -69,6 +70,9 @@ const (
 
 // PartyProvider names provider id as a party.
 func PartyProvider(id int64) string { return fmt.Sprintf("provider:%d", id) }
+
+// IsProviderParty reports whether party names a provider (PartyProvider).
+func IsProviderParty(party string) bool { return strings.HasPrefix(party, "provider:") }
 
 // Deadline states.
 const (

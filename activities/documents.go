@@ -126,7 +126,7 @@ func (a *Cases) prepare(ctx context.Context, req DocumentRequest) (preparedLette
 		issued = time.Now()
 	}
 	is := letters.Issue{Kind: kind, Date: calendar.DateOf(issued), Facts: req.Facts, Lists: req.Lists, Correction: CorrectionSummary(req.Correction)}
-	if kind == documents.KindDeadlineCorrection {
+	if kind == documents.KindDeadlineCorrection || kind == documents.KindProviderDeadlineCorrection {
 		if is.Lists, err = a.withCalendarNotices(ctx, req); err != nil {
 			return preparedLetter{}, err
 		}
@@ -456,20 +456,31 @@ func (a *Cases) withCalendarNotices(ctx context.Context, req DocumentRequest) (m
 	if err != nil {
 		return nil, fmt.Errorf("calendar notices of revision %d: %w", rev, err)
 	}
+	// Only the notices of the years the moved dates lie in: a regional
+	// overlay holds every year's notice, and the letter names those that
+	// moved its dates.
+	years := movedYears(req)
 	seen := map[string]bool{}
 	for _, data := range datas {
 		var f struct {
+			Year    int               `json:"year"`
 			Sources []calendar.Source `json:"sources"`
 			Years   []struct {
+				Year    int               `json:"year"`
 				Sources []calendar.Source `json:"sources"`
 			} `json:"years"`
 		}
 		if json.Unmarshal([]byte(data), &f) != nil {
 			continue // validated at import; a file the letter cannot read names no notice
 		}
-		srcs := f.Sources
+		var srcs []calendar.Source
+		if len(years) == 0 || f.Year == 0 || years[f.Year] {
+			srcs = f.Sources
+		}
 		for _, y := range f.Years {
-			srcs = append(srcs, y.Sources...)
+			if len(years) == 0 || years[y.Year] {
+				srcs = append(srcs, y.Sources...)
+			}
 		}
 		for _, s := range srcs {
 			if s.Title == "" {
@@ -486,4 +497,23 @@ func (a *Cases) withCalendarNotices(ctx context.Context, req DocumentRequest) (m
 		}
 	}
 	return lists, nil
+}
+
+// movedYears are the years of the old and new due dates of a deadline
+// correction's moved deadlines (list "moved": rule#old#new); empty when
+// they cannot be told.
+func movedYears(req DocumentRequest) map[int]bool {
+	years := map[int]bool{}
+	for _, m := range req.Lists["moved"] {
+		parts := strings.Split(m, "#")
+		if len(parts) != 3 {
+			continue
+		}
+		for _, d := range req.Deadlines {
+			if d.Rule == parts[0] && (strconv.Itoa(d.Seq) == parts[1] || strconv.Itoa(d.Seq) == parts[2]) {
+				years[d.Due.Year] = true
+			}
+		}
+	}
+	return years
 }

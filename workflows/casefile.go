@@ -78,7 +78,10 @@ type caseFile struct {
 	// correction notice was issued for (ChangeCorrectionNotice).
 	corrected    []string
 	correctedRev int64
-	docSeq       int
+	// providerCorrected are those of them the provider answers for: its
+	// own correction notice states them (ChangeProviderCorrectionNotice).
+	providerCorrected []string
+	docSeq            int
 	// onProceed is called when a deadline whose lapse action is "proceed"
 	// runs out (a waiting period ends and the procedure moves on).
 	onProceed func(ctx workflow.Context, d activities.Deadline) error
@@ -639,6 +642,9 @@ func (c *caseFile) recount(ctx workflow.Context, i int) (bool, error) {
 	}
 	if nd.Due != d.Due {
 		c.corrected = append(c.corrected, letters.Moved(d.Rule, d.Seq, nd.Seq))
+		if activities.IsProviderParty(d.Party) {
+			c.providerCorrected = append(c.providerCorrected, letters.Moved(d.Rule, d.Seq, nd.Seq))
+		}
 	}
 	zh := wording.Corrected(c.ref.Kind, c.ref.CaseNo, c.words(d.Rule), d.Due, nd.Due, nd.Provisional, c.calendarRev, wording.ZH)
 	en := wording.Corrected(c.ref.Kind, c.ref.CaseNo, c.words(d.Rule), d.Due, nd.Due, nd.Provisional, c.calendarRev, wording.EN)
@@ -660,9 +666,13 @@ func (c *caseFile) recount(ctx workflow.Context, i int) (bool, error) {
 // correctionNotice issues the deadline correction notice (期限更正通知书)
 // of the calendar change just handled: once per case and revision, when it
 // moved a due date of the case to another day.
+//
+// When a moved date is the provider's (its verification reply, its repair
+// opinion…), the provider gets its own notice of those dates, addressed to
+// it (ChangeProviderCorrectionNotice), after the subject's.
 func (c *caseFile) correctionNotice(ctx workflow.Context) error {
-	moved := c.corrected
-	c.corrected = nil
+	moved, providers := c.corrected, c.providerCorrected
+	c.corrected, c.providerCorrected = nil, nil
 	if len(moved) == 0 || c.calendarRev <= c.correctedRev {
 		return nil
 	}
@@ -670,9 +680,17 @@ func (c *caseFile) correctionNotice(ctx workflow.Context) error {
 		return nil
 	}
 	c.correctedRev = c.calendarRev
-	_, err := c.issue(ctx, documents.KindDeadlineCorrection,
-		map[string]string{"revision": strconv.FormatInt(c.calendarRev, 10), "case_kind": c.ref.Kind},
-		map[string][]string{"moved": moved}, nil)
+	facts := map[string]string{"revision": strconv.FormatInt(c.calendarRev, 10), "case_kind": c.ref.Kind}
+	if _, err := c.issue(ctx, documents.KindDeadlineCorrection, facts, map[string][]string{"moved": moved}, nil); err != nil {
+		return err
+	}
+	if len(providers) == 0 {
+		return nil
+	}
+	if workflow.GetVersion(ctx, ChangeProviderCorrectionNotice, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return nil
+	}
+	_, err := c.issue(ctx, documents.KindProviderDeadlineCorrection, facts, map[string][]string{"moved": providers}, nil)
 	return err
 }
 

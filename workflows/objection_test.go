@@ -582,6 +582,69 @@ func TestObjectionRecomputesOnCalendarChange(t *testing.T) {
 	}
 }
 
+// A calendar change that moves the provider's verification reply gives the
+// provider its own deadline correction notice (期限更正通知书 addressed to
+// it), naming only its own deadline, besides the subject's notice of every
+// moved date; the provider is told in its inbox too. Without
+// ChangeProviderCorrectionNotice the provider had the inbox message only.
+func TestProviderGetsItsOwnCorrectionNotice(t *testing.T) {
+	h := newHarness(t, sh(2027, 2, 1, 9))
+	h.at(sh(2027, 2, 1, 10), ObjectionAccept, AcceptInput{By: caseworker}, false)
+	h.at(sh(2027, 2, 1, 11), ObjectionForwardToProvider, ForwardInput{By: caseworker}, false)
+	published := calendarWith2027(t)
+	h.env.RegisterDelayedCallback(func() {
+		h.setCalendar(published)
+		h.env.SignalWorkflow(SignalCalendarChanged, CalendarChange{Revision: 2, Note: "2027 notice"})
+	}, 3*time.Hour)
+	// The run retried: the same revision again issues nothing more.
+	h.env.RegisterDelayedCallback(func() {
+		h.env.SignalWorkflow(SignalCalendarChanged, CalendarChange{Revision: 2, Note: "2027 notice"})
+	}, 4*time.Hour)
+	h.at(sh(2027, 2, 1, 14), ObjectionWithdraw, WithdrawInput{By: subject}, false)
+	st := h.run(input("nantong", sh(2027, 2, 1, 9)))
+	var reply []activities.Deadline
+	for _, d := range st.Deadlines {
+		if d.Rule == policy.ObjectionProviderReply {
+			reply = append(reply, d)
+		}
+	}
+	// 5 WD from Mon 02-01: provisionally 02-02..02-04, 02-11, 02-12 (02-05,
+	// 02-08..02-10 off); published 02-05..02-11 off: 02-02..02-04, 02-12, 02-15.
+	if len(reply) != 2 || reply[0].Due.String() != "2027-02-12" || reply[1].Due.String() != "2027-02-15" {
+		t.Fatalf("provider reply deadlines %+v; want 2027-02-12 superseded by 2027-02-15", reply)
+	}
+	provider := activities.PartyProvider(input("nantong", sh(2027, 2, 1, 9)).ProviderID)
+	moved := policy.ObjectionProviderReply + "#1#2"
+	var subjectLetters, providerLetters []activities.DocumentRequest
+	for _, r := range h.docRequests {
+		switch r.Kind {
+		case string(documents.KindDeadlineCorrection):
+			subjectLetters = append(subjectLetters, r)
+		case string(documents.KindProviderDeadlineCorrection):
+			providerLetters = append(providerLetters, r)
+		}
+	}
+	if len(subjectLetters) != 1 || !slices.Contains(subjectLetters[0].Lists["moved"], moved) {
+		t.Errorf("subject's correction notices %+v; want one naming %s among the moved dates", subjectLetters, moved)
+	}
+	if len(providerLetters) != 1 {
+		t.Fatalf("%d provider correction notices; want 1 (documents %v)", len(providerLetters), h.documents)
+	}
+	if p := providerLetters[0]; p.Facts["revision"] != "2" || !slices.Equal(p.Lists["moved"], []string{moved}) {
+		t.Errorf("provider's notice facts %v, moved %v; want revision 2 and only %s (not the centre's limits)", p.Facts, p.Lists["moved"], moved)
+	}
+	if documents.KindProviderDeadlineCorrection.Recipient() != documents.RoleProvider {
+		t.Errorf("the provider's notice is addressed to %s", documents.KindProviderDeadlineCorrection.Recipient())
+	}
+	var told bool
+	for _, n := range h.notices {
+		told = told || (n.Party == provider && n.Kind == "deadline.corrected" && strings.Contains(n.Message, "2027年2月15日"))
+	}
+	if !told {
+		t.Errorf("the provider was not told in its inbox; notices %+v", h.notices)
+	}
+}
+
 // A case keeps the profile version it was registered with: the worker has
 // another version loaded now (the ProfileVersion activity answers "test"),
 // yet every deadline of the case, including those computed after a

@@ -112,6 +112,15 @@ const (
 	// recompute predates it replay without the letter.
 	ChangeCorrectionNotice = "deadline-correction-notice"
 
+	// ChangeProviderCorrectionNotice: when the calendar change moved a due
+	// date the provider answers for (its verification reply, its repair
+	// opinion, its view on a publicity objection), the provider gets its
+	// own deadline correction notice (期限更正通知书 addressed to it:
+	// what it is asked, old date, new date, the basis), after the
+	// subject's. Taken only when such a date moved: cases whose recompute
+	// predates it replay without the provider's letter.
+	ChangeProviderCorrectionNotice = "provider-deadline-correction-notice"
+
 	// ChangeUnfiledEnds: a case workflow whose opening finds its case never
 	// filed (no case row, no owed start: activities.NotFiled, issue 12.1)
 	// ends itself — EndUnfiled frees what it holds and writes the audit

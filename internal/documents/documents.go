@@ -110,6 +110,8 @@ var registry = map[Kind]spec{
 	KindRepairRefusal:    {"不予信用修复决定书", RoleSubject, func() Data { return new(RepairRefusal) }},
 	// Any procedure: due dates moved by a calendar update.
 	KindDeadlineCorrection: {"期限更正通知书", RoleSubject, func() Data { return new(DeadlineCorrection) }},
+	// The same, to the provider, for the due dates of what it is asked.
+	KindProviderDeadlineCorrection: {"期限更正通知书", RoleProvider, func() Data { return new(ProviderDeadlineCorrection) }},
 }
 
 // Kinds returns every renderable kind, in no particular order.

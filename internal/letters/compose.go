@@ -59,6 +59,9 @@ func Compose(c Case, is Issue) (documents.Data, error) {
 			Basis: basis(c, is.Kind, result), Remedies: remedies(c, is.Kind, result)}, nil
 	case documents.KindDeadlineCorrection:
 		return correction(c, is, h, ct)
+	case documents.KindProviderDeadlineCorrection:
+		h.Addressee = c.Record.Provider
+		return providerCorrection(c, is, h, ct)
 	case documents.KindListingNotice, documents.KindListingDecision, documents.KindListingRepairNotice,
 		documents.KindListingNotListed, documents.KindListingRemoval, documents.KindListingHearingNotice, documents.KindListingWithdrawn:
 		return composeListing(c, is, h, ct)

@@ -35,7 +35,42 @@ func correction(c Case, is Issue, h documents.Header, ct documents.Contact) (doc
 	}
 	d := &documents.DeadlineCorrection{Header: h, Subject: c.Subject, Matter: matter(c, is.Facts["case_kind"]),
 		Revision: rev, Notices: is.Lists["notices"], Contact: ct}
-	for _, m := range is.Lists["moved"] {
+	items, err := correctedItems(c, is.Lists["moved"], "信息提供单位收到核查函之日")
+	if err != nil {
+		return nil, err
+	}
+	d.Items = items
+	return d, nil
+}
+
+// providerCorrection composes the deadline correction notice addressed to
+// the provider (期限更正通知书 to 信息提供单位): its deadlines of list
+// "moved", each with what it asks of the provider, the old date and the
+// new one; the calendar revision and its notices, as for the subject.
+func providerCorrection(c Case, is Issue, h documents.Header, ct documents.Contact) (documents.Data, error) {
+	rev, err := strconv.ParseInt(is.Facts["revision"], 10, 64)
+	if err != nil {
+		return nil, fmt.Errorf("letters: provider deadline correction of case %s: revision %q", c.Ref, is.Facts["revision"])
+	}
+	application := "信用信息异议申请"
+	if is.Facts["case_kind"] == "repair" {
+		application = "信用修复申请"
+	}
+	d := &documents.ProviderDeadlineCorrection{Header: h, Subject: c.Subject, Record: c.Record, ReceivedOn: date(c.Dates.Received),
+		Application: application, Revision: rev, Notices: is.Lists["notices"], Contact: ct}
+	if d.Items, err = correctedItems(c, is.Lists["moved"], "收到核查函之日"); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// correctedItems are the deadlines of moved (Moved: rule#old#new), old and
+// new, in the reader's words. A limit counted from the receipt of the
+// request sent with it ("收到本函之日" in that letter) is said to run from
+// served: this letter is another.
+func correctedItems(c Case, moved []string, served string) ([]documents.CorrectedDue, error) {
+	var items []documents.CorrectedDue
+	for _, m := range moved {
 		parts := strings.Split(m, "#")
 		if len(parts) != 3 {
 			return nil, fmt.Errorf("letters: moved deadline %q: want rule#old#new", m)
@@ -47,16 +82,20 @@ func correction(c Case, is Issue, h documents.Header, ct documents.Contact) (doc
 		if err1 != nil || err2 != nil || !ok1 || !ok2 {
 			return nil, fmt.Errorf("%w: %s of case %s", ErrNoDeadline, m, c.Ref)
 		}
-		name := wording.RuleName(now.Rule, wording.ZH)
+		rule := now.Rule
 		if c.Profile != nil {
 			// The window after an objection's reply, in the words of what
 			// follows it under the case's profile (no appeal under Anshan).
-			name = wording.RuleName(wording.RuleUnder(now.Rule, c.Profile.ResultRoute()), wording.ZH)
+			rule = wording.RuleUnder(now.Rule, c.Profile.ResultRoute())
 		}
-		d.Items = append(d.Items, documents.CorrectedDue{Name: name,
-			Old: old.Due, OldProvisional: old.Provisional, New: dueOf(c, now)})
+		due := dueOf(c, now)
+		if due.From == fromRequestServed {
+			due.From = served
+		}
+		items = append(items, documents.CorrectedDue{Name: wording.RuleName(rule, wording.ZH), Ask: wording.Ask(rule, wording.ZH),
+			Old: old.Due, OldProvisional: old.Provisional, New: due})
 	}
-	return d, nil
+	return items, nil
 }
 
 // matter names the case in words for the subject: its application, or

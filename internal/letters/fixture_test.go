@@ -71,6 +71,17 @@ func fixedCase(t testing.TB, p *policy.Profile, kind documents.Kind) Case {
 		now := c.Deadlines[1]
 		now.Seq = 2
 		c.Deadlines = []Deadline{c.Deadlines[0], old, now}
+	case kind == documents.KindProviderDeadlineCorrection:
+		// The provider's reply was first counted before the year's
+		// schedule was published, then again on it.
+		old := c.Deadlines[2]
+		old.Seq, old.Provisional, old.Due = 1, true, old.Due.AddDays(-1)
+		for old.Due.Start().Weekday() == time.Saturday || old.Due.Start().Weekday() == time.Sunday {
+			old.Due = old.Due.AddDays(-1)
+		}
+		now := c.Deadlines[2]
+		now.Seq = 2
+		c.Deadlines = []Deadline{c.Deadlines[0], c.Deadlines[1], old, now}
 	case strings.HasPrefix(string(kind), "listing_"):
 		c.Ref, c.Subject, c.Record, c.Records = "LB-2026-000045", org, documents.Record{}, []documents.Record{record}
 		c.Dates = Dates{Served: at("2026-11-02 10:00"), Listed: at("2026-11-23 16:00"), RemovalDue: calendar.NewDate(2027, 11, 23),
@@ -167,6 +178,12 @@ func fixedIssue(kind documents.Kind, variant string, number string) Issue {
 		is.Facts["case_kind"] = "objection"
 		is.Lists["moved"] = []string{Moved(policy.ObjectionOverall, 1, 2)}
 		is.Lists["notices"] = []string{"《国务院办公厅关于2027年部分节假日安排的通知》"}
+	case documents.KindProviderDeadlineCorrection:
+		is.Date = calendar.NewDate(2026, 12, 1)
+		is.Facts["revision"] = "3"
+		is.Facts["case_kind"] = "objection"
+		is.Lists["moved"] = []string{Moved(policy.ObjectionProviderReply, 1, 2)}
+		is.Lists["notices"] = []string{"《国务院办公厅关于2027年部分节假日安排的通知》"}
 	case documents.KindRepairRefusal:
 		is.Date = calendar.NewDate(2026, 11, 23)
 		is.Facts["eligible_from"] = "2027-03-10"
@@ -196,5 +213,5 @@ func variants(p *policy.Profile) [][2]string {
 	}
 	// Not a profile letter (it states the profile's rules, no basis of its
 	// own): the deadline correction after a calendar update.
-	return append(out, [2]string{string(documents.KindDeadlineCorrection), ""})
+	return append(out, [2]string{string(documents.KindDeadlineCorrection), ""}, [2]string{string(documents.KindProviderDeadlineCorrection), ""})
 }

@@ -129,6 +129,9 @@ var series = map[documents.Kind]string{
 	documents.KindRepairDecision:       "修",
 	documents.KindRepairRefusal:        "修不",
 	documents.KindDeadlineCorrection:   "期更",
+	// The provider's correction shares the series: one register of
+	// deadline corrections, whoever they are addressed to.
+	documents.KindProviderDeadlineCorrection: "期更",
 }
 
 // Series is the number series of kind under profile p, e.g. 通信异受字.
@@ -196,6 +199,10 @@ func period(c Case, rule string) string {
 	return wording.Period(r.Length, r.Unit, wording.ZH)
 }
 
+// fromRequestServed is when a limit counted from the service of the
+// centre's request runs, as that request (核查函) says it.
+const fromRequestServed = "收到本函之日"
+
 // from says, in words, from when a deadline of rule runs.
 func from(c Case, d Deadline) string {
 	r, err := c.Profile.Rule(d.Rule)
@@ -213,7 +220,7 @@ func from(c Case, d Deadline) string {
 	case "repair.received":
 		return "收到修复申请之日"
 	case "provider.request_served":
-		return "收到本函之日"
+		return fromRequestServed
 	case "repair.publicity_started":
 		return "公示之日"
 	case "listing.notice_served":
