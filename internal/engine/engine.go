@@ -61,6 +61,7 @@ type Config struct {
 type Server struct {
 	srv      temporal.Server
 	hostPort string
+	port     int
 }
 
 // Start prepares the databases and schemas, starts every service in process,
@@ -114,7 +115,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err := srv.Start(); err != nil {
 		return nil, fmt.Errorf("start temporal server: %w", err)
 	}
-	s := &Server{srv: srv, hostPort: net.JoinHostPort(cfg.IP, strconv.Itoa(cfg.FrontendPort))}
+	s := &Server{srv: srv, hostPort: net.JoinHostPort(cfg.IP, strconv.Itoa(cfg.FrontendPort)), port: cfg.FrontendPort}
 	if err := s.setUpNamespace(ctx, cfg); err != nil {
 		_ = srv.Stop()
 		return nil, err
@@ -125,8 +126,13 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 // HostPort is the frontend address clients dial.
 func (s *Server) HostPort() string { return s.hostPort }
 
-// Stop stops every service.
-func (s *Server) Stop() error { return s.srv.Stop() }
+// Stop stops every service and gives up the port reservation of
+// FreeFrontendPort, if the server's port was one.
+func (s *Server) Stop() error {
+	err := s.srv.Stop()
+	ReleasePort(s.port)
+	return err
+}
 
 func (s *Server) setUpNamespace(ctx context.Context, cfg Config) error {
 	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
@@ -293,16 +299,6 @@ func serverConfig(cfg Config, hist, vis *config.SQL) (*config.Config, error) {
 		},
 		PublicClient: config.PublicClient{HostPort: frontend},
 	}, nil
-}
-
-// FreeFrontendPort finds a frontend port whose whole layout is free.
-func FreeFrontendPort(ip string) (int, error) {
-	for p := 20000; p < 32000; p += 20 {
-		if checkPort(ip, p) == nil {
-			return p, nil
-		}
-	}
-	return 0, errors.New("no free block of ports for Temporal between 19700 and 32010")
 }
 
 func checkPort(ip string, port int) error {

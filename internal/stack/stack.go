@@ -181,6 +181,9 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 		Logger:           logging.NewServer(srvLog),
 	})
 	if err != nil {
+		if o.TemporalPort == 0 {
+			engine.ReleasePort(port)
+		}
 		return nil, err
 	}
 	progress(fmt.Sprintf("Temporal server ready on %s, namespace %s (%s)", s.Engine.HostPort(), o.Namespace, time.Since(start).Round(time.Millisecond)))
