@@ -84,7 +84,11 @@ func run() error {
 	requests := flag.Int("requests", 1000, "requests per measured operation")
 	only := flag.String("only", "", "measure only the operations whose name contains this")
 	dir := flag.String("dir", "", "cluster directory to keep between runs (default: a temporary one)")
+	seedOnly := flag.Bool("seed-only", false, "seed the cluster of -dir (or DATABASE_URL) and stop: measure in a later run that reuses it")
 	flag.Parse()
+	if *seedOnly && *dir == "" && os.Getenv("DATABASE_URL") == "" {
+		return errors.New("-seed-only needs -dir (or DATABASE_URL): a temporary cluster would be deleted at once")
+	}
 	ctx := context.Background()
 
 	url := os.Getenv("DATABASE_URL")
@@ -139,6 +143,14 @@ func run() error {
 		return err
 	}
 	fmt.Printf("holding %d cases, %d deadlines (%d open) — seeding took %s\n", *n, deadlines, open, time.Since(start).Round(time.Millisecond))
+	if *seedOnly {
+		var size string
+		if err := pool.QueryRow(ctx, `SELECT pg_size_pretty(pg_database_size(current_database()))`).Scan(&size); err != nil {
+			return err
+		}
+		fmt.Printf("database size %s; measure with the same -cases and -dir\n", size)
+		return nil
+	}
 
 	app := application.New(application.Deps{Pool: pool, Logger: zerolog.Nop(), BcryptCost: bcrypt.MinCost})
 	e := api.New(api.Deps{App: app, Logger: zerolog.Nop(), Registry: prometheus.NewRegistry()})
