@@ -6,6 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/creditcase/creditcase/activities"
 	"github.com/creditcase/creditcase/internal/caseno"
 	"github.com/creditcase/creditcase/internal/cleantext"
 	"github.com/creditcase/creditcase/internal/db"
@@ -64,10 +65,13 @@ func (s *Service) escalatedOf(ctx context.Context, caseNo string) (*StoppedStep,
 }
 
 // escalatedOpen lists the steps of open cases waiting for a supervisor,
-// oldest first (the board's first page).
+// oldest first (the board's first page). The rule_id condition (always
+// true of a step's escalation) lets it read the index of the unresolved
+// steps alone (migration 00098), not every open escalation.
 func (s *Service) escalatedOpen(ctx context.Context, limit int) ([]StoppedStep, error) {
 	rows, err := s.d.Pool.Query(ctx, `SELECT `+escalatedColumns+`
-		WHERE x.kind = 'step' AND x.state <> 'resolved' AND c.status = 'open' ORDER BY x.since, x.id LIMIT $1`, limit)
+		WHERE x.kind = 'step' AND x.rule_id LIKE '`+activities.StepRulePrefix+`%' AND x.state <> 'resolved' AND c.status = 'open'
+		ORDER BY x.since, x.id LIMIT $1`, limit)
 	if err != nil {
 		return nil, err
 	}
