@@ -349,6 +349,8 @@ func run() error {
 		op{"/board, profile + yellow (S)", func() string { return "/board?light=yellow&profile=" + profiles[rng.IntN(len(profiles))] }, superPage},
 		op{"/board, party centre + red (S)", func() string { return "/board?party=centre&light=red" }, superPage},
 		op{"/board, deep keyset (S)", func() string { return "/board?after=" + deep(boardDeep) }, superPage},
+		// the provider report as a supervisor opens it (this month so far)
+		op{"/reports/providers page (S)", func() string { return "/reports/providers" }, superPage},
 	)
 	fmt.Printf("(S) a supervisor, (C) a caseworker; server time in process; load = 1-minute load average after the line\n")
 	fmt.Printf("%-36s %8s %8s %8s %8s %6s\n", "operation", "p50", "p95", "p99", "max", "load")
@@ -493,7 +495,8 @@ func seed(ctx context.Context, pool *pgxpool.Pool, n int) ([]int64, error) {
 	// The tallies' triggers (migration 00096) are off while the rows are
 	// copied; worklistColumns sums the tallies from the rows at the end,
 	// as the migration does for the rows already there.
-	for _, t := range []string{"cases DISABLE TRIGGER cases_worklist_tally", "case_deadlines DISABLE TRIGGER case_deadlines_board_tally"} {
+	for _, t := range []string{"cases DISABLE TRIGGER cases_worklist_tally", "case_deadlines DISABLE TRIGGER case_deadlines_board_tally",
+		"case_deadlines DISABLE TRIGGER case_deadlines_provider_report_tally"} {
 		if _, err := pool.Exec(ctx, "ALTER TABLE "+t); err != nil {
 			return nil, err
 		}
@@ -631,7 +634,7 @@ func worklistColumns(ctx context.Context, pool *pgxpool.Pool) error {
 		return nil
 	}
 	for _, t := range []string{"cases DISABLE TRIGGER cases_worklist_tally", "case_deadlines DISABLE TRIGGER case_deadlines_board_tally",
-		"case_assignments DISABLE TRIGGER case_assignments_to_case"} {
+		"case_deadlines DISABLE TRIGGER case_deadlines_provider_report_tally", "case_assignments DISABLE TRIGGER case_assignments_to_case"} {
 		if err := exec("ALTER TABLE " + t); err != nil {
 			return err
 		}
@@ -674,10 +677,18 @@ func worklistColumns(ctx context.Context, pool *pgxpool.Pool) error {
 		`INSERT INTO board_tally SELECT case_kind, case_stage, case_profile, case_profile_version, party, due_at, count(*)
 			FROM case_deadlines WHERE state IN ('pending', 'missed') AND case_open
 			GROUP BY case_kind, case_stage, case_profile, case_profile_version, party, due_at`,
+		`DELETE FROM provider_report_tally`,
+		`INSERT INTO provider_report_tally SELECT due_at, party, rule_id,
+			count(*) FILTER (WHERE provider_report_class(party, state, settled_at, due_at) = 'on_time'),
+			count(*) FILTER (WHERE provider_report_class(party, state, settled_at, due_at) = 'late'),
+			count(*) FILTER (WHERE provider_report_class(party, state, settled_at, due_at) = 'missed')
+			FROM case_deadlines WHERE state IN ('met', 'missed') AND party LIKE 'provider:%' GROUP BY due_at, party, rule_id`,
 		"ALTER TABLE cases ENABLE TRIGGER cases_worklist_tally",
+		"ALTER TABLE case_deadlines ENABLE TRIGGER case_deadlines_provider_report_tally",
 		"ALTER TABLE case_deadlines ENABLE TRIGGER case_deadlines_board_tally",
 		"ALTER TABLE case_assignments ENABLE TRIGGER case_assignments_to_case",
 		"VACUUM ANALYZE cases", "VACUUM ANALYZE case_assignments", "VACUUM ANALYZE worklist_tally", "VACUUM ANALYZE board_tally",
+		"VACUUM ANALYZE provider_report_tally",
 	} {
 		if err := exec(sql); err != nil {
 			return err

@@ -75,6 +75,13 @@ func TestTalliesFollowTheRows(t *testing.T) {
 			{"board_tally", `SELECT case_kind, case_stage, case_profile, case_profile_version, party, due_at, count(*) FROM case_deadlines
 				WHERE state IN ('pending', 'missed') AND case_open GROUP BY 1, 2, 3, 4, 5, 6`,
 				`SELECT case_kind, case_stage, case_profile, case_profile_version, party, due_at, n FROM board_tally`},
+			// the provider report's counts (migration 00099), as the report counted the rows
+			{"provider_report_tally", `SELECT due_at, party, rule_id,
+					count(*) FILTER (WHERE state = 'met' AND coalesce(settled_at, due_at) <= due_at),
+					count(*) FILTER (WHERE state = 'met' AND settled_at > due_at),
+					count(*) FILTER (WHERE state = 'missed')
+				FROM case_deadlines WHERE state IN ('met', 'missed') AND party LIKE 'provider:%' GROUP BY 1, 2, 3`,
+				`SELECT due_at, party, rule_id, on_time, late, missed FROM provider_report_tally`},
 		} {
 			var diff int
 			if err := testPool.QueryRow(f.ctx, `SELECT count(*) FROM ((`+q.rows+` EXCEPT `+q.tally+`) UNION ALL (`+q.tally+` EXCEPT `+q.rows+`)) x`).
@@ -109,6 +116,27 @@ func TestTalliesFollowTheRows(t *testing.T) {
 	same("a deadline missed, another moved")
 	f.exec(`UPDATE cases SET stage = 'deciding' WHERE case_no = $1`, a)
 	same("a stage changed")
+	// the provider's deadlines as the report counts them: met on time,
+	// then late (settled again after its due time), missed, recomputed
+	// (superseded), handed to another provider, moved to another day
+	f.deadline(a, "reply", 1, party, "2026-03-12", "pending", nil)
+	f.deadline(a, "reply", 2, party, "2026-03-12", "met", nil)
+	same("a provider's deadlines added, one met without a settling time")
+	f.exec(`UPDATE case_deadlines SET state = 'met', settled_at = due_at - interval '1 hour' WHERE case_no = $1 AND rule_id = 'reply' AND seq = 1`, a)
+	same("a provider's deadline met on time")
+	f.exec(`UPDATE case_deadlines SET settled_at = due_at + interval '1 hour' WHERE case_no = $1 AND rule_id = 'reply' AND seq = 1`, a)
+	same("it is met late after all")
+	f.exec(`UPDATE case_deadlines SET state = 'missed', settled_at = due_at WHERE case_no = $1 AND rule_id = 'reply' AND seq = 2`, a)
+	same("another missed")
+	f.exec(`UPDATE case_deadlines SET state = 'superseded' WHERE case_no = $1 AND rule_id = 'reply' AND seq = 2`, a)
+	same("it is recomputed")
+	other := fmt.Sprintf("provider:%d", f.provider("另一单位"))
+	f.exec(`UPDATE case_deadlines SET party = $2 WHERE case_no = $1 AND rule_id = 'reply' AND seq = 1`, a, other)
+	same("a deadline handed to another provider")
+	f.exec(`UPDATE case_deadlines SET due_at = due_at + interval '1 day', due_date = due_date + 1 WHERE case_no = $1 AND rule_id = 'reply'`, a)
+	same("the provider's deadlines moved a day")
+	f.exec(`DELETE FROM case_deadlines WHERE case_no = $1 AND rule_id = 'reply' AND seq = 1`, a)
+	same("a provider's deadline deleted")
 	// who handles a case is on its row (migration 00097): taken, reassigned
 	cw1, _ := f.account("caseworker")
 	cw2, _ := f.account("caseworker")
@@ -141,7 +169,8 @@ func TestTalliesFollowTheRows(t *testing.T) {
 	f.exec(`DELETE FROM cases WHERE case_no = $1`, b)
 	same("the case deleted")
 	var n int
-	if err := testPool.QueryRow(f.ctx, `SELECT (SELECT count(*) FROM worklist_tally WHERE n = 0) + (SELECT count(*) FROM board_tally WHERE n = 0)`).Scan(&n); err != nil {
+	if err := testPool.QueryRow(f.ctx, `SELECT (SELECT count(*) FROM worklist_tally WHERE n = 0) + (SELECT count(*) FROM board_tally WHERE n = 0)
+		+ (SELECT count(*) FROM provider_report_tally WHERE on_time + late + missed = 0)`).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	if n != 0 {
