@@ -36,6 +36,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -84,6 +85,7 @@ func run() error {
 	requests := flag.Int("requests", 1000, "requests per measured operation")
 	only := flag.String("only", "", "measure only the operations whose name contains this")
 	dir := flag.String("dir", "", "cluster directory to keep between runs (default: a temporary one)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the measured requests to this file")
 	seedOnly := flag.Bool("seed-only", false, "seed the cluster of -dir (or DATABASE_URL) and stop: measure in a later run that reuses it")
 	flag.Parse()
 	if *seedOnly && *dir == "" && os.Getenv("DATABASE_URL") == "" {
@@ -352,6 +354,17 @@ func run() error {
 		// the provider report as a supervisor opens it (this month so far)
 		op{"/reports/providers page (S)", func() string { return "/reports/providers" }, superPage},
 	)
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	fmt.Printf("(S) a supervisor, (C) a caseworker; server time in process; load = 1-minute load average after the line\n")
 	fmt.Printf("%-36s %8s %8s %8s %8s %6s\n", "operation", "p50", "p95", "p99", "max", "load")
 	worst := map[string]time.Duration{}
