@@ -769,14 +769,49 @@ func (c *caseFile) issue(ctx workflow.Context, kind documents.Kind, facts map[st
 	c.rendering++
 	workflow.Go(c.root, func(ctx workflow.Context) {
 		defer func() { c.rendering-- }()
-		// Retried without limit like every case activity; an error that
-		// stops it (a letter the case can no longer fill) leaves the letter
-		// listed as being prepared, and is logged without personal data.
-		if err := workflow.ExecuteActivity(ctx, cases.IssueDocument, req).Get(ctx, nil); err != nil {
-			workflow.GetLogger(ctx).Error("letter numbered but not rendered", "case_no", req.CaseNo, "kind", req.Kind, "number", ref.Number, "error", err)
-		}
+		c.render(ctx, req, ref)
 	})
 	return ref, nil
+}
+
+// render makes the PDF of a letter numbered in an action (issue 20.2),
+// after the action has answered. Retried without limit like every case
+// activity. An error that stops it — a data error, or a letter the case
+// cannot fill — escalates it as a step does (ChangeLetterRenderEscalates):
+// the letter, listed "being prepared", is shown escalated on the case, the
+// board and the supervisors' escalations, other steps wait, and a person
+// retries the rendering once the data is corrected (or closes the case
+// while it is open). Before, the error was only logged and the letter
+// stayed "being prepared" for ever.
+func (c *caseFile) render(ctx workflow.Context, req activities.DocumentRequest, ref activities.DocumentRef) {
+	for {
+		err := workflow.ExecuteActivity(ctx, cases.IssueDocument, req).Get(ctx, nil)
+		if err == nil {
+			return
+		}
+		typ, msg, ok := escalable(err)
+		if !ok || c.ended || workflow.GetVersion(ctx, ChangeLetterRenderEscalates, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+			workflow.GetLogger(ctx).Error("letter numbered but not rendered", "case_no", req.CaseNo, "kind", req.Kind, "number", ref.Number, "error", err)
+			return
+		}
+		// The action that issued the letter answers for itself first, and
+		// another step escalated meanwhile goes first; then the letter holds
+		// the case as an escalated step does (the case mutex: no deadline
+		// lapses while the letter the party is owed cannot be made).
+		if err := workflow.Await(ctx, func() bool { return c.ended || (c.p.Escalated == nil && c.busy == 0) }); err != nil || c.ended {
+			return
+		}
+		c.mu.Lock(ctx)
+		retry, eerr := c.escalateStep(ctx, activityName(cases.IssueDocument), typ, ref.Number+"："+msg)
+		c.mu.Unlock()
+		if eerr != nil {
+			workflow.GetLogger(ctx).Error("escalating a letter's rendering failed", "case_no", req.CaseNo, "number", ref.Number, "error", eerr)
+			return
+		}
+		if !retry {
+			return
+		}
+	}
 }
 
 // setDate sets date name unless t is zero (a stage the case has not reached).

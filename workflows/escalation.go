@@ -212,6 +212,12 @@ func (c *caseFile) setEscalationHandler(ctx workflow.Context) error {
 				if err := required(UpdateResolveStep, field{"reason", in.Reason}); err != nil {
 					return err
 				}
+				// A letter stopped after the case ended (its last letter):
+				// there is no case left to close, only the letter to make.
+				if e.Step == activityName(cases.IssueDocument) && c.p.Stage == StageFinished {
+					return invalid(UpdateResolveStep, badField("action", "enum", "案件已办结：未能生成的文书只能在更正数据后重试（retry）",
+						"the case is finished: the letter that could not be made can only be retried (retry) once the data is corrected"))
+				}
 			default:
 				return invalid(UpdateResolveStep, badField("action", "enum", "操作应为 retry（重试）或 close（关闭案件）", "action must be retry or close"))
 			}

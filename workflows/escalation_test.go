@@ -2,6 +2,8 @@ package workflows
 
 import (
 	"errors"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -204,5 +206,80 @@ func TestListingStepDataErrorEscalatedThenClosed(t *testing.T) {
 	if len(h.stepResolutions) != 1 || h.stepResolutions[0].Kind != CaseKindListing ||
 		len(h.stepResolutions[0].RecordIDs) != len(proposal(sh(2025, 3, 3, 9)).RecordIDs) {
 		t.Errorf("resolutions %+v; want the listing closed with its records", h.stepResolutions)
+	}
+}
+
+// A letter rendered after its action (issue 20.2) whose rendering stops on
+// a data error is not left "being prepared" for ever: it is escalated as a
+// step is (step IssueDocument, the letter's number in the message), shown
+// in the case's state, other steps are refused meanwhile, and a
+// supervisor's retry renders it; the case then goes on. Before, the error
+// was only logged.
+func TestLetterRenderDataErrorEscalatedThenRetried(t *testing.T) {
+	h := newHarness(t, sh(2025, 3, 3, 9))
+	h.dataError("IssueDocument", 1)
+	h.at(sh(2025, 3, 3, 10), ObjectionAccept, AcceptInput{By: caseworker}, false)
+	var during, after ObjectionState
+	h.queryAt(sh(2025, 3, 3, 11), &during)
+	updateErrAt(t, h.env, sh(2025, 3, 3, 11), ObjectionForwardToProvider, ForwardInput{By: caseworker}, func(rejected bool, err error) {
+		if !rejected || errType(err) != RefusedEscalated {
+			t.Errorf("forward while the letter is escalated: rejected %v, %v; want refused %s", rejected, err, RefusedEscalated)
+		}
+	})
+	h.at(sh(2025, 3, 3, 14), UpdateResolveStep, StepResolution{By: supervisor, Seq: 1, Action: ResolveRetry}, false)
+	h.queryAt(sh(2025, 3, 3, 15), &after)
+	h.at(sh(2025, 3, 3, 16), ObjectionForwardToProvider, ForwardInput{By: caseworker}, false)
+	h.at(sh(2025, 3, 4, 10), ObjectionWithdraw, WithdrawInput{By: subject}, false)
+	st := h.run(input("nantong", sh(2025, 3, 3, 9)))
+
+	e := during.Escalated
+	if e == nil || e.Step != "IssueDocument" || e.ErrorType != "data-constraint" || e.Seq != 1 ||
+		!strings.Contains(e.Message, "YY2025-0001-1") || during.Status != StatusOpen {
+		t.Fatalf("state while the letter is stopped: %+v (escalated %+v); want IssueDocument escalated naming letter YY2025-0001-1", during, e)
+	}
+	if len(h.stepEscalations) != 1 || h.stepEscalations[0].Step != "IssueDocument" {
+		t.Errorf("escalations recorded %+v; want the letter's rendering", h.stepEscalations)
+	}
+	if after.Escalated != nil {
+		t.Errorf("still escalated after the retry: %+v", after.Escalated)
+	}
+	if len(h.stepResolutions) != 1 || h.stepResolutions[0].Action != ResolveRetry {
+		t.Errorf("resolutions %+v", h.stepResolutions)
+	}
+	if !slices.Contains(h.documents, "objection_acceptance") || !slices.Contains(h.documents, "objection_verification") {
+		t.Errorf("letters rendered %v; want the acceptance notice (retried) and the verification request", h.documents)
+	}
+	if st.Status != StatusWithdrawn || st.Escalated != nil {
+		t.Errorf("final state %+v; want withdrawn, nothing escalated", st)
+	}
+}
+
+// A letter stopped after the case ended cannot close the case again: the
+// resolution "close" is refused; a retry makes the letter, and the
+// workflow ends once it is stored. The action that issued the letter (the
+// appeal decision) answers for itself, not that a step was escalated.
+func TestLetterRenderOfAFinishedCaseIsOnlyRetried(t *testing.T) {
+	h := newHarness(t, sh(2025, 3, 3, 9))
+	h.at(sh(2025, 3, 3, 10), ObjectionAccept, AcceptInput{By: caseworker}, false)
+	h.at(sh(2025, 3, 4, 10), ObjectionDecideOwnError, OwnErrorInput{By: caseworker, Reason: "录入错误",
+		Correction: map[string]any{"title": "更正后的标题"}}, false)
+	h.at(sh(2025, 3, 10, 10), ObjectionAppeal, AppealInput{By: subject, Grounds: "更正不完整"}, false)
+	h.env.RegisterDelayedCallback(func() { h.dataError("IssueDocument", 1) }, sh(2025, 3, 12, 9).Sub(sh(2025, 3, 3, 9)))
+	h.at(sh(2025, 3, 12, 10), ObjectionDecideAppeal, AppealDecisionInput{By: supervisor, Decision: AppealUpheld, Reasons: "更正完整"}, false)
+	var during ObjectionState
+	h.queryAt(sh(2025, 3, 12, 11), &during)
+	updateErrAt(t, h.env, sh(2025, 3, 12, 12), UpdateResolveStep, StepResolution{By: supervisor, Action: ResolveClose, Reason: "不要了"}, func(rejected bool, err error) {
+		if !rejected {
+			t.Errorf("closing a finished case on its stopped letter: accepted (%v); want refused", err)
+		}
+	})
+	h.at(sh(2025, 3, 13, 10), UpdateResolveStep, StepResolution{By: supervisor, Action: ResolveRetry}, false)
+	st := h.run(input("nantong", sh(2025, 3, 3, 9)))
+	if e := during.Escalated; e == nil || e.Step != "IssueDocument" || during.Stage != StageFinished {
+		t.Fatalf("state after the appeal decision: stage %s, escalated %+v; want finished with its letter escalated", during.Stage, e)
+	}
+	if st.Stage != StageFinished || st.AppealOutcome != AppealUpheld || st.Escalated != nil || !slices.Contains(h.documents, "appeal_decision") {
+		t.Errorf("final stage %s, appeal %s, escalated %+v, letters %v; want finished, upheld, the appeal decision made by the retry",
+			st.Stage, st.AppealOutcome, st.Escalated, h.documents)
 	}
 }

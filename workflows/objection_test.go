@@ -222,6 +222,9 @@ func newHarness(t *testing.T, start time.Time) *harness {
 		}
 		h.mu.Lock()
 		defer h.mu.Unlock()
+		if err := h.failing("IssueDocument"); err != nil {
+			return activities.DocumentRef{}, err
+		}
 		// As the real activity: an appeal decision names the reply appealed against.
 		if r.Kind == string(documents.KindAppealDecision) && r.Facts["result_number"] == "" {
 			return activities.DocumentRef{}, temporal.NewNonRetryableApplicationError("result_number required", "bad-document", nil)

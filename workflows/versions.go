@@ -143,4 +143,14 @@ const (
 	// escalated (ChangeStepEscalates). Taken at every update: cases whose
 	// updates predate it replay them inline.
 	ChangeStepsDetached = "steps-detached"
+
+	// ChangeLetterRenderEscalates: a letter numbered in an action and
+	// rendered after it (ChangeQuickActions) whose rendering stops on a
+	// non-retryable error (a data error, a letter the case cannot fill) is
+	// escalated like a step (step IssueDocument): shown on the
+	// case, the board and the escalations, resolved by a person retrying
+	// the rendering (or closing the case while it is open). Taken only on
+	// that failure path: histories where a rendering failed so keep only
+	// logging it.
+	ChangeLetterRenderEscalates = "letter-render-escalates"
 )
