@@ -39,6 +39,14 @@ const (
 	// never change afterwards.
 	NumHistoryShards = 4
 	clusterName      = "active"
+	// HistoryCacheSize is how many workflows' mutable state the history
+	// service keeps in memory (Temporal's default is 128 000 per host,
+	// kept an hour): about 45 KiB each, so every case touched within the
+	// hour — all of them after a day's filing at a province's scale — would
+	// stay resident (705 MiB of engine with 10 000 cases just filed,
+	// gigabytes at 100 000). A case not held is read back from PostgreSQL
+	// at its next step (one execution row); cases wait days between steps.
+	HistoryCacheSize = 4096
 )
 
 // Config describes the embedded server.
@@ -101,6 +109,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	dc := dynamicconfig.StaticClient{
 		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(): []dynamicconfig.ConstrainedValue{{Value: true}},
 		dynamicconfig.NamespaceCacheRefreshInterval.Key():           []dynamicconfig.ConstrainedValue{{Value: time.Second}},
+		dynamicconfig.HistoryCacheHostLevelMaxSize.Key():            []dynamicconfig.ConstrainedValue{{Value: HistoryCacheSize}},
 	}
 	srv, err := temporal.NewServer(
 		temporal.WithConfig(sc),
