@@ -99,7 +99,7 @@ type Config struct {
 }
 
 // DefaultWorkflowCacheSize bounds the workflows a worker keeps in memory.
-// The SDK's own default (10 000) costs over a gigabyte once that many cases
+// The SDK's own default (10 000) costs about a gigabyte once that many cases
 // have been touched (bench/atrest measures the cost per cached case);
 // cases wait days between steps, so a bigger cache buys no hits, and a
 // case evicted only replays its short history at its next step.
