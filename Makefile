@@ -59,11 +59,14 @@ scaleout: setup
 # ones (100 000 cases, 10 M records: hours) with make bench-full, keeping
 # the seeded clusters in BENCH_DIR.
 bench: setup
-	$(GO) run ./bench/all
+	$(GO) run ./bench/all $(if $(BENCH_LOCK),-lock $(BENCH_LOCK))
 
 BENCH_DIR ?= /tmp/creditcase-bench
+# BENCH_LOCK: a flock(1) file held during each measuring run (not while
+# seeding), e.g. a shared machine's /work/bench.lock.
+BENCH_LOCK ?=
 bench-full: setup
-	$(GO) run ./bench/all -full -dir $(BENCH_DIR) -profiles $(BENCH_DIR)/profiles
+	$(GO) run ./bench/all -full -dir $(BENCH_DIR) -profiles $(BENCH_DIR)/profiles $(if $(BENCH_LOCK),-lock $(BENCH_LOCK))
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

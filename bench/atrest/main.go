@@ -21,13 +21,27 @@
 //     answering /readyz; every timer must fire after the restart, none
 //     lost, and every case workflow must still be running.
 //
-// Run it from the module root (it builds ./cmd/creditcase):
+// A kept -dir grows in steps: a run with -cases larger than the open cases
+// there files the difference. Seed in one run at low priority and measure
+// in a second one that starts its own servers on the seeded data (at the
+// measuring priority; -build=false compiles nothing):
 //
 //	go run ./bench/atrest                                    # -cases 300 quick
-//	go run ./bench/atrest -cases 100000 -outage 5m -dir /tmp/ccatrest
+//	nice -n 19 ionice -c3 go run ./bench/atrest -seed -cases 10000 -dir /tmp/ccatrest
+//	flock /work/bench.lock go run ./bench/atrest -build=false -cases 10000 -dir /tmp/ccatrest
+//	nice -n 19 ionice -c3 go run ./bench/atrest -seed -cases 30000 -dir /tmp/ccatrest   # adds 20 000
+//	flock /work/bench.lock go run ./bench/atrest -build=false -cases 30000 -outage 5m -timers 200 -dir /tmp/ccatrest
 //
-// Ports: Temporal in 30300–31990 (membership 300 below), HTTP 18090 and
-// 30005 (the perf-scale developer's ranges).
+// The seeding run reports RSS after filing (every case just went through
+// the worker: its workflow cache is as full as WORKFLOW_CACHE_SIZE lets it
+// be; the engine's history cache holds every case touched in the last
+// hour); the measuring run reports RSS and CPU at rest after a start on the
+// seeded data, the size per case of the application's database and of the
+// engine's two, restart to ready, the timer sample, and RSS once the
+// restarted roles have caught up.
+//
+// Ports: Temporal in 29300–31990 (membership 300 below), HTTP 18089 and
+// 29015 (the scale developer's ranges).
 package main
 
 import (
@@ -42,6 +56,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -91,21 +106,26 @@ type bench struct {
 }
 
 func run() error {
-	n := flag.Int("cases", 300, "open cases to hold")
+	n := flag.Int("cases", 300, "open cases to hold (a kept -dir with fewer gets the difference filed)")
 	listShare := flag.Float64("listings", 0.3, "share of the cases that are listing proposals")
 	repairShare := flag.Float64("repairs", 0.2, "share of the cases that are repair applications (the rest objections)")
-	conc := flag.Int("c", 8, "concurrent clients filing the cases")
+	conc := flag.Int("c", 16, "concurrent clients filing the cases")
+	seedOnly := flag.Bool("seed", false, "file the missing cases, report RSS after filing, and stop (run it under nice; measure in a second run)")
 	rest := flag.Duration("rest", 60*time.Second, "how long CPU at rest is measured")
 	timers := flag.Int("timers", 50, "timers due during the outage (the sample)")
 	outage := flag.Duration("outage", 60*time.Second, "how long worker and engine are down")
 	dir := flag.String("dir", "", "working directory to keep between runs (default: a temporary one)")
 	timeout := flag.Duration("timeout", 4*time.Hour, "bound on the whole run")
+	build := flag.Bool("build", true, "build ./cmd/creditcase into -dir (false: reuse the one the seeding run built, so a measuring run compiles nothing)")
 	flag.Parse()
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
 
 	b := &bench{dir: *dir}
 	if b.dir == "" {
+		if *seedOnly {
+			return errors.New("-seed needs -dir (the seeded cluster is kept there for the measuring run)")
+		}
 		tmp, err := os.MkdirTemp("/tmp", "creditcase-bench-atrest-")
 		if err != nil {
 			return err
@@ -121,14 +141,22 @@ func run() error {
 	}
 	defer b.stopAll()
 	b.bin = filepath.Join(b.dir, "creditcase")
-	say("building ./cmd/creditcase")
-	if err := procs.Build(ctx, b.bin); err != nil {
-		return err
+	if _, err := os.Stat(b.bin); err != nil || *build {
+		say(fmt.Sprintf("building ./cmd/creditcase (load %s)", loadavg()))
+		if err := procs.Build(ctx, b.bin); err != nil {
+			return err
+		}
 	}
+	if !*seedOnly {
+		top("start of the measurement")
+		defer top("end of the measurement")
+	}
+	tStart := time.Now()
 	if err := b.start(ctx); err != nil {
 		return err
 	}
-	sizeBefore, err := b.dbSize(ctx)
+	say(fmt.Sprintf("PostgreSQL, engine, worker and API started in %s", time.Since(tStart).Round(100*time.Millisecond)))
+	base, err := b.baseline(ctx)
 	if err != nil {
 		return err
 	}
@@ -138,33 +166,49 @@ func run() error {
 	}
 	if have < *n {
 		t0 := time.Now()
-		if err := b.fileCases(ctx, *n-have, *listShare, *repairShare, *conc); err != nil {
+		if err := b.fileCases(ctx, *n, *n-have, *listShare, *repairShare, *conc); err != nil {
 			return err
 		}
-		say(fmt.Sprintf("%d cases filed and settled in %s", *n-have, time.Since(t0).Round(time.Second)))
+		took := time.Since(t0)
+		say(fmt.Sprintf("%d cases filed and settled in %s: %.1f cases/s (load %s)", *n-have, took.Round(time.Second), float64(*n-have)/took.Seconds(), loadavg()))
 	}
-	var open, objections, listings, repairs, withTimer int
-	var firstDue, lastDue time.Time
-	if err := b.pool.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE kind = 'objection'), count(*) FILTER (WHERE kind = 'listing'),
-		count(*) FILTER (WHERE kind = 'repair'), count(next_due_at), coalesce(min(next_due_at), now()), coalesce(max(next_due_at), now())
-		FROM cases WHERE status = 'open'`).
-		Scan(&open, &objections, &listings, &repairs, &withTimer, &firstDue, &lastDue); err != nil {
-		return err
-	}
-	sizeAfter, err := b.dbSize(ctx)
+	st, err := b.state(ctx)
 	if err != nil {
 		return err
 	}
-	perCase := float64(sizeAfter-sizeBefore) / float64(max(1, *n-have))
-	if have > 0 {
-		perCase = float64(sizeAfter) / float64(open) // kept cluster: the whole size over the cases
+	size := fmt.Sprintf("%d cases", st.open)
+	say(fmt.Sprintf("%s (%d objections, %d listings, %d repairs), %d with a pending deadline; first deadlines due %s; resting",
+		size, st.objections, st.listings, st.repairs, st.withTimer, st.spread))
+	sizes, err := b.dbSizes(ctx)
+	if err != nil {
+		return err
+	}
+	perApp := float64(sizes.app-base.app) / float64(max(1, st.open))
+	perEngine := float64(sizes.engine-base.engine) / float64(max(1, st.open))
+	roles := []*procs.Proc{b.worker, b.engine, b.api}
+
+	if *seedOnly {
+		// RSS after filing: every case has just been through the worker
+		// (its sticky cache holds as many as WORKFLOW_CACHE_SIZE allows).
+		time.Sleep(15 * time.Second)
+		rss := map[string]int64{}
+		for _, p := range roles {
+			rss[p.Name] = rssBytes(p.PID())
+		}
+		fmt.Printf("%s seeded (%d objections, %d listings, %d repairs; %d with a pending deadline, first deadlines due %s)\n",
+			size, st.objections, st.listings, st.repairs, st.withTimer, st.spread)
+		fmt.Printf("RSS after filing (seeding run, niced): worker %d MiB, engine %d MiB, API %d MiB\n", rss["worker"]>>20, rss["engine"]>>20, rss["api"]>>20)
+		fmt.Printf("PostgreSQL per case: application %.1f KiB, engine %.1f KiB (application %d MiB, engine %d MiB)\n",
+			perApp/1024, perEngine/1024, sizes.app>>20, sizes.engine>>20)
+		figures.Emit(
+			figures.Goal("3 at rest", "worker RSS after filing (seeding run), "+size, fmt.Sprintf("%d MiB", rss["worker"]>>20), "≤ 1 GiB", rss["worker"] <= 1<<30),
+			figures.Report("3 at rest", "engine RSS / API RSS after filing, "+size, fmt.Sprintf("%d MiB / %d MiB", rss["engine"]>>20, rss["api"]>>20)),
+		)
+		return nil
 	}
 
 	// At rest: let the last tasks drain, then RSS and CPU over -rest.
-	say(fmt.Sprintf("%d open cases (%d objections, %d listings, %d repairs), %d with a pending deadline (%s … %s); resting",
-		open, objections, listings, repairs, withTimer, firstDue.Format("2006-01-02"), lastDue.Format("2006-01-02")))
 	time.Sleep(15 * time.Second)
-	roles := []*procs.Proc{b.worker, b.engine, b.api}
 	cpu0 := map[int]float64{}
 	for _, p := range roles {
 		cpu0[p.PID()] = cpuSeconds(p.PID())
@@ -176,33 +220,121 @@ func run() error {
 		rss[p.Name] = rssBytes(p.PID())
 		cpu[p.Name] = 100 * (cpuSeconds(p.PID()) - cpu0[p.PID()]) / rest.Seconds()
 	}
-	fmt.Printf("%d open cases at rest (%d objections, %d listings, %d repairs; %d with a pending deadline, due %s … %s)\n",
-		open, objections, listings, repairs, withTimer, firstDue.Format("2006-01-02"), lastDue.Format("2006-01-02"))
+	fmt.Printf("%s at rest (%d objections, %d listings, %d repairs; %d with a pending deadline, first deadlines due %s)\n",
+		size, st.objections, st.listings, st.repairs, st.withTimer, st.spread)
 	fmt.Printf("%-10s %10s %14s\n", "role", "RSS MiB", "CPU at rest")
 	for _, p := range roles {
 		fmt.Printf("%-10s %10d %13.1f%%\n", p.Name, rss[p.Name]>>20, cpu[p.Name])
 	}
-	fmt.Printf("PostgreSQL (application + Temporal databases): %d MiB, %.1f KiB per case\n", sizeAfter>>20, perCase/1024)
+	fmt.Printf("PostgreSQL per case: application %.1f KiB, engine %.1f KiB (application %d MiB, engine %d MiB; the empty cluster's sizes subtracted)\n",
+		perApp/1024, perEngine/1024, sizes.app>>20, sizes.engine>>20)
 
 	// The outage.
-	fired, lost, late, restart, running, err := b.outage(ctx, *timers, *outage)
+	o, err := b.outage(ctx, *timers, *outage)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("outage of %s (worker and engine killed with SIGKILL): restart to ready %s; %d of %d timers due during it fired after the restart (%d lost, latest %.1fs after the restart); %d of %d case workflows still running\n",
-		*outage, restart.Round(100*time.Millisecond), fired, *timers, lost, late.Seconds(), running, open)
+	fmt.Printf("outage of %s (worker and engine killed with SIGKILL): restart to ready %s; %d of %d timers due during it fired after the restart (%d lost, latest %.1fs after ready); %d of %d case workflows still running\n",
+		*outage, o.restart.Round(100*time.Millisecond), o.fired, *timers, o.lost, o.late.Seconds(), o.running, st.open)
+	fmt.Printf("RSS after the restart (timers fired, %s later): worker %d MiB, engine %d MiB\n", o.settle.Round(time.Second), o.workerRSS>>20, o.engineRSS>>20)
 
-	size := fmt.Sprintf("%s cases", strconv.Itoa(open))
 	figures.Emit(
-		figures.Goal("3 at rest", "worker RSS, "+size, fmt.Sprintf("%d MiB", rss["worker"]>>20), "≤ 1 GiB", rss["worker"] <= 1<<30),
-		figures.Report("3 at rest", "engine RSS / API RSS, "+size, fmt.Sprintf("%d MiB / %d MiB", rss["engine"]>>20, rss["api"]>>20)),
+		figures.Goal("3 at rest", "worker RSS at rest, "+size, fmt.Sprintf("%d MiB (%d MiB after the restart)", rss["worker"]>>20, o.workerRSS>>20), "≤ 1 GiB",
+			rss["worker"] <= 1<<30 && o.workerRSS <= 1<<30),
+		figures.Report("3 at rest", "engine RSS / API RSS, "+size, fmt.Sprintf("%d MiB / %d MiB (engine %d MiB after the restart)", rss["engine"]>>20, rss["api"]>>20, o.engineRSS>>20)),
 		figures.Report("3 at rest", "CPU at rest worker / engine / API", fmt.Sprintf("%.1f%% / %.1f%% / %.1f%% of a core", cpu["worker"], cpu["engine"], cpu["api"])),
-		figures.Report("3 at rest", "PostgreSQL size per case", fmt.Sprintf("%.1f KiB", perCase/1024)),
-		figures.Goal("3 at rest", fmt.Sprintf("restart to ready after a %s outage", *outage), restart.Round(100*time.Millisecond).String(), "≤ 30s", restart <= 30*time.Second),
-		figures.Goal("3 at rest", "timers due during the outage fired after it", fmt.Sprintf("%d of %d (latest %.1fs after ready); %d of %d cases running", fired, *timers, late.Seconds(), running, open),
-			"none lost", lost == 0 && fired == *timers && running == open),
+		figures.Report("3 at rest", "PostgreSQL per case application / engine", fmt.Sprintf("%.1f KiB / %.1f KiB", perApp/1024, perEngine/1024)),
+		figures.Goal("3 at rest", fmt.Sprintf("restart to ready after a %s outage, %s", *outage, size), o.restart.Round(100*time.Millisecond).String(), "≤ 30s", o.restart <= 30*time.Second),
+		figures.Goal("3 at rest", "timers due during the outage fired after it", fmt.Sprintf("%d of %d (latest %.1fs after ready); %d of %d cases running", o.fired, *timers, o.late.Seconds(), o.running, st.open),
+			"none lost", o.lost == 0 && o.fired == *timers && o.running == st.open),
 	)
 	return nil
+}
+
+// top prints the load average and the five processes using most CPU.
+func top(when string) {
+	say(fmt.Sprintf("%s: load average %s", when, loadavg()))
+	if out, err := exec.Command("sh", "-c", "ps aux --sort=-%cpu | head -6 | cut -c1-160").Output(); err == nil {
+		os.Stderr.Write(out)
+	}
+}
+
+// loadavg is /proc/loadavg's three load averages.
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Join(strings.Fields(string(b))[:3], " ")
+}
+
+type caseState struct {
+	open, objections, listings, repairs, withTimer int
+	spread                                         string // first deadlines: range and per-week counts
+}
+
+// state counts the open cases and how their next deadlines spread.
+func (b *bench) state(ctx context.Context) (caseState, error) {
+	var s caseState
+	var first, last time.Time
+	if err := b.pool.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE kind = 'objection'), count(*) FILTER (WHERE kind = 'listing'),
+		count(*) FILTER (WHERE kind = 'repair'), count(next_due_at), coalesce(min(next_due_at), now()), coalesce(max(next_due_at), now())
+		FROM cases WHERE status = 'open'`).
+		Scan(&s.open, &s.objections, &s.listings, &s.repairs, &s.withTimer, &first, &last); err != nil {
+		return s, err
+	}
+	rows, err := b.pool.Query(ctx, `SELECT to_char(date_trunc('week', next_due_at AT TIME ZONE 'Asia/Shanghai'), 'MM-DD'), count(*)
+		FROM cases WHERE status = 'open' AND next_due_at IS NOT NULL GROUP BY 1 ORDER BY 1`)
+	if err != nil {
+		return s, err
+	}
+	var weeks []string
+	for rows.Next() {
+		var w string
+		var c int
+		if err := rows.Scan(&w, &c); err != nil {
+			return s, err
+		}
+		weeks = append(weeks, fmt.Sprintf("%s:%d", w, c))
+	}
+	if err := rows.Err(); err != nil {
+		return s, err
+	}
+	s.spread = fmt.Sprintf("%s … %s, by week %s", first.Format("2006-01-02"), last.Format("2006-01-02"), strings.Join(weeks, " "))
+	return s, nil
+}
+
+type dbSizes struct{ app, engine int64 }
+
+// dbSizes are the application's database and the engine's two.
+func (b *bench) dbSizes(ctx context.Context) (dbSizes, error) {
+	var s dbSizes
+	err := b.pool.QueryRow(ctx, `SELECT pg_database_size('creditcase'), pg_database_size('temporal') + pg_database_size('temporal_visibility')`).Scan(&s.app, &s.engine)
+	return s, err
+}
+
+// baseline is the databases' sizes before the first case, kept in the
+// directory so a grown cluster's size per case leaves them out.
+func (b *bench) baseline(ctx context.Context) (dbSizes, error) {
+	f := filepath.Join(b.dir, "baseline.json")
+	var s struct{ App, Engine int64 }
+	if data, err := os.ReadFile(f); err == nil {
+		if err := json.Unmarshal(data, &s); err != nil {
+			return dbSizes{}, fmt.Errorf("%s: %w", f, err)
+		}
+		return dbSizes{s.App, s.Engine}, nil
+	}
+	var have int
+	if err := b.pool.QueryRow(ctx, `SELECT count(*) FROM cases`).Scan(&have); err != nil {
+		return dbSizes{}, err
+	}
+	now, err := b.dbSizes(ctx)
+	if err != nil || have > 0 {
+		return dbSizes{}, err // a cluster with cases but no baseline: counted whole
+	}
+	s.App, s.Engine = now.app, now.engine
+	data, _ := json.Marshal(s)
+	return now, os.WriteFile(f, data, 0o644)
 }
 
 func (b *bench) stopAll() {
@@ -228,10 +360,12 @@ func (b *bench) start(ctx context.Context) error {
 	if err := pgcluster.CreateDatabase(ctx, b.pg.URL("postgres"), "creditcase"); err != nil {
 		return err
 	}
-	if b.port, err = procs.TemporalPort(30300, 31990, "127.0.0.1"); err != nil {
+	// The scale developer's ports: Temporal from 29300 (membership 300
+	// below, from 29000), HTTP 18089 and 29015.
+	if b.port, err = procs.TemporalPort(29300, 31990, "127.0.0.1"); err != nil {
 		return err
 	}
-	if b.http, err = procs.HTTPPorts(2, 18090, 30005); err != nil {
+	if b.http, err = procs.HTTPPorts(2, 18089, 29015, 29016, 29017); err != nil {
 		return err
 	}
 	if err := b.startEngine(ctx); err != nil {
@@ -305,7 +439,7 @@ func (b *bench) dbSize(ctx context.Context) (int64, error) {
 // the cases through the API, then waits until each stored its first
 // deadline. Listing and repair records are negative records of one
 // decision day, past the shortest disclosure period of a general record.
-func (b *bench) fileCases(ctx context.Context, n int, listShare, repairShare float64, conc int) error {
+func (b *bench) fileCases(ctx context.Context, target, n int, listShare, repairShare float64, conc int) error {
 	subj, prov := b.accounts["subject"], b.accounts["provider"]
 	nList := int(float64(n) * listShare)
 	nRepair := int(float64(n) * repairShare)
@@ -440,10 +574,13 @@ func (b *bench) fileCases(ctx context.Context, n int, listShare, repairShare flo
 	// (a refusal means it is not rendered yet: tried again next round).
 	served := map[string]bool{}
 	for {
-		var waiting int
-		if err := b.pool.QueryRow(ctx, `SELECT count(*) FROM cases WHERE status = 'open' AND next_due_at IS NULL`).Scan(&waiting); err != nil {
+		// A case answered 201 is in the table once its workflow has
+		// written it: the ones not there yet are waiting too.
+		var waiting, open int
+		if err := b.pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE next_due_at IS NULL), count(*) FROM cases WHERE status = 'open'`).Scan(&waiting, &open); err != nil {
 			return err
 		}
+		waiting += max(0, target-open)
 		if waiting == 0 {
 			return nil
 		}
@@ -451,25 +588,49 @@ func (b *bench) fileCases(ctx context.Context, n int, listShare, repairShare flo
 		if err != nil {
 			return err
 		}
+		say(fmt.Sprintf("%d cases without their first deadline yet (%d listings to serve)", waiting, len(nos)))
+		sch := make(chan string)
+		var swg sync.WaitGroup
+		var serr error
+		for range conc {
+			swg.Add(1)
+			go func() {
+				defer swg.Done()
+				for no := range sch {
+					err := post(ctx, hc, b.base+"/api/v1/listings/"+no+"/service", b.tokens["caseworker"], map[string]any{
+						"method": "electronic", "served_at": time.Now().UTC().Format(time.RFC3339), "note": "电子送达，系统回执"})
+					var st errStatus
+					mu.Lock()
+					switch {
+					case err == nil:
+						served[no] = true
+					case errors.As(err, &st) && (st.code == http.StatusConflict || st.code == http.StatusServiceUnavailable):
+					default:
+						if serr == nil {
+							serr = err
+						}
+					}
+					mu.Unlock()
+				}
+			}()
+		}
 		for _, no := range nos {
-			if served[no] {
-				continue
+			mu.Lock()
+			done := served[no]
+			mu.Unlock()
+			if !done {
+				sch <- no
 			}
-			err := post(ctx, hc, b.base+"/api/v1/listings/"+no+"/service", b.tokens["caseworker"], map[string]any{
-				"method": "electronic", "served_at": time.Now().UTC().Format(time.RFC3339), "note": "电子送达，系统回执"})
-			var st errStatus
-			switch {
-			case err == nil:
-				served[no] = true
-			case errors.As(err, &st) && (st.code == http.StatusConflict || st.code == http.StatusServiceUnavailable):
-			default:
-				return err
-			}
+		}
+		close(sch)
+		swg.Wait()
+		if serr != nil {
+			return serr
 		}
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("%d cases without a deadline: %w", waiting, ctx.Err())
-		case <-time.After(2 * time.Second):
+		case <-time.After(5 * time.Second):
 		}
 	}
 }
@@ -588,7 +749,13 @@ func TimerWorkflow(ctx workflow.Context, due time.Time) (time.Time, error) {
 
 // outage starts the sample's timers, kills worker and engine (and the
 // bench's own worker) for d, starts them again and checks the sample.
-func (b *bench) outage(ctx context.Context, timers int, d time.Duration) (fired, lost int, late, restart time.Duration, running int, err error) {
+type outcome struct {
+	fired, lost, running  int
+	late, restart, settle time.Duration
+	workerRSS, engineRSS  int64
+}
+
+func (b *bench) outage(ctx context.Context, timers int, d time.Duration) (o outcome, err error) {
 	tc, err := client.Dial(client.Options{HostPort: fmt.Sprintf("127.0.0.1:%d", b.port), Logger: quiet{}})
 	if err != nil {
 		return
@@ -627,9 +794,9 @@ func (b *bench) outage(ctx context.Context, timers int, d time.Duration) (fired,
 	if err = b.startWorker(ctx); err != nil {
 		return
 	}
-	restart = time.Since(t0)
+	o.restart = time.Since(t0)
 	ready := time.Now()
-	say(fmt.Sprintf("engine and worker ready %s after the restart began", restart.Round(100*time.Millisecond)))
+	say(fmt.Sprintf("engine and worker ready %s after the restart began (load %s)", o.restart.Round(100*time.Millisecond), loadavg()))
 	if tc, err = client.Dial(client.Options{HostPort: fmt.Sprintf("127.0.0.1:%d", b.port), Logger: quiet{}}); err != nil {
 		return
 	}
@@ -645,18 +812,23 @@ func (b *bench) outage(ctx context.Context, timers int, d time.Duration) (fired,
 	for i, id := range ids {
 		var at time.Time
 		if gerr := tc.GetWorkflow(wctx, id, "").Get(wctx, &at); gerr != nil || at.Before(dues[i]) {
-			lost++
+			o.lost++
 			continue
 		}
-		fired++
-		late = max(late, at.Sub(ready))
+		o.fired++
+		o.late = max(o.late, at.Sub(ready))
 	}
+	// RSS once the restarted roles have caught up (the cases' own timers
+	// that fell due during the outage have run too).
+	time.Sleep(15 * time.Second)
+	o.settle = time.Since(ready)
+	o.workerRSS, o.engineRSS = rssBytes(b.worker.PID()), rssBytes(b.engine.PID())
 	resp, cerr := tc.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Query: fmt.Sprintf("TaskQueue = '%s' AND ExecutionStatus = 'Running'", workflows.TaskQueue)})
 	if cerr != nil {
 		err = cerr
 		return
 	}
-	running = int(resp.GetCount())
+	o.running = int(resp.GetCount())
 	return
 }
 
