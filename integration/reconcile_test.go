@@ -10,11 +10,14 @@ import (
 	"testing"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/creditcase/creditcase/activities"
 	"github.com/creditcase/creditcase/api"
 	"github.com/creditcase/creditcase/internal/reconcile"
 	"github.com/creditcase/creditcase/internal/records"
+	"github.com/creditcase/creditcase/internal/seed"
 	"github.com/creditcase/creditcase/internal/testenv"
 	"github.com/creditcase/creditcase/workflows"
 )
@@ -134,5 +137,132 @@ func TestTerminatedWorkflowsReconciled(t *testing.T) {
 	}
 	if after != 2 {
 		t.Errorf("a second run added findings: %d", after)
+	}
+}
+
+// waitStatus waits until the latest run of workflow id has status want.
+func waitStatus(t *testing.T, ctx context.Context, id string, want enumspb.WorkflowExecutionStatus) {
+	t.Helper()
+	waitFor(t, time.Minute, func() bool {
+		d, err := sys.Temporal.DescribeWorkflowExecution(ctx, id, "")
+		return err == nil && d.GetWorkflowExecutionInfo().GetStatus() == want
+	})
+}
+
+// The reconciler closes an open case whose workflow ended any way but
+// completing, not only when an operator terminated it: a workflow that
+// failed (its latest run ended on an error), was cancelled, or timed out
+// (its execution timeout ran out) leaves its case closed with that
+// outcome, its deadlines cancelled, its record free, the finding kept with
+// the engine's status and written to the case's events in words. Each is
+// made on the real engine: a cancellation requested of the running case;
+// a run under the case's workflow ID that fails on a real PostgreSQL error
+// (a NUL byte refused by the database, non-retryable by the worker's
+// classification); a run under it with a one-second execution timeout on
+// a queue no worker polls.
+func TestFailedCancelledTimedOutWorkflowsReconciled(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	if _, err := seed.Demo(ctx, sys.Pool); err != nil {
+		t.Fatal(err)
+	}
+	subject := logIn(t, "subject", seed.DemoPassword)
+	cw := logIn(t, "caseworker", seed.DemoPassword)
+	supervisor := logIn(t, "supervisor", seed.DemoPassword)
+	provider := logIn(t, "provider", seed.DemoPassword)
+
+	type ended struct {
+		status string // reconcile's word for the engine status
+		words  string // how the case's event says it
+		caseNo string
+		record int64
+	}
+	cases := []*ended{{status: reconcile.Failed, words: "失败"}, {status: reconcile.Canceled, words: "被取消"}, {status: reconcile.TimedOut, words: "超时"}}
+	for _, c := range cases {
+		c.record = ownRecord(ctx, t, subject, provider.account.ProviderID, "工作流"+c.status+"测试")
+		c.caseNo = fileOn(t, subject, "", c.record)
+	}
+	// Each case is on file, its record labelled and its first deadline running.
+	for _, c := range cases {
+		waitFor(t, time.Minute, func() bool {
+			var r records.Record
+			subject.do(http.StatusOK, http.MethodGet, fmt.Sprintf("/api/v1/records/%d", c.record), nil, &r)
+			var d api.ObjectionDetail
+			cw.do(http.StatusOK, http.MethodGet, "/api/v1/objections/"+c.caseNo, nil, &d)
+			return r.Status == records.StatusUnderObjection && slices.ContainsFunc(d.Deadlines, func(dl api.Deadline) bool { return dl.State == "pending" })
+		})
+	}
+
+	// Failed: the case's workflow stops, and its ID's latest run fails on
+	// a real data error.
+	failed := workflows.ObjectionWorkflowID(cases[0].caseNo)
+	if err := sys.Temporal.TerminateWorkflow(ctx, failed, "", "test: replaced by a run that fails"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sys.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: failed, TaskQueue: workflows.TaskQueue},
+		workflows.EngineCheckWorkflow, activities.EngineCheck{CheckID: "bad\x00id", RequestedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, ctx, failed, enumspb.WORKFLOW_EXECUTION_STATUS_FAILED)
+
+	// Cancelled: the running case is asked to cancel.
+	cancelled := workflows.ObjectionWorkflowID(cases[1].caseNo)
+	if err := sys.Temporal.CancelWorkflow(ctx, cancelled, ""); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, ctx, cancelled, enumspb.WORKFLOW_EXECUTION_STATUS_CANCELED)
+
+	// Timed out: a run under the case's ID whose execution timeout runs out.
+	timedOut := workflows.ObjectionWorkflowID(cases[2].caseNo)
+	if err := sys.Temporal.TerminateWorkflow(ctx, timedOut, "", "test: replaced by a run that times out"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sys.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: timedOut, TaskQueue: "reconcile-test-nobody-polls",
+		WorkflowExecutionTimeout: time.Second}, workflows.ObjectionWorkflow, workflows.ObjectionInput{CaseNo: cases[2].caseNo}); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, ctx, timedOut, enumspb.WORKFLOW_EXECUTION_STATUS_TIMED_OUT)
+
+	var run reconcile.Run
+	supervisor.do(http.StatusOK, http.MethodPost, "/api/v1/reconciliations", nil, &run)
+	if run.FinishedAt == nil || run.Repaired < len(cases) {
+		t.Fatalf("run %+v; want the %d cases repaired", run, len(cases))
+	}
+	for _, c := range cases {
+		var d api.ObjectionDetail
+		cw.do(http.StatusOK, http.MethodGet, "/api/v1/objections/"+c.caseNo, nil, &d)
+		if d.Case.Status != "closed" || d.Case.Outcome != c.status || d.Case.NextDeadline != nil {
+			t.Errorf("%s (workflow %s): case %+v; want closed with outcome %s", c.caseNo, c.status, d.Case, c.status)
+		}
+		for _, dl := range d.Deadlines {
+			if dl.State == "pending" {
+				t.Errorf("%s (workflow %s): deadline %s still pending", c.caseNo, c.status, dl.Rule)
+			}
+		}
+		if !slices.ContainsFunc(d.Events, func(e api.CaseEvent) bool {
+			return e.Action == "case.reconciled.repaired" && strings.Contains(e.Reason, "工作流已"+c.words)
+		}) {
+			t.Errorf("%s (workflow %s): no reconciliation event saying 工作流已%s: %+v", c.caseNo, c.status, c.words, d.Events)
+		}
+		var r records.Record
+		subject.do(http.StatusOK, http.MethodGet, fmt.Sprintf("/api/v1/records/%d", c.record), nil, &r)
+		if r.Status != records.StatusActive {
+			t.Errorf("%s (workflow %s): record %s after reconciliation, want active", c.caseNo, c.status, r.Status)
+		}
+		var n int
+		if err := sys.Pool.QueryRow(ctx, `SELECT count(*) FROM reconcile_findings WHERE case_no = $1 AND action = 'repaired'
+			AND problem = $2 AND engine_status = $3`, c.caseNo, reconcile.ProblemEnded, c.status).Scan(&n); err != nil || n != 1 {
+			t.Errorf("%s: %d findings with engine status %s (%v); want 1", c.caseNo, n, c.status, err)
+		}
+	}
+	// A second run finds nothing more about them.
+	runReconcile(t, ctx, "sup1")
+	var all int
+	var nos []string
+	for _, c := range cases {
+		nos = append(nos, c.caseNo)
+	}
+	if err := sys.Pool.QueryRow(ctx, `SELECT count(*) FROM reconcile_findings WHERE case_no = ANY($1)`, nos).Scan(&all); err != nil || all != len(cases) {
+		t.Errorf("%d findings after a second run (%v); want %d", all, err, len(cases))
 	}
 }
