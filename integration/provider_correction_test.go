@@ -223,6 +223,12 @@ func TestProviderDeadlineCorrectionThroughHTTP(t *testing.T) {
 		t.Errorf("provider's inbox for %s: date told %v, letter %s told %v: %+v", no, toldDate, number, toldLetter, inbox.Notifications)
 	}
 
+	// And on the provider's page of the case in the console, with its number.
+	pv := logInTab(t, "provider", seed.DemoPassword)
+	pv.open("/cases/" + no)
+	pv.wantText("期限更正通知书", number)
+	pv.screenshot("provider-case-deadline-correction")
+
 	// The history of the case through the provider's notice
 	// (ChangeProviderCorrectionNotice), withdrawn so that it ends, for the
 	// replay test.
