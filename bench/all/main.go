@@ -92,6 +92,7 @@ func run() error {
 		add("objections", false, "-n", "100", "-c", "8", "-rounds", "2", "-actions", "20", "-cpuprofile", filepath.Join(prof, "actions.pprof"))
 		seed("atrest", "-seed", "-cases", "300")
 		add("atrest", true, "-build=false", "-cases", "300", "-rest", "30s", "-timers", "30", "-outage", "60s")
+		seed("lookup", "-n", "200000", "-seed-only")
 		add("lookup", true, "-n", "200000", "-duration", "10s", "-cpuprofile", filepath.Join(prof, "lookup.pprof"))
 	} else {
 		add("objections", false, "-n", "400", "-c", "8", "-rounds", "4", "-actions", "100", "-cpuprofile", filepath.Join(prof, "actions.pprof"))
@@ -106,6 +107,7 @@ func run() error {
 			}
 			add("atrest", true, "-build=false", "-cases", n, "-rest", "60s", "-timers", "200", "-outage", outage)
 		}
+		seed("lookup", "-n", "10000000", "-seed-only")
 		add("lookup", true, "-n", "10000000", "-duration", "20s", "-cpuprofile", filepath.Join(prof, "lookup.pprof"))
 	}
 	dataDir := *dir

@@ -26,11 +26,13 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -48,7 +50,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/rs/zerolog"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/creditcase/creditcase/api"
@@ -57,6 +58,7 @@ import (
 	"github.com/creditcase/creditcase/internal/application"
 	"github.com/creditcase/creditcase/internal/calendar"
 	"github.com/creditcase/creditcase/internal/db"
+	"github.com/creditcase/creditcase/internal/logging"
 	"github.com/creditcase/creditcase/internal/pgcluster"
 	"github.com/creditcase/creditcase/internal/ratelimit"
 	"github.com/creditcase/creditcase/internal/records"
@@ -77,12 +79,13 @@ func main() {
 	lowRate := flag.Int("low-rate", 100, "a second, light rate: the latency of a lookup without queueing (0: skip)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the API and PostgreSQL client side during the by-name load")
 	explain := flag.Bool("explain", true, "print the plan of the lookup (EXPLAIN ANALYZE, BUFFERS) for the commonest name and for a code")
+	seedOnly := flag.Bool("seed-only", false, "seed the cluster in -dir and stop (run it under nice; measure in a second run that reuses -dir)")
 	flag.Parse()
 	var err error
 	if *role == "load" {
 		err = load(*target, *queries, *rate, *duration)
 	} else {
-		err = run(*n, *perSubject, *expiring, *rate, *lowRate, *duration, *dir, *cpuprofile, *explain)
+		err = run(*n, *perSubject, *expiring, *rate, *lowRate, *duration, *dir, *cpuprofile, *explain, *seedOnly)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "lookup:", err)
@@ -92,9 +95,12 @@ func main() {
 
 func say(s string) { fmt.Fprintf(os.Stderr, "%s %s\n", time.Now().Format("15:04:05"), s) }
 
-func run(n, perSubject int, expiring float64, rate, lowRate int, duration time.Duration, dir, cpuprofile string, explain bool) error {
+func run(n, perSubject int, expiring float64, rate, lowRate int, duration time.Duration, dir, cpuprofile string, explain, seedOnly bool) error {
 	ctx := context.Background()
 	d := dir
+	if seedOnly && d == "" {
+		return errors.New("-seed-only needs -dir: the cluster it seeds is for a later run")
+	}
 	if d == "" {
 		tmp, err := os.MkdirTemp("/tmp", "creditcase-bench-lookup-")
 		if err != nil {
@@ -114,6 +120,9 @@ func run(n, perSubject int, expiring float64, rate, lowRate int, duration time.D
 		return err
 	}
 	defer pg.Stop()
+	if pgPID, err = postmasterPID(filepath.Join(d, "pg")); err != nil {
+		return err
+	}
 	if err := pgcluster.CreateDatabase(ctx, pg.URL("postgres"), "bench"); err != nil {
 		return err
 	}
@@ -139,15 +148,28 @@ func run(n, perSubject int, expiring float64, rate, lowRate int, duration time.D
 	if added > 0 {
 		say(fmt.Sprintf("seeded %d records in %s", added, time.Since(t0).Round(time.Second)))
 	} else {
-		// A kept cluster: what an earlier run's sweep archived is due again.
-		tag, err := pool.Exec(ctx, `UPDATE records SET status = 'active' WHERE decision_no LIKE $1 AND status = 'archived'`, seedrec.ExpiringPrefix+"%")
-		if err != nil {
+		// A kept cluster: what an earlier run's sweep archived is due
+		// again. That is a scan of every record and a vacuum of every
+		// index: do it in a -seed-only run (under nice) between two
+		// measurements, so that the measuring run finds them due.
+		var due int
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM records WHERE status NOT IN ('archived', 'repaired') AND disclosure_end < $1`,
+			calendar.DateOf(time.Now()).Start()).Scan(&due); err != nil {
 			return err
 		}
-		if _, err := pool.Exec(ctx, `VACUUM ANALYZE records`); err != nil {
-			return err
+		if due == 0 && expiring > 0 {
+			t1 := time.Now()
+			tag, err := pool.Exec(ctx, `UPDATE records SET status = 'active' WHERE decision_no LIKE $1 AND status = 'archived'`, seedrec.ExpiringPrefix+"%")
+			if err != nil {
+				return err
+			}
+			if _, err := pool.Exec(ctx, `VACUUM ANALYZE records`); err != nil {
+				return err
+			}
+			say(fmt.Sprintf("kept cluster: %d records made due for the sweep again in %s", tag.RowsAffected(), time.Since(t1).Round(time.Second)))
+		} else {
+			say(fmt.Sprintf("kept cluster: %d records due for the sweep", due))
 		}
-		say(fmt.Sprintf("kept cluster: %d records made due for the sweep again", tag.RowsAffected()))
 	}
 	var size int64
 	var subjects, commonest int
@@ -159,6 +181,9 @@ func run(n, perSubject int, expiring float64, rate, lowRate int, duration time.D
 		return err
 	}
 	say(fmt.Sprintf("%d records, %d subjects, database %d MiB; commonest person name held by %d subjects", n, subjects, size>>20, commonest))
+	if seedOnly {
+		return nil
+	}
 
 	// The queries: subjects drawn at random, by name and by code.
 	names, codes, err := sample(ctx, pool, 20000)
@@ -196,11 +221,22 @@ func run(n, perSubject int, expiring float64, rate, lowRate int, duration time.D
 		}
 	}
 
-	// The API's real handlers on a loopback port.
-	app := application.New(application.Deps{Pool: pool, Logger: zerolog.Nop(), BcryptCost: bcrypt.MinCost})
+	// The API's real handlers on a loopback port, logging as `creditcase
+	// serve` does (a JSON line per request, at info) into a file.
+	logFile, err := os.Create(filepath.Join(d, "api.log"))
+	if err != nil {
+		return err
+	}
+	defer logFile.Close()
+	logger, err := logging.New(logFile, "info", logging.JSON)
+	if err != nil {
+		return err
+	}
+	logger = logger.With().Str("role", "api").Logger()
+	app := application.New(application.Deps{Pool: pool, Logger: logger, BcryptCost: bcrypt.MinCost})
 	// The bench measures the lookup, not the limiter: anonymous requests
 	// from its one load process are not rate-limited here.
-	e := api.New(api.Deps{App: app, Logger: zerolog.Nop(), Registry: prometheus.NewRegistry(),
+	e := api.New(api.Deps{App: app, Logger: logger, Registry: prometheus.NewRegistry(),
 		Limits: ratelimit.Config{ratelimit.Anonymous: {}, ratelimit.Lookup: {}, ratelimit.Login: {}, ratelimit.Objection: {}}})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -211,6 +247,7 @@ func run(n, perSubject int, expiring float64, rate, lowRate int, duration time.D
 	defer srv.Close()
 	base := "http://" + ln.Addr().String()
 
+	machine("measurement starts")
 	// Warm-up (the caches of PostgreSQL and the pool), then by name and by code.
 	if _, err := runLoad(ctx, base, mixedFile, min(rate, 200), 5*time.Second, nil); err != nil {
 		return fmt.Errorf("warm-up: %w", err)
@@ -218,7 +255,7 @@ func run(n, perSubject int, expiring float64, rate, lowRate int, duration time.D
 	var figs []figures.Figure
 	fmt.Printf("public lookup over %d records (%d subjects, realistic names; commonest person name: %d subjects), %d req/s for %s from a separate load process\n",
 		n, subjects, commonest, rate, duration)
-	fmt.Printf("%-34s %8s %8s %8s %8s %8s %10s %6s\n", "load", "sent", "errors", "p50", "p90", "p99", "achieved/s", "load1")
+	fmt.Printf("%-34s %8s %8s %8s %8s %8s %10s %6s   %s\n", "load", "sent", "errors", "p50", "p90", "p99", "achieved/s", "load1", "CPU per request: API / PostgreSQL / load process")
 	var byName, byCode loadResult
 	for _, l := range []struct {
 		name, file string
@@ -293,6 +330,7 @@ func run(n, perSubject int, expiring float64, rate, lowRate int, duration time.D
 			"p99 ≤ 20ms", during.P99 <= 20*time.Millisecond && during.Errors == 0),
 		figures.Report("4 lookup", fmt.Sprintf("PostgreSQL size, %s records", short(n)), fmt.Sprintf("%d MiB (%.0f B/record)", size>>20, float64(size)/float64(n))),
 	)
+	machine("measurement ends")
 	if archived != due {
 		return fmt.Errorf("the sweep archived %d records, %d were due", archived, due)
 	}
@@ -400,10 +438,15 @@ type loadResult struct {
 	Max      time.Duration `json:"max"`
 	Achieved float64       `json:"achieved"`
 	FirstErr string        `json:"first_error,omitempty"`
+	// CPU per request answered, measured around the load by the
+	// orchestrator: the API (this process), PostgreSQL (its server
+	// processes) and the load process itself.
+	APICPU, PGCPU, LoadCPU time.Duration `json:"-"`
 }
 
 func (r loadResult) print(name string) {
-	fmt.Printf("%-34s %8d %8d %8s %8s %8s %10.0f %6.1f\n", name, r.Sent, r.Errors, r.P50, r.P90, r.P99, r.Achieved, figures.Load1())
+	fmt.Printf("%-34s %8d %8d %8s %8s %8s %10.0f %6.1f   %s / %s / %s\n", name, r.Sent, r.Errors, r.P50, r.P90, r.P99, r.Achieved, figures.Load1(),
+		r.APICPU.Round(time.Microsecond), r.PGCPU.Round(time.Microsecond), r.LoadCPU.Round(time.Microsecond))
 	if r.FirstErr != "" {
 		fmt.Printf("  first error: %s\n", r.FirstErr)
 	}
@@ -436,13 +479,22 @@ func runLoad(ctx context.Context, base, queries string, rate int, d time.Duratio
 			}
 		}()
 	}
+	api0, pg0 := selfCPU(), serverCPU(pgPID)
 	var r loadResult
 	decErr := json.NewDecoder(out).Decode(&r)
 	if err := cmd.Wait(); err != nil {
 		return r, err
 	}
+	if answered := r.Sent - r.Errors; answered > 0 {
+		per := func(d time.Duration) time.Duration { return d / time.Duration(answered) }
+		r.APICPU, r.PGCPU = per(selfCPU()-api0), per(serverCPU(pgPID)-pg0)
+		r.LoadCPU = per(cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime())
+	}
 	return r, decErr
 }
+
+// pgPID is the bench cluster's postmaster, whose CPU time is counted.
+var pgPID int
 
 // load is the load process: an open loop at rate requests per second for
 // d (or until SIGINT), each request sent at its scheduled instant and timed
@@ -531,20 +583,24 @@ func load(base, queriesFile string, rate int, d time.Duration) error {
 	return json.NewEncoder(os.Stdout).Encode(r)
 }
 
+// get sends one lookup; an answer counts when it is 200 with a record
+// list. The body is read whole (the connection is reused) but not decoded:
+// the load process shares the machine's two cores with what it measures.
 func get(hc *http.Client, u string) (bool, string) {
 	resp, err := hc.Get(u)
 	if err != nil {
 		return false, err.Error()
 	}
 	defer resp.Body.Close()
-	var body struct {
-		Records []json.RawMessage `json:"records"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil && resp.StatusCode == http.StatusOK {
-		return false, "undecodable answer: " + err.Error()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return false, "reading the answer: " + err.Error()
 	}
 	if resp.StatusCode != http.StatusOK {
 		return false, resp.Status
+	}
+	if !bytes.HasPrefix(body, []byte(`{"records":[`)) || !bytes.HasSuffix(bytes.TrimSpace(body), []byte("]}")) {
+		return false, fmt.Sprintf("not a record list: %.80q", body)
 	}
 	return true, ""
 }
