@@ -79,13 +79,18 @@ func main() {
 	lowRate := flag.Int("low-rate", 100, "a second, light rate: the latency of a lookup without queueing (0: skip)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the API and PostgreSQL client side during the by-name load")
 	explain := flag.Bool("explain", true, "print the plan of the lookup (EXPLAIN ANALYZE, BUFFERS) for the commonest name and for a code")
+	pgSettings := flag.String("pg", strings.Join(RegisterSettings, ","), "PostgreSQL settings of the bench's cluster, comma-separated name=value (\"\": the embedded cluster's development defaults)")
 	seedOnly := flag.Bool("seed-only", false, "seed the cluster in -dir and stop (run it under nice; measure in a second run that reuses -dir)")
 	flag.Parse()
 	var err error
 	if *role == "load" {
 		err = load(*target, *queries, *rate, *duration)
 	} else {
-		err = run(*n, *perSubject, *expiring, *rate, *lowRate, *duration, *dir, *cpuprofile, *explain, *seedOnly)
+		var settings []string
+		if *pgSettings != "" {
+			settings = strings.Split(*pgSettings, ",")
+		}
+		err = run(*n, *perSubject, *expiring, *rate, *lowRate, *duration, *dir, *cpuprofile, *explain, *seedOnly, settings)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "lookup:", err)
@@ -95,7 +100,7 @@ func main() {
 
 func say(s string) { fmt.Fprintf(os.Stderr, "%s %s\n", time.Now().Format("15:04:05"), s) }
 
-func run(n, perSubject int, expiring float64, rate, lowRate int, duration time.Duration, dir, cpuprofile string, explain, seedOnly bool) error {
+func run(n, perSubject int, expiring float64, rate, lowRate int, duration time.Duration, dir, cpuprofile string, explain, seedOnly bool, settings []string) error {
 	ctx := context.Background()
 	d := dir
 	if seedOnly && d == "" {
@@ -115,7 +120,7 @@ func run(n, perSubject int, expiring float64, rate, lowRate int, duration time.D
 	if err := os.Chmod(d, 0o755); err != nil {
 		return err
 	}
-	pg, err := pgcluster.Start(ctx, pgcluster.Config{Dir: filepath.Join(d, "pg")})
+	pg, err := pgcluster.Start(ctx, pgcluster.Config{Dir: filepath.Join(d, "pg"), Settings: settings})
 	if err != nil {
 		return err
 	}
@@ -181,6 +186,7 @@ func run(n, perSubject int, expiring float64, rate, lowRate int, duration time.D
 		return err
 	}
 	say(fmt.Sprintf("%d records, %d subjects, database %d MiB; commonest person name held by %d subjects", n, subjects, size>>20, commonest))
+	say(fmt.Sprintf("PostgreSQL settings beyond the embedded defaults: %q", settings))
 	if seedOnly {
 		return nil
 	}
@@ -337,6 +343,14 @@ func run(n, perSubject int, expiring float64, rate, lowRate int, duration time.D
 	figures.Emit(figs...)
 	return nil
 }
+
+// RegisterSettings size the bench's PostgreSQL as deploy/README.md asks
+// of the server behind a register of millions of records: the embedded
+// cluster's development default of 128 MB of shared buffers holds a
+// fraction of the lookup's indexes, so a lookup evicts pages another wrote
+// and waits for the WAL to be flushed first; checkpoints every 1 GB of WAL
+// make the sweep write each index page it touches whole, again and again.
+var RegisterSettings = []string{"shared_buffers=2GB", "max_wal_size=8GB", "checkpoint_timeout=15min", "wal_compression=lz4"}
 
 // explainLookup prints the plan of the public lookup's statement for q,
 // as executed (a second run: the first warms the caches).

@@ -48,6 +48,10 @@ type Config struct {
 	Port int
 	// Log receives progress lines; nil discards them.
 	Log func(msg string)
+	// Settings are more server settings ("name=value"), given on the
+	// command line after the defaults (shared_buffers=128MB, sized for
+	// development and tests), which they override; LogSettings still win.
+	Settings []string
 }
 
 // Cluster is a running private PostgreSQL server.
@@ -57,6 +61,7 @@ type Cluster struct {
 	password string
 	bin      string
 	owner    *user.User
+	settings []string
 	mu       sync.Mutex // guards cmd, done, waitErr across restarts
 	cmd      *exec.Cmd
 	done     chan struct{} // closed when the server process has exited
@@ -101,6 +106,11 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 			cfg.Log(fmt.Sprintf(format, args...))
 		}
 	}
+	for _, s := range cfg.Settings {
+		if name, _, ok := strings.Cut(s, "="); !ok || strings.TrimSpace(name) == "" {
+			return nil, fmt.Errorf("PostgreSQL setting %q: want name=value", s)
+		}
+	}
 	bin, err := FindBinDir()
 	if err != nil {
 		return nil, err
@@ -131,7 +141,7 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	} else if err := portFree(port); err != nil {
 		return nil, err
 	}
-	c := &Cluster{dir: dir, port: port, password: password, bin: bin, owner: owner}
+	c := &Cluster{dir: dir, port: port, password: password, bin: bin, owner: owner, settings: cfg.Settings}
 	if err := c.spawn(bin, owner); err != nil {
 		return nil, err
 	}
@@ -277,6 +287,9 @@ func (c *Cluster) spawn(bin string, owner *user.User) error {
 			"-c", "unix_socket_directories=",
 			"-c", "max_connections=200",
 			"-c", "shared_buffers=128MB",
+		}
+		for _, s := range c.settings {
+			args = append(args, "-c", s)
 		}
 		for _, s := range LogSettings {
 			args = append(args, "-c", s)

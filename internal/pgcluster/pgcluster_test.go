@@ -339,3 +339,33 @@ func TestRestartAfterKill(t *testing.T) {
 		t.Fatal("Restart of a running server succeeded")
 	}
 }
+
+// A cluster sized for a register (bench/lookup, a production-like run) is
+// started with more settings; they take effect, but never over the
+// settings that keep personal data out of the server log.
+func TestSettingsTakeEffectButNotOverTheLogSettings(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(tempDir(t), "pg")
+	if _, err := Start(ctx, Config{Dir: dir, Settings: []string{"shared_buffers"}}); err == nil || !strings.Contains(err.Error(), `"shared_buffers"`) {
+		t.Fatalf("a setting without a value: %v, want an error naming it", err)
+	}
+	c, err := Start(ctx, Config{Dir: dir, Settings: []string{"shared_buffers=48MB", "wal_compression=on", "log_statement=all"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop()
+	conn, err := pgx.Connect(ctx, c.URL("postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	for name, want := range map[string]string{"shared_buffers": "48MB", "wal_compression": "pglz", "log_statement": "none", "max_connections": "200"} {
+		var got string
+		if err := conn.QueryRow(ctx, "SHOW "+name).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("%s = %s, want %s", name, got, want)
+		}
+	}
+}
