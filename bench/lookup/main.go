@@ -20,8 +20,17 @@
 // (same batch size, same rest after each batch), called directly: it
 // measures the database's work, without the engine's round trip per batch.
 //
+// Seeding is not a measurement: seed in one run under nice (-seed-only),
+// then measure in a second run at normal priority that starts its own
+// PostgreSQL from the kept -dir (bench/all does both). A -seed-only run on
+// a kept cluster makes the records an earlier sweep archived due again.
+// The cluster runs with RegisterSettings (-pg; -pg "" for the embedded
+// cluster's development defaults). Beside each load the CPU time per
+// answered request of the API, PostgreSQL and the load process is printed.
+//
 //	go run ./bench/lookup                                  # -n 200000 quick
-//	go run ./bench/lookup -n 10000000 -dir /tmp/cclookup   # full size; keep the cluster for reruns
+//	nice -n 19 ionice -c3 go run ./bench/lookup -n 10000000 -dir /tmp/cclookup -seed-only
+//	go run ./bench/lookup -n 10000000 -dir /tmp/cclookup   # full size, measured
 package main
 
 import (
