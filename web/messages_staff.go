@@ -169,6 +169,7 @@ var staffMessages = []msg{
 	{"step.correction.empty", "（空）", "(empty)"},
 	{"dreason.paused", "中止计时：%s至%s", "clock paused %s to %s"},
 	{"dreason.calendar", "节假日安排调整：%s", "holiday schedule changed: %s"},
+	{"dreason.calendar.revision", "工作日历更新（第%d次修订）：%s", "working-day calendar updated (revision %d): %s"},
 	{"dreason.lapsed", "期满未办理", "lapsed"},
 	{"dreason.listing period ended", "列入期限届满", "listing period ended"},
 	{"sparty.subject", "信用主体", "The subject"},

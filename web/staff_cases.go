@@ -975,6 +975,15 @@ func deadlineReason(p *page, reason string) string {
 	if note, ok := strings.CutPrefix(reason, "calendar changed: "); ok {
 		return p.L.T("dreason.calendar", note)
 	}
+	// A recount after an import names the calendar revision:
+	// "calendar changed (revision 2): <the import's reason>".
+	if rest, ok := strings.CutPrefix(reason, "calendar changed (revision "); ok {
+		if rev, note, ok := strings.Cut(rest, "): "); ok {
+			if n, err := strconv.Atoi(rev); err == nil {
+				return p.L.T("dreason.calendar.revision", n, note)
+			}
+		}
+	}
 	if known("dreason." + reason) {
 		return p.L.T("dreason." + reason)
 	}

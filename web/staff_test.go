@@ -129,6 +129,14 @@ func TestDeadlineReasonInWords(t *testing.T) {
 	if got := deadlineReason(en, "clock paused 2026-11-30..2026-12-02"); got != "clock paused 30 November 2026 to 2 December 2026" {
 		t.Errorf("pause reason %q", got)
 	}
+	// A recount after a calendar import (ChangeRecomputeCompare) names the
+	// revision; the Chinese page showed it in English before.
+	if got := deadlineReason(zh, "calendar changed (revision 2): 国务院办公厅关于2027年部分节假日安排的通知"); got != "工作日历更新（第2次修订）：国务院办公厅关于2027年部分节假日安排的通知" {
+		t.Errorf("recount reason %q", got)
+	}
+	if got := deadlineReason(en, "calendar changed (revision 2): notice"); got != "working-day calendar updated (revision 2): notice" {
+		t.Errorf("recount reason %q", got)
+	}
 	if got := deadlineReason(zh, "鉴定需要（批准人：张主任）"); got != "鉴定需要（批准人：张主任）" {
 		t.Errorf("a person's reason is changed: %q", got)
 	}
