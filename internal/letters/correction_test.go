@@ -39,3 +39,41 @@ func TestCorrectionNamesTheResultWindowOfTheProfile(t *testing.T) {
 		}
 	}
 }
+
+// The provider's correction notice of a repair names the repair
+// application and the provider's opinion — what it is asked, its old and
+// new date — and only the dates it was given; the subject's name and the
+// record come from the case, the addressee is the provider.
+func TestProviderCorrectionOfARepair(t *testing.T) {
+	p, err := policy.Default().Get("nantong")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := fixedCase(t, p, documents.KindRepairAcceptance)
+	old := deadline(t, p, policy.RepairProviderOpinion, at("2026-11-25 10:00"))
+	old.Seq = 1
+	now := old
+	now.Seq, now.Due = 2, old.Due.AddDays(1)
+	c.Deadlines = append(c.Deadlines, old, now)
+	is := fixedIssue(documents.KindProviderDeadlineCorrection, "", "通信期更字〔2026〕第0009号")
+	is.Facts["case_kind"] = "repair"
+	is.Lists["moved"] = []string{Moved(policy.RepairProviderOpinion, 1, 2)}
+	data, err := Compose(c, is)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := data.(*documents.ProviderDeadlineCorrection)
+	if d.Addressee != c.Record.Provider || d.Application != "信用修复申请" {
+		t.Errorf("addressed to %q about %q; want the provider %q and the repair application", d.Addressee, d.Application, c.Record.Provider)
+	}
+	if len(d.Items) != 1 || d.Items[0].Name != "信用修复意见期限" || !strings.Contains(d.Items[0].Ask, "信用修复意见") ||
+		d.Items[0].Old != old.Due || d.Items[0].New.Date != now.Due || d.Items[0].New.From != "受理之日" {
+		t.Errorf("items %+v; want the repair opinion %s → %s, counted from acceptance", d.Items, old.Due, now.Due)
+	}
+	if err := d.Validate(); err != nil {
+		t.Error(err)
+	}
+	if _, err := documents.Render(documents.KindProviderDeadlineCorrection, d); err != nil {
+		t.Error(err)
+	}
+}
