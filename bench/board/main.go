@@ -55,6 +55,7 @@ import (
 	"github.com/creditcase/creditcase/internal/calendar"
 	"github.com/creditcase/creditcase/internal/db"
 	"github.com/creditcase/creditcase/internal/pgcluster"
+	"github.com/creditcase/creditcase/internal/rules"
 	"github.com/creditcase/creditcase/web"
 )
 
@@ -154,7 +155,25 @@ func run() error {
 		return nil
 	}
 
-	app := application.New(application.Deps{Pool: pool, Logger: zerolog.Nop(), BcryptCost: bcrypt.MinCost})
+	// The rules as `creditcase serve` holds them (rules.Open: profiles and
+	// calendar kept in the database, the calendar head read per request, a
+	// deadline's calendar found by its version), not a static set: the
+	// pages pay what they pay in production. The seeded deadlines say they
+	// were counted with calendar "2026": that name is given the embedded
+	// calendar's revision, as an import gives a version its revision.
+	local, err := rules.LoadLocal(rules.Dirs{})
+	if err != nil {
+		return err
+	}
+	rl, err := rules.Open(ctx, pool, local, zerolog.Nop(), "bench/board")
+	if err != nil {
+		return err
+	}
+	if _, err := pool.Exec(ctx, `INSERT INTO calendar_versions (version, region, rev)
+		SELECT '2026', '', min(rev) FROM calendar_revisions ON CONFLICT DO NOTHING`); err != nil {
+		return err
+	}
+	app := application.New(application.Deps{Pool: pool, Logger: zerolog.Nop(), BcryptCost: bcrypt.MinCost, Rules: rl})
 	e := api.New(api.Deps{App: app, Logger: zerolog.Nop(), Registry: prometheus.NewRegistry()})
 	token, err := benchToken(ctx, pool, "bench-supervisor", auth.Supervisor)
 	if err != nil {
