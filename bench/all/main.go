@@ -1,4 +1,4 @@
-// Command all runs the performance benchmarks of issue 20 one after the
+// Command all runs the performance benchmarks of issue 20 and issue 15 one after the
 // other and prints their figures as one table (figure, goal, verdict, and
 // the machine's 1-minute load average when each figure was taken):
 //
@@ -8,7 +8,11 @@
 //   - bench/atrest: open cases at rest, restart, timers across an outage
 //     (part 3);
 //   - bench/lookup: the public lookup at a fixed rate from a separate load
-//     process, and the disclosure sweep beside it (part 4).
+//     process, and the disclosure sweep beside it (part 4);
+//   - bench/board: issue 15's staff pages — the worklist API, the console's
+//     /desk and /board, the board API — worst p99 server time of each
+//     (20 000 cases quick, the issue's 1 M with -full: seeding takes some
+//     ten minutes, keep it with -dir).
 //
 // The quick sizes run in about a quarter of an hour on an idle machine;
 // -full runs the issue's sizes (open cases grown in steps of 10 000,
@@ -51,9 +55,9 @@ func main() {
 
 func run() error {
 	full := flag.Bool("full", false, "the issue's full sizes (100 000 cases, 10 M records, a 5-minute outage)")
-	dir := flag.String("dir", "", "keep the seeded clusters here between runs (atrest/, lookup/)")
+	dir := flag.String("dir", "", "keep the seeded clusters here between runs (atrest/, lookup/, board/)")
 	profiles := flag.String("profiles", "", "directory for the CPU profiles (default: a temporary one, removed)")
-	only := flag.String("only", "", "comma-separated subset: objections, atrest, lookup")
+	only := flag.String("only", "", "comma-separated subset: objections, atrest, lookup, board")
 	lock := flag.String("lock", "", "hold this lock file (flock) during each measuring run, not while seeding")
 	flag.Parse()
 	ctx := context.Background()
@@ -94,6 +98,8 @@ func run() error {
 		add("atrest", true, "-build=false", "-cases", "300", "-rest", "30s", "-timers", "30", "-outage", "60s")
 		seed("lookup", "-n", "200000", "-seed-only")
 		add("lookup", true, "-n", "200000", "-duration", "10s", "-cpuprofile", filepath.Join(prof, "lookup.pprof"))
+		seed("board", "-seed-only", "-cases", "20000")
+		add("board", true, "-cases", "20000", "-requests", "200", "-cpuprofile", filepath.Join(prof, "board.pprof"))
 	} else {
 		add("objections", false, "-n", "400", "-c", "8", "-rounds", "4", "-actions", "100", "-cpuprofile", filepath.Join(prof, "actions.pprof"))
 		// Open cases grown in steps, measured at each: how each figure
@@ -109,6 +115,8 @@ func run() error {
 		}
 		seed("lookup", "-n", "10000000", "-seed-only")
 		add("lookup", true, "-n", "10000000", "-duration", "20s", "-cpuprofile", filepath.Join(prof, "lookup.pprof"))
+		seed("board", "-seed-only", "-cases", "1000000")
+		add("board", true, "-cases", "1000000", "-requests", "1000", "-cpuprofile", filepath.Join(prof, "board.pprof"))
 	}
 	dataDir := *dir
 	if dataDir == "" {
@@ -165,7 +173,7 @@ func run() error {
 	if *full {
 		size = "full sizes"
 	}
-	fmt.Printf("\nissue 20 benchmarks (%s; load = 1-minute load average of this 2-core machine when measured)\n", size)
+	fmt.Printf("\nissue 20 and 15 benchmarks (%s; load = 1-minute load average of this 2-core machine when measured)\n", size)
 	figures.Table(os.Stdout, figs)
 	if *profiles != "" {
 		fmt.Printf("profiles: go tool pprof -top %s\n", filepath.Join(*profiles, "*.pprof"))

@@ -49,6 +49,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/creditcase/creditcase/api"
+	"github.com/creditcase/creditcase/bench/internal/figures"
 	"github.com/creditcase/creditcase/internal/application"
 	"github.com/creditcase/creditcase/internal/audit"
 	"github.com/creditcase/creditcase/internal/auth"
@@ -421,6 +422,7 @@ func run() error {
 			}
 		}
 	}
+	var figs []figures.Figure
 	for _, g := range []string{"worklist", "/desk", "/board", "board"} {
 		if w, ok := worst[g]; ok {
 			verdict := "met"
@@ -428,9 +430,26 @@ func run() error {
 				verdict = "NOT met"
 			}
 			fmt.Printf("worst p99 of %-9s %8s (target ≤ 50ms: %s)\n", g, w, verdict)
+			figs = append(figs, figures.Goal("15 console", fmt.Sprintf("worst p99 of the %s operations, %s cases", groupName[g], short(*n)),
+				w.Round(10*time.Microsecond).String(), "p99 ≤ 50 ms", w <= 50*time.Millisecond))
 		}
 	}
+	figures.Emit(figs...)
 	return nil
+}
+
+// groupName names a group of operations in the figures' table.
+var groupName = map[string]string{"worklist": "worklist API", "/desk": "/desk page", "/board": "/board page", "board": "board API"}
+
+// short is a case count as the table gives it: 20 k, 1 M.
+func short(n int) string {
+	switch {
+	case n >= 1_000_000 && n%1_000_000 == 0:
+		return fmt.Sprintf("%d M", n/1_000_000)
+	case n >= 1000 && n%1000 == 0:
+		return fmt.Sprintf("%d k", n/1000)
+	}
+	return fmt.Sprint(n)
 }
 
 // loadAvg is the machine's 1-minute load average ("?" where unknown).
