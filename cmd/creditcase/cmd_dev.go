@@ -63,6 +63,7 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 		DatabaseURL:      cfg.DatabaseURL,
 		DataDir:          cfg.DataDir,
 		PGPort:           cfg.PGPort,
+		PGSettings:       cfg.PGSettings,
 		TemporalPort:     cfg.TemporalPort,
 		Namespace:        cfg.Namespace,
 		HTTPAddr:         cfg.HTTPAddr,

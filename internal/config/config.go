@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -27,6 +28,10 @@ Environment:
   LOG_FORMAT          json or console (default json; dev: console)
   DATA_DIR            dev: where the private PostgreSQL cluster lives (default .data)
   PG_PORT             dev: port of the private PostgreSQL (default 0: any free port)
+  PG_SETTINGS         dev: more settings of the private PostgreSQL, comma-separated
+                      name=value (default none: 128 MB of shared buffers, sized for
+                      development; a register of millions of records wants e.g.
+                      "shared_buffers=2GB,max_wal_size=8GB,checkpoint_timeout=15min,wal_compression=lz4")
   TEMPORAL_PORT       dev, engine: port of the embedded Temporal frontend (default
                       7233); its services use P..P+3, P-300..P-297 and P+10, so
                       P must lie between 400 and 32000
@@ -79,6 +84,7 @@ type Config struct {
 	LogFormat        string
 	DataDir          string
 	PGPort           int
+	PGSettings       []string
 	TemporalPort     int
 	TemporalBindIP   string
 	UIPort           int
@@ -138,6 +144,9 @@ func FromEnv(defaultLogFormat string) (Config, error) {
 		errs = append(errs, err.Error())
 	}
 	if c.WorkflowCacheSize, err = parseCacheSize(os.Getenv("WORKFLOW_CACHE_SIZE")); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if c.PGSettings, err = parsePGSettings(os.Getenv("PG_SETTINGS")); err != nil {
 		errs = append(errs, err.Error())
 	}
 	port := func(name string, def int, dst *int) {
@@ -205,4 +214,28 @@ func env(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// pgSetting is one PostgreSQL setting: a parameter name, "=", a value
+// without commas (the list's separator).
+var pgSetting = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.]*=[^,=]+$`)
+
+// parsePGSettings reads PG_SETTINGS: name=value pairs, comma-separated,
+// for the private cluster of dev; "" is none. PostgreSQL itself refuses a
+// name or value it does not know, at start, saying which.
+func parsePGSettings(v string) ([]string, error) {
+	var out []string
+	for _, f := range strings.Split(v, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		name, value, _ := strings.Cut(f, "=")
+		f = strings.TrimSpace(name) + "=" + strings.TrimSpace(value)
+		if !pgSetting.MatchString(f) {
+			return nil, fmt.Errorf("PG_SETTINGS=%q: %q is not name=value (settings are comma-separated, e.g. shared_buffers=2GB,max_wal_size=8GB)", v, f)
+		}
+		out = append(out, f)
+	}
+	return out, nil
 }

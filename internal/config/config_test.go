@@ -42,3 +42,31 @@ func TestWorkflowCacheSize(t *testing.T) {
 		}
 	}
 }
+
+// PG_SETTINGS: the private cluster of dev sized for a register; a malformed
+// list stops the process at start naming the variable and the bad entry.
+func TestPGSettings(t *testing.T) {
+	t.Setenv("PG_SETTINGS", "")
+	c, err := FromEnv("console")
+	if err != nil || len(c.PGSettings) != 0 {
+		t.Fatalf("unset: %q, %v; want none", c.PGSettings, err)
+	}
+	t.Setenv("PG_SETTINGS", " shared_buffers = 2GB,max_wal_size=8GB, checkpoint_timeout=15min,")
+	if c, err = FromEnv("console"); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(c.PGSettings, " "); got != "shared_buffers=2GB max_wal_size=8GB checkpoint_timeout=15min" {
+		t.Errorf("settings %q", got)
+	}
+	for _, bad := range []string{"shared_buffers", "=2GB", "shared_buffers=", "shared buffers=2GB", "shared_buffers=2GB=3GB"} {
+		t.Setenv("PG_SETTINGS", "max_wal_size=8GB,"+bad)
+		_, err := FromEnv("console")
+		if err == nil {
+			t.Errorf("PG_SETTINGS=%q accepted", bad)
+			continue
+		}
+		if !strings.Contains(err.Error(), "PG_SETTINGS") || !strings.Contains(err.Error(), "name=value") {
+			t.Errorf("PG_SETTINGS=%q: error %q does not name the variable and what it takes", bad, err)
+		}
+	}
+}

@@ -56,6 +56,8 @@ type Options struct {
 	// DataDir holds the private cluster (DataDir/pg).
 	DataDir string
 	PGPort  int
+	// PGSettings are more settings of the private cluster (PG_SETTINGS).
+	PGSettings []string
 	// TemporalPort is the embedded frontend port; 0 picks a free one.
 	TemporalPort int
 	Namespace    string
@@ -146,7 +148,7 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 		if o.DataDir == "" {
 			o.DataDir = ".data"
 		}
-		s.PG, err = pgcluster.Start(ctx, pgcluster.Config{Dir: filepath.Join(o.DataDir, "pg"), Port: o.PGPort, Log: progress})
+		s.PG, err = pgcluster.Start(ctx, pgcluster.Config{Dir: filepath.Join(o.DataDir, "pg"), Port: o.PGPort, Log: progress, Settings: o.PGSettings})
 		if err != nil {
 			return nil, err
 		}
