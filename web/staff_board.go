@@ -37,9 +37,11 @@ type kindCount struct {
 	Href               string
 }
 
+// boardRow is a row of the board as the page draws it: fields of its own,
+// not an embedded casework.BoardRow (see worklistRow).
 type boardRow struct {
-	casework.BoardRow
-	Due deadlineView
+	CaseNo, Kind, Stage, Profile, Light, Rule string
+	Due                                       deadlineView
 }
 
 var boardParties = []string{"centre", "subject", "supervisor"}
@@ -98,7 +100,7 @@ func (c *Console) board(ctx echo.Context, p *page) error {
 			d.DaysLeft, d.HasDays = *r.WorkingDaysLeft, true
 		}
 		d.Light = r.Light
-		v.Rows = append(v.Rows, boardRow{BoardRow: r, Due: d})
+		v.Rows = append(v.Rows, boardRow{CaseNo: r.CaseNo, Kind: r.Kind, Stage: r.Stage, Profile: r.Profile, Light: r.Light, Rule: r.Rule, Due: d})
 	}
 	if pg.Next != "" {
 		v.Next = q(f.Kind, f.Light, pg.Next)
