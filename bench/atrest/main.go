@@ -102,6 +102,7 @@ type bench struct {
 	env      []string
 	base     string
 	tokens   map[string]string
+	seeding  bool
 	accounts map[string]auth.Account
 }
 
@@ -121,7 +122,7 @@ func run() error {
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
 
-	b := &bench{dir: *dir}
+	b := &bench{dir: *dir, seeding: *seedOnly}
 	if b.dir == "" {
 		if *seedOnly {
 			return errors.New("-seed needs -dir (the seeded cluster is kept there for the measuring run)")
@@ -236,6 +237,9 @@ func run() error {
 	}
 	fmt.Printf("outage of %s (worker and engine killed with SIGKILL): restart to ready %s; %d of %d timers due during it fired after the restart (%d lost, latest %.1fs after ready); %d of %d case workflows still running\n",
 		*outage, o.restart.Round(100*time.Millisecond), o.fired, *timers, o.lost, o.late.Seconds(), o.running, st.open)
+	if len(o.others) > 0 {
+		fmt.Printf("running workflows against open cases: %s\n", strings.Join(o.others, "; "))
+	}
 	fmt.Printf("RSS after the restart (timers fired, %s later): worker %d MiB, engine %d MiB\n", o.settle.Round(time.Second), o.workerRSS>>20, o.engineRSS>>20)
 
 	figures.Emit(
@@ -365,7 +369,13 @@ func (b *bench) start(ctx context.Context) error {
 	if b.port, err = procs.TemporalPort(29300, 31990, "127.0.0.1"); err != nil {
 		return err
 	}
-	if b.http, err = procs.HTTPPorts(2, 18089, 29015, 29016, 29017); err != nil {
+	// A seeding run takes other ports than a measuring one: the two run
+	// side by side on different copies.
+	httpPorts := []int{18089, 29015, 29016, 29017}
+	if b.seeding {
+		httpPorts = []int{29021, 29022, 29023, 29024}
+	}
+	if b.http, err = procs.HTTPPorts(2, httpPorts...); err != nil {
 		return err
 	}
 	if err := b.startEngine(ctx); err != nil {
@@ -393,6 +403,13 @@ func (b *bench) start(ctx context.Context) error {
 	}
 	if err := b.api.WaitReady(ctx, b.base+"/readyz"); err != nil {
 		return err
+	}
+	// The port was free when chosen: another program may have bound it
+	// since, and answered /readyz in our API's stead.
+	select {
+	case <-b.api.Exited():
+		return fmt.Errorf("the API exited at start: %s", b.api.Tail())
+	case <-time.After(2 * time.Second):
 	}
 	b.tokens, b.accounts = map[string]string{}, map[string]auth.Account{}
 	as := auth.New(b.pool, 4)
@@ -751,6 +768,7 @@ func TimerWorkflow(ctx workflow.Context, due time.Time) (time.Time, error) {
 // bench's own worker) for d, starts them again and checks the sample.
 type outcome struct {
 	fired, lost, running  int
+	others                []string // case types whose running workflows differ from their open cases
 	late, restart, settle time.Duration
 	workerRSS, engineRSS  int64
 }
@@ -823,12 +841,37 @@ func (b *bench) outage(ctx context.Context, timers int, d time.Duration) (o outc
 	time.Sleep(15 * time.Second)
 	o.settle = time.Since(ready)
 	o.workerRSS, o.engineRSS = rssBytes(b.worker.PID()), rssBytes(b.engine.PID())
-	resp, cerr := tc.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Query: fmt.Sprintf("TaskQueue = '%s' AND ExecutionStatus = 'Running'", workflows.TaskQueue)})
-	if cerr != nil {
-		err = cerr
+	// Every open case's workflow still running: the running workflows of
+	// each case type against the open cases of its kind (a running
+	// workflow of no open case shows as a difference in its type).
+	rows, qerr := b.pool.Query(ctx, `SELECT kind, count(*) FROM cases WHERE status = 'open' GROUP BY kind ORDER BY kind`)
+	if qerr != nil {
+		err = qerr
 		return
 	}
-	o.running = int(resp.GetCount())
+	type kindCount struct {
+		Kind  string
+		Count int
+	}
+	kinds, qerr := pgx.CollectRows(rows, pgx.RowToStructByPos[kindCount])
+	if qerr != nil {
+		err = qerr
+		return
+	}
+	types := map[string]string{"objection": "ObjectionWorkflow", "listing": "ListingWorkflow", "repair": "RepairWorkflow"}
+	for _, k := range kinds {
+		resp, cerr := tc.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Query: fmt.Sprintf(
+			"TaskQueue = '%s' AND ExecutionStatus = 'Running' AND WorkflowType = '%s'", workflows.TaskQueue, types[k.Kind])})
+		if cerr != nil {
+			err = cerr
+			return
+		}
+		n := int(resp.GetCount())
+		o.running += min(n, k.Count)
+		if n != k.Count {
+			o.others = append(o.others, fmt.Sprintf("%s: %d running for %d open %s cases", types[k.Kind], n, k.Count, k.Kind))
+		}
+	}
 	return
 }
 
