@@ -118,7 +118,7 @@ func (p ProviderReport) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	_ = cw.Write([]string{"from", "to", "provider_id", "provider_name", "rule", "total", "on_time", "late", "missed", "on_time_rate"})
 	line := func(l Performance, rule string) {
-		_ = cw.Write([]string{p.From, p.To, strconv.FormatInt(l.ProviderID, 10), l.ProviderName, rule,
+		_ = cw.Write([]string{p.From, p.To, strconv.FormatInt(l.ProviderID, 10), csvText(l.ProviderName), csvText(rule),
 			strconv.Itoa(l.Total), strconv.Itoa(l.OnTime), strconv.Itoa(l.Late), strconv.Itoa(l.Missed),
 			strconv.FormatFloat(l.OnTimeRate, 'f', 4, 64)})
 	}
@@ -130,4 +130,21 @@ func (p ProviderReport) WriteCSV(w io.Writer) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// csvText makes a text cell of the CSV inert in a spreadsheet: a cell that
+// begins with =, +, -, @, a tab or a carriage return is read by Excel,
+// WPS and LibreOffice as a formula (a provider named "=HYPERLINK(…)" or
+// "=cmd|' /C calc'!A0" would run on the supervisor's machine), so such a
+// cell is written with a leading apostrophe, which those programs show as
+// text and do not display.
+func csvText(s string) string {
+	if s == "" {
+		return s
+	}
+	switch s[0] {
+	case '=', '+', '-', '@', '\t', '\r':
+		return "'" + s
+	}
+	return s
 }

@@ -3,6 +3,7 @@ package supervision_test
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"fmt"
 	"strings"
 	"testing"
@@ -81,5 +82,34 @@ func TestProviderPerformanceReport(t *testing.T) {
 	}
 	if _, err := r.Providers(context.Background(), calendar.MustParseDate("2030-05-31"), calendar.MustParseDate("2030-05-01")); err == nil {
 		t.Error("to before from accepted")
+	}
+}
+
+// A provider's name is typed by an administrator and lands in the CSV the
+// supervisor opens in a spreadsheet: a name that begins like a formula must
+// arrive as text, not run.
+func TestProviderReportCSVNamesAreNotFormulas(t *testing.T) {
+	rep := supervision.ProviderReport{From: "2030-05-01", To: "2030-05-31"}
+	for i, name := range []string{`=cmd|' /C calc'!A0`, "+1+1", "-2+3", "@SUM(A1)", "\t=1", "甲局", "a=b"} {
+		rep.Providers = append(rep.Providers, supervision.ProviderTotal{Performance: supervision.Performance{
+			ProviderID: int64(i + 1), ProviderName: name, Total: 1, OnTime: 1, OnTimeRate: 1}})
+	}
+	var buf bytes.Buffer
+	if err := rep.WriteCSV(&buf); err != nil {
+		t.Fatal(err)
+	}
+	r := csv.NewReader(strings.NewReader(strings.TrimPrefix(buf.String(), "\ufeff")))
+	rows, err := r.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`'=cmd|' /C calc'!A0`, "'+1+1", "'-2+3", "'@SUM(A1)", "'\t=1", "甲局", "a=b"}
+	if len(rows) != len(want)+1 {
+		t.Fatalf("%d rows, want %d:\n%s", len(rows), len(want)+1, buf.String())
+	}
+	for i, w := range want {
+		if got := rows[i+1][3]; got != w {
+			t.Errorf("provider %d: name cell %q, want %q", i+1, got, w)
+		}
 	}
 }
