@@ -236,7 +236,7 @@ func run() error {
 		return err
 	}
 	fmt.Printf("outage of %s (worker and engine killed with SIGKILL): restart to ready %s; %d of %d timers due during it fired after the restart (%d lost, latest %.1fs after ready); %d of %d case workflows still running\n",
-		*outage, o.restart.Round(100*time.Millisecond), o.fired, *timers, o.lost, o.late.Seconds(), o.running, st.open)
+		*outage, o.restart.Round(100*time.Millisecond), o.fired, *timers, o.lost, o.late.Seconds(), o.running, o.open)
 	if len(o.others) > 0 {
 		fmt.Printf("running workflows against open cases: %s\n", strings.Join(o.others, "; "))
 	}
@@ -249,8 +249,8 @@ func run() error {
 		figures.Report("3 at rest", "CPU at rest worker / engine / API", fmt.Sprintf("%.1f%% / %.1f%% / %.1f%% of a core", cpu["worker"], cpu["engine"], cpu["api"])),
 		figures.Report("3 at rest", "PostgreSQL per case application / engine", fmt.Sprintf("%.1f KiB / %.1f KiB", perApp/1024, perEngine/1024)),
 		figures.Goal("3 at rest", fmt.Sprintf("restart to ready after a %s outage, %s", *outage, size), o.restart.Round(100*time.Millisecond).String(), "≤ 30s", o.restart <= 30*time.Second),
-		figures.Goal("3 at rest", "timers due during the outage fired after it", fmt.Sprintf("%d of %d (latest %.1fs after ready); %d of %d cases running", o.fired, *timers, o.late.Seconds(), o.running, st.open),
-			"none lost", o.lost == 0 && o.fired == *timers && o.running == st.open),
+		figures.Goal("3 at rest", "timers due during the outage fired after it", fmt.Sprintf("%d of %d (latest %.1fs after ready); %d of %d cases running", o.fired, *timers, o.late.Seconds(), o.running, o.open),
+			"none lost", o.lost == 0 && o.fired == *timers && o.running == o.open && o.open >= st.open),
 	)
 	return nil
 }
@@ -768,6 +768,7 @@ func TimerWorkflow(ctx workflow.Context, due time.Time) (time.Time, error) {
 // bench's own worker) for d, starts them again and checks the sample.
 type outcome struct {
 	fired, lost, running  int
+	open                  int      // open cases when the running workflows were counted
 	others                []string // case types whose running workflows differ from their open cases
 	late, restart, settle time.Duration
 	workerRSS, engineRSS  int64
@@ -867,6 +868,7 @@ func (b *bench) outage(ctx context.Context, timers int, d time.Duration) (o outc
 			return
 		}
 		n := int(resp.GetCount())
+		o.open += k.Count
 		o.running += min(n, k.Count)
 		if n != k.Count {
 			o.others = append(o.others, fmt.Sprintf("%s: %d running for %d open %s cases", types[k.Kind], n, k.Count, k.Kind))
