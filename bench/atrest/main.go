@@ -445,13 +445,6 @@ func (b *bench) startWorker(ctx context.Context) error {
 	return b.worker.WaitReady(ctx, "http://"+addr+"/readyz")
 }
 
-// dbSize is the size of the application's and Temporal's databases.
-func (b *bench) dbSize(ctx context.Context) (int64, error) {
-	var s int64
-	err := b.pool.QueryRow(ctx, `SELECT sum(pg_database_size(datname))::bigint FROM pg_database WHERE datname IN ('creditcase', 'temporal', 'temporal_visibility')`).Scan(&s)
-	return s, err
-}
-
 // fileCases gives the demo subject one record per case (COPY) and files
 // the cases through the API, then waits until each stored its first
 // deadline. Listing and repair records are negative records of one
