@@ -74,7 +74,7 @@ func New(d Deps) *echo.Echo {
 		e.GET("/metrics", echo.WrapHandler(MetricsHandler(d.Registry)))
 	}
 
-	v1 := e.Group("/api/v1")
+	v1 := e.Group("/api/v1", noStore)
 	r := &router{g: v1, s: s, mw: []echo.MiddlewareFunc{s.authenticate(), s.csrf()}}
 	s.routesHealth(r)
 	s.routesRecords(r)
@@ -85,6 +85,16 @@ func New(d Deps) *echo.Echo {
 	s.routesRepairs(r)
 	s.routesCalendar(r)
 	return e
+}
+
+// noStore marks every answer of the API as not to be kept by a browser's
+// or a proxy's cache: records, letters and evidence carry names and ID
+// numbers, and the console's session cookie is accepted here too.
+func noStore(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set("Cache-Control", "no-store")
+		return next(c)
+	}
 }
 
 // router registers operations: each with its operationId, which is also
