@@ -41,7 +41,7 @@ const (
 	clusterName      = "active"
 	// HistoryCacheSize is how many workflows' mutable state the history
 	// service keeps in memory (Temporal's default is 128 000 per host,
-	// kept an hour): about 45 KiB each, so every case touched within the
+	// kept an hour): about 50 KiB each, so every case touched within the
 	// hour — all of them after a day's filing at a province's scale — would
 	// stay resident (705 MiB of engine with 10 000 cases just filed,
 	// gigabytes at 100 000). A case not held is read back from PostgreSQL
