@@ -52,7 +52,7 @@ func (f *fakeRecompute) progress() activities.RecomputeProgress {
 func newRecomputeEnv(t *testing.T, f *fakeRecompute) *testsuite.TestWorkflowEnvironment {
 	t.Helper()
 	var suite testsuite.WorkflowTestSuite
-	env := suite.NewTestWorkflowEnvironment()
+	env := newTestEnv(&suite)
 	env.SetStartTime(sh(2027, 1, 10, 9))
 	env.RegisterWorkflow(CalendarRecomputeWorkflow)
 	env.RegisterActivity(cases)

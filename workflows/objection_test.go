@@ -101,7 +101,7 @@ func (h *harness) setCalendar(c *calendar.Calendar) {
 func newHarness(t *testing.T, start time.Time) *harness {
 	h := &harness{t: t, settled: map[string]string{}, failNext: map[string]int{}}
 	var suite testsuite.WorkflowTestSuite
-	h.env = suite.NewTestWorkflowEnvironment()
+	h.env = newTestEnv(&suite)
 	h.env.SetStartTime(start)
 	h.env.RegisterWorkflow(ObjectionWorkflow)
 	h.env.RegisterActivity(cases)

@@ -61,7 +61,7 @@ func caseName(i int) string {
 func newReconcileEnv(t *testing.T, f *fakeReconciler) *testsuite.TestWorkflowEnvironment {
 	t.Helper()
 	var suite testsuite.WorkflowTestSuite
-	env := suite.NewTestWorkflowEnvironment()
+	env := newTestEnv(&suite)
 	env.RegisterWorkflow(ReconcileWorkflow)
 	env.RegisterActivity(reconcileActs)
 	env.OnActivity(reconcileActs.BeginReconcile, mock.Anything, mock.Anything).Return(func(_ context.Context, s activities.ReconcileStart) error {

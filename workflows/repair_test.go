@@ -58,7 +58,7 @@ func (h *repairHarness) failing(activity string) error {
 func newRepairHarness(t *testing.T, start time.Time, facts repair.Facts) *repairHarness {
 	h := &repairHarness{t: t, facts: facts, settled: map[string]string{}, failNext: map[string]int{}}
 	var suite testsuite.WorkflowTestSuite
-	h.env = suite.NewTestWorkflowEnvironment()
+	h.env = newTestEnv(&suite)
 	h.env.SetStartTime(start)
 	real := &activities.Cases{Calendar: calendar.Default(), Policies: policy.Default()}
 	h.env.RegisterWorkflow(RepairWorkflow)

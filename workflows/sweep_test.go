@@ -74,7 +74,7 @@ func (s *fakeSweepStore) batch(_ context.Context, r activities.SweepBatchRequest
 func newSweepEnv(t *testing.T, store *fakeSweepStore, start time.Time) *testsuite.TestWorkflowEnvironment {
 	t.Helper()
 	var suite testsuite.WorkflowTestSuite
-	env := suite.NewTestWorkflowEnvironment()
+	env := newTestEnv(&suite)
 	env.SetStartTime(start)
 	env.RegisterWorkflow(DisclosureSweepWorkflow)
 	env.RegisterActivity(sweep)

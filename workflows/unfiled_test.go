@@ -37,7 +37,7 @@ func TestUnfiledCaseEndsItself(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var suite testsuite.WorkflowTestSuite
-			env := suite.NewTestWorkflowEnvironment()
+			env := newTestEnv(&suite)
 			env.SetStartTime(start)
 			env.RegisterWorkflow(tc.run)
 			env.RegisterActivity(cases)
