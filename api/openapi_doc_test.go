@@ -112,7 +112,7 @@ var docOps = map[string]docOp{
 	"listInbox":                 {ok: "200", resp: api.NotificationList{}, query: casework.InboxFilter{}},
 	"markNotificationRead":      {ok: "200", resp: supervision.Notification{}},
 
-	"getRepairEligibility":     {ok: "200", resp: casework.RepairEligibility{}},
+	"getRepairEligibility":     {ok: "200", resp: casework.RepairEligibility{}, query: casework.RepairEligibilityQuery{}},
 	"listRepairs":              {ok: "200", resp: casework.CasePage{}, query: casework.ObjectionFilter{}},
 	"applyForRepair":           {ok: "201", resp: casework.FiledRepair{}, form: casework.ApplyForRepair{}},
 	"getRepair":                {ok: "200", resp: casework.RepairDetail{}},

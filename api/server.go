@@ -6,10 +6,13 @@ package api
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"regexp"
+	"sort"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -113,8 +116,12 @@ func (r *router) op(method, path, operationID string, h echo.HandlerFunc) {
 	}
 	guard := r.s.app.Guard
 	write := method != http.MethodGet && method != http.MethodHead
+	known := queryParams()[operationID]
 	r.g.Add(method, path, func(c echo.Context) error {
 		if err := guard.Require(c.Request().Context(), actor(c), uc); err != nil {
+			return err
+		}
+		if err := onlyDeclaredQuery(c, known); err != nil {
 			return err
 		}
 		if write {
@@ -276,4 +283,56 @@ func (s *Server) routesHealth(r *router) {
 // METRICS_ADDR alone).
 func MetricsHandler(reg *prometheus.Registry) http.Handler {
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
+}
+
+// queryParams is, per operationId, the query parameters the served OpenAPI
+// document declares (the document is generated from the handlers' types and
+// checked against them by the tests).
+var queryParams = sync.OnceValue(func() map[string]map[string]bool {
+	var doc struct {
+		Paths map[string]map[string]struct {
+			OperationID string `json:"operationId"`
+			Parameters  []struct {
+				Name string `json:"name"`
+				In   string `json:"in"`
+			} `json:"parameters"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(openAPIDocument, &doc); err != nil {
+		panic("api: openapi.json: " + err.Error())
+	}
+	out := map[string]map[string]bool{}
+	for _, item := range doc.Paths {
+		for _, op := range item {
+			names := map[string]bool{}
+			for _, p := range op.Parameters {
+				if p.In == "query" {
+					names[p.Name] = true
+				}
+			}
+			out[op.OperationID] = names
+		}
+	}
+	return out
+})
+
+// onlyDeclaredQuery refuses (400, naming each) a query parameter the
+// operation does not take: a misspelt or invented one (?dry_run=true on an
+// import, ?page_size=5, ?subject=3) was ignored, and the client believed a
+// filter, a limit or a dry run applied that did not — an import committed
+// its rows.
+func onlyDeclaredQuery(c echo.Context, known map[string]bool) error {
+	var fe []refusal.Field
+	for name := range c.QueryParams() {
+		if !known[name] {
+			fe = append(fe, refusal.Field{Name: name, Code: "unknown",
+				Message: refusal.T("该操作没有这个查询参数，未作任何更改；可用的参数见 /api/v1/openapi.json",
+					"this operation takes no such query parameter; nothing was changed (its parameters are in /api/v1/openapi.json)")})
+		}
+	}
+	if len(fe) == 0 {
+		return nil
+	}
+	sort.Slice(fe, func(i, j int) bool { return fe[i].Name < fe[j].Name })
+	return refusal.BadParams(fe...)
 }
