@@ -117,7 +117,12 @@ func TestBasisRevocationDatedHonestlyThroughHTTP(t *testing.T) {
 	lc := proposeListing(t, ctx)
 	st := lc.list()
 	listedAt := st.ListedAt
-	time.Sleep(1100 * time.Millisecond)
+	// The honest revocation below is dated half a second after the listing
+	// and learned at the last whole second: two seconds on, that second is
+	// after the revocation whatever the fraction of the listing's second
+	// (one second on, it was before it when the listing fell late in its
+	// second, and the revocation was refused as learned before it happened).
+	time.Sleep(2100 * time.Millisecond)
 	revoke := workflows.RevokeBasisInput{Reason: "处罚决定被复议撤销", Instrument: "通政复决字〔2026〕第12号"}
 
 	early := revoke
