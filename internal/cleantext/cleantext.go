@@ -279,7 +279,62 @@ func DecodeJSON(data []byte, v any) error {
 		return refusal.Invalid(refusal.Field{Name: "body", Code: "json",
 			Message: refusal.T("请求体只能是一个 JSON 对象", "the body must be a single JSON object")})
 	}
+	if name, ok := duplicateName(data); ok {
+		return refusal.Invalid(refusal.Field{Name: name, Code: CodeDuplicate,
+			Message: refusal.T("同一对象中重复出现该字段，无法确定以哪个值为准", "appears twice in the same object: which value is meant cannot be told")})
+	}
 	return Refuse(v)
+}
+
+// CodeDuplicate is the field code of a name given twice in one JSON object
+// (encoding/json would silently keep the last value).
+const CodeDuplicate = "duplicate"
+
+// duplicateName finds the first name given twice in one object of data
+// (already decoded once, so valid JSON), named as the client spells it:
+// grounds[2].title. Names are compared exactly.
+func duplicateName(data []byte) (string, bool) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var walk func(path string) (string, bool)
+	walk = func(path string) (string, bool) {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false
+		}
+		switch tok {
+		case json.Delim('{'):
+			seen := map[string]bool{}
+			for dec.More() {
+				t, err := dec.Token()
+				if err != nil {
+					return "", false
+				}
+				name, _ := t.(string)
+				p := name
+				if path != "" {
+					p = path + "." + name
+				}
+				if seen[name] {
+					return p, true
+				}
+				seen[name] = true
+				if d, dup := walk(p); dup {
+					return d, true
+				}
+			}
+			_, _ = dec.Token()
+		case json.Delim('['):
+			for i := 0; dec.More(); i++ {
+				if d, dup := walk(fmt.Sprintf("%s[%d]", path, i)); dup {
+					return d, true
+				}
+			}
+			_, _ = dec.Token()
+		}
+		return "", false
+	}
+	return walk("")
 }
 
 // TooLarge refuses a body over limit bytes.

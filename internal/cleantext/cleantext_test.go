@@ -88,6 +88,8 @@ func TestDecodeJSON(t *testing.T) {
 		{`{"record_id":1,"by":{}}`, "by", "unknown"},
 		{`{"record_id":1} {}`, "body", "json"},
 		{`{"record_id":`, "body", "json"},
+		{`{"record_id":1,"record_id":2}`, "record_id", CodeDuplicate},
+		{`{"inner":{"note":"a","note":"b"}}`, "inner.note", CodeDuplicate},
 	}
 	for _, c := range cases {
 		var b body
@@ -110,6 +112,23 @@ func TestDecodeJSON(t *testing.T) {
 	var b body
 	if err := DecodeJSON([]byte("  "), &b); err != nil {
 		t.Errorf("empty body: %v", err)
+	}
+}
+
+// A name given twice in one object is found wherever it is, named as the
+// client spells it; the same name in different objects is no duplicate.
+func TestDuplicateName(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"a":1,"b":{"c":[{"d":1},{"d":2,"e":{"f":1,"f":2}}]}}`: "b.c[1].e.f",
+		`[{"x":1},{"x":1,"x":2}]`:                               "[1].x",
+		`{"correction":{"title":"a","title":"b"}}`:              "correction.title",
+		`{"a":{"x":1},"b":{"x":1},"c":[{"x":1},{"x":2}]}`:       "",
+		`{"Title":1,"title":2}`:                                 "",
+	} {
+		got, dup := duplicateName([]byte(body))
+		if got != want || dup != (want != "") {
+			t.Errorf("%s: %q %v, want %q", body, got, dup, want)
+		}
 	}
 }
 
