@@ -279,9 +279,8 @@ func DecodeJSON(data []byte, v any) error {
 		return refusal.Invalid(refusal.Field{Name: "body", Code: "json",
 			Message: refusal.T("请求体只能是一个 JSON 对象", "the body must be a single JSON object")})
 	}
-	if name, ok := duplicateName(data); ok {
-		return refusal.Invalid(refusal.Field{Name: name, Code: CodeDuplicate,
-			Message: refusal.T("同一对象中重复出现该字段，无法确定以哪个值为准", "appears twice in the same object: which value is meant cannot be told")})
+	if f, ok := nameProblem(data, reflect.TypeOf(v)); ok {
+		return refusal.Invalid(f)
 	}
 	return Refuse(v)
 }
@@ -290,51 +289,135 @@ func DecodeJSON(data []byte, v any) error {
 // (encoding/json would silently keep the last value).
 const CodeDuplicate = "duplicate"
 
-// duplicateName finds the first name given twice in one object of data
-// (already decoded once, so valid JSON), named as the client spells it:
-// grounds[2].title. Names are compared exactly.
-func duplicateName(data []byte) (string, bool) {
+// nameProblem finds the first name in data (already decoded once into a
+// value of type t, so valid JSON) that encoding/json accepted although it
+// should not have: a name given twice in one object (the last value would
+// silently win), or a field name spelt in another case than the document's
+// (encoding/json matches struct fields case-insensitively, so
+// {"record_id":1,"Record_ID":2} filed on record 2 while anything reading
+// the exact name saw record 1). Named as the client spells it:
+// grounds[2].title. Map keys are data, compared exactly, any case allowed.
+func nameProblem(data []byte, t reflect.Type) (refusal.Field, bool) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	var walk func(path string) (string, bool)
-	walk = func(path string) (string, bool) {
+	var walk func(path string, t reflect.Type) (refusal.Field, bool)
+	walk = func(path string, t reflect.Type) (refusal.Field, bool) {
 		tok, err := dec.Token()
 		if err != nil {
-			return "", false
+			return refusal.Field{}, false
 		}
+		t = jsonTarget(t)
 		switch tok {
 		case json.Delim('{'):
+			var fields map[string]reflect.Type
+			if t != nil && t.Kind() == reflect.Struct {
+				fields = map[string]reflect.Type{}
+				structFields(t, fields)
+			}
 			seen := map[string]bool{}
 			for dec.More() {
-				t, err := dec.Token()
+				tk, err := dec.Token()
 				if err != nil {
-					return "", false
+					return refusal.Field{}, false
 				}
-				name, _ := t.(string)
-				p := name
-				if path != "" {
-					p = path + "." + name
-				}
+				name, _ := tk.(string)
+				p := join(path, name)
 				if seen[name] {
-					return p, true
+					return refusal.Field{Name: p, Code: CodeDuplicate,
+						Message: refusal.T("同一对象中重复出现该字段，无法确定以哪个值为准", "appears twice in the same object: which value is meant cannot be told")}, true
 				}
 				seen[name] = true
-				if d, dup := walk(p); dup {
-					return d, true
+				var elem reflect.Type
+				switch {
+				case fields != nil:
+					ft, exact := fields[name]
+					if !exact {
+						want := name
+						for f := range fields {
+							if strings.EqualFold(f, name) {
+								want = f
+							}
+						}
+						return refusal.Field{Name: p, Code: "unknown", Message: refusal.T(
+							"未知字段：字段名区分大小写，应为 "+want,
+							"unknown field: names are case-sensitive, the field is "+want)}, true
+					}
+					elem = ft
+				case t != nil && t.Kind() == reflect.Map:
+					elem = t.Elem()
+				}
+				if f, bad := walk(p, elem); bad {
+					return f, true
 				}
 			}
 			_, _ = dec.Token()
 		case json.Delim('['):
+			var elem reflect.Type
+			if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+				elem = t.Elem()
+			}
 			for i := 0; dec.More(); i++ {
-				if d, dup := walk(fmt.Sprintf("%s[%d]", path, i)); dup {
-					return d, true
+				if f, bad := walk(fmt.Sprintf("%s[%d]", path, i), elem); bad {
+					return f, true
 				}
 			}
 			_, _ = dec.Token()
 		}
-		return "", false
+		return refusal.Field{}, false
 	}
-	return walk("")
+	return walk("", t)
+}
+
+var (
+	jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
+	textUnmarshaler = reflect.TypeFor[interface{ UnmarshalText([]byte) error }]()
+)
+
+// jsonTarget is the type whose field names a JSON value must match, or nil
+// when the value is not matched by name (an interface, or a type that
+// decodes itself: only duplicates are looked for inside it).
+func jsonTarget(t reflect.Type) reflect.Type {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil || t.Kind() == reflect.Interface {
+		return nil
+	}
+	if p := reflect.PointerTo(t); p.Implements(jsonUnmarshaler) || p.Implements(textUnmarshaler) {
+		return nil
+	}
+	return t
+}
+
+// structFields collects the JSON names of t's fields as encoding/json sees
+// them, the fields of embedded structs without a name of their own
+// included (a field of t's own wins over a promoted one of the same name).
+func structFields(t reflect.Type, into map[string]reflect.Type) {
+	var embedded []reflect.Type
+	for i := 0; i < t.NumField(); i++ {
+		sf := t.Field(i)
+		if sf.Anonymous && sf.Tag.Get("json") == "" {
+			if et := jsonTarget(sf.Type); et != nil && et.Kind() == reflect.Struct {
+				embedded = append(embedded, et)
+				continue
+			}
+		}
+		if !sf.IsExported() {
+			continue
+		}
+		if name, skip := jsonName(sf); !skip {
+			into[name] = sf.Type
+		}
+	}
+	for _, et := range embedded {
+		promoted := map[string]reflect.Type{}
+		structFields(et, promoted)
+		for name, ft := range promoted {
+			if _, taken := into[name]; !taken {
+				into[name] = ft
+			}
+		}
+	}
 }
 
 // TooLarge refuses a body over limit bytes.

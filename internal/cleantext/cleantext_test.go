@@ -1,9 +1,11 @@
 package cleantext
 
 import (
+	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/creditcase/creditcase/internal/refusal"
 )
@@ -90,6 +92,11 @@ func TestDecodeJSON(t *testing.T) {
 		{`{"record_id":`, "body", "json"},
 		{`{"record_id":1,"record_id":2}`, "record_id", CodeDuplicate},
 		{`{"inner":{"note":"a","note":"b"}}`, "inner.note", CodeDuplicate},
+		// encoding/json matches names case-insensitively: another case is
+		// refused, alone or beside the exact name (the last would win).
+		{`{"Record_ID":2}`, "Record_ID", "unknown"},
+		{`{"record_id":1,"RECORD_ID":2}`, "RECORD_ID", "unknown"},
+		{`{"inner":{"Note":"a"}}`, "inner.Note", "unknown"},
 	}
 	for _, c := range cases {
 		var b body
@@ -125,9 +132,55 @@ func TestDuplicateName(t *testing.T) {
 		`{"a":{"x":1},"b":{"x":1},"c":[{"x":1},{"x":2}]}`:       "",
 		`{"Title":1,"title":2}`:                                 "",
 	} {
-		got, dup := duplicateName([]byte(body))
-		if got != want || dup != (want != "") {
-			t.Errorf("%s: %q %v, want %q", body, got, dup, want)
+		f, dup := nameProblem([]byte(body), nil)
+		if f.Name != want || dup != (want != "") || (dup && f.Code != CodeDuplicate) {
+			t.Errorf("%s: %+v %v, want %q", body, f, dup, want)
+		}
+	}
+}
+
+// Names are matched against the input type exactly, as the document spells
+// them: through pointers, slices, maps' values and embedded structs; map
+// keys are data (any case); a type that decodes itself is not looked into.
+func TestNamesMatchTheTypeExactly(t *testing.T) {
+	type Common struct {
+		By   string `json:"by"`
+		Note string `json:"note"`
+	}
+	type item struct {
+		Title string `json:"title"`
+	}
+	type input struct {
+		Common
+		Note  string           `json:"note"` // its own, wins over Common's
+		Items []*item          `json:"items"`
+		Fix   map[string]item  `json:"fix"`
+		Raw   json.RawMessage  `json:"raw"`
+		Any   any              `json:"any"`
+		When  time.Time        `json:"when"`
+		Tags  map[string]int64 `json:"tags"`
+	}
+	for body, want := range map[string]string{
+		`{"by":"a","note":"b","items":[{"title":"x"}],"fix":{"Title":{"title":"y"}},"raw":{"A":1,"a":2},"any":{"X":1},"when":"2026-01-02T00:00:00Z","tags":{"A":1,"a":2}}`: "",
+		`{"By":"a"}`: "By:unknown",
+		`{"items":[{"title":"x"},{"Title":"y"}]}`: "items[1].Title:unknown",
+		`{"fix":{"k":{"TITLE":"y"}}}`:             "fix.k.TITLE:unknown",
+		`{"raw":{"a":1,"a":2}}`:                   "raw.a:duplicate",
+	} {
+		var in input
+		if err := json.Unmarshal([]byte(body), &in); err != nil {
+			t.Fatalf("%s: %v", body, err)
+		}
+		f, bad := nameProblem([]byte(body), reflect.TypeOf(&in))
+		got := ""
+		if bad {
+			got = f.Name + ":" + f.Code
+		}
+		if got != want {
+			t.Errorf("%s: %q, want %q", body, got, want)
+		}
+		if bad && f.Code == "unknown" && !strings.Contains(f.Message.EN, "case-sensitive") {
+			t.Errorf("%s: message %q does not say names are case-sensitive", body, f.Message.EN)
 		}
 	}
 }
