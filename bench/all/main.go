@@ -94,7 +94,7 @@ func run() error {
 	}
 	if !*full {
 		add("objections", false, "-n", "100", "-c", "8", "-rounds", "2", "-actions", "20", "-cpuprofile", filepath.Join(prof, "actions.pprof"))
-		seed("atrest", "-seed", "-cases", "300")
+		seed("atrest", "-seed", "-cases", "300", "-advance", "150")
 		add("atrest", true, "-build=false", "-cases", "300", "-rest", "30s", "-timers", "30", "-outage", "60s")
 		seed("lookup", "-n", "200000", "-seed-only")
 		add("lookup", true, "-n", "200000", "-duration", "10s", "-cpuprofile", filepath.Join(prof, "lookup.pprof"))

@@ -7,9 +7,13 @@
 //     the three procedures — objections and repair applications (the
 //     subject) and listing proposals (the provider) — each on its own
 //     record, until every one has stored its first deadline (the first
-//     deadlines are the rules' own: 3 to 15 working days from filing, not
-//     an artificial spread; a timer costs the engine the same whenever it
-//     is due);
+//     deadlines are the rules' own: 3 to 5 working days from filing);
+//   - -advance N: N of them moved on through the API to later stages
+//     (accepted, forwarded, replied to, decided and in the appeal window;
+//     a hearing scheduled; a repair accepted), so that their pending
+//     deadlines fall over the coming weeks as a province's do (advance.go);
+//     the pending deadlines' spread over the working days from today is
+//     printed by every run;
 //   - at rest: worker, engine and API RSS, their CPU over -rest, and the
 //     PostgreSQL size per case (application + Temporal databases, before
 //     and after);
@@ -31,6 +35,7 @@
 //	flock /work/bench.lock go run ./bench/atrest -build=false -cases 10000 -dir /tmp/ccatrest
 //	nice -n 19 ionice -c3 go run ./bench/atrest -seed -cases 30000 -dir /tmp/ccatrest   # adds 20 000
 //	flock /work/bench.lock go run ./bench/atrest -build=false -cases 30000 -outage 5m -timers 200 -dir /tmp/ccatrest
+//	nice -n 5 go run ./bench/atrest -seed -build=false -cases 30000 -advance 15000 -dir /tmp/ccatrest  # moves the missing ones on
 //
 // The seeding run reports RSS after filing (every case just went through
 // the worker: its workflow cache is as full as WORKFLOW_CACHE_SIZE lets it
@@ -39,6 +44,9 @@
 // seeded data, the size per case of the application's database and of the
 // engine's two, restart to ready, the timer sample, and RSS once the
 // restarted roles have caught up.
+//
+// "Cases" are the held ones: open, or decided and in the appeal window
+// (their workflow waits on that deadline); a finished case is not counted.
 //
 // Ports: Temporal in 29300–31990 (membership 300 below), HTTP 18089 and
 // 29015 (the scale developer's ranges).
@@ -117,6 +125,7 @@ func run() error {
 	outage := flag.Duration("outage", 60*time.Second, "how long worker and engine are down")
 	dir := flag.String("dir", "", "working directory to keep between runs (default: a temporary one)")
 	timeout := flag.Duration("timeout", 4*time.Hour, "bound on the whole run")
+	advance := flag.Int("advance", 0, "held cases to stand past their first stage (counted across runs; the missing ones are moved on through the API): see advance.go")
 	build := flag.Bool("build", true, "build ./cmd/creditcase into -dir (false: reuse the one the seeding run built, so a measuring run compiles nothing)")
 	flag.Parse()
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
@@ -162,7 +171,7 @@ func run() error {
 		return err
 	}
 	var have int
-	if err := b.pool.QueryRow(ctx, `SELECT count(*) FROM cases WHERE status = 'open'`).Scan(&have); err != nil {
+	if err := b.pool.QueryRow(ctx, `SELECT count(*) FROM cases WHERE `+held).Scan(&have); err != nil {
 		return err
 	}
 	if have < *n {
@@ -173,12 +182,22 @@ func run() error {
 		took := time.Since(t0)
 		say(fmt.Sprintf("%d cases filed and settled in %s: %.1f cases/s (load %s)", *n-have, took.Round(time.Second), float64(*n-have)/took.Seconds(), loadavg()))
 	}
+	if *advance > 0 {
+		if err := b.advance(ctx, *advance, *conc); err != nil {
+			return err
+		}
+	}
 	st, err := b.state(ctx)
 	if err != nil {
 		return err
 	}
+	spread, err := b.spreadWD(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Print(spread)
 	size := fmt.Sprintf("%d cases", st.open)
-	say(fmt.Sprintf("%s (%d objections, %d listings, %d repairs), %d with a pending deadline; first deadlines due %s; resting",
+	say(fmt.Sprintf("%s (%d objections, %d listings, %d repairs), %d with a pending deadline; next deadlines due %s; resting",
 		size, st.objections, st.listings, st.repairs, st.withTimer, st.spread))
 	sizes, err := b.dbSizes(ctx)
 	if err != nil {
@@ -196,7 +215,7 @@ func run() error {
 		for _, p := range roles {
 			rss[p.Name] = rssBytes(p.PID())
 		}
-		fmt.Printf("%s seeded (%d objections, %d listings, %d repairs; %d with a pending deadline, first deadlines due %s)\n",
+		fmt.Printf("%s seeded (%d objections, %d listings, %d repairs; %d with a pending deadline, next deadlines due %s)\n",
 			size, st.objections, st.listings, st.repairs, st.withTimer, st.spread)
 		fmt.Printf("RSS after filing (seeding run, niced): worker %d MiB, engine %d MiB, API %d MiB\n", rss["worker"]>>20, rss["engine"]>>20, rss["api"]>>20)
 		fmt.Printf("PostgreSQL per case: application %.1f KiB, engine %.1f KiB (application %d MiB, engine %d MiB)\n",
@@ -221,7 +240,7 @@ func run() error {
 		rss[p.Name] = rssBytes(p.PID())
 		cpu[p.Name] = 100 * (cpuSeconds(p.PID()) - cpu0[p.PID()]) / rest.Seconds()
 	}
-	fmt.Printf("%s at rest (%d objections, %d listings, %d repairs; %d with a pending deadline, first deadlines due %s)\n",
+	fmt.Printf("%s at rest (%d objections, %d listings, %d repairs; %d with a pending deadline, next deadlines due %s)\n",
 		size, st.objections, st.listings, st.repairs, st.withTimer, st.spread)
 	fmt.Printf("%-10s %10s %14s\n", "role", "RSS MiB", "CPU at rest")
 	for _, p := range roles {
@@ -272,9 +291,15 @@ func loadavg() string {
 	return strings.Join(strings.Fields(string(b))[:3], " ")
 }
 
+// held are the cases whose workflow still waits on a deadline: the open
+// ones and the objections decided and in their appeal window (status
+// closed, stage closed: the subject may still appeal). Only a finished
+// case's workflow has ended.
+const held = `stage <> 'finished'`
+
 type caseState struct {
 	open, objections, listings, repairs, withTimer int
-	spread                                         string // first deadlines: range and per-week counts
+	spread                                         string // next deadlines: range and per-week counts
 }
 
 // state counts the open cases and how their next deadlines spread.
@@ -283,12 +308,12 @@ func (b *bench) state(ctx context.Context) (caseState, error) {
 	var first, last time.Time
 	if err := b.pool.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE kind = 'objection'), count(*) FILTER (WHERE kind = 'listing'),
 		count(*) FILTER (WHERE kind = 'repair'), count(next_due_at), coalesce(min(next_due_at), now()), coalesce(max(next_due_at), now())
-		FROM cases WHERE status = 'open'`).
+		FROM cases WHERE `+held).
 		Scan(&s.open, &s.objections, &s.listings, &s.repairs, &s.withTimer, &first, &last); err != nil {
 		return s, err
 	}
-	rows, err := b.pool.Query(ctx, `SELECT to_char(date_trunc('week', next_due_at AT TIME ZONE 'Asia/Shanghai'), 'MM-DD'), count(*)
-		FROM cases WHERE status = 'open' AND next_due_at IS NOT NULL GROUP BY 1 ORDER BY 1`)
+	rows, err := b.pool.Query(ctx, `SELECT to_char(w, 'MM-DD'), c FROM (SELECT date_trunc('week', next_due_at AT TIME ZONE 'Asia/Shanghai') AS w, count(*) AS c
+		FROM cases WHERE `+held+` AND next_due_at IS NOT NULL GROUP BY 1) AS weeks ORDER BY w`)
 	if err != nil {
 		return s, err
 	}
@@ -587,7 +612,8 @@ func (b *bench) fileCases(ctx context.Context, target, n int, listShare, repairS
 		// A case answered 201 is in the table once its workflow has
 		// written it: the ones not there yet are waiting too.
 		var waiting, open int
-		if err := b.pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE next_due_at IS NULL), count(*) FROM cases WHERE status = 'open'`).Scan(&waiting, &open); err != nil {
+		if err := b.pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE next_due_at IS NULL AND stage IN ('acceptance', 'notice', 'representation')), count(*)
+			FROM cases WHERE `+held).Scan(&waiting, &open); err != nil {
 			return err
 		}
 		waiting += max(0, target-open)
@@ -838,7 +864,7 @@ func (b *bench) outage(ctx context.Context, timers int, d time.Duration) (o outc
 	// Every open case's workflow still running: the running workflows of
 	// each case type against the open cases of its kind (a running
 	// workflow of no open case shows as a difference in its type).
-	rows, qerr := b.pool.Query(ctx, `SELECT kind, count(*) FROM cases WHERE status = 'open' GROUP BY kind ORDER BY kind`)
+	rows, qerr := b.pool.Query(ctx, `SELECT kind, count(*) FROM cases WHERE `+held+` GROUP BY kind ORDER BY kind`)
 	if qerr != nil {
 		err = qerr
 		return
