@@ -114,7 +114,7 @@ func first(kind string) string { return steps[kind][0].from }
 
 // advance moves cases on until n of the held cases stand past their first
 // stage (counted across runs).
-func (b *bench) advance(ctx context.Context, n, conc int) error {
+func (b *bench) advance(ctx context.Context, n, conc int, budget time.Duration) error {
 	rows, err := b.pool.Query(ctx, `SELECT c.case_no, c.kind, c.stage || CASE WHEN c.kind = 'listing' AND c.stage = 'hearing' AND EXISTS (
 		SELECT 1 FROM case_deadlines d WHERE d.case_no = c.case_no AND d.rule_id = $1 AND d.state = 'pending') THEN ':scheduled' ELSE '' END
 		FROM cases c WHERE c.stage <> 'finished' ORDER BY md5(c.case_no)`, workflows.RuleHearing)
@@ -193,10 +193,16 @@ func (b *bench) advance(ctx context.Context, n, conc int) error {
 			}
 		}()
 	}
+	handed := 0
 	for _, c := range todo {
 		if ctx.Err() != nil {
 			break
 		}
+		if budget > 0 && time.Since(t0) > budget {
+			say(fmt.Sprintf("advance: -advance-for %s spent: %d of the %d cases not handed out (a re-run moves them on)", budget, len(todo)-handed, len(todo)))
+			break
+		}
+		handed++
 		mu.Lock()
 		stop := firstErr != nil
 		mu.Unlock()

@@ -126,6 +126,7 @@ func run() error {
 	dir := flag.String("dir", "", "working directory to keep between runs (default: a temporary one)")
 	timeout := flag.Duration("timeout", 4*time.Hour, "bound on the whole run")
 	advance := flag.Int("advance", 0, "held cases to stand past their first stage (counted across runs; the missing ones are moved on through the API): see advance.go")
+	advanceFor := flag.Duration("advance-for", 0, "stop handing out cases to -advance after this long (0: no bound); the cases in hand are finished, the rest left to a re-run")
 	build := flag.Bool("build", true, "build ./cmd/creditcase into -dir (false: reuse the one the seeding run built, so a measuring run compiles nothing)")
 	flag.Parse()
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
@@ -183,7 +184,7 @@ func run() error {
 		say(fmt.Sprintf("%d cases filed and settled in %s: %.1f cases/s (load %s)", *n-have, took.Round(time.Second), float64(*n-have)/took.Seconds(), loadavg()))
 	}
 	if *advance > 0 {
-		if err := b.advance(ctx, *advance, *conc); err != nil {
+		if err := b.advance(ctx, *advance, *conc, *advanceFor); err != nil {
 			return err
 		}
 	}
