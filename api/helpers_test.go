@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/creditcase/creditcase/internal/apidoc"
@@ -26,6 +28,8 @@ type client struct {
 	// skipRequestCheck sends requests the document refuses on purpose
 	// (the answers are still checked).
 	skipRequestCheck bool
+	// remote is the client's address ("": httptest's 192.0.2.1).
+	remote string
 }
 
 type response struct {
@@ -79,6 +83,9 @@ func (c *client) do(method, path string, body any, header ...string) response {
 		rd = bytes.NewReader(raw)
 	}
 	req := httptest.NewRequest(method, path, rd)
+	if c.remote != "" {
+		req.RemoteAddr = c.remote
+	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -124,6 +131,17 @@ func (c *client) expect(status int, method, path string, body any, header ...str
 }
 
 func anonymous(t *testing.T) *client { return &client{t: t} }
+
+// visitors numbers the addresses of visitor clients.
+var visitors atomic.Int64
+
+// visitor is an anonymous client from an address of its own, with the
+// anonymous rate limits' budgets all its own (a test paging through a
+// lookup sends more than one address may send a minute).
+func visitor(t *testing.T) *client {
+	n := visitors.Add(1)
+	return &client{t: t, remote: fmt.Sprintf("198.18.%d.%d:4000", n/250, 1+n%250)}
+}
 
 // tokens caches one bearer token per user for the package.
 var (

@@ -24,6 +24,9 @@ type (
 	}
 	PublicRecordList struct {
 		Records []records.PublicRecord `json:"records"`
+		// Next is the cursor of the next page (pass it as cursor with the
+		// same q); null on the last page.
+		Next *string `json:"next"`
 	}
 	EventList struct {
 		Events []audit.Event `json:"events"`

@@ -74,7 +74,7 @@ var docOps = map[string]docOp{
 	"importRecords":       {ok: "201", resp: records.ImportReport{}},
 	"getRecord":           {ok: "200", resp: registry.RecordDetail{}},
 	"correctRecord":       {req: records.RecordInput{}, ok: "200", resp: records.Record{}},
-	"lookUpPublicRecords": {ok: "200", resp: api.PublicRecordList{}},
+	"lookUpPublicRecords": {ok: "200", resp: api.PublicRecordList{}, query: registry.PublicLookupQuery{}},
 	"listEvents":          {ok: "200", resp: api.EventList{}, query: registry.EventFilter{}},
 	"listQueryLog":        {ok: "200", resp: api.QueryList{}, query: registry.QueryFilter{}},
 

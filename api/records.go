@@ -180,11 +180,16 @@ func (s *Server) routesRecords(r *router) {
 	})
 
 	r.op(http.MethodGet, "/public/records", "lookUpPublicRecords", func(c echo.Context) error {
-		recs, err := reg.PublicLookup(c.Request().Context(), actor(c), c.RealIP(), c.QueryParam("q"))
+		page, err := reg.PublicLookup(c.Request().Context(), actor(c), c.RealIP(),
+			registry.PublicLookupQuery{Q: c.QueryParam("q"), Cursor: c.QueryParam("cursor")})
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, PublicRecordList{Records: recs})
+		out := PublicRecordList{Records: page.Records}
+		if page.Next != "" {
+			out.Next = &page.Next
+		}
+		return c.JSON(http.StatusOK, out)
 	})
 
 	r.op(http.MethodGet, "/events", "listEvents", func(c echo.Context) error {

@@ -572,14 +572,16 @@ func TestDemoSeedIsIdempotentWithValidIdentifiers(t *testing.T) {
 	}
 }
 
-// A common name held by many subjects: the lookup serves the newest
-// hundred of their public records being disclosed today, newest first,
-// and nothing else (issue 20.4: picked from the index, then read).
-func TestPublicLookupOfACommonNameServesTheNewestHundred(t *testing.T) {
+// A common name held by many subjects: paging through the lookup serves
+// every public record being disclosed today of those subjects exactly
+// once, newest first, 20 a page, and nothing else (issue 20.4: each page
+// picked from the index from the cursor on, then read); the last page has
+// no next; an altered cursor, or one of another query, is refused.
+func TestPublicLookupOfACommonNamePagesThroughEveryRecord(t *testing.T) {
 	ctx := context.Background()
 	name := fmt.Sprintf("王常见%d", time.Now().UnixNano()%1_000_000)
 	if _, err := testPool.Exec(ctx, `INSERT INTO subjects (kind, ident, name)
-		SELECT 'organisation', '91320600LK' || lpad((($2::bigint * 100 + g) % 100000000)::text, 8, '0'), $1 FROM generate_series(1, 40) g`,
+		SELECT 'organisation', '91320600LK' || lpad((($2::bigint * 100 + g) % 100000000)::text, 8, '0'), $1 FROM generate_series(1, 47) g`,
 		name, time.Now().UnixNano()%1_000_000); err != nil {
 		t.Fatal(err)
 	}
@@ -594,61 +596,89 @@ func TestPublicLookupOfACommonNameServesTheNewestHundred(t *testing.T) {
 		FROM subjects s, generate_series(1, 12) k WHERE s.name = $1 ORDER BY k, s.id`, name, providerID("nt-market")); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := testPool.Query(ctx, `SELECT r.id FROM records r JOIN subjects s ON s.id = r.subject_id
+	type served struct {
+		ID             int64  `json:"id"`
+		SubjectName    string `json:"subject_name"`
+		Title          string `json:"title"`
+		DecisionNo     string `json:"decision_no"`
+		UnderObjection bool   `json:"under_objection"`
+	}
+	rows, err := testPool.Query(ctx, `SELECT r.id, s.name, r.title, r.decision_no, r.status = 'under_objection'
+		FROM records r JOIN subjects s ON s.id = r.subject_id
 		WHERE s.name = $1 AND r.disclosure = 'public' AND r.status IN ('active', 'under_objection', 'corrected')
 		  AND (r.disclosure_end IS NULL OR r.disclosure_end >= (now() AT TIME ZONE 'Asia/Shanghai')::date)
-		ORDER BY r.id DESC LIMIT 100`, name)
+		ORDER BY r.id DESC`, name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	want, err := pgx.CollectRows(rows, pgx.RowToStructByPos[served])
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(want) != 100 {
-		t.Fatalf("fixture: %d public records served, want more than 100 to choose from", len(want))
+	if len(want) <= 200 || len(want)%20 == 0 {
+		t.Fatalf("fixture: %d public records served, want more than 200 and a last page not full", len(want))
 	}
-	var out struct {
-		Records []struct {
-			ID             int64  `json:"id"`
-			SubjectName    string `json:"subject_name"`
-			UnderObjection bool   `json:"under_objection"`
-		} `json:"records"`
+	type pageOut struct {
+		Records []served `json:"records"`
+		Next    *string  `json:"next"`
 	}
-	anonymous(t).expect(http.StatusOK, "GET", "/api/v1/public/records?q="+url.QueryEscape(name), nil).decode(t, &out)
-	var got []int64
-	objected := 0
-	for _, r := range out.Records {
-		got = append(got, r.ID)
-		if r.SubjectName != name {
-			t.Fatalf("record %d of %q served for %q", r.ID, r.SubjectName, name)
+	var got []served
+	var cursors []string
+	path := "/api/v1/public/records?q=" + url.QueryEscape(name)
+	for next := path; ; {
+		var out pageOut
+		visitor(t).expect(http.StatusOK, "GET", next, nil).decode(t, &out)
+		got = append(got, out.Records...)
+		if out.Next == nil {
+			if len(out.Records) == 0 || len(out.Records) > 20 {
+				t.Fatalf("last page of %d records", len(out.Records))
+			}
+			break
 		}
-		if r.UnderObjection {
-			objected++
+		if len(out.Records) != 20 {
+			t.Fatalf("page %d has %d records and a next page", len(cursors)+1, len(out.Records))
 		}
+		cursors = append(cursors, *out.Next)
+		if len(cursors) > 100 {
+			t.Fatal("paging does not end")
+		}
+		next = path + "&cursor=" + url.QueryEscape(*out.Next)
 	}
 	if !slices.Equal(got, want) {
-		t.Fatalf("served %d records %v…, want the newest 100 public ones %v…", len(got), got[:min(5, len(got))], want[:5])
+		t.Fatalf("paging served %d records, want each of the %d public ones once, newest first", len(got), len(want))
 	}
-	if objected == 0 {
+	if objected := slices.IndexFunc(got, func(r served) bool { return r.UnderObjection }); objected < 0 {
 		t.Fatal("no record under objection is marked so")
 	}
 
+	// A cursor altered by one character, one of another query, and no
+	// cursor at all are refused, naming cursor.
+	c := []byte(cursors[1])
+	c[len(c)/2] ^= 1
+	other := "/api/v1/public/records?q=" + url.QueryEscape(name+"乙") + "&cursor=" + url.QueryEscape(cursors[0])
+	for _, bad := range []string{path + "&cursor=" + url.QueryEscape(string(c)), other, path + "&cursor=%21%21", path + "&cursor=AQEB"} {
+		var pr problem
+		visitor(t).expect(http.StatusBadRequest, "GET", bad, nil).decode(t, &pr)
+		if !pr.hasField("cursor", "invalid") {
+			t.Fatalf("%s: %+v, want cursor named", bad, pr)
+		}
+	}
 	// A subject renamed: its records are found by the new name only.
 	var renamed int64
 	if err := testPool.QueryRow(ctx, `UPDATE subjects SET name = $2 WHERE id = (SELECT subject_id FROM records WHERE id = $1) RETURNING id`,
-		want[0], name+"（已更名）").Scan(&renamed); err != nil {
+		want[0].ID, name+"（已更名）").Scan(&renamed); err != nil {
 		t.Fatal(err)
 	}
-	anonymous(t).expect(http.StatusOK, "GET", "/api/v1/public/records?q="+url.QueryEscape(name), nil).decode(t, &out)
+	var out pageOut
+	visitor(t).expect(http.StatusOK, "GET", path, nil).decode(t, &out)
 	for _, r := range out.Records {
-		if r.ID == want[0] {
+		if r.ID == want[0].ID {
 			t.Fatalf("record %d of a renamed subject still served under the old name", r.ID)
 		}
 	}
-	anonymous(t).expect(http.StatusOK, "GET", "/api/v1/public/records?q="+url.QueryEscape(name+"（已更名）"), nil).decode(t, &out)
-	if len(out.Records) == 0 || out.Records[0].ID != want[0] || out.Records[0].SubjectName != name+"（已更名）" {
-		t.Fatalf("the renamed subject's records under its new name: %+v", out.Records)
+	visitor(t).expect(http.StatusOK, "GET", "/api/v1/public/records?q="+url.QueryEscape(name+"（已更名）"), nil).decode(t, &out)
+	if len(out.Records) == 0 || out.Records[0].ID != want[0].ID || out.Records[0].SubjectName != name+"（已更名）" || out.Next != nil {
+		t.Fatalf("the renamed subject's records under its new name: %+v", out)
 	}
 }
 
@@ -701,5 +731,75 @@ func TestPublicLookupByIDNumberIsLoggedWithWhatItServed(t *testing.T) {
 	if n := count(t, `SELECT count(*) FROM query_log WHERE lookup = $1 AND subject_id IS NULL AND record_id IS NULL`,
 		"person_id:"+ident.MaskIDNumber(nobody)); n != 1 {
 		t.Fatalf("%d query-log rows for a lookup of nobody, want 1", n)
+	}
+}
+
+// Each page of a lookup by identity number is logged with the records it
+// served, and only those; a refused cursor is neither answered nor logged.
+func TestPublicLookupByIDNumberLogsEachPageItServed(t *testing.T) {
+	ctx := context.Background()
+	seq := time.Now().UnixNano() % 1000
+	body := fmt.Sprintf("320602196911%02d%03d", 1+seq%28, seq)
+	check, err := ident.IDNumberCheckDigit(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	number := body + string(check)
+	var subject int64
+	if err := testPool.QueryRow(ctx, `INSERT INTO subjects (kind, ident, name) VALUES ('person', $1, '分页日志测试') RETURNING id`, number).Scan(&subject); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := testPool.Exec(ctx, `INSERT INTO records (subject_id, provider_id, category, disclosure, title, decision_no, decided_on)
+		SELECT $1, $2, 'basic', 'public', '登记 ' || k, 'PL-' || $1::bigint || '-' || k, current_date - 5
+		FROM generate_series(1, 25) k`, subject, providerID("nt-market")); err != nil {
+		t.Fatal(err)
+	}
+	lookup := "person_id:" + ident.MaskIDNumber(number)
+	logged := func() []int64 {
+		rows, err := testPool.Query(ctx, `SELECT record_id FROM query_log WHERE lookup = $1 AND subject_id = $2 ORDER BY record_id DESC`, lookup, subject)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ids
+	}
+	var out struct {
+		Records []struct {
+			ID int64 `json:"id"`
+		} `json:"records"`
+		Next *string `json:"next"`
+	}
+	ids := func() (r []int64) {
+		for _, x := range out.Records {
+			r = append(r, x.ID)
+		}
+		return r
+	}
+	visitor(t).expect(http.StatusOK, "GET", "/api/v1/public/records?q="+number, nil).decode(t, &out)
+	first := ids()
+	if len(first) != 20 || out.Next == nil {
+		t.Fatalf("first page: %d records, next %v", len(first), out.Next)
+	}
+	if got := logged(); !slices.Equal(got, first) {
+		t.Fatalf("first page logged %v, served %v", got, first)
+	}
+	next := *out.Next
+	var pr problem
+	visitor(t).expect(http.StatusBadRequest, "GET", "/api/v1/public/records?q="+number+"&cursor="+url.QueryEscape(next[:len(next)-1]), nil).decode(t, &pr)
+	if !pr.hasField("cursor", "invalid") {
+		t.Fatalf("a cut cursor: %+v", pr)
+	}
+	if n := len(logged()); n != 20 {
+		t.Fatalf("a refused cursor logged: %d rows, want the first page's 20", n)
+	}
+	visitor(t).expect(http.StatusOK, "GET", "/api/v1/public/records?q="+number+"&cursor="+url.QueryEscape(next), nil).decode(t, &out)
+	if len(out.Records) != 5 || out.Next != nil {
+		t.Fatalf("second page: %d records, next %v", len(out.Records), out.Next)
+	}
+	if got := logged(); !slices.Equal(got, append(first, ids()...)) {
+		t.Fatalf("two pages logged %v, served %v then %v", got, first, ids())
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"strings"
 	"sync/atomic"
@@ -166,6 +167,94 @@ func TestConsolePublicLookup(t *testing.T) {
 	b.check("public-records-en")
 	b.submit(".header-tools a[lang=zh-CN]")
 	b.wantText("信用记录查询")
+}
+
+// TestConsolePublicLookupPages: a name held by more subjects and records
+// than a page shows: the visitor reads 20, follows 下一页 by keyboard to
+// the next 20 and the last 7, the total shown on the last page, every
+// record once; the first page is one link away; an altered page link is
+// refused with the query kept.
+func TestConsolePublicLookupPages(t *testing.T) {
+	ctx := context.Background()
+	if _, err := seed.Demo(ctx, sys.Pool); err != nil {
+		t.Fatal(err)
+	}
+	name := fmt.Sprintf("翻页测试%d有限公司", time.Now().UnixNano()%1_000_000)
+	if _, err := sys.Pool.Exec(ctx, `INSERT INTO subjects (kind, ident, name)
+		SELECT 'organisation', '91320600PG' || lpad((($2::bigint * 100 + g) % 100000000)::text, 8, '0'), $1 FROM generate_series(1, 47) g`,
+		name, time.Now().UnixNano()%1_000_000); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sys.Pool.Exec(ctx, `INSERT INTO records (subject_id, provider_id, category, severity, disclosure, title, content, decision_no, decided_on)
+		SELECT s.id, (SELECT id FROM providers ORDER BY id LIMIT 1), 'negative', 'general', 'public',
+			'翻页记录 ' || row_number() OVER (ORDER BY s.id), '逾期未履行', 'PG-' || s.id, current_date - 10
+		FROM subjects s WHERE s.name = $1`, name); err != nil {
+		t.Fatal(err)
+	}
+	b := newTab(t)
+	b.open("/public/records?q=" + url.QueryEscape(name))
+	seen := map[string]bool{}
+	read := func(want int) {
+		t.Helper()
+		titles, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('section.record h3')].map(h => h.textContent)`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(titles) != want {
+			t.Fatalf("%s shows %d records, want %d", b.path(), len(titles), want)
+		}
+		for _, ti := range titles {
+			if seen[ti] {
+				t.Fatalf("%s shows %s again", b.path(), ti)
+			}
+			seen[ti] = true
+		}
+	}
+	read(20)
+	b.wantText("第 1–20 条（还有更多记录）", "下一页")
+	if b.offered("a[href*='cursor']:not(#next-page)")["a[href*='cursor']:not(#next-page)"] {
+		t.Error("the first page links to a first page")
+	}
+	b.check("public-records-page1")
+	// By keyboard: focus the link, press Enter.
+	next := func() {
+		t.Helper()
+		if _, err := chromedp.RunResponse(b.ctx, chromedp.Focus(chromedp.CSS("#next-page")), chromedp.KeyEvent("\r")); err != nil {
+			t.Fatalf("Enter on 下一页: %v", err)
+		}
+	}
+	next()
+	read(20)
+	b.wantText("第 21–40 条（还有更多记录）", "回到第一页")
+	if v := b.value("#q"); v != name {
+		t.Errorf("the search box on page 2 holds %q, want %q", v, name)
+	}
+	b.check("public-records-page2")
+	next()
+	read(7)
+	b.wantText("第 41–47 条，共 47 条", "回到第一页")
+	if b.offered("#next-page")["#next-page"] {
+		t.Error("the last page offers a next page")
+	}
+	if len(seen) != 47 {
+		t.Errorf("read %d records over three pages, want 47", len(seen))
+	}
+	b.check("public-records-last")
+	last := b.path()
+	b.submit("nav.pager a")
+	read(20)
+	b.wantText("第 1–20 条（还有更多记录）")
+
+	// An altered page link: refused (400), the query kept, search again.
+	i := strings.Index(last, "cursor=") + len("cursor=") + 3
+	bad := []byte(last)
+	bad[i] ^= 1
+	b.open(string(bad))
+	b.wantText("翻页链接无效或已被改动，请重新查询。")
+	if v := b.value("#q"); v != name {
+		t.Errorf("the search box after a refused link holds %q, want %q", v, name)
+	}
+	b.check("public-records-bad-cursor")
 }
 
 // TestConsoleLogInOut: log-in with the API's session, the same session

@@ -10,6 +10,7 @@ import (
 	"github.com/creditcase/creditcase/internal/casework"
 	"github.com/creditcase/creditcase/internal/records"
 	"github.com/creditcase/creditcase/internal/refusal"
+	"github.com/creditcase/creditcase/internal/registry"
 )
 
 func (c *Console) routesPublic(get, post func(string, handler)) {
@@ -124,15 +125,26 @@ func (c *Console) receipt(ctx echo.Context, p *page) error {
 	return c.render(ctx, p, http.StatusOK, "public-receipt", v)
 }
 
-// publicRecordsView is the public lookup: the query and what it found.
+// publicRecordsView is the public lookup: the query and the page of what
+// it found.
 type publicRecordsView struct {
-	Q       string
-	Asked   bool
-	Records []records.PublicRecord
+	Q     string
+	Asked bool
+	records.PublicPage
+	// First is the address of the lookup's first page ("" on it), Next
+	// the next page's ("" on the last one).
+	First, Next string
 }
 
+// From and To number the records on this page (1-based).
+func (v publicRecordsView) From() int { return v.Seen + 1 }
+func (v publicRecordsView) To() int   { return v.Seen + len(v.Records) }
+
 // publicRecords looks up the 社会公开 records of a subject by exact name or
-// identifier — the API's public lookup, with identity numbers masked.
+// identifier — the API's public lookup, with identity numbers masked, a
+// page at a time with a link to the next one. No total is counted: the
+// total shows once the last page is reached (the records before it are
+// counted by the cursor).
 func (c *Console) publicRecords(ctx echo.Context, p *page) error {
 	p.Nav = "/public/records"
 	v := publicRecordsView{Q: strings.TrimSpace(ctx.QueryParam("q"))}
@@ -142,7 +154,8 @@ func (c *Console) publicRecords(ctx echo.Context, p *page) error {
 	}
 	// The core's lookup, as the API's: its checks of the query and its
 	// log of lookups by identifier, with the client's address.
-	recs, err := c.App.Registry.PublicLookup(ctx.Request().Context(), actor(p), ctx.RealIP(), v.Q)
+	pg, err := c.App.Registry.PublicLookup(ctx.Request().Context(), actor(p), ctx.RealIP(),
+		registry.PublicLookupQuery{Q: v.Q, Cursor: ctx.QueryParam("cursor")})
 	if r, ok := refusal.As(err); ok && refusedField(r, "q") {
 		key := "public.records.q.invalid"
 		if r.Fields[0].Code == "id-number" {
@@ -151,9 +164,22 @@ func (c *Console) publicRecords(ctx echo.Context, p *page) error {
 		p.Errors = append(p.Errors, fieldError{"q", p.L.T(key)})
 		return c.render(ctx, p, http.StatusUnprocessableEntity, "public-records", v)
 	}
+	if r, ok := refusal.As(err); ok && refusedField(r, "cursor") {
+		// A page address altered or of another query: the search box
+		// keeps the query, the message says to start again.
+		p.Errors = append(p.Errors, fieldError{"q", p.L.T("public.records.cursor.invalid")})
+		return c.render(ctx, p, http.StatusBadRequest, "public-records", v)
+	}
 	if err != nil {
 		return err
 	}
-	v.Records = recs
+	v.PublicPage = pg
+	first := url.Values{"q": {v.Q}}
+	if pg.Seen > 0 {
+		v.First = "/public/records?" + first.Encode() + "#results"
+	}
+	if pg.Next != "" {
+		v.Next = "/public/records?" + url.Values{"q": {v.Q}, "cursor": {pg.Next}}.Encode() + "#results"
+	}
 	return c.render(ctx, p, http.StatusOK, "public-records", v)
 }

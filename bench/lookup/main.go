@@ -14,7 +14,9 @@
 // instant, whatever the answers before it, and measures latency from that
 // instant (so a stall counts against every request it delays). The queries
 // are subjects drawn at random (common names are asked for as often as
-// they occur).
+// they occur); each asks the first page of 20 records, as a visitor's
+// search does, and a share of the answers that have a next page (-follow,
+// 20 %) have it asked for at a following instant, in place of a new query.
 //
 // The sweep is the Sweeper's batches as DisclosureSweepWorkflow runs them
 // (same batch size, same rest after each batch), called directly: it
@@ -42,6 +44,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -90,15 +93,17 @@ func main() {
 	explain := flag.Bool("explain", true, "print the plan of the lookup (EXPLAIN ANALYZE, BUFFERS) for the commonest name and for a code")
 	pgSettings := flag.String("pg", strings.Join(RegisterSettings, ","), "PostgreSQL settings of the bench's cluster, comma-separated name=value (\"\": the embedded cluster's development defaults)")
 	seedOnly := flag.Bool("seed-only", false, "seed the cluster in -dir and stop (run it under nice; measure in a second run that reuses -dir)")
+	follow := flag.Float64("follow", 0.2, "share of the answers with a next page whose next page is asked for (a visitor paging on)")
 	flag.Parse()
 	var err error
 	if *role == "load" {
-		err = load(*target, *queries, *rate, *duration)
+		err = load(*target, *queries, *rate, *duration, *follow)
 	} else {
 		var settings []string
 		if *pgSettings != "" {
 			settings = strings.Split(*pgSettings, ",")
 		}
+		loadFollow = *follow
 		err = run(*n, *perSubject, *expiring, *rate, *lowRate, *duration, *dir, *cpuprofile, *explain, *seedOnly, settings)
 	}
 	if err != nil {
@@ -270,7 +275,9 @@ func run(n, perSubject int, expiring float64, rate, lowRate int, duration time.D
 	var figs []figures.Figure
 	fmt.Printf("public lookup over %d records (%d subjects, realistic names; commonest person name: %d subjects), %d req/s for %s from a separate load process\n",
 		n, subjects, commonest, rate, duration)
-	fmt.Printf("%-34s %8s %8s %8s %8s %8s %10s %6s   %s\n", "load", "sent", "errors", "p50", "p90", "p99", "achieved/s", "load1", "CPU per request: API / PostgreSQL / load process")
+	fmt.Printf("each request asks a first page of %d records, as a visitor's search does; %.0f %% of the answers with a next page have it asked for next (-follow)\n",
+		records.PublicPageSize, 100*loadFollow)
+	fmt.Printf("%-34s %8s %8s %8s %8s %8s %10s %6s %6s   %s\n", "load", "sent", "errors", "p50", "p90", "p99", "achieved/s", "load1", "next", "CPU per request: API / PostgreSQL / load process")
 	var byName, byCode loadResult
 	for _, l := range []struct {
 		name, file string
@@ -458,7 +465,8 @@ func sweep(ctx context.Context, pool *pgxpool.Pool, asOf calendar.Date, yield fl
 type loadResult struct {
 	Sent     int           `json:"sent"`
 	Errors   int           `json:"errors"`
-	Late     int           `json:"late"` // sends that could not start on time (no free slot)
+	Late     int           `json:"late"`     // sends that could not start on time (no free slot)
+	Followed int           `json:"followed"` // requests that asked a next page
 	P50      time.Duration `json:"p50"`
 	P90      time.Duration `json:"p90"`
 	P99      time.Duration `json:"p99"`
@@ -472,8 +480,8 @@ type loadResult struct {
 }
 
 func (r loadResult) print(name string) {
-	fmt.Printf("%-34s %8d %8d %8s %8s %8s %10.0f %6.1f   %s / %s / %s\n", name, r.Sent, r.Errors, r.P50, r.P90, r.P99, r.Achieved, figures.Load1(),
-		r.APICPU.Round(time.Microsecond), r.PGCPU.Round(time.Microsecond), r.LoadCPU.Round(time.Microsecond))
+	fmt.Printf("%-34s %8d %8d %8s %8s %8s %10.0f %6.1f %5.1f%%   %s / %s / %s\n", name, r.Sent, r.Errors, r.P50, r.P90, r.P99, r.Achieved, figures.Load1(),
+		100*float64(r.Followed)/float64(max(r.Sent, 1)), r.APICPU.Round(time.Microsecond), r.PGCPU.Round(time.Microsecond), r.LoadCPU.Round(time.Microsecond))
 	if r.FirstErr != "" {
 		fmt.Printf("  first error: %s\n", r.FirstErr)
 	}
@@ -487,7 +495,7 @@ func runLoad(ctx context.Context, base, queries string, rate int, d time.Duratio
 		return loadResult{}, err
 	}
 	cmd := exec.CommandContext(ctx, self, "-role", "load", "-target", base, "-queries", queries,
-		"-rate", fmt.Sprint(rate), "-duration", d.String())
+		"-rate", fmt.Sprint(rate), "-duration", d.String(), "-follow", fmt.Sprint(loadFollow))
 	cmd.Stderr = os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	out, err := cmd.StdoutPipe()
@@ -523,10 +531,16 @@ func runLoad(ctx context.Context, base, queries string, rate int, d time.Duratio
 // pgPID is the bench cluster's postmaster, whose CPU time is counted.
 var pgPID int
 
+// loadFollow is the -follow of the load processes.
+var loadFollow float64
+
 // load is the load process: an open loop at rate requests per second for
 // d (or until SIGINT), each request sent at its scheduled instant and timed
-// from it; it prints its result as JSON.
-func load(base, queriesFile string, rate int, d time.Duration) error {
+// from it; it prints its result as JSON. Each request asks the first page
+// of a query, as a visitor's search does, unless a next page is waiting:
+// of the answers that have one, a share follow asks for it (at the next
+// scheduled instant, in place of a new query, so the rate stays the same).
+func load(base, queriesFile string, rate int, d time.Duration, follow float64) error {
 	f, err := os.Open(queriesFile)
 	if err != nil {
 		return err
@@ -556,7 +570,9 @@ func load(base, queriesFile string, rate int, d time.Duration) error {
 	interval := time.Second / time.Duration(rate)
 	start := time.Now()
 	end := start.Add(d)
-	sent := 0
+	sent, followed := 0, 0
+	nexts := make(chan string, 4*maxInFlight)
+	rng := rand.New(rand.NewPCG(7, 11))
 	for i := 0; ; i++ {
 		at := start.Add(time.Duration(i) * interval)
 		if !at.Before(end) || ctx.Err() != nil {
@@ -578,13 +594,26 @@ func load(base, queriesFile string, rate int, d time.Duration) error {
 			slots <- struct{}{}
 		}
 		sent++
-		q := qs[i%len(qs)]
+		u := base + "/api/v1/public/records?q=" + url.QueryEscape(qs[i%len(qs)])
+		select {
+		case u = <-nexts:
+			followed++
+		default:
+		}
+		ask := rng.Float64() < follow
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer func() { <-slots }()
-			ok, msg := get(hc, base+"/api/v1/public/records?q="+url.QueryEscape(q))
+			ok, msg, next := get(hc, u)
 			took := time.Since(at)
+			if ask && next != "" {
+				first, _, _ := strings.Cut(u, "&cursor=")
+				select {
+				case nexts <- first + "&cursor=" + url.QueryEscape(next):
+				default:
+				}
+			}
 			mu.Lock()
 			defer mu.Unlock()
 			lat = append(lat, took)
@@ -605,29 +634,36 @@ func load(base, queriesFile string, rate int, d time.Duration) error {
 		}
 		return lat[int(p*float64(len(lat)-1))].Round(10 * time.Microsecond)
 	}
-	r := loadResult{Sent: sent, Errors: errs, Late: late, P50: q(.5), P90: q(.9), P99: q(.99), Max: q(1),
+	r := loadResult{Sent: sent, Errors: errs, Late: late, Followed: followed, P50: q(.5), P90: q(.9), P99: q(.99), Max: q(1),
 		Achieved: float64(sent-errs) / elapsed.Seconds(), FirstErr: firstErr}
 	return json.NewEncoder(os.Stdout).Encode(r)
 }
 
 // get sends one lookup; an answer counts when it is 200 with a record
-// list. The body is read whole (the connection is reused) but not decoded:
-// the load process shares the machine's two cores with what it measures.
-func get(hc *http.Client, u string) (bool, string) {
+// list, and gives its next page's cursor ("" on the last page). The body
+// is read whole (the connection is reused) but not decoded: the load
+// process shares the machine's two cores with what it measures.
+func get(hc *http.Client, u string) (bool, string, string) {
 	resp, err := hc.Get(u)
 	if err != nil {
-		return false, err.Error()
+		return false, err.Error(), ""
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return false, "reading the answer: " + err.Error()
+		return false, "reading the answer: " + err.Error(), ""
 	}
 	if resp.StatusCode != http.StatusOK {
-		return false, resp.Status
+		return false, resp.Status, ""
 	}
-	if !bytes.HasPrefix(body, []byte(`{"records":[`)) || !bytes.HasSuffix(bytes.TrimSpace(body), []byte("]}")) {
-		return false, fmt.Sprintf("not a record list: %.80q", body)
+	body = bytes.TrimSpace(body)
+	if bytes.HasSuffix(body, []byte(`],"next":null}`)) && bytes.HasPrefix(body, []byte(`{"records":[`)) {
+		return true, "", ""
 	}
-	return true, ""
+	// The cursor is base64url: no escapes in its JSON string.
+	i := bytes.LastIndex(body, []byte(`],"next":"`))
+	if !bytes.HasPrefix(body, []byte(`{"records":[`)) || i < 0 || !bytes.HasSuffix(body, []byte(`"}`)) {
+		return false, fmt.Sprintf("not a page of records: %.80q", body), ""
+	}
+	return true, "", string(body[i+len(`],"next":"`) : len(body)-2])
 }

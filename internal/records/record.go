@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strings"
@@ -521,8 +522,18 @@ type PublicRecord struct {
 	UnderObjection bool `json:"under_objection"`
 }
 
-// PublicLookupLimit bounds the answer of a public lookup.
-const PublicLookupLimit = 100
+// PublicPageSize is the number of records of one page of a public lookup.
+const PublicPageSize = 20
+
+// PublicPage is one page of a public lookup, newest records first.
+type PublicPage struct {
+	Records []PublicRecord
+	// Next is the cursor of the next page; "" on the last page.
+	Next string
+	// Seen is the number of records served on the pages before this one
+	// (carried by the cursor: no count is run).
+	Seen int
+}
 
 // ErrInvalidIDNumber refuses a public lookup by something that is meant to
 // be a citizen identity number (digits, 15 to 18 characters) but is not a
@@ -536,14 +547,17 @@ var idAttempt = regexp.MustCompile(`^[0-9]{14,17}[0-9Xx]$`)
 // a full identity number.
 const PurposePublicIDLookup = "社会公开信息查询：公众按公民身份号码查询 (public lookup by citizen identity number)"
 
-// PublicLookup returns the 社会公开 records being disclosed today for the
-// subject whose identifier is q, or whose name is exactly q. A lookup by a
-// full citizen identity number turns a number into a name: it is answered
-// only when the number is valid, check character included
+// PublicLookup returns a page of the 社会公开 records being disclosed today
+// for the subject whose identifier is q, or whose name is exactly q:
+// PublicPageSize records, newest first, from the cursor on ("" for the
+// first page; ErrBadCursor for one not given by a lookup of q). A lookup
+// by a full citizen identity number turns a number into a name: it is
+// answered only when the number is valid, check character included
 // (ErrInvalidIDNumber otherwise, so numbers cannot be guessed digit by
-// digit against the register), and each one is written to the query log
-// with client, the caller's address, found or not.
-func (s *Store) PublicLookup(ctx context.Context, q, client string) ([]PublicRecord, error) {
+// digit against the register), and each page is written to the query log
+// with client, the caller's address, and the records it served, found or
+// not. Nothing is read nor logged for a refused query or cursor.
+func (s *Store) PublicLookup(ctx context.Context, q, cursor, client string) (PublicPage, error) {
 	q = strings.TrimSpace(q)
 	// Eighteen digits may also be a unified social credit code (its
 	// organisation code and check character are often digits): a valid
@@ -553,34 +567,44 @@ func (s *Store) PublicLookup(ctx context.Context, q, client string) ([]PublicRec
 	if byID {
 		q = ident.Normalize(q)
 		if ident.CheckIDNumber(q) != nil {
-			return nil, ErrInvalidIDNumber
+			return PublicPage{}, ErrInvalidIDNumber
 		}
 	}
+	var at lookupCursor
+	if cursor != "" {
+		c, err := decodeCursor(q, cursor)
+		if err != nil {
+			return PublicPage{}, err
+		}
+		at = c
+	}
 	if !byID {
-		return s.publicLookup(ctx, q, nil)
+		return s.publicLookup(ctx, q, at, nil)
 	}
 	// The records and the query log's entry in one statement: the entry
 	// is written exactly when the answer is (one transaction), in one
 	// round trip.
-	return s.publicLookup(ctx, q, &audit.Lookup{Kind: "person_id", Query: ident.MaskIDNumber(q), Client: client, Purpose: PurposePublicIDLookup})
+	return s.publicLookup(ctx, q, at, &audit.Lookup{Kind: "person_id", Query: ident.MaskIDNumber(q), Client: client, Purpose: PurposePublicIDLookup})
 }
 
-// publicLookupSQL picks the newest PublicLookupLimit public records of
-// the subjects named by identifier ($1) or name ($2) from two indexes
-// alone — records_public_by_name (migration 00117: each record carries its
-// subject's name) and records_public_lookup (00115, per subject) hold
-// status and disclosure end — then reads those rows only: a common name
-// held by thousands of subjects costs the first entries of one index
-// range, not a probe per subject nor a record row more than served.
+// publicLookupSQL picks one page of public records of the subjects named
+// by identifier ($1) or name ($2), newest first and older than record $6
+// (the keyset cursor), from two indexes alone — records_public_by_name
+// (migration 00117: each record carries its subject's name) and
+// records_public_lookup (00115, per subject) hold status and disclosure
+// end — then reads those rows only: a common name held by thousands of
+// subjects costs the first entries of one index range from the cursor on,
+// not a probe per subject nor a record row more than served (and one: $5
+// is a page and one, to know whether another page follows).
 const publicLookupSQL = `
 	WITH top AS (
 		(SELECT r.id FROM records r
-		 WHERE r.subject_name = $2 AND r.disclosure = 'public'
+		 WHERE r.subject_name = $2 AND r.id < $6 AND r.disclosure = 'public'
 		   AND r.status = ANY($3) AND (r.disclosure_end IS NULL OR r.disclosure_end >= $4::date)
 		 ORDER BY r.id DESC LIMIT $5)
 		UNION
 		(SELECT r.id FROM subjects s JOIN records r ON r.subject_id = s.id
-		 WHERE s.ident = $1 AND r.disclosure = 'public'
+		 WHERE s.ident = $1 AND r.id < $6 AND r.disclosure = 'public'
 		   AND r.status = ANY($3) AND (r.disclosure_end IS NULL OR r.disclosure_end >= $4::date)
 		 ORDER BY r.id DESC LIMIT $5)
 		ORDER BY id DESC LIMIT $5
@@ -595,27 +619,36 @@ const publicLookupSQL = `
 
 var publicLookupPlain = fmt.Sprintf(publicLookupSQL, "")
 
-// PublicLookupPlan returns the statement a public lookup by name or
-// identifier q runs (without the query log's entry) and its arguments as
-// of today, for a benchmark to EXPLAIN it.
+// PublicLookupPlan returns the statement the first page of a public
+// lookup by name or identifier q runs (without the query log's entry) and
+// its arguments as of today, for a benchmark to EXPLAIN it.
 func (s *Store) PublicLookupPlan(q string) (string, []any) {
-	return publicLookupPlain, []any{ident.Normalize(q), q, PubliclyServed, shanghaiDate(s.now()).String(), PublicLookupLimit}
+	return publicLookupPlain, s.publicLookupArgs(q, lookupCursor{})
 }
 
-// publicLookup answers a lookup; with log, it writes the query log's entry
-// for it in the same statement (the records served, the subject found by
-// identifier).
-func (s *Store) publicLookup(ctx context.Context, q string, log *audit.Lookup) ([]PublicRecord, error) {
-	sql, args := s.PublicLookupPlan(q)
+func (s *Store) publicLookupArgs(q string, at lookupCursor) []any {
+	after := int64(math.MaxInt64)
+	if at.After > 0 {
+		after = at.After
+	}
+	return []any{ident.Normalize(q), q, PubliclyServed, shanghaiDate(s.now()).String(), PublicPageSize + 1, after}
+}
+
+// publicLookup answers a page of a lookup; with log, it writes the query
+// log's entry for it in the same statement (the records served on this
+// page, the subject found by identifier).
+func (s *Store) publicLookup(ctx context.Context, q string, at lookupCursor, log *audit.Lookup) (PublicPage, error) {
+	sql, args := publicLookupPlain, s.publicLookupArgs(q, at)
 	if log != nil {
+		served := fmt.Sprintf("(SELECT array_agg(id) FROM (SELECT id FROM top ORDER BY id DESC LIMIT %d) served)", PublicPageSize)
 		insert, more := audit.LookupLogStatement(ctx, audit.Public, *log,
-			"(SELECT array_agg(id) FROM top)", "(SELECT id FROM subjects WHERE ident = $1)", len(args)+1)
+			served, "(SELECT id FROM subjects WHERE ident = $1)", len(args)+1)
 		sql = fmt.Sprintf(publicLookupSQL, ", logged AS (\n\t\t"+insert+"\n\t)")
 		args = append(args, more...)
 	}
 	rows, err := s.pool.Query(ctx, sql, args...)
 	if err != nil {
-		return nil, err
+		return PublicPage{}, err
 	}
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (PublicRecord, error) {
 		var r PublicRecord
@@ -635,8 +668,16 @@ func (s *Store) publicLookup(ctx context.Context, q string, log *audit.Lookup) (
 		r.UnderObjection = status == StatusUnderObjection
 		return r, nil
 	})
-	if out == nil && err == nil {
-		out = []PublicRecord{}
+	if err != nil {
+		return PublicPage{}, err
 	}
-	return out, err
+	p := PublicPage{Records: out, Seen: at.Seen}
+	if len(out) > PublicPageSize {
+		p.Records = out[:PublicPageSize]
+		p.Next = lookupCursor{After: out[PublicPageSize-1].ID, Seen: at.Seen + PublicPageSize}.encode(q)
+	}
+	if p.Records == nil {
+		p.Records = []PublicRecord{}
+	}
+	return p, nil
 }

@@ -429,26 +429,41 @@ func (s *Service) ImportRecords(ctx context.Context, a permission.Actor, in Impo
 	return rep, &ImportRejection{Refusal: e, Report: rep}
 }
 
+// PublicLookupQuery asks for a page of the public lookup: the subject's
+// exact name or identifier, and the cursor of a page after the first (the
+// next of the page before it).
+type PublicLookupQuery struct {
+	Q      string `query:"q"`
+	Cursor string `query:"cursor"`
+}
+
 // PublicLookup serves 社会公开 records to anyone, by the subject's exact
-// name or identifier. Persons' identity numbers are masked. A lookup by a
-// citizen identity number is answered only for a valid number (check
-// character included; 400 otherwise) and is written to the query log with
-// client, the caller's address as the front end resolved it.
-func (s *Service) PublicLookup(ctx context.Context, a permission.Actor, client, q string) ([]records.PublicRecord, error) {
+// name or identifier, a page of records.PublicPageSize at a time, newest
+// first. Persons' identity numbers are masked. A lookup by a citizen
+// identity number is answered only for a valid number (check character
+// included; 400 otherwise) and each page is written to the query log with
+// client, the caller's address as the front end resolved it. A cursor not
+// given by a lookup of the same query is refused (400 naming cursor) and
+// nothing is read.
+func (s *Service) PublicLookup(ctx context.Context, a permission.Actor, client string, in PublicLookupQuery) (records.PublicPage, error) {
 	if err := s.guard.Require(ctx, a, "lookUpPublicRecords"); err != nil {
-		return nil, err
+		return records.PublicPage{}, err
 	}
-	q = strings.TrimSpace(q)
+	q := strings.TrimSpace(in.Q)
 	if n := len([]rune(q)); n < 2 || n > 100 {
-		return nil, refusal.BadParam("q", "length", refusal.T("请输入主体名称或统一社会信用代码/身份证号码（2–100 字）",
+		return records.PublicPage{}, refusal.BadParam("q", "length", refusal.T("请输入主体名称或统一社会信用代码/身份证号码（2–100 字）",
 			"give the subject's name or identifier (2–100 characters)"))
 	}
-	recs, err := s.records.PublicLookup(ctx, q, client)
+	page, err := s.records.PublicLookup(ctx, q, in.Cursor, client)
 	if errors.Is(err, records.ErrInvalidIDNumber) {
-		return nil, refusal.BadParam("q", "id-number", refusal.T("公民身份号码须为 18 位且校验码正确；按身份号码查询只接受完整、有效的号码",
+		return records.PublicPage{}, refusal.BadParam("q", "id-number", refusal.T("公民身份号码须为 18 位且校验码正确；按身份号码查询只接受完整、有效的号码",
 			"a citizen identity number has 18 characters and a valid check character; lookups by number take only a full, valid one"))
 	}
-	return nonNil(recs), storeErr(err)
+	if errors.Is(err, records.ErrBadCursor) {
+		return records.PublicPage{}, refusal.BadParam("cursor", "invalid", refusal.T("翻页标记无效：须是同一查询上一页给出的 next，未经改动；请从第一页重新查询",
+			"not a cursor of this lookup: give the next of the previous page of the same query, unchanged, or start again from the first page"))
+	}
+	return page, storeErr(err)
 }
 
 // ---- audit trail ----
