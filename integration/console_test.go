@@ -242,6 +242,7 @@ func TestConsolePublicLookupPages(t *testing.T) {
 	b.check("public-records-last")
 	last := b.path()
 	b.submit("nav.pager a")
+	seen = map[string]bool{}
 	read(20)
 	b.wantText("第 1–20 条（还有更多记录）")
 
