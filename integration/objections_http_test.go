@@ -22,6 +22,7 @@ import (
 	"github.com/creditcase/creditcase/internal/documents"
 	"github.com/creditcase/creditcase/internal/policy"
 	"github.com/creditcase/creditcase/internal/seed"
+	"github.com/creditcase/creditcase/internal/supervision"
 	"github.com/creditcase/creditcase/internal/testenv"
 	"github.com/creditcase/creditcase/workflows"
 )
@@ -554,6 +555,24 @@ func TestObjectionSupplementPauseOwnErrorThroughHTTP(t *testing.T) {
 	caseworker.do(http.StatusOK, http.MethodPost, base+"/resume", workflows.ResumeInput{Reason: "复核完毕"}, &st)
 	caseworker.do(http.StatusOK, http.MethodPost, base+"/extend", workflows.ExtendInput{Reason: "案情复杂", Approver: "王主任"}, &st)
 	expect(caseworker, "/extend", workflows.ExtendInput{Reason: "再次延长", Approver: "王主任"}, http.StatusConflict, "/problems/already-extended")
+	// The subject was told of both in its inbox: the clock standing still
+	// and why, then the overall limit's new date and why.
+	var inbox struct {
+		Notifications []supervision.Notification `json:"notifications"`
+	}
+	subject.do(http.StatusOK, http.MethodGet, "/api/v1/inbox", nil, &inbox)
+	told := map[string]bool{}
+	for _, n := range inbox.Notifications {
+		switch {
+		case n.CaseNo == caseNo && n.Kind == "case.paused" && strings.Contains(n.Message, "因复核（复核原始登记档案），本案自") && strings.Contains(n.Message, "起中止计时"):
+			told["paused"] = true
+		case n.CaseNo == caseNo && n.Kind == "deadline.lengthened" && strings.Contains(n.Message, "因经负责人批准延长办理期限（案情复杂），异议处理期限的届满日由"):
+			told["extended"] = true
+		}
+	}
+	if !told["paused"] || !told["extended"] {
+		t.Errorf("the subject was not told of the pause and the extension (%v): %+v", told, inbox.Notifications)
+	}
 
 	// The centre's own error: a correction naming a field records do not have is refused first.
 	var bad api.Problem
@@ -596,7 +615,7 @@ func TestObjectionSupplementPauseOwnErrorThroughHTTP(t *testing.T) {
 	supervisor.do(http.StatusOK, http.MethodGet, "/api/v1/escalations?state=all", nil, nil)
 	subject.do(http.StatusForbidden, http.MethodGet, "/api/v1/escalations", nil, nil)
 	if testenv.Recording() {
-		testenv.RecordHistory(t, sys.Temporal, workflows.ObjectionWorkflowID(caseNo), filepath.Join("..", "workflows", "testdata", "histories", "objection_own_error.json"))
+		testenv.RecordHistory(t, sys.Temporal, workflows.ObjectionWorkflowID(caseNo), filepath.Join("..", "workflows", "testdata", "histories", "objection_own_error_clock_notices.json"))
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/creditcase/creditcase/activities"
+	"github.com/creditcase/creditcase/internal/calendar"
 	"github.com/creditcase/creditcase/internal/documents"
 	"github.com/creditcase/creditcase/internal/letters"
 	"github.com/creditcase/creditcase/internal/policy"
@@ -485,6 +486,13 @@ func (c *caseFile) pending(rule string) *activities.Deadline {
 	return nil
 }
 
+// pendingIndex is the index of the pending deadline of rule (-1: none).
+func (c *caseFile) pendingIndex(rule string) int {
+	return slices.IndexFunc(c.p.Deadlines, func(d activities.Deadline) bool {
+		return d.Rule == rule && d.State == activities.DeadlinePending
+	})
+}
+
 // lastDue is the due instant of the latest deadline of rule, whatever its
 // state (zero when the case never had one).
 func (c *caseFile) lastDue(rule string) time.Time {
@@ -705,13 +713,34 @@ func (c *caseFile) nextSeq(rule string) int {
 	return seq
 }
 
-// pause stops the case clock (expert test, review, hearing).
-func (c *caseFile) pause(ctx workflow.Context) {
+// pause stops the case clock (expert test, review, hearing) for why (in
+// words, wording.PauseKind) and tells the subject and the party of every
+// running working-day deadline (ChangeClockNotices).
+func (c *caseFile) pause(ctx workflow.Context, why wording.Why) error {
 	c.p.Paused, c.p.PausedAt = true, workflow.Now(ctx)
+	if workflow.GetVersion(ctx, ChangeClockNotices, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return nil
+	}
+	parties := []string{activities.PartySubject}
+	for _, d := range c.p.Deadlines {
+		if d.State == activities.DeadlinePending && d.Unit == "wd" && !slices.Contains(parties, d.Party) {
+			parties = append(parties, d.Party)
+		}
+	}
+	from := calendar.DateOf(c.p.PausedAt)
+	key := fmt.Sprintf("paused/%d", c.p.PausedAt.UnixNano())
+	for _, party := range parties {
+		if err := c.tell(ctx, party, "case.paused", key+"/"+party,
+			wording.Paused(from, why, wording.ZH), wording.Paused(from, why, wording.EN)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // resume lengthens every running working-day deadline by the working days
-// the clock stood still, and returns the pause's bounds.
+// the clock stood still, tells each party whose date moved and the subject
+// (ChangeClockNotices), and returns the pause's bounds.
 func (c *caseFile) resume(ctx workflow.Context, by Actor) (from, to time.Time, err error) {
 	from, to = c.p.PausedAt, workflow.Now(ctx)
 	c.p.Paused, c.p.PausedAt = false, time.Time{}
@@ -721,13 +750,42 @@ func (c *caseFile) resume(ctx workflow.Context, by Actor) (from, to time.Time, e
 			open = append(open, i)
 		}
 	}
+	why := wording.ResumedWhy(calendar.DateOf(from), calendar.DateOf(to))
 	for _, i := range open {
 		req := activities.DeadlineRequest{PausedFrom: from, PausedTo: to, Reason: "clock paused " + from.Format("2006-01-02") + ".." + to.Format("2006-01-02")}
-		if err := c.replace(ctx, &c.p.Deadlines[i], req, by, "deadline.moved_by_pause"); err != nil {
+		if err := c.replaceTold(ctx, i, req, by, "deadline.moved_by_pause", why); err != nil {
 			return from, to, err
 		}
 	}
 	return from, to, nil
+}
+
+// replaceTold is replace of deadline i, then (ChangeClockNotices) the
+// party responsible for it and the subject are told its new date and why
+// (in words), when the date moved.
+func (c *caseFile) replaceTold(ctx workflow.Context, i int, req activities.DeadlineRequest, by Actor, action string, why wording.Why) error {
+	if err := c.replace(ctx, &c.p.Deadlines[i], req, by, action); err != nil {
+		return err
+	}
+	old, nd := c.p.Deadlines[i], c.p.Deadlines[len(c.p.Deadlines)-1]
+	if workflow.GetVersion(ctx, ChangeClockNotices, workflow.DefaultVersion, 1) == workflow.DefaultVersion || nd.Due == old.Due {
+		return nil
+	}
+	parties := []string{old.Party}
+	if old.Party != activities.PartySubject {
+		parties = append(parties, activities.PartySubject)
+	}
+	for _, party := range parties {
+		if err := c.act(ctx, cases.Notify, activities.Notice{
+			CaseNo: c.ref.CaseNo, Party: party, Kind: "deadline.lengthened",
+			Message:   wording.Lengthened(c.ref.Kind, c.ref.CaseNo, c.words(old.Rule), old.Due, nd.Due, why, wording.ZH),
+			MessageEN: wording.Lengthened(c.ref.Kind, c.ref.CaseNo, c.words(old.Rule), old.Due, nd.Due, why, wording.EN),
+			DedupKey:  fmt.Sprintf("%s/%s/%d/lengthened/%s", c.ref.CaseNo, nd.Rule, nd.Seq, party),
+		}).Get(ctx, nil); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // issue renders and stores a written notice of the case. It hands over

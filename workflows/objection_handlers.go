@@ -10,6 +10,7 @@ import (
 	"github.com/creditcase/creditcase/activities"
 	"github.com/creditcase/creditcase/internal/documents"
 	"github.com/creditcase/creditcase/internal/policy"
+	"github.com/creditcase/creditcase/internal/wording"
 )
 
 func (o *objection) setHandlers(ctx workflow.Context) error {
@@ -403,7 +404,9 @@ func (o *objection) decide(ctx workflow.Context, in DecisionInput) error {
 }
 
 func (o *objection) pause(ctx workflow.Context, in PauseInput) error {
-	o.cf.pause(ctx)
+	if err := o.cf.pause(ctx, wording.PauseKind(in.Kind, in.Reason)); err != nil {
+		return err
+	}
 	return o.cf.event(ctx, in.By, "objection.paused", in.Reason, map[string]any{"kind": in.Kind, "approver": in.Approver})
 }
 
@@ -419,9 +422,8 @@ func (o *objection) resume(ctx workflow.Context, in ResumeInput) error {
 
 func (o *objection) extend(ctx workflow.Context, in ExtendInput) error {
 	o.extended = true
-	d := o.cf.pending(policy.ObjectionOverall)
 	req := activities.DeadlineRequest{ExtendBy: policy.ObjectionExtension, Reason: in.Reason + "（批准人：" + in.Approver + "）"}
-	return o.cf.replace(ctx, d, req, in.By, "deadline.extended")
+	return o.cf.replaceTold(ctx, o.cf.pendingIndex(policy.ObjectionOverall), req, in.By, "deadline.extended", wording.ExtendedWhy(in.Reason))
 }
 
 func (o *objection) withdraw(ctx workflow.Context, in WithdrawInput) error {

@@ -446,6 +446,40 @@ func TestObjectionPauseAndExtensionMoveDeadlines(t *testing.T) {
 	}
 	// centre_check: 3 WD from 03-03 = 03-06; +5 = 03-13.
 	wantDue(t, st, policy.ObjectionCentreCheck, "2025-03-13", activities.DeadlineCancelled)
+
+	// Each party learns of it: the pause and why, then every date that
+	// moved with the old date, the new one and why (ChangeClockNotices).
+	var told []string
+	for _, n := range h.notices {
+		switch n.Kind {
+		case "case.paused", "deadline.lengthened":
+			told = append(told, n.Party+": "+n.Message)
+		}
+	}
+	for i, want := range []string{
+		"subject: 异议处理案件YY2025-0001：因检验鉴定（笔迹鉴定），本案自2025年3月4日起中止计时。",
+		"centre: 异议处理案件YY2025-0001：因检验鉴定（笔迹鉴定），本案自2025年3月4日起中止计时。",
+		"centre: 异议处理案件YY2025-0001：因本案自2025年3月4日起中止计时、于2025年3月11日恢复计时，中止期间不计入期限，异议核查期限的届满日由2025年3月6日顺延至2025年3月13日（星期四）24时。",
+		"subject: 异议处理案件YY2025-0001：因本案自2025年3月4日起中止计时、于2025年3月11日恢复计时，中止期间不计入期限，异议核查期限的届满日由2025年3月6日顺延至2025年3月13日（星期四）24时。",
+		"centre: 异议处理案件YY2025-0001：因本案自2025年3月4日起中止计时、于2025年3月11日恢复计时，中止期间不计入期限，异议处理期限的届满日由2025年3月17日顺延至2025年3月24日（星期一）24时。",
+		"subject: 异议处理案件YY2025-0001：因本案自2025年3月4日起中止计时、于2025年3月11日恢复计时，中止期间不计入期限，异议处理期限的届满日由2025年3月17日顺延至2025年3月24日（星期一）24时。",
+		"centre: 异议处理案件YY2025-0001：因经负责人批准延长办理期限（案情复杂），异议处理期限的届满日由2025年3月24日顺延至2025年3月27日（星期四）24时。",
+		"subject: 异议处理案件YY2025-0001：因经负责人批准延长办理期限（案情复杂），异议处理期限的届满日由2025年3月24日顺延至2025年3月27日（星期四）24时。",
+	} {
+		if i >= len(told) || !strings.HasPrefix(told[i], want) {
+			t.Errorf("notice %d:\n got %q\nwant %q…", i, at(told, i), want)
+		}
+	}
+	if len(told) != 8 {
+		t.Errorf("%d notices of the pause, resumption and extension; want 8: %q", len(told), told)
+	}
+}
+
+func at(s []string, i int) string {
+	if i < len(s) {
+		return s[i]
+	}
+	return ""
 }
 
 // Appeal (申诉): the supervisors overturn an upheld outcome; the record is

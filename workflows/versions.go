@@ -153,4 +153,14 @@ const (
 	// that failure path: histories where a rendering failed so keep only
 	// logging it.
 	ChangeLetterRenderEscalates = "letter-render-escalates"
+
+	// ChangeClockNotices: a clock pause, its resumption and a head-approved
+	// extension are told to the parties in their inboxes (they were only
+	// recorded as events, so an applicant learned of a lengthened limit
+	// from nobody): on a pause the subject and the party of every running
+	// working-day deadline are told the clock stands still and why; on
+	// resumption and extension every party whose due date moved, and the
+	// subject, are told the new date and why. Taken at each pause, resume
+	// and extension: histories recorded before replay without the notices.
+	ChangeClockNotices = "clock-notices"
 )

@@ -131,3 +131,55 @@ func Corrected(kind, caseNo, rule string, old, now calendar.Date, provisional bo
 	}
 	return s
 }
+
+// Why is the reason a time limit moved, in both languages.
+type Why struct{ ZH, EN string }
+
+// PauseKind is why a case clock stands still: the kind of pause (an
+// expert test or appraisal, a review) and the caseworker's reason.
+func PauseKind(kind, reason string) Why {
+	w := Why{ZH: "复核", EN: "a review"}
+	if kind == "expert_test" {
+		w = Why{ZH: "检验鉴定", EN: "an expert test or appraisal"}
+	}
+	if reason != "" {
+		w.ZH += "（" + reason + "）"
+		w.EN += " (" + reason + ")"
+	}
+	return w
+}
+
+// Paused tells a party that the case clock stands still from a date:
+// the days it stands still do not count, and the new dates will follow.
+// Told adds the case.
+func Paused(from calendar.Date, why Why, lang Lang) string {
+	if lang == EN {
+		return "the case clock stands still from " + DateEN(from) + " for " + why.EN +
+			". The days it stands still do not count towards any time limit of the case; when it runs again every time limit is lengthened accordingly and you will be told the new dates."
+	}
+	return "因" + why.ZH + "，本案自" + Date(from) + "起中止计时。中止期间不计入本案各项期限；恢复计时后各项期限相应顺延，届时另行告知新的届满日。"
+}
+
+// ResumedWhy is why limits moved when a paused clock runs again.
+func ResumedWhy(from, to calendar.Date) Why {
+	return Why{
+		ZH: "本案自" + Date(from) + "起中止计时、于" + Date(to) + "恢复计时，中止期间不计入期限",
+		EN: "the case clock stood still from " + DateEN(from) + " until " + DateEN(to) + ", and those days do not count",
+	}
+}
+
+// ExtendedWhy is why a limit moved when the head of the centre approved
+// an extension, with the reason given.
+func ExtendedWhy(reason string) Why {
+	return Why{ZH: "经负责人批准延长办理期限（" + reason + "）", EN: "the head of the centre approved an extension (" + reason + ")"}
+}
+
+// Lengthened tells a party that a due date of the case moved later: the
+// limit, the old date, the new one and why.
+func Lengthened(kind, caseNo, rule string, old, now calendar.Date, why Why, lang Lang) string {
+	if lang == EN {
+		return CaseLabel(kind, caseNo, EN) + ": the " + RuleName(rule, EN) + " now ends at " + DueAt(now, EN) +
+			", not on " + DateEN(old) + ": " + why.EN + "."
+	}
+	return CaseLabel(kind, caseNo, ZH) + "：因" + why.ZH + "，" + RuleName(rule, ZH) + "的届满日由" + Date(old) + "顺延至" + DueAt(now, ZH) + "。"
+}
