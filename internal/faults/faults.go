@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/puddle/v2"
@@ -42,13 +43,28 @@ func NothingSent(err error) bool {
 }
 
 // Engine returns an error of a Temporal call as a refusal: 503 when the
-// frontend cannot be reached or did not answer in time, else 500.
+// frontend cannot be reached or did not answer in time, or when the case's
+// workflow cannot take an Update now (its last workflow task failed and is
+// being retried: the Update was not admitted, nothing changed), else 500.
 func Engine(err error) error {
 	if err == nil {
 		return nil
 	}
 	if _, ok := refusal.As(err); ok {
 		return err
+	}
+	var nr *serviceerror.WorkflowNotReady
+	if errors.As(err, &nr) {
+		// Temporal refuses an Update before admitting it while the
+		// workflow's task keeps failing (e.g. a task that ran past its
+		// timeout on an overloaded worker): a moment later it passes.
+		e := refusal.Unavailable(refusal.EngineUnavailable, err)
+		e.Title = refusal.T("案件流程暂时无法响应", "The case's workflow cannot answer at the moment")
+		e.Detail = refusal.T("案件流程的上一步正在重试，本次请求未被受理；请稍后重试，如持续出现请联系管理员",
+			"The case's previous step is being retried and this request was not taken; try again in a moment, and tell the operator if it persists")
+		e.Unchanged = true
+		e.RetryAfter = 5 * time.Second
+		return e
 	}
 	if EngineUnreachable(err) {
 		return refusal.Unavailable(refusal.EngineUnavailable, err)
