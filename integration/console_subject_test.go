@@ -21,6 +21,7 @@ import (
 	"github.com/creditcase/creditcase/internal/policy"
 	"github.com/creditcase/creditcase/internal/records"
 	"github.com/creditcase/creditcase/internal/seed"
+	"github.com/creditcase/creditcase/internal/supervision"
 	"github.com/creditcase/creditcase/workflows"
 )
 
@@ -177,6 +178,33 @@ func TestConsoleSubjectObjection(t *testing.T) {
 	b.submit(".header-tools a[lang=en]")
 	b.wantText("Where the case stands", "The centre's check", "working days left", "Written notices")
 	b.check("case-accepted-en")
+
+	// the clock paused for an expert test, resumed, the limit extended:
+	// the subject reads each in its inbox, with the new date and why
+	cw.do(http.StatusOK, http.MethodPost, "/api/v1/objections/"+caseNo+"/pause",
+		workflows.PauseInput{Kind: "expert_test", Reason: "笔迹鉴定", Approver: "王主任"}, nil)
+	cw.do(http.StatusOK, http.MethodPost, "/api/v1/objections/"+caseNo+"/resume", workflows.ResumeInput{Reason: "鉴定完毕"}, nil)
+	cw.do(http.StatusOK, http.MethodPost, "/api/v1/objections/"+caseNo+"/extend", workflows.ExtendInput{Reason: "案情复杂", Approver: "王主任"}, nil)
+	subj := logIn(t, "subject", seed.DemoPassword)
+	awaitUntil(t, "the subject's notices of the pause and the extension", func() bool {
+		var inbox struct {
+			Notifications []supervision.Notification `json:"notifications"`
+		}
+		subj.do(http.StatusOK, http.MethodGet, "/api/v1/inbox", nil, &inbox)
+		kinds := map[string]bool{}
+		for _, n := range inbox.Notifications {
+			if n.CaseNo == caseNo {
+				kinds[n.Kind] = true
+			}
+		}
+		return kinds["case.paused"] && kinds["deadline.lengthened"]
+	})
+	b.open("/my/inbox")
+	b.wantText("the case clock stands still from", "an expert test or appraisal (笔迹鉴定)", "the head of the centre approved an extension (案情复杂)", "now ends at")
+	b.check("my-inbox-pause-extension-en")
+	b.submit(".header-tools a[lang^=zh]")
+	b.wantText("因检验鉴定（笔迹鉴定），本案自", "起中止计时", "因负责人批准延长办理期限（案情复杂），异议处理期限的届满日由", "顺延至")
+	b.check("my-inbox-pause-extension")
 
 	// another subject's case is not found
 	other := newTab(t)

@@ -566,7 +566,7 @@ func TestObjectionSupplementPauseOwnErrorThroughHTTP(t *testing.T) {
 		switch {
 		case n.CaseNo == caseNo && n.Kind == "case.paused" && strings.Contains(n.Message, "因复核（复核原始登记档案），本案自") && strings.Contains(n.Message, "起中止计时"):
 			told["paused"] = true
-		case n.CaseNo == caseNo && n.Kind == "deadline.lengthened" && strings.Contains(n.Message, "因经负责人批准延长办理期限（案情复杂），异议处理期限的届满日由"):
+		case n.CaseNo == caseNo && n.Kind == "deadline.lengthened" && strings.Contains(n.Message, "因负责人批准延长办理期限（案情复杂），异议处理期限的届满日由"):
 			told["extended"] = true
 		}
 	}

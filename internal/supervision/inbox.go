@@ -25,10 +25,12 @@ type InboxOwner struct {
 
 // Notification is one notice.
 type Notification struct {
-	ID        int64      `json:"id"`
-	CaseNo    string     `json:"case_no"`
-	Kind      string     `json:"kind"`
-	Message   string     `json:"message"`
+	ID      int64  `json:"id"`
+	CaseNo  string `json:"case_no"`
+	Kind    string `json:"kind"`
+	Message string `json:"message"`
+	// MessageEN is the same message in English ("" when there is none).
+	MessageEN string     `json:"message_en,omitempty"`
 	CreatedAt time.Time  `json:"created_at"`
 	ReadAt    *time.Time `json:"read_at,omitempty"`
 }
@@ -51,7 +53,7 @@ func (o InboxOwner) where(args *[]any) string {
 // List returns the owner's notices.
 func (i *Inbox) List(ctx context.Context, o InboxOwner, f InboxFilter) ([]Notification, error) {
 	var args []any
-	q := `SELECT n.id, n.case_no, n.kind, n.message, n.created_at, n.read_at FROM notifications n WHERE ` + o.where(&args)
+	q := `SELECT n.id, n.case_no, n.kind, n.message, n.message_en, n.created_at, n.read_at FROM notifications n WHERE ` + o.where(&args)
 	if f.Unread {
 		q += " AND n.read_at IS NULL"
 	}
@@ -71,7 +73,7 @@ func (i *Inbox) List(ctx context.Context, o InboxOwner, f InboxFilter) ([]Notifi
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Notification, error) {
 		var n Notification
-		err := r.Scan(&n.ID, &n.CaseNo, &n.Kind, &n.Message, &n.CreatedAt, &n.ReadAt)
+		err := r.Scan(&n.ID, &n.CaseNo, &n.Kind, &n.Message, &n.MessageEN, &n.CreatedAt, &n.ReadAt)
 		return n, err
 	})
 }
@@ -82,8 +84,8 @@ func (i *Inbox) MarkRead(ctx context.Context, o InboxOwner, id int64) (Notificat
 	args := []any{id}
 	var n Notification
 	err := i.Pool.QueryRow(ctx, `UPDATE notifications n SET read_at = coalesce(n.read_at, now())
-		WHERE n.id = $1 AND `+o.where(&args)+` RETURNING n.id, n.case_no, n.kind, n.message, n.created_at, n.read_at`, args...).
-		Scan(&n.ID, &n.CaseNo, &n.Kind, &n.Message, &n.CreatedAt, &n.ReadAt)
+		WHERE n.id = $1 AND `+o.where(&args)+` RETURNING n.id, n.case_no, n.kind, n.message, n.message_en, n.created_at, n.read_at`, args...).
+		Scan(&n.ID, &n.CaseNo, &n.Kind, &n.Message, &n.MessageEN, &n.CreatedAt, &n.ReadAt)
 	if db.IsNoRows(err) {
 		return n, ErrNotFound
 	}

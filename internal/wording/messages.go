@@ -171,7 +171,7 @@ func ResumedWhy(from, to calendar.Date) Why {
 // ExtendedWhy is why a limit moved when the head of the centre approved
 // an extension, with the reason given.
 func ExtendedWhy(reason string) Why {
-	return Why{ZH: "经负责人批准延长办理期限（" + reason + "）", EN: "the head of the centre approved an extension (" + reason + ")"}
+	return Why{ZH: "负责人批准延长办理期限（" + reason + "）", EN: "the head of the centre approved an extension (" + reason + ")"}
 }
 
 // Lengthened tells a party that a due date of the case moved later: the
