@@ -97,7 +97,7 @@ func run() error {
 	}
 	if !*full {
 		add("objections", false, "-n", "100", "-c", "8", "-rounds", "2", "-actions", "20", "-cpuprofile", filepath.Join(prof, "actions.pprof"))
-		seed("atrest", "-seed", "-cases", "300", "-advance", "150")
+		seed("atrest", "-seed", "-pause-reconciler", "-cases", "300", "-advance", "150")
 		add("atrest", true, "-build=false", "-cases", "300", "-rest", "30s", "-timers", "30", "-outage", "60s")
 		seed("lookup", "-n", "200000", "-seed-only")
 		add("lookup", true, "-n", "200000", "-duration", "10s", "-cpuprofile", filepath.Join(prof, "lookup.pprof"))
@@ -112,7 +112,7 @@ func run() error {
 		// spread over the coming weeks); counted across the steps.
 		for _, n := range []string{"10000", "30000", "100000"} {
 			v, _ := strconv.Atoi(n)
-			seed("atrest", "-seed", "-cases", n, "-advance", strconv.Itoa(v/5), "-timeout", "12h")
+			seed("atrest", "-seed", "-pause-reconciler", "-cases", n, "-advance", strconv.Itoa(v/5), "-timeout", "12h")
 			outage := "60s"
 			if n == "100000" {
 				outage = "5m"

@@ -189,6 +189,9 @@ func (b *bench) advance(ctx context.Context, n, conc int, budget time.Duration) 
 				if d := done.Add(1); d%500 == 0 {
 					el := time.Since(t0).Seconds()
 					say(fmt.Sprintf("advance: %d of %d cases moved on (%.1f cases/s, %.1f calls/s; load %s)", d, len(todo), float64(d)/el, float64(made.Load())/el, loadavg()))
+					if d%5000 == 0 {
+						say("advance: the API's answers so far:\n" + b.lat.String())
+					}
 				}
 			}
 		}()
@@ -216,7 +219,50 @@ func (b *bench) advance(ctx context.Context, n, conc int, budget time.Duration) 
 	el := time.Since(t0)
 	say(fmt.Sprintf("advance: %d cases moved on by %d calls in %s: %.1f cases/s, %.1f calls/s (load %s)",
 		done.Load(), made.Load(), el.Round(time.Second), float64(done.Load())/el.Seconds(), float64(made.Load())/el.Seconds(), loadavg()))
+	say("advance: the API's answers by call (as the bench timed them, retries counted apiece):\n" + b.lat.String())
 	return firstErr
+}
+
+// latencies are the API's answer times by call, as the client sees them.
+type latencies struct {
+	mu   sync.Mutex
+	by   map[string][]time.Duration
+	errs map[string]int
+}
+
+func (l *latencies) add(name string, d time.Duration, err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.by == nil {
+		l.by, l.errs = map[string][]time.Duration{}, map[string]int{}
+	}
+	l.by[name] = append(l.by[name], d)
+	if err != nil {
+		l.errs[name]++
+	}
+}
+
+// String is a line per call: count, refused/failed answers, p50, p90,
+// p99, max.
+func (l *latencies) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var names []string
+	for k := range l.by {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "  %-28s %7s %6s %9s %9s %9s %9s\n", "call", "n", "not ok", "p50", "p90", "p99", "max")
+	for _, k := range names {
+		ds := slices.Clone(l.by[k])
+		slices.Sort(ds)
+		q := func(f float64) time.Duration {
+			return ds[min(len(ds)-1, int(f*float64(len(ds))))].Round(time.Millisecond)
+		}
+		fmt.Fprintf(&sb, "  %-28s %7d %6d %9s %9s %9s %9s\n", k, len(ds), l.errs[k], q(0.5), q(0.9), q(0.99), ds[len(ds)-1].Round(time.Millisecond))
+	}
+	return sb.String()
 }
 
 // plan is the calls that take c from its stage to its target.
@@ -272,7 +318,9 @@ func (b *bench) move(ctx context.Context, hc *http.Client, cal *calendar.Calenda
 	}
 	var err error
 	for attempt := 0; attempt < 30; attempt++ {
+		t0 := time.Now()
 		err = post(ctx, hc, u, b.tokens[who], body)
+		b.lat.add(c.kind+" "+s.name, time.Since(t0), err)
 		var st errStatus
 		if err != nil && attempt > 0 && errors.As(err, &st) && st.code == http.StatusConflict && strings.Contains(st.msg, "/problems/wrong-stage") {
 			return nil // the earlier attempt, answered 503 late, went through

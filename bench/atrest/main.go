@@ -14,9 +14,18 @@
 //     deadlines fall over the coming weeks as a province's do (advance.go);
 //     the pending deadlines' spread over the working days from today is
 //     printed by every run;
-//   - at rest: worker, engine and API RSS, their CPU over -rest, and the
-//     PostgreSQL size per case (application + Temporal databases, before
-//     and after);
+//   - at rest: worker, engine and API RSS, their CPU and PostgreSQL's over
+//     -rest in a window with no reconciliation pass running (a scheduled
+//     pass going is waited for; one starting inside the window voids it),
+//     and the PostgreSQL size per case (application + Temporal databases,
+//     before and after);
+//   - one reconciliation pass on demand (the workflow and input of a
+//     supervisor's POST /api/v1/reconciliations, through the Temporal
+//     client so that a pass longer than the API's two minutes is waited
+//     for, at most -reconcile-for): its duration, its counters as
+//     reconcile_runs holds them, and the roles' CPU during the pass
+//     (reconciler.go); the reconciler's schedule is unpaused first (a
+//     long -advance may pause it with -pause-reconciler);
 //   - outage: -timers bench workflows (their own task queue, a worker in
 //     this process) await a timer due during the outage exactly as a case
 //     awaits its deadline (AwaitWithTimeout); then worker, engine and the
@@ -35,7 +44,7 @@
 //	flock /work/bench.lock go run ./bench/atrest -build=false -cases 10000 -dir /tmp/ccatrest
 //	nice -n 19 ionice -c3 go run ./bench/atrest -seed -cases 30000 -dir /tmp/ccatrest   # adds 20 000
 //	flock /work/bench.lock go run ./bench/atrest -build=false -cases 30000 -outage 5m -timers 200 -dir /tmp/ccatrest
-//	nice -n 5 go run ./bench/atrest -seed -build=false -cases 30000 -advance 15000 -dir /tmp/ccatrest  # moves the missing ones on
+//	nice -n 5 go run ./bench/atrest -seed -build=false -pause-reconciler -cases 30000 -advance 15000 -dir /tmp/ccatrest  # moves the missing ones on
 //
 // The seeding run reports RSS after filing (every case just went through
 // the worker: its workflow cache is as full as WORKFLOW_CACHE_SIZE lets it
@@ -48,8 +57,8 @@
 // "Cases" are the held ones: open, or decided and in the appeal window
 // (their workflow waits on that deadline); a finished case is not counted.
 //
-// Ports: Temporal in 29300–31990 (membership 300 below), HTTP 18089 and
-// 29015 (the scale developer's ranges).
+// Ports: Temporal from -temporal-port (29300) to 31990 (membership 300
+// below), the API on -http-port (18089), the worker's from 29015 up.
 package main
 
 import (
@@ -111,7 +120,10 @@ type bench struct {
 	base     string
 	tokens   map[string]string
 	seeding  bool
-	accounts map[string]auth.Account
+	// temporalFrom and httpFrom are where the ports are looked for.
+	temporalFrom, httpFrom int
+	accounts               map[string]auth.Account
+	lat                    latencies // the advance's calls
 }
 
 func run() error {
@@ -128,11 +140,16 @@ func run() error {
 	advance := flag.Int("advance", 0, "held cases to stand past their first stage (counted across runs; the missing ones are moved on through the API): see advance.go")
 	advanceFor := flag.Duration("advance-for", 0, "stop handing out cases to -advance after this long (0: no bound); the cases in hand are finished, the rest left to a re-run")
 	build := flag.Bool("build", true, "build ./cmd/creditcase into -dir (false: reuse the one the seeding run built, so a measuring run compiles nothing)")
+	pauseRec := flag.Bool("pause-reconciler", false, "a seeding/advance run: pause the reconciler's schedule and terminate a pass in flight, so a long advance does not compete with it (a measuring run always unpauses it: the product as deployed)")
+	reconcile := flag.Bool("reconcile", true, "after the window at rest, run one reconciliation pass on demand and measure it")
+	reconcileFor := flag.Duration("reconcile-for", 10*time.Minute, "how long a reconciliation pass (on demand, or a scheduled one going at rest) is waited for")
+	temporalFrom := flag.Int("temporal-port", 29300, "lowest Temporal frontend port to try (membership 300 below)")
+	httpFrom := flag.Int("http-port", 18089, "the API's HTTP port (the worker's and a seeding run's are taken from 29015 up)")
 	flag.Parse()
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
 
-	b := &bench{dir: *dir, seeding: *seedOnly}
+	b := &bench{dir: *dir, seeding: *seedOnly, temporalFrom: *temporalFrom, httpFrom: *httpFrom}
 	if b.dir == "" {
 		if *seedOnly {
 			return errors.New("-seed needs -dir (the seeded cluster is kept there for the measuring run)")
@@ -167,6 +184,15 @@ func run() error {
 		return err
 	}
 	say(fmt.Sprintf("PostgreSQL, engine, worker and API started in %s", time.Since(tStart).Round(100*time.Millisecond)))
+	if *seedOnly && *pauseRec {
+		if err := b.pauseReconciler(ctx); err != nil {
+			return err
+		}
+	} else if !*seedOnly {
+		if err := b.unpauseReconciler(ctx); err != nil {
+			return err
+		}
+	}
 	base, err := b.baseline(ctx)
 	if err != nil {
 		return err
@@ -228,27 +254,75 @@ func run() error {
 		return nil
 	}
 
-	// At rest: let the last tasks drain, then RSS and CPU over -rest.
+	// At rest: let the last tasks drain, then RSS and CPU over -rest, in
+	// a window with no reconciliation pass running (a scheduled one that
+	// is going is waited for; one that starts inside the window voids it
+	// and the window is measured again).
 	time.Sleep(15 * time.Second)
-	cpu0 := map[int]float64{}
-	for _, p := range roles {
-		cpu0[p.PID()] = cpuSeconds(p.PID())
+	croles := b.cpuRoles()
+	var cpu map[string]float64
+	var restAt time.Time
+	for attempt := 1; ; attempt++ {
+		waited, still, err := b.waitNoPass(ctx, *reconcileFor)
+		if err != nil {
+			return err
+		}
+		if len(still) > 0 {
+			return fmt.Errorf("a reconciliation pass still runs after %s (%v): no window at rest without one", waited.Round(time.Second), still)
+		}
+		if waited > 5*time.Second {
+			say(fmt.Sprintf("a scheduled reconciliation pass was running: waited %s for it to end", waited.Round(time.Second)))
+		}
+		restAt = time.Now()
+		cpu0 := cpuOf(croles)
+		time.Sleep(*rest)
+		cpu = cpuSince(croles, cpu0, time.Since(restAt))
+		n, err := b.passesDuring(ctx, restAt, time.Now())
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			break
+		}
+		if attempt == 3 {
+			return fmt.Errorf("a reconciliation pass ran in each of %d windows at rest", attempt)
+		}
+		say(fmt.Sprintf("a reconciliation pass ran inside the window at rest: measured again (%d)", attempt+1))
 	}
-	time.Sleep(*rest)
 	rss := map[string]int64{}
-	cpu := map[string]float64{}
 	for _, p := range roles {
 		rss[p.Name] = rssBytes(p.PID())
-		cpu[p.Name] = 100 * (cpuSeconds(p.PID()) - cpu0[p.PID()]) / rest.Seconds()
 	}
 	fmt.Printf("%s at rest (%d objections, %d listings, %d repairs; %d with a pending deadline, next deadlines due %s)\n",
 		size, st.objections, st.listings, st.repairs, st.withTimer, st.spread)
+	fmt.Printf("CPU at rest over %s from %s, no reconciliation pass running:\n", *rest, restAt.Format("15:04:05"))
 	fmt.Printf("%-10s %10s %14s\n", "role", "RSS MiB", "CPU at rest")
-	for _, p := range roles {
-		fmt.Printf("%-10s %10d %13.1f%%\n", p.Name, rss[p.Name]>>20, cpu[p.Name])
+	for _, r := range croles {
+		m := "-"
+		if v, ok := rss[r.name]; ok {
+			m = strconv.FormatInt(v>>20, 10)
+		}
+		fmt.Printf("%-10s %10s %13.1f%%\n", r.name, m, cpu[r.name])
 	}
 	fmt.Printf("PostgreSQL per case: application %.1f KiB, engine %.1f KiB (application %d MiB, engine %d MiB; the empty cluster's sizes subtracted)\n",
 		perApp/1024, perEngine/1024, sizes.app>>20, sizes.engine>>20)
+
+	// One reconciliation pass on demand, as a supervisor starts it, with
+	// the roles' CPU while it runs.
+	var ps pass
+	if *reconcile {
+		say(fmt.Sprintf("reconciliation on demand over %d held cases (at most %s; load %s)", st.open, *reconcileFor, loadavg()))
+		if ps, err = b.reconcileNow(ctx, *reconcileFor, croles); err != nil {
+			return err
+		}
+		state := "finished"
+		if !ps.finished {
+			state = "NOT finished (ended by the bench)"
+		}
+		fmt.Printf("reconciliation pass on demand %s: %s in %s; %s\n", ps.id, state, ps.took.Round(100*time.Millisecond), ps.counts())
+		fmt.Printf("CPU during the pass: worker %.1f%%, engine %.1f%%, API %.1f%%, PostgreSQL %.1f%% of a core; RSS after it: worker %d MiB, engine %d MiB\n",
+			ps.cpu["worker"], ps.cpu["engine"], ps.cpu["api"], ps.cpu["postgres"], rssBytes(b.worker.PID())>>20, rssBytes(b.engine.PID())>>20)
+	}
 
 	// The outage.
 	o, err := b.outage(ctx, *timers, *outage)
@@ -262,16 +336,27 @@ func run() error {
 	}
 	fmt.Printf("RSS after the restart (timers fired, %s later): worker %d MiB, engine %d MiB\n", o.settle.Round(time.Second), o.workerRSS>>20, o.engineRSS>>20)
 
-	figures.Emit(
+	fs := []figures.Figure{
 		figures.Goal("3 at rest", "worker RSS at rest, "+size, fmt.Sprintf("%d MiB (%d MiB after the restart)", rss["worker"]>>20, o.workerRSS>>20), "≤ 1 GiB",
 			rss["worker"] <= 1<<30 && o.workerRSS <= 1<<30),
 		figures.Report("3 at rest", "engine RSS / API RSS, "+size, fmt.Sprintf("%d MiB / %d MiB (engine %d MiB after the restart)", rss["engine"]>>20, rss["api"]>>20, o.engineRSS>>20)),
-		figures.Report("3 at rest", "CPU at rest worker / engine / API", fmt.Sprintf("%.1f%% / %.1f%% / %.1f%% of a core", cpu["worker"], cpu["engine"], cpu["api"])),
+		figures.Report("3 at rest", "CPU at rest worker / engine / API / PostgreSQL (no reconciliation pass)", fmt.Sprintf("%.1f%% / %.1f%% / %.1f%% / %.1f%% of a core", cpu["worker"], cpu["engine"], cpu["api"], cpu["postgres"])),
 		figures.Report("3 at rest", "PostgreSQL per case application / engine", fmt.Sprintf("%.1f KiB / %.1f KiB", perApp/1024, perEngine/1024)),
 		figures.Goal("3 at rest", fmt.Sprintf("restart to ready after a %s outage, %s", *outage, size), o.restart.Round(100*time.Millisecond).String(), "≤ 30s", o.restart <= 30*time.Second),
 		figures.Goal("3 at rest", "timers due during the outage fired after it", fmt.Sprintf("%d of %d (latest %.1fs after ready); %d of %d cases running", o.fired, *timers, o.late.Seconds(), o.running, o.open),
 			"none lost", o.lost == 0 && o.fired == *timers && o.running == o.open && o.open >= st.open),
-	)
+	}
+	if *reconcile {
+		took := ps.took.Round(100 * time.Millisecond).String()
+		if !ps.finished {
+			took = "not finished in " + took
+		}
+		fs = append(fs,
+			figures.Report("3 at rest", "reconciliation pass on demand, "+size, fmt.Sprintf("%s (%s)", took, ps.counts())),
+			figures.Report("3 at rest", "CPU during the pass worker / engine / API / PostgreSQL", fmt.Sprintf("%.1f%% / %.1f%% / %.1f%% / %.1f%% of a core",
+				ps.cpu["worker"], ps.cpu["engine"], ps.cpu["api"], ps.cpu["postgres"])))
+	}
+	figures.Emit(fs...)
 	return nil
 }
 
@@ -392,12 +477,12 @@ func (b *bench) start(ctx context.Context) error {
 	}
 	// The scale developer's ports: Temporal from 29300 (membership 300
 	// below, from 29000), HTTP 18089 and 29015.
-	if b.port, err = procs.TemporalPort(29300, 31990, "127.0.0.1"); err != nil {
+	if b.port, err = procs.TemporalPort(b.temporalFrom, 31990, "127.0.0.1"); err != nil {
 		return err
 	}
 	// A seeding run takes other ports than a measuring one: the two run
 	// side by side on different copies.
-	httpPorts := []int{18089, 29015, 29016, 29017}
+	httpPorts := []int{b.httpFrom, 29015, 29016, 29017}
 	if b.seeding {
 		httpPorts = []int{29021, 29022, 29023, 29024}
 	}
