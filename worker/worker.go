@@ -3,6 +3,8 @@
 package worker
 
 import (
+	"time"
+
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/rs/zerolog"
 	"go.temporal.io/sdk/client"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/creditcase/creditcase/activities"
 	"github.com/creditcase/creditcase/internal/calendar"
+	"github.com/creditcase/creditcase/internal/config"
 	"github.com/creditcase/creditcase/internal/notify"
 	"github.com/creditcase/creditcase/internal/policy"
 	"github.com/creditcase/creditcase/internal/reconcile"
@@ -36,6 +39,10 @@ type Deps struct {
 	// Logger receives what the worker's own machinery has to say (the
 	// activity-failure recorder); zero = nothing.
 	Logger zerolog.Logger
+	// DeadlockTimeout is how long a workflow task may run without yielding
+	// before the worker fails it as a deadlock (WORKFLOW_DEADLOCK_TIMEOUT;
+	// 0 = config.DefaultWorkflowDeadlockTimeout).
+	DeadlockTimeout time.Duration
 }
 
 // SetCacheSize sets how many workflows the workers of this process keep in
@@ -48,12 +55,22 @@ func SetCacheSize(n int) { sdkworker.SetStickyWorkflowCacheSize(n) }
 // New returns a worker on workflows.TaskQueue with everything registered;
 // the caller starts and stops it.
 func New(c client.Client, deps Deps) sdkworker.Worker {
-	w := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{
-		Interceptors: []interceptor.WorkerInterceptor{NewFailureRecorder(deps.Pool, deps.Logger)},
-	})
+	w := sdkworker.New(c, workflows.TaskQueue, Options(deps))
 	deps.Temporal = c
 	Register(w, deps)
 	return w
+}
+
+// Options are the SDK options of the worker New starts.
+func Options(deps Deps) sdkworker.Options {
+	timeout := deps.DeadlockTimeout
+	if timeout <= 0 {
+		timeout = config.DefaultWorkflowDeadlockTimeout
+	}
+	return sdkworker.Options{
+		Interceptors:             []interceptor.WorkerInterceptor{NewFailureRecorder(deps.Pool, deps.Logger)},
+		DeadlockDetectionTimeout: timeout,
+	}
 }
 
 // Register puts every workflow and activity on r. Replay tests use the same

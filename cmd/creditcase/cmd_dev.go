@@ -77,6 +77,8 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 		Limits:           cfg.RateLimits,
 		Proxies:          cfg.TrustedProxies,
 		MetricsAddr:      cfg.MetricsAddr,
+		// A step waiting for the CPU on a busy machine is no deadlock.
+		WorkflowDeadlockTimeout: cfg.WorkflowDeadlockTimeout,
 		// /readyz says 200 only once this run has seeded the demo centre.
 		Seeded: func(ctx context.Context, pool *pgxpool.Pool) error {
 			if !seededNow.Load() {

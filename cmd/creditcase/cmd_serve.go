@@ -201,7 +201,7 @@ func runWorker(ctx context.Context, args []string, _ io.Writer) error {
 		return err
 	}
 	w := worker.New(r.temporal, worker.Deps{Pool: r.pool, Identity: fmt.Sprintf("%s/%d", host, os.Getpid()), Rules: r.rules,
-		Notifier: notifier, Logger: r.log})
+		Notifier: notifier, Logger: r.log, DeadlockTimeout: r.cfg.WorkflowDeadlockTimeout})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
@@ -221,7 +221,8 @@ func runWorker(ctx context.Context, args []string, _ io.Writer) error {
 	if err := worker.EnsureCalendarRecomputes(ctx, r.temporal, r.pool); err != nil {
 		return err
 	}
-	r.log.Info().Int("workflow_cache_size", r.cfg.WorkflowCacheSize).Msg("worker polling")
+	r.log.Info().Int("workflow_cache_size", r.cfg.WorkflowCacheSize).
+		Dur("workflow_deadlock_timeout", r.cfg.WorkflowDeadlockTimeout).Msg("worker polling")
 	// /readyz: the worker's own checks, every migration applied and this
 	// worker polling the task queue.
 	return r.serve(ctx, health.RoleChecks("worker", r.pool, r.temporal, r.rules))

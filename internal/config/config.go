@@ -72,6 +72,11 @@ Environment:
                       MiB at most, whatever the number of open cases; a case
                       not kept replays its history at its next step). 0 keeps
                       none; at most 100000
+  WORKFLOW_DEADLOCK_TIMEOUT worker, dev: how long one step of a case workflow may
+                      run without yielding before the worker calls it a
+                      deadlock and fails the step (retried); a Go duration
+                      from 1s to 5m (default 10s; the Temporal SDK's own 1s
+                      trips on a busy machine, where a step waits for the CPU)
 `
 
 // Config is the environment, read once at start.
@@ -102,6 +107,8 @@ type Config struct {
 	// WorkflowCacheSize is the Temporal SDK's sticky workflow cache of a
 	// worker process (worker.SetStickyWorkflowCacheSize).
 	WorkflowCacheSize int
+	// WorkflowDeadlockTimeout is the worker's DeadlockDetectionTimeout.
+	WorkflowDeadlockTimeout time.Duration
 }
 
 // DefaultWorkflowCacheSize bounds the workflows a worker keeps in memory.
@@ -110,6 +117,21 @@ type Config struct {
 // cases wait days between steps, so a bigger cache buys no hits, and a
 // case evicted only replays its short history at its next step.
 const DefaultWorkflowCacheSize = 2000
+
+// DefaultWorkflowDeadlockTimeout is how long a workflow task may run
+// without yielding before the worker reports a deadlock. The SDK's default
+// (1 s) measures wall-clock time: on a loaded machine a workflow goroutine
+// that is merely waiting for a CPU trips it, the task fails and is retried,
+// and an Update arriving meanwhile is refused. A real deadlock (blocking
+// I/O in workflow code) never yields, so it is caught as surely at 10 s.
+const DefaultWorkflowDeadlockTimeout = 10 * time.Second
+
+// Bounds of WORKFLOW_DEADLOCK_TIMEOUT: below a second every busy moment is a
+// "deadlock"; above five minutes a real one holds a case's task that long.
+const (
+	minWorkflowDeadlockTimeout = time.Second
+	maxWorkflowDeadlockTimeout = 5 * time.Minute
+)
 
 // maxWorkflowCacheSize refuses a cache no worker's memory could hold.
 const maxWorkflowCacheSize = 100000
@@ -144,6 +166,9 @@ func FromEnv(defaultLogFormat string) (Config, error) {
 		errs = append(errs, err.Error())
 	}
 	if c.WorkflowCacheSize, err = parseCacheSize(os.Getenv("WORKFLOW_CACHE_SIZE")); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if c.WorkflowDeadlockTimeout, err = parseDeadlockTimeout(os.Getenv("WORKFLOW_DEADLOCK_TIMEOUT")); err != nil {
 		errs = append(errs, err.Error())
 	}
 	if c.PGSettings, err = parsePGSettings(os.Getenv("PG_SETTINGS")); err != nil {
@@ -207,6 +232,20 @@ func parseCacheSize(v string) (int, error) {
 		return 0, fmt.Errorf("WORKFLOW_CACHE_SIZE=%q is not a number of workflows from 0 to %d (default %d)", v, maxWorkflowCacheSize, DefaultWorkflowCacheSize)
 	}
 	return n, nil
+}
+
+// parseDeadlockTimeout reads WORKFLOW_DEADLOCK_TIMEOUT: a Go duration from
+// 1s to 5m; "" is DefaultWorkflowDeadlockTimeout.
+func parseDeadlockTimeout(v string) (time.Duration, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return DefaultWorkflowDeadlockTimeout, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < minWorkflowDeadlockTimeout || d > maxWorkflowDeadlockTimeout {
+		return 0, fmt.Errorf("WORKFLOW_DEADLOCK_TIMEOUT=%q is not a duration from 1s to 5m, such as 10s or 1m (default %s)", v, DefaultWorkflowDeadlockTimeout)
+	}
+	return d, nil
 }
 
 func env(name, def string) string {

@@ -3,6 +3,7 @@ package config
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // WORKFLOW_CACHE_SIZE: unset is the default that keeps a worker well under
@@ -67,6 +68,46 @@ func TestPGSettings(t *testing.T) {
 		}
 		if !strings.Contains(err.Error(), "PG_SETTINGS") || !strings.Contains(err.Error(), "name=value") {
 			t.Errorf("PG_SETTINGS=%q: error %q does not name the variable and what it takes", bad, err)
+		}
+	}
+}
+
+// WORKFLOW_DEADLOCK_TIMEOUT: unset is ten seconds (the SDK's one second
+// trips on a busy machine); a bad value stops the process at start naming
+// the variable, the value and what it accepts.
+func TestWorkflowDeadlockTimeout(t *testing.T) {
+	for _, tc := range []struct {
+		value string
+		want  time.Duration
+	}{
+		{"", DefaultWorkflowDeadlockTimeout},
+		{"1s", time.Second},
+		{" 30s ", 30 * time.Second},
+		{"5m", 5 * time.Minute},
+	} {
+		t.Setenv("WORKFLOW_DEADLOCK_TIMEOUT", tc.value)
+		c, err := FromEnv("json")
+		if err != nil {
+			t.Fatalf("WORKFLOW_DEADLOCK_TIMEOUT=%q: %v", tc.value, err)
+		}
+		if c.WorkflowDeadlockTimeout != tc.want {
+			t.Errorf("WORKFLOW_DEADLOCK_TIMEOUT=%q: %s, want %s", tc.value, c.WorkflowDeadlockTimeout, tc.want)
+		}
+	}
+	if DefaultWorkflowDeadlockTimeout != 10*time.Second {
+		t.Errorf("default %s, documented as 10s", DefaultWorkflowDeadlockTimeout)
+	}
+	for _, bad := range []string{"10", "500ms", "5m1s", "-1s", "ten seconds"} {
+		t.Setenv("WORKFLOW_DEADLOCK_TIMEOUT", bad)
+		_, err := FromEnv("json")
+		if err == nil {
+			t.Errorf("WORKFLOW_DEADLOCK_TIMEOUT=%q accepted", bad)
+			continue
+		}
+		for _, want := range []string{"WORKFLOW_DEADLOCK_TIMEOUT", `"` + bad + `"`, "from 1s to 5m"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("WORKFLOW_DEADLOCK_TIMEOUT=%q: error %q does not say %q", bad, err, want)
+			}
 		}
 	}
 }

@@ -86,6 +86,9 @@ type Options struct {
 	Proxies ratelimit.Proxies
 	// MetricsAddr serves /metrics alone on this address ("" = on the API).
 	MetricsAddr string
+	// WorkflowDeadlockTimeout is the worker's deadlock detection timeout
+	// (WORKFLOW_DEADLOCK_TIMEOUT; 0 = the default).
+	WorkflowDeadlockTimeout time.Duration
 	// Seeded, when set, is a readiness check (/readyz "seed"): nil once
 	// what the caller seeds after Start exists (dev: the demo accounts).
 	Seeded func(ctx context.Context, pool *pgxpool.Pool) error
@@ -117,6 +120,8 @@ type Stack struct {
 	serveErr    chan error
 	pgFailed    chan error
 	log         zerolog.Logger
+	// deadlock is the worker's deadlock detection timeout.
+	deadlock time.Duration
 }
 
 // Start brings every part up in order and stops what it started if a later
@@ -129,7 +134,8 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 	if o.Namespace == "" {
 		o.Namespace = "default"
 	}
-	started := &Stack{Namespace: o.Namespace, serveErr: make(chan error, 1), pgFailed: make(chan error, 1)}
+	started := &Stack{Namespace: o.Namespace, serveErr: make(chan error, 1), pgFailed: make(chan error, 1),
+		deadlock: o.WorkflowDeadlockTimeout}
 	s = started
 	defer func() {
 		if err != nil {
@@ -294,7 +300,7 @@ func (s *Stack) startWorker(ctx context.Context, relayCfg relay.Config, smtpCfg 
 		return err
 	}
 	s.Worker = worker.New(s.Temporal, worker.Deps{Pool: s.Pool, Identity: fmt.Sprintf("%s/%d", host, os.Getpid()), Rules: s.Rules,
-		Notifier: notifier, Logger: s.log})
+		Notifier: notifier, Logger: s.log, DeadlockTimeout: s.deadlock})
 	if err = s.Worker.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
