@@ -33,11 +33,20 @@ type ReconcileBatchRequest struct {
 	Size   int    `json:"size"`
 }
 
-// ReconcileCases checks one batch of open cases against the engine.
+// ReconcileCases checks one batch of open cases against the engine (one
+// visibility list, a describe for each case not listed running),
+// heartbeating as it goes. A batch whose list failed was described case by
+// case: said here, with the error.
 func (a *Reconcile) ReconcileCases(ctx context.Context, r ReconcileBatchRequest) (reconcile.Batch, error) {
-	b, err := a.Reconciler.Cases(ctx, r.RunID, r.Cursor, r.Size)
+	b, err := a.Reconciler.Cases(ctx, r.RunID, r.Cursor, r.Size, func() { activity.RecordHeartbeat(ctx, r.Cursor) })
+	log := activity.GetLogger(ctx)
+	if b.ListError != "" {
+		log.Warn("visibility list of running workflows failed; every case of the batch was described instead",
+			"run_id", r.RunID, "after", r.Cursor, "size", r.Size, "described", b.Described, "error", b.ListError)
+	}
 	if err == nil && b.Repaired+b.Flagged > 0 {
-		activity.GetLogger(ctx).Info("reconciled cases", "run_id", r.RunID, "repaired", b.Repaired, "flagged", b.Flagged)
+		log.Info("reconciled cases", "run_id", r.RunID, "repaired", b.Repaired, "flagged", b.Flagged,
+			"listed", b.Listed, "described", b.Described)
 	}
 	return b, err
 }

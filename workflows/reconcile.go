@@ -19,8 +19,13 @@ const (
 	ReconcileScheduleID = "reconcile"
 	ReconcileWorkflowID = "reconcile"
 	ReconcileEvery      = 30 * time.Minute
-	// ReconcileBatch is how many open cases one activity checks.
-	ReconcileBatch = 200
+	// ReconcileBatch is how many open cases one activity checks: one
+	// visibility list (a page of reconcile.ListPage) says which run, and
+	// only the others are described.
+	ReconcileBatch = reconcile.ListPage
+	// ReconcileHeartbeat is how soon a batch whose worker died is retried
+	// (the batch heartbeats after every engine call).
+	ReconcileHeartbeat = time.Minute
 	// ReconcileBatchesPerRun bounds a run's history (continue-as-new).
 	ReconcileBatchesPerRun = 200
 	// Triggers of a run.
@@ -42,9 +47,12 @@ type ReconcileInput struct {
 }
 
 // ReconcileWorkflow compares every open case with the engine, batch after
-// batch in case-number order, repairing or flagging each case whose
-// workflow no longer runs; then it frees records left under objection with
-// no open case, and stores the run's summary.
+// batch in case-number order (per batch one visibility list of the
+// running workflows, a describe only for the cases not listed), repairing
+// or flagging each case whose workflow no longer runs; then it frees
+// records left under objection with no open case, and stores the run's
+// summary. The command order is that of the first version (a run in
+// flight during an upgrade carries on with the new batch activity).
 func ReconcileWorkflow(ctx workflow.Context, in ReconcileInput) (reconcile.Run, error) {
 	if in.RunID == "" {
 		in.RunID = workflow.GetInfo(ctx).WorkflowExecution.ID
@@ -66,9 +74,14 @@ func ReconcileWorkflow(ctx workflow.Context, in ReconcileInput) (reconcile.Run, 
 			return reconcile.Run{}, err
 		}
 	}
+	batchCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 15 * time.Minute,
+		HeartbeatTimeout:    ReconcileHeartbeat,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
+	})
 	for range ReconcileBatchesPerRun {
 		var b reconcile.Batch
-		if err := workflow.ExecuteActivity(ctx, reconcileActs.ReconcileCases, activities.ReconcileBatchRequest{
+		if err := workflow.ExecuteActivity(batchCtx, reconcileActs.ReconcileCases, activities.ReconcileBatchRequest{
 			RunID: in.RunID, Cursor: in.Cursor, Size: in.BatchSize,
 		}).Get(ctx, &b); err != nil {
 			return reconcile.Run{}, err
@@ -84,7 +97,7 @@ func ReconcileWorkflow(ctx workflow.Context, in ReconcileInput) (reconcile.Run, 
 		err := workflow.ExecuteActivity(ctx, reconcileActs.FinishReconcile, in.RunID).Get(ctx, &run)
 		if err == nil {
 			workflow.GetLogger(ctx).Info("reconciliation finished", "run_id", in.RunID, "checked", run.Checked,
-				"repaired", run.Repaired, "flagged", run.Flagged)
+				"repaired", run.Repaired, "flagged", run.Flagged, "listed", run.Listed, "described", run.Described)
 		}
 		return run, err
 	}

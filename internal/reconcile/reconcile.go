@@ -4,8 +4,8 @@
 // history is gone, nothing writes the row again: the case would stay open
 // on every inbox and board and its record "under objection" for ever.
 //
-// The reconciler walks the open case rows, asks the engine about each
-// workflow, and for a workflow that is no longer running closes the row
+// The reconciler walks the open case rows in batches (case-number order)
+// and, for a workflow that is no longer running, closes the row
 // (deadlines cancelled, record freed, repair application and publicity
 // closed, a proposal not listed) — or, where closing would hide something a
 // person must decide (a listed entry without its workflow, a workflow that
@@ -13,6 +13,23 @@
 // objection with no open case. Every finding is kept (reconcile_findings)
 // and written to the case's events. It runs on a Temporal Schedule and on
 // demand; every step is idempotent.
+//
+// What a batch asks the engine. One visibility call lists which of the
+// batch's workflows run (ExecutionStatus = 'Running' AND WorkflowId IN
+// (…), a page of at most ListPage); only the cases whose workflow is NOT
+// listed are described (DescribeWorkflowExecution), one call each. A pass
+// over N open cases therefore costs about N/1000 list calls plus one
+// describe per difference, not N describes. The describe stays the truth,
+// the list only spares asking: visibility lags the engine by a moment, so
+// a case opened a moment ago may be missing from the list — it is
+// described and found running, nothing happens to it; a workflow that
+// ended a moment ago may still be listed as running — this pass leaves its
+// case alone and the next pass finds it. If visibility cannot answer (an
+// error), every case of the batch is described (the batch says so, and the
+// activity logs it): a case is never skipped unchecked. A batch holds at
+// most its size of cases in memory, whatever the number of open cases, and
+// records its counters once (guarded by its cursor), so a retried batch
+// counts nothing twice.
 package reconcile
 
 import (
@@ -66,7 +83,12 @@ type Execution struct {
 
 // Engine describes workflows; TemporalEngine is the real one.
 type Engine interface {
+	// Describe says what the engine knows of workflowID's latest run.
 	Describe(ctx context.Context, workflowID string) (Execution, error)
+	// ListRunning answers one page of the workflows among ids that the
+	// engine's visibility store shows running, and the next page's token
+	// (nil: no more).
+	ListRunning(ctx context.Context, ids []string, page []byte) (running []string, next []byte, err error)
 }
 
 // Reconciler compares and repairs.
@@ -85,20 +107,30 @@ type Run struct {
 	Checked     int        `json:"checked"`
 	Repaired    int        `json:"repaired"`
 	Flagged     int        `json:"flagged"`
+	// Listed is how many open cases' workflows the engine's visibility
+	// list showed running (not described); Described how many workflows
+	// were described one by one (those not listed).
+	Listed    int `json:"listed"`
+	Described int `json:"described"`
 }
 
 // Batch is the result of one batch of cases.
 type Batch struct {
-	Checked  int    `json:"checked"`
-	Repaired int    `json:"repaired"`
-	Flagged  int    `json:"flagged"`
-	Next     string `json:"next"`
-	Done     bool   `json:"done"`
+	Checked   int    `json:"checked"`
+	Repaired  int    `json:"repaired"`
+	Flagged   int    `json:"flagged"`
+	Listed    int    `json:"listed,omitempty"`
+	Described int    `json:"described,omitempty"`
+	Next      string `json:"next"`
+	Done      bool   `json:"done"`
+	// ListError is why the visibility list failed ("" when it answered):
+	// every case of the batch was then described.
+	ListError string `json:"list_error,omitempty"`
 }
 
 // Begin records the run once.
 func (r *Reconciler) Begin(ctx context.Context, runID, trigger, by string) error {
-	_, err := r.Pool.Exec(ctx, `INSERT INTO reconcile_runs (run_id, trigger, requested_by) VALUES ($1,$2,$3) ON CONFLICT DO NOTHING`,
+	_, err := r.Pool.Exec(ctx, `INSERT INTO reconcile_runs (run_id, trigger, requested_by, cases_cursor) VALUES ($1,$2,$3,'') ON CONFLICT DO NOTHING`,
 		runID, trigger, by)
 	return err
 }
@@ -109,8 +141,14 @@ type openCase struct {
 }
 
 // Cases checks the open cases after case number after, at most size, and
-// repairs or flags each whose workflow no longer runs.
-func (r *Reconciler) Cases(ctx context.Context, runID, after string, size int) (Batch, error) {
+// repairs or flags each whose workflow no longer runs: the engine's
+// visibility list says which of them run, and only the others are
+// described (the package doc says why the describe decides). beat, if not
+// nil, is called as the batch progresses (the activity heartbeats).
+func (r *Reconciler) Cases(ctx context.Context, runID, after string, size int, beat func()) (Batch, error) {
+	if beat == nil {
+		beat = func() {}
+	}
 	rows, err := r.Pool.Query(ctx, `SELECT case_no, kind, workflow_id, record_id FROM cases
 		WHERE status = 'open' AND case_no > $1 ORDER BY case_no LIMIT $2`, after, size)
 	if err != nil {
@@ -125,10 +163,25 @@ func (r *Reconciler) Cases(ctx context.Context, runID, after string, size int) (
 		return Batch{}, err
 	}
 	b := Batch{Next: after, Done: len(open) < size}
+	running, err := r.listRunning(ctx, open, beat)
+	if err != nil {
+		if ctx.Err() != nil {
+			return b, err
+		}
+		// Visibility did not answer: describe every case of the batch.
+		b.ListError = err.Error()
+		running = nil
+	}
 	for _, c := range open {
 		b.Next = c.caseNo
 		b.Checked++
+		if running[c.workflowID] {
+			b.Listed++
+			continue
+		}
+		b.Described++
 		ex, err := r.Engine.Describe(ctx, c.workflowID)
+		beat()
 		if err != nil {
 			return b, fmt.Errorf("describe %s: %w", c.workflowID, err)
 		}
@@ -146,9 +199,44 @@ func (r *Reconciler) Cases(ctx context.Context, runID, after string, size int) (
 			b.Flagged++
 		}
 	}
-	_, err = r.Pool.Exec(ctx, `UPDATE reconcile_runs SET checked = checked + $2, repaired = repaired + $3, flagged = flagged + $4
-		WHERE run_id = $1`, runID, b.Checked, b.Repaired, b.Flagged)
+	// Counted once per batch: a retry of a batch whose counters were
+	// already recorded (the cursor passed its last case) adds nothing. A
+	// run begun before the cursor was kept (NULL) counts as before.
+	_, err = r.Pool.Exec(ctx, `UPDATE reconcile_runs SET checked = checked + $2, repaired = repaired + $3, flagged = flagged + $4,
+		listed = listed + $5, described = described + $6, cases_cursor = $7
+		WHERE run_id = $1 AND (cases_cursor IS NULL OR cases_cursor < $7)`,
+		runID, b.Checked, b.Repaired, b.Flagged, b.Listed, b.Described, b.Next)
 	return b, err
+}
+
+// listRunning asks the engine's visibility which of the batch's workflows
+// run, page after page until every one is found or no page is left.
+func (r *Reconciler) listRunning(ctx context.Context, open []openCase, beat func()) (map[string]bool, error) {
+	if len(open) == 0 {
+		return nil, nil
+	}
+	ids := make([]string, len(open))
+	for i, c := range open {
+		ids[i] = c.workflowID
+	}
+	running := make(map[string]bool, len(ids))
+	var page []byte
+	for {
+		got, next, err := r.Engine.ListRunning(ctx, ids, page)
+		beat()
+		if err != nil {
+			return nil, fmt.Errorf("list running workflows: %w", err)
+		}
+		for _, id := range got {
+			running[id] = true
+		}
+		// A workflow ID runs at most once: when all are found no page can
+		// add any.
+		if len(next) == 0 || len(running) >= len(ids) {
+			return running, nil
+		}
+		page = next
+	}
 }
 
 // settle handles one case whose workflow is not running, in one
@@ -319,12 +407,18 @@ func (r *Reconciler) Records(ctx context.Context, runID string) (Batch, error) {
 	return b, err
 }
 
-// Finish marks the run finished and returns it.
+// Finish marks the run finished and returns it. Repaired and flagged are
+// counted from the run's findings (one per case and problem, whatever the
+// retries), so the summary is exact.
 func (r *Reconciler) Finish(ctx context.Context, runID string) (Run, error) {
 	var run Run
-	err := r.Pool.QueryRow(ctx, `UPDATE reconcile_runs SET finished_at = coalesce(finished_at, now()) WHERE run_id = $1
-		RETURNING run_id, trigger, requested_by, started_at, finished_at, checked, repaired, flagged`, runID).
-		Scan(&run.RunID, &run.Trigger, &run.RequestedBy, &run.StartedAt, &run.FinishedAt, &run.Checked, &run.Repaired, &run.Flagged)
+	err := r.Pool.QueryRow(ctx, `UPDATE reconcile_runs SET finished_at = coalesce(finished_at, now()),
+			repaired = (SELECT count(*) FROM reconcile_findings WHERE run_id = $1 AND action = 'repaired'),
+			flagged = (SELECT count(*) FROM reconcile_findings WHERE run_id = $1 AND action = 'flagged')
+		WHERE run_id = $1
+		RETURNING run_id, trigger, requested_by, started_at, finished_at, checked, repaired, flagged, listed, described`, runID).
+		Scan(&run.RunID, &run.Trigger, &run.RequestedBy, &run.StartedAt, &run.FinishedAt, &run.Checked, &run.Repaired, &run.Flagged,
+			&run.Listed, &run.Described)
 	return run, err
 }
 

@@ -1,0 +1,325 @@
+package reconcile_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/creditcase/creditcase/internal/reconcile"
+)
+
+// fakeEngine is the engine as the reconciler sees it: each workflow's
+// status (absent: running), and its visibility store, which may lag: a
+// workflow just started may not be listed yet (hidden), one that ended a
+// moment ago may still be listed running (stale). It counts the calls.
+type fakeEngine struct {
+	mu        sync.Mutex
+	status    map[string]string
+	hidden    map[string]bool
+	stale     map[string]bool
+	page      int   // list page size (0: reconcile.ListPage)
+	listErr   error // every list call fails with it
+	lists     int
+	described []string
+}
+
+func newEngine() *fakeEngine {
+	return &fakeEngine{status: map[string]string{}, hidden: map[string]bool{}, stale: map[string]bool{}}
+}
+
+func (e *fakeEngine) Describe(_ context.Context, id string) (reconcile.Execution, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.described = append(e.described, id)
+	if s, ok := e.status[id]; ok {
+		return reconcile.Execution{Status: s}, nil
+	}
+	return reconcile.Execution{Status: reconcile.Running}, nil
+}
+
+// ListRunning answers like Temporal's SQL visibility: a page of at most
+// page entries, and a next-page token whenever the page is full (even if
+// nothing follows).
+func (e *fakeEngine) ListRunning(_ context.Context, ids []string, token []byte) ([]string, []byte, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.lists++
+	if e.listErr != nil {
+		return nil, nil, e.listErr
+	}
+	size := e.page
+	if size == 0 {
+		size = reconcile.ListPage
+	}
+	var all []string
+	for _, id := range ids {
+		_, ended := e.status[id]
+		if (!ended && !e.hidden[id]) || e.stale[id] {
+			all = append(all, id)
+		}
+	}
+	off := 0
+	if token != nil {
+		off, _ = strconv.Atoi(string(token))
+	}
+	end := min(off+size, len(all))
+	got := all[min(off, len(all)):end]
+	var next []byte
+	if len(got) == size {
+		next = []byte(strconv.Itoa(end))
+	}
+	return got, next, nil
+}
+
+func (e *fakeEngine) counts() (lists, describes int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.lists, len(e.described)
+}
+
+func (e *fakeEngine) reset() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.lists, e.described = 0, nil
+}
+
+var uniq atomic.Int64
+
+// openCases makes n open objection cases (each with its own subject and
+// record), numbered in case-number order, closed again when the test ends.
+func openCases(t *testing.T, n int) []string {
+	t.Helper()
+	ctx := context.Background()
+	var prov int64
+	k := uniq.Add(1)
+	if err := testPool.QueryRow(ctx, `INSERT INTO providers (code, name) VALUES ($1, '测试提供单位') RETURNING id`,
+		fmt.Sprintf("prov-%d", k)).Scan(&prov); err != nil {
+		t.Fatal(err)
+	}
+	var nos []string
+	for i := range n {
+		no := fmt.Sprintf("YY-2026-%03d%06d", k, i+1)
+		var subj, rec int64
+		if err := testPool.QueryRow(ctx, `INSERT INTO subjects (kind, ident, name, contact_email)
+			VALUES ('organisation', $1, '测试单位', 'x@example.org') RETURNING id`, fmt.Sprintf("91320600%03d%07d", k, i)).Scan(&subj); err != nil {
+			t.Fatal(err)
+		}
+		if err := testPool.QueryRow(ctx, `INSERT INTO records (subject_id, provider_id, category, severity, disclosure, title, decision_no, decided_on, status)
+			VALUES ($1, $2, 'negative', 'general', 'public', '测试记录', $3, '2024-01-01', 'active') RETURNING id`,
+			subj, prov, "T-"+no).Scan(&rec); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := testPool.Exec(ctx, `INSERT INTO cases (case_no, kind, workflow_id, record_id, subject_id, provider_id, profile_id,
+				profile_version, stage, status, opened_at)
+			VALUES ($1, 'objection', $2, $3, $4, $5, 'nantong', 'v1', 'provider_verification', 'open', now())`,
+			no, "objection:"+no, rec, subj, prov); err != nil {
+			t.Fatal(err)
+		}
+		nos = append(nos, no)
+	}
+	t.Cleanup(func() {
+		if _, err := testPool.Exec(context.Background(), `UPDATE cases SET status = 'closed' WHERE case_no = ANY($1)`, nos); err != nil {
+			t.Error(err)
+		}
+	})
+	return nos
+}
+
+func wf(caseNo string) string { return "objection:" + caseNo }
+
+var runs atomic.Int64
+
+// pass runs the reconciler's steps as ReconcileWorkflow does: begin, the
+// batches of size until done, the records, finish.
+func pass(t *testing.T, r *reconcile.Reconciler, size int) (reconcile.Run, []reconcile.Batch) {
+	t.Helper()
+	ctx := context.Background()
+	id := fmt.Sprintf("reconcile:unit-%d", runs.Add(1))
+	if err := r.Begin(ctx, id, "demand", "test"); err != nil {
+		t.Fatal(err)
+	}
+	var batches []reconcile.Batch
+	cursor := ""
+	for {
+		b, err := r.Cases(ctx, id, cursor, size, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		batches = append(batches, b)
+		cursor = b.Next
+		if b.Done {
+			break
+		}
+	}
+	if _, err := r.Records(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	run, err := r.Finish(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return run, batches
+}
+
+func caseState(t *testing.T, no string) (status, outcome string) {
+	t.Helper()
+	if err := testPool.QueryRow(context.Background(), `SELECT status, outcome FROM cases WHERE case_no = $1`, no).Scan(&status, &outcome); err != nil {
+		t.Fatal(err)
+	}
+	return status, outcome
+}
+
+// Open cases whose workflows run cost the engine one list call per batch
+// and not one describe: at 25 cases in batches of 10, three calls.
+func TestRunningCasesAreNotDescribed(t *testing.T) {
+	nos := openCases(t, 25)
+	e := newEngine()
+	run, _ := pass(t, &reconcile.Reconciler{Pool: testPool, Engine: e}, 10)
+	lists, describes := e.counts()
+	if describes != 0 || lists != 3 {
+		t.Errorf("%d describes and %d list calls for 25 running cases in batches of 10; want 0 and 3", describes, lists)
+	}
+	if run.Checked != 25 || run.Listed != 25 || run.Described != 0 || run.Repaired+run.Flagged != 0 {
+		t.Errorf("run %+v; want 25 checked, 25 listed, none described", run)
+	}
+	for _, no := range nos {
+		if s, _ := caseState(t, no); s != "open" {
+			t.Errorf("%s %s; a running case stays open", no, s)
+		}
+	}
+}
+
+// A case whose workflow is not in the list is described, and the
+// description decides: a terminated workflow's case is closed (finding,
+// case event); a case opened a moment ago that visibility does not show
+// yet is described, found running and left alone; a workflow that ended a
+// moment ago but is still listed running is left to the next pass, which
+// finds it once visibility has caught up.
+func TestCaseMissingFromListIsDescribedAndSettled(t *testing.T) {
+	nos := openCases(t, 6)
+	terminated, justOpened, justEnded := nos[1], nos[3], nos[4]
+	e := newEngine()
+	e.status[wf(terminated)] = reconcile.Terminated
+	e.hidden[wf(justOpened)] = true
+	e.status[wf(justEnded)] = reconcile.Terminated
+	e.stale[wf(justEnded)] = true
+	r := &reconcile.Reconciler{Pool: testPool, Engine: e}
+
+	run, _ := pass(t, r, 1000)
+	if want := []string{wf(terminated), wf(justOpened)}; !slices.Equal(e.described, want) {
+		t.Errorf("described %v; want only the cases missing from the list %v", e.described, want)
+	}
+	if run.Checked != 6 || run.Listed != 4 || run.Described != 2 || run.Repaired != 1 || run.Flagged != 0 {
+		t.Errorf("run %+v; want 6 checked, 4 listed, 2 described, 1 repaired", run)
+	}
+	if s, o := caseState(t, terminated); s != "closed" || o != reconcile.Terminated {
+		t.Errorf("terminated workflow's case %s/%s; want closed/terminated", s, o)
+	}
+	var events int
+	if err := testPool.QueryRow(context.Background(), `SELECT count(*) FROM case_events WHERE case_no = $1 AND action = 'case.reconciled.repaired'
+		AND data->>'run_id' = $2`, terminated, run.RunID).Scan(&events); err != nil || events != 1 {
+		t.Errorf("%d reconciliation events on the case (%v); want 1", events, err)
+	}
+	for _, no := range []string{justOpened, justEnded} {
+		if s, _ := caseState(t, no); s != "open" {
+			t.Errorf("%s closed in the first pass", no)
+		}
+	}
+
+	// Visibility has caught up: the next pass describes the one that ended.
+	delete(e.stale, wf(justEnded))
+	delete(e.hidden, wf(justOpened))
+	e.reset()
+	run2, _ := pass(t, r, 1000)
+	if want := []string{wf(justEnded)}; !slices.Equal(e.described, want) {
+		t.Errorf("second pass described %v; want %v", e.described, want)
+	}
+	if run2.Checked != 5 || run2.Described != 1 || run2.Repaired != 1 {
+		t.Errorf("second run %+v; want 5 checked, 1 described, 1 repaired", run2)
+	}
+	if s, o := caseState(t, justEnded); s != "closed" || o != reconcile.Terminated {
+		t.Errorf("case ended a moment ago: %s/%s after the next pass; want closed/terminated", s, o)
+	}
+}
+
+// The list is read page after page, and stops once every workflow of the
+// batch is found (a full page carries a next token even when nothing
+// follows); the case on a batch boundary is checked like any other.
+func TestListPagesAndBatchBoundary(t *testing.T) {
+	nos := openCases(t, 8)
+	e := newEngine()
+	e.page = 3
+	e.status[wf(nos[6])] = reconcile.Failed // first case of the second batch
+	r := &reconcile.Reconciler{Pool: testPool, Engine: e}
+	run, batches := pass(t, r, 6)
+	lists, _ := e.counts()
+	// Batch 1: 6 running over pages of 3 → 2 calls (all found on page 2);
+	// batch 2: 1 running → 1 call.
+	if lists != 3 || !slices.Equal(e.described, []string{wf(nos[6])}) {
+		t.Errorf("%d list calls, described %v; want 3 calls and only %s", lists, e.described, wf(nos[6]))
+	}
+	if len(batches) != 2 || batches[0].Next != nos[5] || batches[0].Listed != 6 || batches[1].Listed != 1 || batches[1].Described != 1 {
+		t.Errorf("batches %+v", batches)
+	}
+	if s, o := caseState(t, nos[6]); s != "closed" || o != reconcile.Failed {
+		t.Errorf("case on the batch boundary: %s/%s; want closed/failed", s, o)
+	}
+	if run.Checked != 8 || run.Listed != 7 || run.Described != 1 || run.Repaired != 1 {
+		t.Errorf("run %+v", run)
+	}
+}
+
+// When visibility cannot answer, every case of the batch is described (the
+// batch says why): nothing is skipped unchecked.
+func TestVisibilityErrorFallsBackToDescribing(t *testing.T) {
+	nos := openCases(t, 4)
+	e := newEngine()
+	e.listErr = errors.New("visibility store unavailable")
+	e.status[wf(nos[2])] = reconcile.Canceled
+	run, batches := pass(t, &reconcile.Reconciler{Pool: testPool, Engine: e}, 1000)
+	if !slices.Equal(e.described, []string{wf(nos[0]), wf(nos[1]), wf(nos[2]), wf(nos[3])}) {
+		t.Errorf("described %v; want every case of the batch", e.described)
+	}
+	if batches[0].ListError == "" {
+		t.Error("the batch does not say its list failed")
+	}
+	if run.Described != 4 || run.Listed != 0 || run.Repaired != 1 {
+		t.Errorf("run %+v; want 4 described, 1 repaired", run)
+	}
+	if s, o := caseState(t, nos[2]); s != "closed" || o != reconcile.Canceled {
+		t.Errorf("cancelled workflow's case %s/%s; want closed/canceled", s, o)
+	}
+}
+
+// A batch retried after its counters were recorded (the worker died before
+// reporting it done) counts nothing twice, and the run's repaired figure
+// is its findings, not the attempts.
+func TestRetriedBatchCountsOnce(t *testing.T) {
+	nos := openCases(t, 3)
+	e := newEngine()
+	e.status[wf(nos[0])] = reconcile.Terminated
+	e.hidden[wf(nos[2])] = true
+	r := &reconcile.Reconciler{Pool: testPool, Engine: e}
+	ctx := context.Background()
+	id := fmt.Sprintf("reconcile:unit-%d", runs.Add(1))
+	if err := r.Begin(ctx, id, "demand", "test"); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := r.Cases(ctx, id, "", 1000, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run, err := r.Finish(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Checked != 3 || run.Listed != 1 || run.Described != 2 || run.Repaired != 1 {
+		t.Errorf("run %+v after a retried batch; want 3 checked, 1 listed, 2 described, 1 repaired", run)
+	}
+}
