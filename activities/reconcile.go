@@ -34,12 +34,17 @@ type ReconcileBatchRequest struct {
 }
 
 // ReconcileCases checks one batch of open cases against the engine (one
-// visibility list, a describe for each case not listed running),
+// visibility count; if some do not run, a list and a describe for each
+// case not listed running),
 // heartbeating as it goes. A batch whose list failed was described case by
 // case: said here, with the error.
 func (a *Reconcile) ReconcileCases(ctx context.Context, r ReconcileBatchRequest) (reconcile.Batch, error) {
 	b, err := a.Reconciler.Cases(ctx, r.RunID, r.Cursor, r.Size, func() { activity.RecordHeartbeat(ctx, r.Cursor) })
 	log := activity.GetLogger(ctx)
+	if b.CountError != "" {
+		log.Warn("visibility count of running workflows failed; the batch's workflows were listed instead",
+			"run_id", r.RunID, "after", r.Cursor, "size", r.Size, "error", b.CountError)
+	}
 	if b.ListError != "" {
 		log.Warn("visibility list of running workflows failed; every case of the batch was described instead",
 			"run_id", r.RunID, "after", r.Cursor, "size", r.Size, "described", b.Described, "error", b.ListError)

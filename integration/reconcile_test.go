@@ -143,8 +143,8 @@ func TestTerminatedWorkflowsReconciled(t *testing.T) {
 }
 
 // waitStatus waits until the latest run of workflow id has status want,
-// and the engine's visibility list (which the reconciler reads first, a
-// moment behind the engine) no longer shows it running.
+// and the engine's visibility (which the reconciler asks first, a moment
+// behind the engine) no longer shows it running.
 func waitStatus(t *testing.T, ctx context.Context, id string, want enumspb.WorkflowExecutionStatus) {
 	t.Helper()
 	waitFor(t, time.Minute, func() bool {
@@ -284,12 +284,12 @@ func TestFailedCancelledTimedOutWorkflowsReconciled(t *testing.T) {
 	}
 }
 
-// A pass asks the engine's visibility list which open cases run and
-// describes only the others (issue 20.3: one describe per open case made a
+// A pass asks the engine's visibility which open cases run (a count per
+// batch, a list where it falls short) and describes only the others (issue 20.3: one describe per open case made a
 // pass at 100 000 cases outlast its interval). On the real engine: once
 // the leftovers of earlier tests are settled, a pass over open cases that
 // all run describes none of them (the run's described count, as the API
-// answers it) and lists each; after one case's workflow is terminated
+// answers it) and counts each as listed; after one case's workflow is terminated
 // (and visibility shows it), the next pass describes exactly that one and
 // closes its case.
 func TestReconcileDescribesOnlyCasesNotListedRunning(t *testing.T) {

@@ -20,8 +20,8 @@ const (
 	ReconcileWorkflowID = "reconcile"
 	ReconcileEvery      = 30 * time.Minute
 	// ReconcileBatch is how many open cases one activity checks: one
-	// visibility list (a page of reconcile.ListPage) says which run, and
-	// only the others are described.
+	// visibility count says whether all run (if not, a list of pages of
+	// reconcile.ListPage says which), and only the others are described.
 	ReconcileBatch = reconcile.ListPage
 	// ReconcileHeartbeat is how soon a batch whose worker died is retried
 	// (the batch heartbeats after every engine call).
@@ -47,8 +47,9 @@ type ReconcileInput struct {
 }
 
 // ReconcileWorkflow compares every open case with the engine, batch after
-// batch in case-number order (per batch one visibility list of the
-// running workflows, a describe only for the cases not listed), repairing
+// batch in case-number order (per batch one visibility count of the
+// running workflows, a list only when some do not run, a describe only for
+// the cases not listed), repairing
 // or flagging each case whose workflow no longer runs; then it frees
 // records left under objection with no open case, and stores the run's
 // summary. The command order is that of the first version (a run in

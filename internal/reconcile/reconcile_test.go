@@ -24,6 +24,8 @@ type fakeEngine struct {
 	stale     map[string]bool
 	page      int   // list page size (0: reconcile.ListPage)
 	listErr   error // every list call fails with it
+	countErr  error // every count call fails with it
+	counts    int
 	lists     int
 	described []string
 }
@@ -42,6 +44,28 @@ func (e *fakeEngine) Describe(_ context.Context, id string) (reconcile.Execution
 	return reconcile.Execution{Status: reconcile.Running}, nil
 }
 
+// visible are the workflows among ids that visibility shows running.
+func (e *fakeEngine) visible(ids []string) []string {
+	var all []string
+	for _, id := range ids {
+		_, ended := e.status[id]
+		if (!ended && !e.hidden[id]) || e.stale[id] {
+			all = append(all, id)
+		}
+	}
+	return all
+}
+
+func (e *fakeEngine) CountRunning(_ context.Context, ids []string) (int, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.counts++
+	if e.countErr != nil {
+		return 0, e.countErr
+	}
+	return len(e.visible(ids)), nil
+}
+
 // ListRunning answers like Temporal's SQL visibility: a page of at most
 // page entries, and a next-page token whenever the page is full (even if
 // nothing follows).
@@ -56,13 +80,7 @@ func (e *fakeEngine) ListRunning(_ context.Context, ids []string, token []byte) 
 	if size == 0 {
 		size = reconcile.ListPage
 	}
-	var all []string
-	for _, id := range ids {
-		_, ended := e.status[id]
-		if (!ended && !e.hidden[id]) || e.stale[id] {
-			all = append(all, id)
-		}
-	}
+	all := e.visible(ids)
 	off := 0
 	if token != nil {
 		off, _ = strconv.Atoi(string(token))
@@ -76,16 +94,17 @@ func (e *fakeEngine) ListRunning(_ context.Context, ids []string, token []byte) 
 	return got, next, nil
 }
 
-func (e *fakeEngine) counts() (lists, describes int) {
+// calls are the engine calls so far: counts, lists, describes.
+func (e *fakeEngine) calls() (counts, lists, describes int) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.lists, len(e.described)
+	return e.counts, e.lists, len(e.described)
 }
 
 func (e *fakeEngine) reset() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.lists, e.described = 0, nil
+	e.counts, e.lists, e.described = 0, 0, nil
 }
 
 var uniq atomic.Int64
@@ -174,15 +193,16 @@ func caseState(t *testing.T, no string) (status, outcome string) {
 	return status, outcome
 }
 
-// Open cases whose workflows run cost the engine one list call per batch
-// and not one describe: at 25 cases in batches of 10, three calls.
+// Open cases whose workflows run cost the engine one count call per batch
+// and nothing else: at 25 cases in batches of 10, three calls, no list, not
+// one describe.
 func TestRunningCasesAreNotDescribed(t *testing.T) {
 	nos := openCases(t, 25)
 	e := newEngine()
 	run, _ := pass(t, &reconcile.Reconciler{Pool: testPool, Engine: e}, 10)
-	lists, describes := e.counts()
-	if describes != 0 || lists != 3 {
-		t.Errorf("%d describes and %d list calls for 25 running cases in batches of 10; want 0 and 3", describes, lists)
+	counts, lists, describes := e.calls()
+	if counts != 3 || lists != 0 || describes != 0 {
+		t.Errorf("%d counts, %d lists, %d describes for 25 running cases in batches of 10; want 3, 0, 0", counts, lists, describes)
 	}
 	if run.Checked != 25 || run.Listed != 25 || run.Described != 0 || run.Repaired+run.Flagged != 0 {
 		t.Errorf("run %+v; want 25 checked, 25 listed, none described", run)
@@ -213,6 +233,9 @@ func TestCaseMissingFromListIsDescribedAndSettled(t *testing.T) {
 	run, _ := pass(t, r, 1000)
 	if want := []string{wf(terminated), wf(justOpened)}; !slices.Equal(e.described, want) {
 		t.Errorf("described %v; want only the cases missing from the list %v", e.described, want)
+	}
+	if counts, lists, _ := e.calls(); counts != 1 || lists != 1 {
+		t.Errorf("%d counts, %d lists; want 1 count (4 of 6 running) then 1 list", counts, lists)
 	}
 	if run.Checked != 6 || run.Listed != 4 || run.Described != 2 || run.Repaired != 1 || run.Flagged != 0 {
 		t.Errorf("run %+v; want 6 checked, 4 listed, 2 described, 1 repaired", run)
@@ -247,29 +270,34 @@ func TestCaseMissingFromListIsDescribedAndSettled(t *testing.T) {
 	}
 }
 
-// The list is read page after page, and stops once every workflow of the
-// batch is found (a full page carries a next token even when nothing
-// follows); the case on a batch boundary is checked like any other.
+// When the count is short the list is read page after page (a full page
+// carries a next token, as Temporal's does); the case on a batch boundary
+// is checked like any other.
 func TestListPagesAndBatchBoundary(t *testing.T) {
 	nos := openCases(t, 8)
 	e := newEngine()
 	e.page = 3
+	e.hidden[wf(nos[0])] = true             // filed a moment ago: not listed yet
 	e.status[wf(nos[6])] = reconcile.Failed // first case of the second batch
 	r := &reconcile.Reconciler{Pool: testPool, Engine: e}
 	run, batches := pass(t, r, 6)
-	lists, _ := e.counts()
-	// Batch 1: 6 running over pages of 3 → 2 calls (all found on page 2);
-	// batch 2: 1 running → 1 call.
-	if lists != 3 || !slices.Equal(e.described, []string{wf(nos[6])}) {
-		t.Errorf("%d list calls, described %v; want 3 calls and only %s", lists, e.described, wf(nos[6]))
+	counts, lists, _ := e.calls()
+	// Batch 1: count 5 of 6, the 5 listed over pages of 3 → 2 list calls
+	// (nos[4] and nos[5] only on the second page); batch 2: count 1 of 2,
+	// 1 list call.
+	if counts != 2 || lists != 3 || !slices.Equal(e.described, []string{wf(nos[0]), wf(nos[6])}) {
+		t.Errorf("%d counts, %d lists, described %v; want 2, 3 and only %s, %s", counts, lists, e.described, wf(nos[0]), wf(nos[6]))
 	}
-	if len(batches) != 2 || batches[0].Next != nos[5] || batches[0].Listed != 6 || batches[1].Listed != 1 || batches[1].Described != 1 {
+	if len(batches) != 2 || batches[0].Next != nos[5] || batches[0].Listed != 5 || batches[1].Listed != 1 || batches[1].Described != 1 {
 		t.Errorf("batches %+v", batches)
 	}
 	if s, o := caseState(t, nos[6]); s != "closed" || o != reconcile.Failed {
 		t.Errorf("case on the batch boundary: %s/%s; want closed/failed", s, o)
 	}
-	if run.Checked != 8 || run.Listed != 7 || run.Described != 1 || run.Repaired != 1 {
+	if s, _ := caseState(t, nos[0]); s != "open" {
+		t.Errorf("a running case not yet listed was closed")
+	}
+	if run.Checked != 8 || run.Listed != 6 || run.Described != 2 || run.Repaired != 1 {
 		t.Errorf("run %+v", run)
 	}
 }
@@ -279,6 +307,7 @@ func TestListPagesAndBatchBoundary(t *testing.T) {
 func TestVisibilityErrorFallsBackToDescribing(t *testing.T) {
 	nos := openCases(t, 4)
 	e := newEngine()
+	e.countErr = errors.New("visibility store unavailable")
 	e.listErr = errors.New("visibility store unavailable")
 	e.status[wf(nos[2])] = reconcile.Canceled
 	run, batches := pass(t, &reconcile.Reconciler{Pool: testPool, Engine: e}, 1000)
@@ -293,6 +322,22 @@ func TestVisibilityErrorFallsBackToDescribing(t *testing.T) {
 	}
 	if s, o := caseState(t, nos[2]); s != "closed" || o != reconcile.Canceled {
 		t.Errorf("cancelled workflow's case %s/%s; want closed/canceled", s, o)
+	}
+}
+
+// A failed count is not a reason to describe everything: the list is
+// asked, and only the cases it misses are described.
+func TestCountErrorFallsBackToTheList(t *testing.T) {
+	nos := openCases(t, 4)
+	e := newEngine()
+	e.countErr = errors.New("count not supported")
+	e.status[wf(nos[1])] = reconcile.Terminated
+	_, batches := pass(t, &reconcile.Reconciler{Pool: testPool, Engine: e}, 1000)
+	if !slices.Equal(e.described, []string{wf(nos[1])}) || batches[0].CountError == "" || batches[0].ListError != "" {
+		t.Errorf("described %v, batch %+v; want only %s described, the count's error said", e.described, batches[0], wf(nos[1]))
+	}
+	if s, o := caseState(t, nos[1]); s != "closed" || o != reconcile.Terminated {
+		t.Errorf("terminated workflow's case %s/%s; want closed/terminated", s, o)
 	}
 }
 
