@@ -103,12 +103,13 @@ func (b *bench) unpauseReconciler(ctx context.Context) error {
 	return nil
 }
 
-// passesDuring counts the reconciliation runs that were running at some
-// time between from and to (reconcile_runs: started, finished or not).
+// passesDuring counts the reconciliation runs that started between from
+// and to (reconcile_runs), the window having begun with none running (the
+// engine's list, waitNoPass). A row without finished_at is no sign of a
+// pass running: a terminated run's row is never finished.
 func (b *bench) passesDuring(ctx context.Context, from, to time.Time) (int, error) {
 	var n int
-	err := b.pool.QueryRow(ctx, `SELECT count(*) FROM reconcile_runs WHERE started_at < $2 AND (finished_at IS NULL OR finished_at > $1)`,
-		from, to).Scan(&n)
+	err := b.pool.QueryRow(ctx, `SELECT count(*) FROM reconcile_runs WHERE started_at >= $1 AND started_at < $2`, from, to).Scan(&n)
 	return n, err
 }
 
