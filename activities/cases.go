@@ -369,9 +369,11 @@ func (a *Cases) ProfileVersion(ctx context.Context, id string) (string, error) {
 // SaveCase writes the case's projection row: an update of the row its
 // filing wrote; an insert only for a filed case without one yet (a
 // listing's first save). A case never filed is refused (NotFiled, filed.go).
+// The workflow writing its row runs: a mark of the reconciler that it was
+// lost (workflow_lost_at, e.g. before an operator restarted it) is cleared.
 func (a *Cases) SaveCase(ctx context.Context, c CaseRow) error {
 	tag, err := a.Pool.Exec(ctx, `UPDATE cases SET stage = $2, status = $3, outcome = $4, next_due_at = $5, next_rule = $6,
-			accepted_at = $7, closed_at = $8, updated_at = now() WHERE case_no = $1`,
+			accepted_at = $7, closed_at = $8, workflow_lost_at = NULL, updated_at = now() WHERE case_no = $1`,
 		c.CaseNo, c.Stage, c.Status, c.Outcome, nullTime(c.NextDueAt), c.NextRule, nullTime(c.AcceptedAt), nullTime(c.ClosedAt))
 	if err != nil {
 		return fmt.Errorf("save case %s: %w", c.CaseNo, err)
@@ -388,7 +390,7 @@ func (a *Cases) SaveCase(ctx context.Context, c CaseRow) error {
 		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16, now())
 		ON CONFLICT (case_no) DO UPDATE SET stage = EXCLUDED.stage, status = EXCLUDED.status,
 			outcome = EXCLUDED.outcome, next_due_at = EXCLUDED.next_due_at, next_rule = EXCLUDED.next_rule,
-			accepted_at = EXCLUDED.accepted_at, closed_at = EXCLUDED.closed_at, updated_at = now()`,
+			accepted_at = EXCLUDED.accepted_at, closed_at = EXCLUDED.closed_at, workflow_lost_at = NULL, updated_at = now()`,
 		c.CaseNo, c.Kind, c.WorkflowID, c.RecordID, c.SubjectID, c.ProviderID, c.ProfileID, c.ProfileVersion,
 		c.Stage, c.Status, c.Outcome, nullTime(c.NextDueAt), c.NextRule, c.OpenedAt, nullTime(c.AcceptedAt), nullTime(c.ClosedAt))
 	if err != nil {

@@ -33,7 +33,9 @@ type ReconcileBatchRequest struct {
 	Size   int    `json:"size"`
 }
 
-// ReconcileCases checks one batch of open cases against the engine (one
+// ReconcileCases checks one batch of cases whose workflow must be running
+// (open rows, and closed rows still waiting on their workflow: a decided
+// objection in its appeal window) against the engine (one
 // visibility count; if some do not run, a list and a describe for each
 // case not listed running),
 // heartbeating as it goes. A batch whose list failed was described case by
@@ -51,7 +53,7 @@ func (a *Reconcile) ReconcileCases(ctx context.Context, r ReconcileBatchRequest)
 	}
 	if err == nil && b.Repaired+b.Flagged > 0 {
 		log.Info("reconciled cases", "run_id", r.RunID, "repaired", b.Repaired, "flagged", b.Flagged,
-			"listed", b.Listed, "described", b.Described)
+			"listed", b.Listed, "described", b.Described, "held", b.Held, "held_flagged", b.HeldFlagged)
 	}
 	return b, err
 }

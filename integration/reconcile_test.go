@@ -316,7 +316,12 @@ func TestReconcileDescribesOnlyCasesNotListedRunning(t *testing.T) {
 	// workflow) stays open for a person, and is described on every pass.
 	first := runReconcile(t, ctx, "sup1")
 	var open, stuck int
-	if err := sys.Pool.QueryRow(ctx, `SELECT count(*) FROM cases WHERE status = 'open'`).Scan(&open); err != nil {
+	// The cases a pass walks: every open one, and every closed one still
+	// waiting on its workflow (an objection in its appeal window) not
+	// flagged yet — the first pass flagged those whose workflow earlier
+	// tests terminated.
+	if err := sys.Pool.QueryRow(ctx, `SELECT count(*) FROM cases
+		WHERE status = 'open' OR (stage <> 'finished' AND workflow_lost_at IS NULL)`).Scan(&open); err != nil {
 		t.Fatal(err)
 	}
 	if err := sys.Pool.QueryRow(ctx, `SELECT count(DISTINCT f.case_no) FROM reconcile_findings f JOIN cases c USING (case_no)
@@ -355,5 +360,113 @@ func TestReconcileDescribesOnlyCasesNotListedRunning(t *testing.T) {
 		if d.Case.Status != "open" {
 			t.Errorf("%s: %s; a running case stays open", no, d.Case.Status)
 		}
+	}
+}
+
+// A decided objection waits out its appeal window with its case closed and
+// its workflow running (issue 20: such cases were never checked). On the
+// real engine: the workflow of a decided objection is terminated by an
+// operator while the window runs; the subject's appeal is refused 409
+// workflow-lost (not "finished", not a 500), saying the next
+// reconciliation tells the supervisors; a pass on demand checks the closed
+// case, flags it (a finding with the engine's status, an event on the case
+// saying the appeal cannot be received; the case keeps its outcome) and
+// counts it in the run's held and held_flagged; the appeal is then refused
+// saying the supervisors were told, nothing changed; the next pass flags
+// nothing more.
+func TestClosedCaseInAppealWindowWithoutWorkflowFlagged(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	if _, err := seed.Demo(ctx, sys.Pool); err != nil {
+		t.Fatal(err)
+	}
+	subject := logIn(t, "subject", seed.DemoPassword)
+	cw := logIn(t, "caseworker", seed.DemoPassword)
+	supervisor := logIn(t, "supervisor", seed.DemoPassword)
+	provider := logIn(t, "provider", seed.DemoPassword)
+
+	rec := ownRecord(ctx, t, subject, provider.account.ProviderID, "申诉期内工作流中断测试")
+	no := fileOn(t, subject, "", rec)
+	base := "/api/v1/objections/" + no
+	var st workflows.ObjectionState
+	cw.do(http.StatusOK, http.MethodPost, base+"/accept", nil, &st)
+	cw.do(http.StatusOK, http.MethodPost, base+"/forward-to-provider", workflows.ForwardInput{Note: "请核实"}, &st)
+	provider.do(http.StatusOK, http.MethodPost, base+"/provider-reply", workflows.ProviderReplyInput{
+		Finding: workflows.FindingAccurate, Reasons: "经核对原始文件，记录无误"}, &st)
+	cw.do(http.StatusOK, http.MethodPost, base+"/decide", workflows.DecisionInput{
+		Outcome: workflows.OutcomeUpheld, Reasons: "经信息提供单位核实，记录无误"}, &st)
+	if st.Stage != workflows.StageClosed || st.Status != workflows.StatusClosed {
+		t.Fatalf("after the decision: %s/%s; want closed/closed (appeal window open)", st.Stage, st.Status)
+	}
+	lettersReady(t, no)
+	var d api.ObjectionDetail
+	cw.do(http.StatusOK, http.MethodGet, base, nil, &d)
+	if d.Case.Status != "closed" || d.Case.Stage != workflows.StageClosed || d.Case.NextDeadline == nil {
+		t.Fatalf("decided case: %+v; want closed at stage closed with the appeal window pending", d.Case)
+	}
+
+	id := workflows.ObjectionWorkflowID(no)
+	if err := sys.Temporal.TerminateWorkflow(ctx, id, "", "operator: terminated in the appeal window"); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, ctx, id, enumspb.WORKFLOW_EXECUTION_STATUS_TERMINATED)
+
+	// Before any pass: a clean refusal, not "finished".
+	appeal := workflows.AppealInput{Grounds: "处理结果有误，请复查"}
+	p := problemOf(t, subject.do(http.StatusConflict, http.MethodPost, base+"/appeal", appeal, nil))
+	if p.Type != "/problems/workflow-lost" || p.Stage != workflows.StageClosed || !strings.Contains(p.Detail, "next reconciliation") {
+		t.Fatalf("appeal on a case whose workflow is gone, before reconciliation: %+v", p)
+	}
+
+	var run reconcile.Run
+	supervisor.do(http.StatusOK, http.MethodPost, "/api/v1/reconciliations", nil, &run)
+	if run.FinishedAt == nil || run.Held < 1 || run.HeldFlagged < 1 || run.Flagged < run.HeldFlagged {
+		t.Fatalf("run %+v; want the closed case checked (held) and flagged", run)
+	}
+	var f struct {
+		status, action, detail string
+	}
+	if err := sys.Pool.QueryRow(ctx, `SELECT engine_status, action, detail FROM reconcile_findings WHERE run_id = $1 AND case_no = $2 AND problem = $3`,
+		run.RunID, no, reconcile.ProblemHeldLost).Scan(&f.status, &f.action, &f.detail); err != nil {
+		t.Fatalf("finding of %s in run %s: %v", no, run.RunID, err)
+	}
+	if f.status != reconcile.Terminated || f.action != reconcile.Flagged {
+		t.Errorf("finding %+v; want flagged, engine status terminated", f)
+	}
+	var flagged struct {
+		Findings []reconcile.Finding `json:"findings"`
+	}
+	supervisor.do(http.StatusOK, http.MethodGet, "/api/v1/reconciliations/findings?flagged=true", nil, &flagged)
+	if !slices.ContainsFunc(flagged.Findings, func(x reconcile.Finding) bool { return x.CaseNo == no && x.Problem == reconcile.ProblemHeldLost }) {
+		t.Errorf("the supervisors' flagged findings lack %s: %+v", no, flagged.Findings)
+	}
+	cw.do(http.StatusOK, http.MethodGet, base, nil, &d)
+	if d.Case.Status != "closed" || d.Case.Outcome != workflows.OutcomeUpheld || d.Case.Stage != workflows.StageClosed {
+		t.Errorf("flagged case: %+v; want it as decided (closed, upheld, stage closed)", d.Case)
+	}
+	if !slices.ContainsFunc(d.Events, func(e api.CaseEvent) bool {
+		return e.Action == "case.reconciled.flagged" && strings.Contains(e.Reason, "申诉") && strings.Contains(e.Reason, "被终止")
+	}) {
+		t.Errorf("no event on the case saying the appeal cannot be received: %+v", d.Events)
+	}
+
+	// Now the refusal says the supervisors were told; nothing changed.
+	p = problemOf(t, subject.do(http.StatusConflict, http.MethodPost, base+"/appeal", appeal, nil))
+	if p.Type != "/problems/workflow-lost" || !strings.Contains(p.Detail, "flagged it to the supervisors on") || p.CaseNo != no {
+		t.Fatalf("appeal on a flagged case: %+v", p)
+	}
+	cw.do(http.StatusOK, http.MethodGet, base, nil, &d)
+	if d.Case.Stage != workflows.StageClosed || slices.ContainsFunc(d.Events, func(e api.CaseEvent) bool { return e.Action == "objection.appealed" }) {
+		t.Errorf("after the refused appeal: %+v", d.Case)
+	}
+
+	// The next pass does not walk it again.
+	again := runReconcile(t, ctx, "sup1")
+	var n int
+	if err := sys.Pool.QueryRow(ctx, `SELECT count(*) FROM reconcile_findings WHERE case_no = $1`, no).Scan(&n); err != nil || n != 1 {
+		t.Errorf("%d findings of %s after another pass (%v); want 1", n, no, err)
+	}
+	if again.HeldFlagged != 0 {
+		t.Errorf("second pass %+v flagged held cases again", again)
 	}
 }

@@ -321,6 +321,8 @@ var staffMessages = []msg{
 	{"sevent.deadline.extended", "办理期限延长", "Deadline extended"},
 	{"sevent.deadline.moved_by_pause", "中止计时后期限顺延", "Deadline moved after a pause"},
 	{"sevent.escalation.acknowledge", "督办事项已确认", "Escalation acknowledged"},
+	{"sevent.case.reconciled.repaired", "对账：工作流已结束，案件已关闭", "Reconciliation: workflow ended, case closed"},
+	{"sevent.case.reconciled.flagged", "对账：工作流异常，已报请督办", "Reconciliation: workflow lost, flagged to the supervisors"},
 	{"sevent.escalation.reassign", "督办：改派经办人", "Escalation: reassigned"},
 	{"sevent.escalation.order-correction", "督办：责令整改", "Escalation: correction ordered"},
 	{"sevent.listing.proposed", "提请列入", "Listing proposed"},

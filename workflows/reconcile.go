@@ -19,7 +19,8 @@ const (
 	ReconcileScheduleID = "reconcile"
 	ReconcileWorkflowID = "reconcile"
 	ReconcileEvery      = 30 * time.Minute
-	// ReconcileBatch is how many open cases one activity checks: one
+	// ReconcileBatch is how many cases one activity checks (open rows and
+	// closed rows whose workflow must still run): one
 	// visibility count says whether all run (if not, a list of pages of
 	// reconcile.ListPage says which), and only the others are described.
 	ReconcileBatch = reconcile.ListPage
@@ -46,11 +47,14 @@ type ReconcileInput struct {
 	BatchSize   int    `json:"batch_size,omitempty"`
 }
 
-// ReconcileWorkflow compares every open case with the engine, batch after
-// batch in case-number order (per batch one visibility count of the
-// running workflows, a list only when some do not run, a describe only for
-// the cases not listed), repairing
-// or flagging each case whose workflow no longer runs; then it frees
+// ReconcileWorkflow compares every case whose workflow must be running
+// with the engine — every open case, and every closed case still waiting
+// on its workflow (a decided objection in its appeal window or appeal) —
+// batch after batch in case-number order (per batch one visibility count
+// of the running workflows, a list only when some do not run, a describe
+// only for the cases not listed), repairing or flagging each open case
+// whose workflow no longer runs and flagging each such closed one (the
+// activity decides: reconcile.Reconciler.Cases); then it frees
 // records left under objection with no open case, and stores the run's
 // summary. The command order is that of the first version (a run in
 // flight during an upgrade carries on with the new batch activity).
@@ -98,7 +102,8 @@ func ReconcileWorkflow(ctx workflow.Context, in ReconcileInput) (reconcile.Run, 
 		err := workflow.ExecuteActivity(ctx, reconcileActs.FinishReconcile, in.RunID).Get(ctx, &run)
 		if err == nil {
 			workflow.GetLogger(ctx).Info("reconciliation finished", "run_id", in.RunID, "checked", run.Checked,
-				"repaired", run.Repaired, "flagged", run.Flagged, "listed", run.Listed, "described", run.Described)
+				"repaired", run.Repaired, "flagged", run.Flagged, "listed", run.Listed, "described", run.Described,
+				"held", run.Held, "held_flagged", run.HeldFlagged)
 		}
 		return run, err
 	}

@@ -270,12 +270,52 @@ func (s *Service) refused(ctx context.Context, p procedure, cs CaseSummary, st S
 					"The "+p.noun.EN+" "+cs.CaseNo+" had not been opened by the engine yet and now is; this step was not taken and nothing was changed: repeat it in a moment (the same Idempotency-Key is safe)"),
 				Cause: err}
 		}
+		if cs.Stage != "" && cs.Stage != workflows.StageFinished {
+			return s.workflowLost(ctx, p, cs, err)
+		}
 		return &refusal.Error{Kind: refusal.CaseFinished, CaseNo: cs.CaseNo, Stage: workflows.StageFinished,
 			Title:  refusal.T("案件已办结", "The case is finished"),
 			Detail: refusal.T(p.noun.ZH+" "+cs.CaseNo+" 已全部办结，不能再办理此事项", "The "+p.noun.EN+" "+cs.CaseNo+" is finished; nothing more can be done in it"),
 			Cause:  err}
 	}
 	return faults.Engine(err)
+}
+
+// workflowLost refuses a step on a case whose row says it is not finished
+// (an objection in its appeal window, or any open case) while the engine
+// has no running workflow for it: terminated by an operator, failed, or its
+// history gone. It is not "finished" — the subject may still be within
+// the window — but no step can be taken until a person decides. The
+// detail says whether the reconciler has flagged it to the supervisors
+// already (its finding) or will at its next pass.
+func (s *Service) workflowLost(ctx context.Context, p procedure, cs CaseSummary, cause error) error {
+	e := &refusal.Error{Kind: refusal.WorkflowLost, CaseNo: cs.CaseNo, Stage: cs.Stage, Cause: cause,
+		Title: refusal.T("案件的办理流程已中断", "The case's workflow has stopped")}
+	var at time.Time
+	flagged := false
+	if s.d.Pool != nil {
+		qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		err := s.d.Pool.QueryRow(qctx, `SELECT at FROM reconcile_findings WHERE case_no = $1 AND action = 'flagged'
+			ORDER BY id DESC LIMIT 1`, cs.CaseNo).Scan(&at)
+		switch {
+		case err == nil:
+			flagged = true
+		case !errors.Is(err, pgx.ErrNoRows):
+			s.log(ctx).Warn().Err(err).Str("case_no", cs.CaseNo).Msg("reconciliation finding of a lost workflow not looked up")
+		}
+	}
+	stage := StageNameUnder(cs.Stage, s.ResultRoute(ctx, cs.ProfileID, cs.ProfileVersion))
+	told := refusal.T("下一次对账（至多 30 分钟内）将处理此案件或报请督办人员处理", "the next reconciliation (within 30 minutes) settles the case or flags it to the supervisors")
+	if flagged {
+		day := calendar.DateOf(shanghai(at)).String()
+		told = refusal.T("对账已于 "+day+" 报请督办人员处理", "the reconciliation flagged it to the supervisors on "+day)
+	}
+	e.Detail = refusal.T(
+		p.noun.ZH+" "+cs.CaseNo+" 处于「"+stage.ZH+"」阶段，但其办理流程已在工作流引擎中中断（被终止、失败或已不存在），此事项无法由系统办理，未作任何更改；"+told.ZH+"，请联系工作机构",
+		"The "+p.noun.EN+" "+cs.CaseNo+" is at the "+stage.EN+" stage, but its workflow has stopped in the engine (terminated, failed or gone), so this step cannot be taken; nothing was changed. "+
+			strings.ToUpper(told.EN[:1])+told.EN[1:]+"; contact the centre")
+	return e
 }
 
 // startedNow makes the workflow start case no still owes (its filing

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -65,10 +66,20 @@ func TestRefusedMapsTypedRefusals(t *testing.T) {
 			Cause: &failurepb.Failure{Message: "bad", FailureInfo: &failurepb.Failure_ApplicationFailureInfo{
 				ApplicationFailureInfo: &failurepb.ApplicationFailureInfo{Type: "bad-data", NonRetryable: true}}}}),
 			http.StatusInternalServerError, func(r *refusal.Error) bool { return r.Kind == refusal.StepFailed }},
-		{serviceerror.NewNotFound("gone"), http.StatusConflict, func(r *refusal.Error) bool { return r.Kind == refusal.CaseFinished }},
+		// The engine has no running workflow for a case whose row is not
+		// finished: its workflow is lost, not the case finished.
+		{serviceerror.NewNotFound("gone"), http.StatusConflict, func(r *refusal.Error) bool {
+			return r.Kind == refusal.WorkflowLost && r.Stage == workflows.StageAcceptance && strings.Contains(r.Detail.EN, "nothing was changed")
+		}},
 		{serviceerror.NewUnavailable("down"), http.StatusServiceUnavailable, nil},
 		{context.DeadlineExceeded, http.StatusServiceUnavailable, nil},
 		{errors.New("boom"), http.StatusInternalServerError, nil},
+	}
+	// On a case whose row says it is finished, the same answer is "finished".
+	done := cs
+	done.Stage = workflows.StageFinished
+	if r := refusalOf(t, s.refused(context.Background(), objections, done, st, serviceerror.NewNotFound("gone"))); r.Kind != refusal.CaseFinished {
+		t.Errorf("engine's not found on a finished case: %s, want case-finished", r.Kind)
 	}
 	for i, c := range cases {
 		r := refusalOf(t, s.refused(context.Background(), objections, cs, st, c.err))

@@ -4,15 +4,25 @@
 // history is gone, nothing writes the row again: the case would stay open
 // on every inbox and board and its record "under objection" for ever.
 //
-// The reconciler walks the open case rows in batches (case-number order)
-// and, for a workflow that is no longer running, closes the row
-// (deadlines cancelled, record freed, repair application and publicity
-// closed, a proposal not listed) — or, where closing would hide something a
-// person must decide (a listed entry without its workflow, a workflow that
-// completed with its row open), flags it. It then frees records left under
-// objection with no open case. Every finding is kept (reconcile_findings)
-// and written to the case's events. It runs on a Temporal Schedule and on
-// demand; every step is idempotent.
+// The reconciler walks the case rows whose workflow must be running, in
+// batches (case-number order): every open row, and every closed row whose
+// stage is not finished — a decided objection waiting out its appeal
+// window (stage closed) or its appeal (stage appeal): the written reply
+// closed the row, and the workflow runs on until the window ends and
+// receives the appeal. Such rows are "held" (Run.Held). For an open row
+// whose workflow is no longer running it closes the row (deadlines
+// cancelled, record freed, repair application and publicity closed, a
+// proposal not listed) — or, where closing would hide something a person
+// must decide (a listed entry without its workflow, a workflow that
+// completed with its row open), flags it. A held row is closed already:
+// its workflow gone means the later steps (an appeal, the window's end,
+// the appeal decision and its letters) cannot happen, so it is flagged
+// (ProblemHeldLost: a finding and a case event a supervisor sees), marked
+// (cases.workflow_lost_at) and not walked again; the API then answers a
+// step on it with 409 workflow-lost, not "finished". It then frees records
+// left under objection with no open case. Every finding is kept
+// (reconcile_findings) and written to the case's events. It runs on a
+// Temporal Schedule and on demand; every step is idempotent.
 //
 // What a batch asks the engine. One visibility call counts how many of
 // the batch's workflows run (ExecutionStatus = 'Running' AND WorkflowId IN
@@ -31,7 +41,8 @@
 // error), every case of the batch is described (the batch says so, and the
 // activity logs it): a case is never skipped unchecked. A batch holds at
 // most its size of cases in memory, whatever the number of open cases, and
-// records its counters once (guarded by its cursor), so a retried batch
+// records its counters once (guarded by its cursor: a batch retried after
+// its counters were recorded checks nothing again), so a retried batch
 // counts nothing twice.
 package reconcile
 
@@ -76,6 +87,9 @@ const (
 	ProblemListedOrphan  = "listed_without_workflow" // a listed entry whose workflow ended: a person decides
 	ProblemCompletedOpen = "completed_row_open"      // the workflow completed but its row stayed open
 	ProblemRecordLabel   = "record_label_orphan"     // a record under objection with no open case
+	// ProblemHeldLost: a closed case whose workflow must still run (an
+	// objection in its appeal window or appeal) has lost it: flagged.
+	ProblemHeldLost = "held_workflow_lost"
 )
 
 // Execution is what the engine says about a workflow.
@@ -118,17 +132,26 @@ type Run struct {
 	// were described one by one (those not listed).
 	Listed    int `json:"listed"`
 	Described int `json:"described"`
+	// Held is how many of the checked cases are closed rows whose workflow
+	// must still run (a decided objection in its appeal window or appeal);
+	// HeldFlagged how many of them were flagged: their workflow is gone.
+	Held        int `json:"held"`
+	HeldFlagged int `json:"held_flagged"`
 }
 
 // Batch is the result of one batch of cases.
 type Batch struct {
-	Checked   int    `json:"checked"`
-	Repaired  int    `json:"repaired"`
-	Flagged   int    `json:"flagged"`
-	Listed    int    `json:"listed,omitempty"`
-	Described int    `json:"described,omitempty"`
-	Next      string `json:"next"`
-	Done      bool   `json:"done"`
+	Checked   int `json:"checked"`
+	Repaired  int `json:"repaired"`
+	Flagged   int `json:"flagged"`
+	Listed    int `json:"listed,omitempty"`
+	Described int `json:"described,omitempty"`
+	// Held are the closed rows still waiting on their workflow among the
+	// checked, HeldFlagged those of them flagged (workflow gone).
+	Held        int    `json:"held,omitempty"`
+	HeldFlagged int    `json:"held_flagged,omitempty"`
+	Next        string `json:"next"`
+	Done        bool   `json:"done"`
 	// ListError is why the visibility list failed ("" when it answered):
 	// every case of the batch was then described. CountError is why the
 	// count failed (the list was asked instead).
@@ -146,25 +169,51 @@ func (r *Reconciler) Begin(ctx context.Context, runID, trigger, by string) error
 type openCase struct {
 	caseNo, kind, workflowID string
 	recordID                 int64
+	// status and stage of the row when read: a row not open is held (its
+	// stage says the workflow must still run).
+	status, stage string
 }
 
-// Cases checks the open cases after case number after, at most size, and
-// repairs or flags each whose workflow no longer runs: the engine's
-// visibility says which of them run (a count, then a list if some do not),
-// and only the others are described (the package doc says why the describe decides). beat, if not
-// nil, is called as the batch progresses (the activity heartbeats).
+func (c openCase) held() bool { return c.status != "open" }
+
+// heldCases is the walk's condition: the rows whose workflow must be
+// running (every open row; a closed row whose stage is not finished and
+// not flagged yet). Spelled as migration 00127's partial index
+// cases_held_keyset, which serves it.
+const heldCases = `(status = 'open' OR (stage <> 'finished' AND workflow_lost_at IS NULL))`
+
+// Cases checks the cases whose workflow must be running (open rows, and
+// closed rows still waiting on their workflow: the package doc) after case
+// number after, at most size, and repairs or flags each whose workflow no
+// longer runs: the engine's visibility says which of them run (a count,
+// then a list if some do not), and only the others are described (the
+// package doc says why the describe decides). beat, if not nil, is called
+// as the batch progresses (the activity heartbeats). A batch retried after
+// its counters were recorded (the run's cursor is past after) checks
+// nothing again: it answers the recorded cursor.
 func (r *Reconciler) Cases(ctx context.Context, runID, after string, size int, beat func()) (Batch, error) {
 	if beat == nil {
 		beat = func() {}
 	}
-	rows, err := r.Pool.Query(ctx, `SELECT case_no, kind, workflow_id, record_id FROM cases
-		WHERE status = 'open' AND case_no > $1 ORDER BY case_no LIMIT $2`, after, size)
+	var recorded *string
+	if err := r.Pool.QueryRow(ctx, `SELECT cases_cursor FROM reconcile_runs WHERE run_id = $1`, runID).Scan(&recorded); err != nil &&
+		!errors.Is(err, pgx.ErrNoRows) {
+		return Batch{}, err
+	}
+	if recorded != nil && *recorded > after {
+		// Settling removes rows from the walk (closed, or flagged): the
+		// same batch read again would reach past its first end and count
+		// cases twice. Go on from where the recorded batch ended.
+		return Batch{Next: *recorded}, nil
+	}
+	rows, err := r.Pool.Query(ctx, `SELECT case_no, kind, workflow_id, record_id, status, stage FROM cases
+		WHERE `+heldCases+` AND case_no > $1 ORDER BY case_no LIMIT $2`, after, size)
 	if err != nil {
 		return Batch{}, err
 	}
 	open, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (openCase, error) {
 		var c openCase
-		err := row.Scan(&c.caseNo, &c.kind, &c.workflowID, &c.recordID)
+		err := row.Scan(&c.caseNo, &c.kind, &c.workflowID, &c.recordID, &c.status, &c.stage)
 		return c, err
 	})
 	if err != nil {
@@ -183,6 +232,9 @@ func (r *Reconciler) Cases(ctx context.Context, runID, after string, size int, b
 	for _, c := range open {
 		b.Next = c.caseNo
 		b.Checked++
+		if c.held() {
+			b.Held++
+		}
 		if running[c.workflowID] {
 			b.Listed++
 			continue
@@ -196,7 +248,12 @@ func (r *Reconciler) Cases(ctx context.Context, runID, after string, size int, b
 		if ex.Status == Running {
 			continue
 		}
-		action, err := r.settle(ctx, runID, c, ex)
+		var action string
+		if c.held() {
+			action, err = r.flagHeld(ctx, runID, c, ex)
+		} else {
+			action, err = r.settle(ctx, runID, c, ex)
+		}
 		if err != nil {
 			return b, fmt.Errorf("reconcile %s: %w", c.caseNo, err)
 		}
@@ -205,16 +262,62 @@ func (r *Reconciler) Cases(ctx context.Context, runID, after string, size int, b
 			b.Repaired++
 		case Flagged:
 			b.Flagged++
+			if c.held() {
+				b.HeldFlagged++
+			}
 		}
 	}
 	// Counted once per batch: a retry of a batch whose counters were
 	// already recorded (the cursor passed its last case) adds nothing. A
 	// run begun before the cursor was kept (NULL) counts as before.
 	_, err = r.Pool.Exec(ctx, `UPDATE reconcile_runs SET checked = checked + $2, repaired = repaired + $3, flagged = flagged + $4,
-		listed = listed + $5, described = described + $6, cases_cursor = $7
+		listed = listed + $5, described = described + $6, cases_cursor = $7, held = held + $8, held_flagged = held_flagged + $9
 		WHERE run_id = $1 AND (cases_cursor IS NULL OR cases_cursor < $7)`,
-		runID, b.Checked, b.Repaired, b.Flagged, b.Listed, b.Described, b.Next)
+		runID, b.Checked, b.Repaired, b.Flagged, b.Listed, b.Described, b.Next, b.Held, b.HeldFlagged)
 	return b, err
+}
+
+// flagHeld handles one closed case whose workflow must still run but does
+// not, in one transaction: the case is closed already and its outcome
+// stands, so nothing of it is undone or closed; what is lost is what the
+// workflow would still have done (receive an appeal, end the window, decide
+// the appeal and issue its letter). A person decides: the case is marked
+// (cases.workflow_lost_at: not walked again, and the API answers a step on
+// it with workflow-lost), and a finding and a case event say what is lost.
+// It returns Flagged, or "" when the row changed meanwhile (finished,
+// flagged by an earlier attempt, open again).
+func (r *Reconciler) flagHeld(ctx context.Context, runID string, c openCase, ex Execution) (string, error) {
+	var action string
+	err := pgx.BeginFunc(ctx, r.Pool, func(tx pgx.Tx) error {
+		var lost bool
+		if err := tx.QueryRow(ctx, `SELECT status, stage, workflow_lost_at IS NOT NULL FROM cases WHERE case_no = $1 FOR UPDATE`,
+			c.caseNo).Scan(&c.status, &c.stage, &lost); err != nil {
+			return err
+		}
+		if !c.held() || c.stage == "finished" || lost {
+			return nil
+		}
+		if _, err := tx.Exec(ctx, `UPDATE cases SET workflow_lost_at = now() WHERE case_no = $1`, c.caseNo); err != nil {
+			return err
+		}
+		action = Flagged
+		return r.finding(ctx, tx, runID, c, ex, ProblemHeldLost, Flagged, heldDetail(c, ex.Status))
+	})
+	return action, err
+}
+
+// heldDetail says, in the words a supervisor reads on the case, what a
+// held case's lost workflow can no longer do.
+func heldDetail(c openCase, status string) string {
+	gone := "工作流已" + statusWords(status)
+	switch {
+	case c.kind == "objection" && c.stage == "closed":
+		return "案件已书面答复，答复后的期限（申诉期或仍有异议期）尚未届满，但其" + gone +
+			"：期限内提出的申诉或异议无法由系统受理，期满也不会自动办结；请核查并决定处理方式（如重新启动工作流或线下办理）"
+	case c.kind == "objection" && c.stage == "appeal":
+		return "申诉审查中，但案件的" + gone + "：申诉决定无法由系统作出和送达；请核查并决定处理方式（如重新启动工作流或线下办理）"
+	}
+	return "案件已关闭，但其工作流在「" + c.stage + "」阶段仍应运行，现" + gone + "：后续事项无法由系统办理；请核查并决定处理方式"
 }
 
 // listRunning asks the engine's visibility which of the batch's workflows
@@ -438,11 +541,13 @@ func (r *Reconciler) Finish(ctx context.Context, runID string) (Run, error) {
 	var run Run
 	err := r.Pool.QueryRow(ctx, `UPDATE reconcile_runs SET finished_at = coalesce(finished_at, now()),
 			repaired = (SELECT count(*) FROM reconcile_findings WHERE run_id = $1 AND action = 'repaired'),
-			flagged = (SELECT count(*) FROM reconcile_findings WHERE run_id = $1 AND action = 'flagged')
+			flagged = (SELECT count(*) FROM reconcile_findings WHERE run_id = $1 AND action = 'flagged'),
+			held_flagged = (SELECT count(*) FROM reconcile_findings WHERE run_id = $1 AND problem = '`+ProblemHeldLost+`')
 		WHERE run_id = $1
-		RETURNING run_id, trigger, requested_by, started_at, finished_at, checked, repaired, flagged, listed, described`, runID).
+		RETURNING run_id, trigger, requested_by, started_at, finished_at, checked, repaired, flagged, listed, described,
+			held, held_flagged`, runID).
 		Scan(&run.RunID, &run.Trigger, &run.RequestedBy, &run.StartedAt, &run.FinishedAt, &run.Checked, &run.Repaired, &run.Flagged,
-			&run.Listed, &run.Described)
+			&run.Listed, &run.Described, &run.Held, &run.HeldFlagged)
 	return run, err
 }
 

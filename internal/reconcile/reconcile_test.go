@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -110,9 +111,25 @@ func (e *fakeEngine) reset() {
 var uniq atomic.Int64
 
 // openCases makes n open objection cases (each with its own subject and
-// record), numbered in case-number order, closed again when the test ends.
+// record), numbered in case-number order, finished when the test ends.
 func openCases(t *testing.T, n int) []string {
 	t.Helper()
+	rows := make([]row, n)
+	for i := range rows {
+		rows[i] = row{"open", "provider_verification"}
+	}
+	return makeCases(t, rows...)
+}
+
+// row is a case row's status and stage.
+type row struct{ status, stage string }
+
+// makeCases makes one objection case per row (each with its own subject
+// and record), numbered in case-number order, finished when the test ends
+// (a closed row at another stage would be walked by later tests).
+func makeCases(t *testing.T, rows ...row) []string {
+	t.Helper()
+	n := len(rows)
 	ctx := context.Background()
 	var prov int64
 	k := uniq.Add(1)
@@ -134,15 +151,16 @@ func openCases(t *testing.T, n int) []string {
 			t.Fatal(err)
 		}
 		if _, err := testPool.Exec(ctx, `INSERT INTO cases (case_no, kind, workflow_id, record_id, subject_id, provider_id, profile_id,
-				profile_version, stage, status, opened_at)
-			VALUES ($1, 'objection', $2, $3, $4, $5, 'nantong', 'v1', 'provider_verification', 'open', now())`,
-			no, "objection:"+no, rec, subj, prov); err != nil {
+				profile_version, stage, status, outcome, opened_at, closed_at)
+			VALUES ($1, 'objection', $2, $3, $4, $5, 'nantong', 'v1', $6, $7, CASE WHEN $7 = 'open' THEN '' ELSE 'upheld' END, now(),
+				CASE WHEN $7 = 'open' THEN NULL ELSE now() END)`,
+			no, "objection:"+no, rec, subj, prov, rows[i].stage, rows[i].status); err != nil {
 			t.Fatal(err)
 		}
 		nos = append(nos, no)
 	}
 	t.Cleanup(func() {
-		if _, err := testPool.Exec(context.Background(), `UPDATE cases SET status = 'closed' WHERE case_no = ANY($1)`, nos); err != nil {
+		if _, err := testPool.Exec(context.Background(), `UPDATE cases SET status = 'closed', stage = 'finished' WHERE case_no = ANY($1)`, nos); err != nil {
 			t.Error(err)
 		}
 	})
@@ -366,5 +384,142 @@ func TestRetriedBatchCountsOnce(t *testing.T) {
 	}
 	if run.Checked != 3 || run.Listed != 1 || run.Described != 2 || run.Repaired != 1 {
 		t.Errorf("run %+v after a retried batch; want 3 checked, 1 listed, 2 described, 1 repaired", run)
+	}
+}
+
+// heldState is what a held case's row and its findings say.
+func heldState(t *testing.T, no string) (status, stage, outcome string, lost bool, findings, events int) {
+	t.Helper()
+	ctx := context.Background()
+	if err := testPool.QueryRow(ctx, `SELECT status, stage, outcome, workflow_lost_at IS NOT NULL FROM cases WHERE case_no = $1`, no).
+		Scan(&status, &stage, &outcome, &lost); err != nil {
+		t.Fatal(err)
+	}
+	if err := testPool.QueryRow(ctx, `SELECT count(*) FROM reconcile_findings WHERE case_no = $1 AND problem = $2 AND action = 'flagged'`,
+		no, reconcile.ProblemHeldLost).Scan(&findings); err != nil {
+		t.Fatal(err)
+	}
+	if err := testPool.QueryRow(ctx, `SELECT count(*) FROM case_events WHERE case_no = $1 AND action = 'case.reconciled.flagged'`,
+		no).Scan(&events); err != nil {
+		t.Fatal(err)
+	}
+	return
+}
+
+// A decided objection waiting out its appeal window has a closed row while
+// its workflow runs on; so does one whose appeal is being decided. The
+// reconciler walks them with the open cases (same count per batch): one
+// whose workflow is gone — terminated, its history gone, or completed
+// while the row says the window is open — is flagged, once: the row keeps
+// its outcome (nothing to close), is marked, and a finding and a case event
+// say what can no longer happen. A case whose window has ended (stage
+// finished) is not walked at all. The next pass neither flags them again
+// nor asks the engine about them.
+func TestHeldClosedCaseWithoutWorkflowFlaggedOnce(t *testing.T) {
+	nos := makeCases(t,
+		row{"open", "deciding"},      // 0 open, running
+		row{"closed", "closed"},      // 1 appeal window, running
+		row{"closed", "closed"},      // 2 appeal window, terminated
+		row{"closed", "finished"},    // 3 window ended: not walked
+		row{"closed", "appeal"},      // 4 appeal being decided, history gone
+		row{"closed", "closed"},      // 5 appeal window, workflow completed
+		row{"withdrawn", "finished"}, // 6 withdrawn: not walked
+	)
+	e := newEngine()
+	e.status[wf(nos[2])] = reconcile.Terminated
+	e.status[wf(nos[3])] = reconcile.Completed
+	e.status[wf(nos[4])] = reconcile.NotFound
+	e.status[wf(nos[5])] = reconcile.Completed
+	e.status[wf(nos[6])] = reconcile.Completed
+	r := &reconcile.Reconciler{Pool: testPool, Engine: e}
+
+	run, batches := pass(t, r, 3)
+	if run.Checked != 5 || run.Held != 4 || run.HeldFlagged != 3 || run.Flagged != 3 || run.Repaired != 0 || run.Listed != 2 || run.Described != 3 {
+		t.Errorf("run %+v; want 5 checked (4 held), 2 listed, 3 described, 3 flagged (all held), none repaired", run)
+	}
+	// Batches of 3 in case-number order: [0 1 2] [4 5] — 3 and 6 are not walked.
+	if len(batches) != 2 || batches[0].Checked != 3 || batches[0].Held != 2 || batches[0].HeldFlagged != 1 ||
+		batches[1].Checked != 2 || batches[1].Held != 2 || batches[1].HeldFlagged != 2 {
+		t.Errorf("batches %+v; want [3 checked, 2 held, 1 flagged] [2 checked, 2 held, 2 flagged]", batches)
+	}
+	if counts, lists, _ := e.calls(); counts != 2 || lists != 2 {
+		t.Errorf("%d counts, %d lists; want one count and one list per batch", counts, lists)
+	}
+	for _, no := range []string{nos[3], nos[6]} {
+		if slices.Contains(e.described, wf(no)) {
+			t.Errorf("%s (finished) was described: %v", no, e.described)
+		}
+	}
+	var stored struct{ held, heldFlagged int }
+	if err := testPool.QueryRow(context.Background(), `SELECT held, held_flagged FROM reconcile_runs WHERE run_id = $1`, run.RunID).
+		Scan(&stored.held, &stored.heldFlagged); err != nil || stored.held != 4 || stored.heldFlagged != 3 {
+		t.Errorf("reconcile_runs held %d, held_flagged %d (%v); want 4, 3", stored.held, stored.heldFlagged, err)
+	}
+	for _, i := range []int{2, 4, 5} {
+		status, stage, outcome, lost, findings, events := heldState(t, nos[i])
+		if status != "closed" || outcome != "upheld" || stage == "finished" || !lost || findings != 1 || events != 1 {
+			t.Errorf("case %d (%s): %s/%s/%s lost %v, %d findings, %d events; want closed as it was, marked, 1 finding, 1 event",
+				i, nos[i], status, stage, outcome, lost, findings, events)
+		}
+	}
+	var reason string
+	if err := testPool.QueryRow(context.Background(), `SELECT reason FROM case_events WHERE case_no = $1 AND action = 'case.reconciled.flagged'`,
+		nos[2]).Scan(&reason); err != nil || !strings.Contains(reason, "申诉") || !strings.Contains(reason, "被终止") {
+		t.Errorf("event on the case in its appeal window: %q (%v); want it to say the appeal cannot be received and the workflow was terminated", reason, err)
+	}
+	for _, i := range []int{0, 1, 3, 6} {
+		if _, _, _, lost, findings, _ := heldState(t, nos[i]); lost || findings != 0 {
+			t.Errorf("case %d: marked %v, %d findings; want neither", i, lost, findings)
+		}
+	}
+
+	// The next pass: the flagged cases are not walked, nothing is added.
+	e.reset()
+	run2, _ := pass(t, r, 3)
+	if run2.Checked != 2 || run2.Held != 1 || run2.Flagged != 0 || run2.Described != 0 {
+		t.Errorf("second run %+v; want 2 checked (1 held), nothing described or flagged", run2)
+	}
+	for _, i := range []int{2, 4, 5} {
+		if _, _, _, _, findings, events := heldState(t, nos[i]); findings != 1 || events != 1 {
+			t.Errorf("case %d after the second pass: %d findings, %d events; want 1, 1", i, findings, events)
+		}
+	}
+}
+
+// A batch retried after it flagged a held case and recorded its counters
+// (the worker died before reporting it done) counts nothing twice, though
+// the flagged case has left the walk and the same query would now reach
+// further.
+func TestRetriedBatchAfterFlaggingCountsOnce(t *testing.T) {
+	nos := makeCases(t, row{"closed", "closed"}, row{"closed", "closed"}, row{"closed", "appeal"})
+	e := newEngine()
+	e.status[wf(nos[0])] = reconcile.Terminated
+	r := &reconcile.Reconciler{Pool: testPool, Engine: e}
+	ctx := context.Background()
+	id := fmt.Sprintf("reconcile:unit-%d", runs.Add(1))
+	if err := r.Begin(ctx, id, "demand", "test"); err != nil {
+		t.Fatal(err)
+	}
+	first, err := r.Cases(ctx, id, "", 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	retry, err := r.Cases(ctx, id, "", 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if retry.Next != first.Next || retry.Checked != 0 {
+		t.Errorf("retried batch %+v; want nothing checked, next %s as recorded", retry, first.Next)
+	}
+	last, err := r.Cases(ctx, id, retry.Next, 2, nil)
+	if err != nil || !last.Done {
+		t.Fatalf("last batch %+v, %v", last, err)
+	}
+	run, err := r.Finish(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Checked != 3 || run.Held != 3 || run.HeldFlagged != 1 || run.Flagged != 1 {
+		t.Errorf("run %+v after a retried batch; want 3 checked, 3 held, 1 flagged", run)
 	}
 }

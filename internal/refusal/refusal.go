@@ -84,6 +84,7 @@ const (
 	Duplicate        Kind = "duplicate"             // the same thing was received before
 	Unanswered       Kind = "unanswered"            // names the points still unanswered
 	CaseFinished     Kind = "case-finished"         // nothing more can happen in the case
+	WorkflowLost     Kind = "workflow-lost"         // the case is not finished but its workflow is gone; a supervisor decides
 	ObjectionOpen    Kind = "objection-open"        // names the open objection case
 	RepairOpen       Kind = "repair-open"           // names the open repair case
 	AlreadyListed    Kind = "already-listed"        // the records are listed or proposed already
@@ -139,6 +140,7 @@ var table = []Row{
 	{Duplicate, http.StatusConflict, "the same submission was already received"},
 	{Unanswered, http.StatusConflict, "representation points are unanswered; `unanswered` names them"},
 	{CaseFinished, http.StatusConflict, "the case is finished; nothing more can be done in it"},
+	{WorkflowLost, http.StatusConflict, "the case is not finished (e.g. an objection in its appeal window) but its workflow is gone (terminated, failed, history lost): the step cannot be taken, nothing was changed; `detail` says whether the supervisors were told; a person decides"},
 	{ObjectionOpen, http.StatusConflict, "an objection on the record is already open; `case_no` names it"},
 	{RepairOpen, http.StatusConflict, "a repair application on the record is already open; `case_no` names it"},
 	{AlreadyListed, http.StatusConflict, "the records are listed or under another proposal"},
