@@ -12,7 +12,9 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -47,6 +49,10 @@ const (
 	// gigabytes at 100 000). A case not held is read back from PostgreSQL
 	// at its next step (one execution row); cases wait days between steps.
 	HistoryCacheSize = 4096
+	// NamespaceRefresh is how often each service re-reads the namespaces
+	// (Temporal's default is 10 s): a namespace or search attribute set up
+	// at start is served by every service within it.
+	NamespaceRefresh = time.Second
 )
 
 // Config describes the embedded server.
@@ -106,10 +112,20 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The search attributes are read from each service's caches, never
+	// forced from the database on every call: Temporal's
+	// system.forceSearchAttributesCacheRefreshOnRead (a testing switch, "not
+	// to be turned on in production") read the namespace row and the
+	// cluster metadata on every call that maps a search attribute — a
+	// describe, a start, a visibility count — and answered "Namespace
+	// default is not found" to every such call for the moment the
+	// engine's PostgreSQL connections took to come back after a
+	// PostgreSQL restart. Attributes added at a first start reach every
+	// service's namespace registry within NamespaceRefresh; setUpNamespace
+	// waits for that.
 	dc := dynamicconfig.StaticClient{
-		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(): []dynamicconfig.ConstrainedValue{{Value: true}},
-		dynamicconfig.NamespaceCacheRefreshInterval.Key():           []dynamicconfig.ConstrainedValue{{Value: time.Second}},
-		dynamicconfig.HistoryCacheHostLevelMaxSize.Key():            []dynamicconfig.ConstrainedValue{{Value: HistoryCacheSize}},
+		dynamicconfig.NamespaceCacheRefreshInterval.Key(): []dynamicconfig.ConstrainedValue{{Value: NamespaceRefresh}},
+		dynamicconfig.HistoryCacheHostLevelMaxSize.Key():  []dynamicconfig.ConstrainedValue{{Value: HistoryCacheSize}},
 	}
 	srv, err := temporal.NewServer(
 		temporal.WithConfig(sc),
@@ -172,26 +188,91 @@ func (s *Server) setUpNamespace(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("namespace %s not usable: %w", cfg.Namespace, err)
 	}
-	return retry(ctx, func() error { return ensureSearchAttributes(ctx, c.OperatorService(), cfg) })
-}
-
-func ensureSearchAttributes(ctx context.Context, op operatorservice.OperatorServiceClient, cfg Config) error {
-	have, err := op.ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: cfg.Namespace})
+	added := false
+	err = retry(ctx, func() error {
+		a, err := ensureSearchAttributes(ctx, c.OperatorService(), cfg)
+		added = added || a
+		return err
+	})
 	if err != nil {
 		return err
+	}
+	// The operator service reads the attributes from the database; a
+	// start or an upsert maps them through each service's namespace
+	// registry, which has them only after its next refresh. The frontend
+	// shows it has them by accepting a visibility query naming them all;
+	// the other services refresh on the same interval, so a first start
+	// that has just added them gives them two more.
+	if err := retry(ctx, func() error { return searchAttributesServed(ctx, c, cfg) }); err != nil {
+		return fmt.Errorf("search attributes of namespace %s not served: %w", cfg.Namespace, err)
+	}
+	if added {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(2 * NamespaceRefresh):
+		}
+	}
+	return nil
+}
+
+// searchAttributesServed asks the frontend to count the workflows matching
+// a query that names every search attribute of cfg: it refuses a name its
+// namespace registry does not know.
+func searchAttributesServed(ctx context.Context, c client.Client, cfg Config) error {
+	query := searchAttributesQuery(cfg.SearchAttributes)
+	if query == "" {
+		return nil
+	}
+	_, err := c.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Namespace: cfg.Namespace, Query: query})
+	return err
+}
+
+// searchAttributesQuery is a visibility query naming every attribute of
+// sas (in name order), each compared with a value of its type.
+func searchAttributesQuery(sas map[string]enumspb.IndexedValueType) string {
+	names := make([]string, 0, len(sas))
+	for name := range sas {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	terms := make([]string, 0, len(names))
+	for _, name := range names {
+		var v string
+		switch sas[name] {
+		case enumspb.INDEXED_VALUE_TYPE_DATETIME:
+			v = "> '1970-01-01T00:00:00Z'"
+		case enumspb.INDEXED_VALUE_TYPE_INT, enumspb.INDEXED_VALUE_TYPE_DOUBLE:
+			v = "= 0"
+		case enumspb.INDEXED_VALUE_TYPE_BOOL:
+			v = "= false"
+		default:
+			v = "= ''"
+		}
+		terms = append(terms, name+" "+v)
+	}
+	return strings.Join(terms, " AND ")
+}
+
+// ensureSearchAttributes adds the attributes of cfg the namespace lacks; it
+// reports whether it added any.
+func ensureSearchAttributes(ctx context.Context, op operatorservice.OperatorServiceClient, cfg Config) (bool, error) {
+	have, err := op.ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: cfg.Namespace})
+	if err != nil {
+		return false, err
 	}
 	missing := map[string]enumspb.IndexedValueType{}
 	for name, typ := range cfg.SearchAttributes {
 		got, ok := have.GetCustomAttributes()[name]
 		if ok && got != typ {
-			return fmt.Errorf("search attribute %s exists with type %s, want %s", name, got, typ)
+			return false, fmt.Errorf("search attribute %s exists with type %s, want %s", name, got, typ)
 		}
 		if !ok {
 			missing[name] = typ
 		}
 	}
 	if len(missing) == 0 {
-		return nil
+		return false, nil
 	}
 	_, err = op.AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
 		Namespace:        cfg.Namespace,
@@ -199,12 +280,12 @@ func ensureSearchAttributes(ctx context.Context, op operatorservice.OperatorServ
 	})
 	var exists *serviceerror.AlreadyExists
 	if errors.As(err, &exists) {
-		return nil
+		return true, nil
 	}
 	if err == nil {
-		return errors.New("search attributes added; checking again") // next attempt verifies
+		return true, errors.New("search attributes added; checking again") // next attempt verifies
 	}
-	return err
+	return false, err
 }
 
 func retry(ctx context.Context, f func() error) error {
