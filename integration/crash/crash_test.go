@@ -394,8 +394,26 @@ func TestCrashFilingsSurviveKills(t *testing.T) {
 }
 
 // pgDown kills dev's PostgreSQL alone: dev must start it again, the API
-// answering 503 meanwhile (never a 500 "nothing changed" guess).
+// answering 503 meanwhile (never a 500 "nothing changed" guess), and once
+// /readyz answers 200 the engine must serve a case's workflow at once —
+// ready means a caseworker's step goes through, not only that the
+// engine's frontend answers.
 func pgDown(t *testing.T, ctx context.Context, st *devStack) {
+	tc, err := client.Dial(client.Options{HostPort: st.temporal, Namespace: "default"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tc.Close()
+	var wf string
+	if db, err := pgx.Connect(ctx, st.dbURL()); err != nil {
+		t.Fatal(err)
+	} else {
+		err = db.QueryRow(ctx, `SELECT kind || ':' || case_no FROM cases WHERE kind IN ('objection', 'repair') ORDER BY case_no LIMIT 1`).Scan(&wf)
+		db.Close(context.Background())
+		if err != nil {
+			t.Fatalf("a case to describe once PostgreSQL is back: %v", err)
+		}
+	}
 	pid := st.postmaster()
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatalf("kill -9 postmaster %d: %v", pid, err)
@@ -418,7 +436,11 @@ func pgDown(t *testing.T, ctx context.Context, st *devStack) {
 			case resp.StatusCode == http.StatusServiceUnavailable && r.Checks["postgres"] != "ok":
 				saw503 = true
 			case resp.StatusCode == http.StatusOK && saw503:
-				t.Logf("PostgreSQL (pid %d) killed alone: /readyz 503 meanwhile, then 200 again", pid)
+				if _, err := tc.DescribeWorkflowExecution(ctx, wf, ""); err != nil {
+					t.Errorf("PostgreSQL (pid %d) killed alone: /readyz 200 again, but the engine does not serve workflow %s: %v", pid, wf, err)
+					return
+				}
+				t.Logf("PostgreSQL (pid %d) killed alone: /readyz 503 meanwhile, then 200 again and the engine serves workflow %s", pid, wf)
 				return
 			}
 		}

@@ -43,9 +43,11 @@ func NothingSent(err error) bool {
 }
 
 // Engine returns an error of a Temporal call as a refusal: 503 when the
-// frontend cannot be reached or did not answer in time, or when the case's
-// workflow cannot take an Update now (its last workflow task failed and is
-// being retried: the Update was not admitted, nothing changed), else 500.
+// frontend cannot be reached or did not answer in time, when it cannot
+// serve the namespace at the moment (refused before any workflow saw the
+// call: nothing changed), or when the case's workflow cannot take an
+// Update now (its last workflow task failed and is being retried: the
+// Update was not admitted, nothing changed), else 500.
 func Engine(err error) error {
 	if err == nil {
 		return nil
@@ -62,6 +64,15 @@ func Engine(err error) error {
 		e.Title = refusal.T("案件流程暂时无法响应", "The case's workflow cannot answer at the moment")
 		e.Detail = refusal.T("案件流程的上一步正在重试，本次请求未被受理；请稍后重试，如持续出现请联系管理员",
 			"The case's previous step is being retried and this request was not taken; try again in a moment, and tell the operator if it persists")
+		e.Unchanged = true
+		e.RetryAfter = 5 * time.Second
+		return e
+	}
+	var nn *serviceerror.NamespaceNotFound
+	if errors.As(err, &nn) {
+		// The frontend refused the call before any workflow saw it:
+		// nothing changed, and a moment later it goes through.
+		e := refusal.Unavailable(refusal.EngineUnavailable, err)
 		e.Unchanged = true
 		e.RetryAfter = 5 * time.Second
 		return e
@@ -121,12 +132,17 @@ func DatabaseUnreachable(err error) bool {
 }
 
 // EngineUnreachable reports whether err says the Temporal frontend cannot
-// be reached or did not answer in time.
+// be reached or did not answer in time, or cannot serve this system's
+// namespace at the moment. The namespace is registered before any role
+// starts, so an engine that says it does not know it is one whose
+// namespace registry cannot read its database (e.g. while its connections
+// come back after a PostgreSQL restart): unavailable, not our fault.
 func EngineUnreachable(err error) bool {
 	var un *serviceerror.Unavailable
 	var de *serviceerror.DeadlineExceeded
 	var cc *serviceerror.Canceled
-	return errors.As(err, &un) || errors.As(err, &de) || errors.As(err, &cc) ||
+	var nn *serviceerror.NamespaceNotFound
+	return errors.As(err, &un) || errors.As(err, &de) || errors.As(err, &cc) || errors.As(err, &nn) ||
 		errors.Is(err, context.DeadlineExceeded)
 }
 

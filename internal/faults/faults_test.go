@@ -47,3 +47,24 @@ func TestEngineWorkflowNotReadyIsTryAgainNothingChanged(t *testing.T) {
 		t.Errorf("internal: %d", i.Status())
 	}
 }
+
+// An engine that says it does not know the namespace (its registry cannot
+// read its database for a moment, e.g. after a PostgreSQL restart) refused
+// the call before any workflow saw it: try again, nothing changed — not a
+// 500.
+func TestEngineNamespaceNotFoundIsTryAgainNothingChanged(t *testing.T) {
+	cause := fmt.Errorf("describe objection:YY-2026-000009: %w", serviceerror.NewNamespaceNotFound("default"))
+	r, ok := refusal.As(Engine(cause))
+	if !ok {
+		t.Fatalf("not a refusal: %v", Engine(cause))
+	}
+	if r.Status() != http.StatusServiceUnavailable || r.Kind != refusal.EngineUnavailable || r.RetryAfter <= 0 {
+		t.Fatalf("status %d kind %s retry-after %s, want 503 engine-unavailable with Retry-After", r.Status(), r.Kind, r.RetryAfter)
+	}
+	if got := r.Outcome(true, false).In("en"); got != "Nothing was changed." {
+		t.Errorf("outcome: %q", got)
+	}
+	if u, _ := refusal.As(Refusal(cause)); u.Status() != http.StatusServiceUnavailable {
+		t.Errorf("Refusal: %d, want 503", u.Status())
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/rs/zerolog"
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
 	"github.com/creditcase/creditcase/activities"
@@ -107,6 +108,9 @@ func (s *Service) Ready(ctx context.Context) Readiness {
 	} else if _, err := s.d.Temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
 		r.Status, r.Checks["temporal"] = "unavailable", "unreachable"
 		s.d.Logger.Warn().Err(err).Msg("readiness: Temporal unreachable")
+	} else if err := engineServes(ctx, s.d.Temporal); err != nil {
+		r.Status, r.Checks["temporal"] = "unavailable", "not serving"
+		s.d.Logger.Warn().Err(err).Msg("readiness: Temporal answers but cannot read its workflows")
 	}
 	if r.Checks["postgres"] == "ok" {
 		r.Checks["calendar"] = "ok"
@@ -134,6 +138,28 @@ func (s *Service) Ready(ctx context.Context) Readiness {
 		}
 	}
 	return r
+}
+
+// ReadinessProbeID is the workflow readiness describes: no workflow has
+// it (case workflows are "<kind>:<case number>").
+const ReadinessProbeID = "creditcase-readiness-probe"
+
+// engineServes asks the engine for a workflow through the same path a
+// case's step takes (the frontend's namespace registry, a history shard,
+// the engine's PostgreSQL): "not found" is the answer of an engine that
+// serves, within a second (an engine without its database does not answer
+// at all; the other checks keep their time). The frontend's health check alone says yes while the engine's
+// database connections are still coming back after a PostgreSQL restart,
+// when every case's step would fail.
+func engineServes(ctx context.Context, tc client.Client) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	_, err := tc.DescribeWorkflowExecution(ctx, ReadinessProbeID, "")
+	var nf *serviceerror.NotFound
+	if err == nil || errors.As(err, &nf) {
+		return nil
+	}
+	return err
 }
 
 // RunChecks runs checks and returns one error naming every one that
