@@ -433,7 +433,9 @@ func pgDown(t *testing.T, ctx context.Context, st *devStack) {
 			_ = json.NewDecoder(resp.Body).Decode(&r)
 			resp.Body.Close()
 			switch {
-			case resp.StatusCode == http.StatusServiceUnavailable && r.Checks["postgres"] != "ok":
+			case resp.StatusCode == http.StatusServiceUnavailable && (r.Checks["postgres"] != "ok" || r.Checks["temporal"] != "ok"):
+				// PostgreSQL away, or back but the engine's connections
+				// not yet (dev restarts it within a second).
 				saw503 = true
 			case resp.StatusCode == http.StatusOK && saw503:
 				if _, err := tc.DescribeWorkflowExecution(ctx, wf, ""); err != nil {
