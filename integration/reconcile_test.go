@@ -460,6 +460,21 @@ func TestClosedCaseInAppealWindowWithoutWorkflowFlagged(t *testing.T) {
 		t.Errorf("after the refused appeal: %+v", d.Case)
 	}
 
+	// The console says so: the subject is offered no appeal and told why;
+	// the staff page says what the reconciliation found.
+	b := logInTab(t, "subject", seed.DemoPassword)
+	b.open("/my/cases/" + no)
+	if got := b.offered("#workflow-lost", "#do-appeal", "#do-hand-over"); !got["#workflow-lost"] || got["#do-appeal"] || got["#do-hand-over"] {
+		t.Errorf("subject's case page with its workflow lost: %v; want the notice and no appeal offered", got)
+	}
+	b.check("subject-case-workflow-lost")
+	sb := logInTab(t, "supervisor", seed.DemoPassword)
+	sb.open("/cases/" + no)
+	if got := sb.offered("#workflow-lost", "#do-decide-appeal"); !got["#workflow-lost"] || got["#do-decide-appeal"] {
+		t.Errorf("staff case page with its workflow lost: %v; want the notice", got)
+	}
+	sb.check("staff-case-workflow-lost")
+
 	// The next pass does not walk it again.
 	again := runReconcile(t, ctx, "sup1")
 	var n int

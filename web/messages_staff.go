@@ -95,6 +95,7 @@ var staffMessages = []msg{
 	// the case page
 	{"page.staff-case", "案件 %s", "Case %s"},
 	{"staff.paused", "办理期限已中止计时（检验鉴定或复核期间），恢复计时前不能办理其他事项。", "The clock is paused (an expert test or review); nothing else can be done until it is resumed."},
+	{"staff.lost", "对账于 %s 发现此案件的工作流已不在运行（被终止、失败或已不存在），而案件尚未办结：申诉、期满办结、申诉决定等后续事项无法在系统中办理，已报请督办人员处理（见案件记录）。", "On %s the reconciliation found this case's workflow no longer running (terminated, failed or gone) while the case is not finished: an appeal, the window's end and the appeal decision cannot be handled in the system; it is flagged to the supervisors (see the timeline)."},
 	{"staff.nolive", "暂时无法读取案件的实时状态，以下为最近一次登记的情况；可办理的事项按登记的阶段列出。", "The case's live state cannot be read just now: this is the state last filed, and the steps follow that stage."},
 	{"staff.missing", "一次性告知：待申请人补正的材料", "One-time notice: what the applicant must supply"},
 	{"staff.actions", "现在可以办理", "What you can do now"},
@@ -321,8 +322,6 @@ var staffMessages = []msg{
 	{"sevent.deadline.extended", "办理期限延长", "Deadline extended"},
 	{"sevent.deadline.moved_by_pause", "中止计时后期限顺延", "Deadline moved after a pause"},
 	{"sevent.escalation.acknowledge", "督办事项已确认", "Escalation acknowledged"},
-	{"sevent.case.reconciled.repaired", "对账：工作流已结束，案件已关闭", "Reconciliation: workflow ended, case closed"},
-	{"sevent.case.reconciled.flagged", "对账：工作流异常，已报请督办", "Reconciliation: workflow lost, flagged to the supervisors"},
 	{"sevent.escalation.reassign", "督办：改派经办人", "Escalation: reassigned"},
 	{"sevent.escalation.order-correction", "督办：责令整改", "Escalation: correction ordered"},
 	{"sevent.listing.proposed", "提请列入", "Listing proposed"},

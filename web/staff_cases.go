@@ -52,6 +52,9 @@ type staffCaseView struct {
 	// Live is false when the engine did not answer: the page shows the
 	// projection, and the steps offered follow the stage on file.
 	Live bool
+	// Lost is when the reconciler found the case's workflow gone while the
+	// case was not finished (nil: it was not).
+	Lost *time.Time
 
 	Obj *casework.ObjectionDetail
 	Rep *casework.RepairDetail
@@ -234,6 +237,7 @@ func (c *Console) staffCaseView(ctx echo.Context, p *page, no string) (staffCase
 		}
 		v.Obj = &d
 		v.No, v.Stage, v.Status, v.Outcome, v.Profile, v.OpenedAt = d.Case.CaseNo, d.Case.Stage, d.Case.Status, d.Case.Outcome, d.Case.ProfileID, d.Case.OpenedAt
+		v.Lost = d.Case.WorkflowLost
 		if d.Live != nil {
 			v.Live, v.Paused, v.Stage, v.Missing, v.Finding = true, d.Live.Paused, d.Live.Stage, d.Live.Missing, d.Live.Finding
 			if d.Live.Outcome != "" {

@@ -120,6 +120,13 @@ type CaseSummary struct {
 	// waits for a supervisor (retry it or close the case); set on a case's
 	// own page and steps, not in lists.
 	Escalated *StoppedStep `json:"escalated,omitempty"`
+	// WorkflowLost is when the reconciler found the case's workflow gone
+	// while the case was not finished (a decided objection in its appeal
+	// window): no step can be taken in the system until a person decides,
+	// and a step is answered 409 workflow-lost. Set on a case's own page
+	// and steps, not in lists; cleared once the workflow runs and writes
+	// the case again.
+	WorkflowLost *time.Time `json:"workflow_lost_at,omitempty"`
 }
 
 const caseColumns = `c.case_no, c.kind, c.record_id, c.subject_id, c.provider_id, c.profile_id, c.profile_version,
@@ -209,6 +216,10 @@ func (s *Service) openCase(ctx context.Context, a permission.Actor, uc permissio
 	if cs.Escalated, err = s.escalatedOf(ctx, cs.CaseNo); err != nil {
 		return cs, faults.Database(err)
 	}
+	if err := s.d.Pool.QueryRow(ctx, `SELECT workflow_lost_at FROM cases WHERE case_no = $1`, cs.CaseNo).Scan(&cs.WorkflowLost); err != nil {
+		return cs, faults.Database(err)
+	}
+	cs.WorkflowLost = shanghaiPtr(cs.WorkflowLost)
 	return cs, nil
 }
 

@@ -496,6 +496,12 @@ func (s *Service) Objection(ctx context.Context, a permission.Actor, no string) 
 	if cs.Escalated != nil {
 		d.Actions = []Action{}
 	}
+	if cs.WorkflowLost != nil {
+		// The reconciler found the workflow gone (the engine still answers
+		// a query of a terminated workflow with its last state): no step
+		// would be taken (workflow-lost), so none is offered.
+		d.Actions = []Action{}
+	}
 	if d.Deadlines, err = s.caseDeadlines(ctx, cs.CaseNo); err != nil {
 		return d, err
 	}
