@@ -10,12 +10,14 @@ import (
 	"testing"
 	"time"
 
+	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/creditcase/creditcase/activities"
 	"github.com/creditcase/creditcase/api"
+	"github.com/creditcase/creditcase/internal/casework"
 	"github.com/creditcase/creditcase/internal/reconcile"
 	"github.com/creditcase/creditcase/internal/records"
 	"github.com/creditcase/creditcase/internal/seed"
@@ -483,5 +485,42 @@ func TestClosedCaseInAppealWindowWithoutWorkflowFlagged(t *testing.T) {
 	}
 	if again.HeldFlagged != 0 {
 		t.Errorf("second pass %+v flagged held cases again", again)
+	}
+
+	// An operator brings the workflow back (Temporal's workflow reset to
+	// its last completed workflow task): the case's page clears the mark
+	// and offers the appeal again, and the appeal is received.
+	var last int64
+	it := sys.Temporal.GetWorkflowHistory(ctx, id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.GetEventType() == enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED {
+			last = ev.GetEventId()
+		}
+	}
+	if _, err := sys.Temporal.ResetWorkflowExecution(ctx, &workflowservice.ResetWorkflowExecutionRequest{
+		Namespace: "default", WorkflowExecution: &commonpb.WorkflowExecution{WorkflowId: id}, Reason: "operator: the case brought back",
+		WorkflowTaskFinishEventId: last, RequestId: fmt.Sprintf("reset-%d", time.Now().UnixNano())}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, time.Minute, func() bool {
+		d, err := sys.Temporal.DescribeWorkflowExecution(ctx, id, "")
+		return err == nil && d.GetWorkflowExecutionInfo().GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING
+	})
+	var back api.ObjectionDetail
+	subject.do(http.StatusOK, http.MethodGet, base, nil, &back)
+	if back.Case.WorkflowLost != nil || !slices.ContainsFunc(back.Actions, func(a casework.Action) bool { return a.Name == "appeal" }) {
+		t.Fatalf("case after its workflow was reset: lost %v, actions %+v; want the mark cleared and the appeal offered", back.Case.WorkflowLost, back.Actions)
+	}
+	var lost *time.Time
+	if err := sys.Pool.QueryRow(ctx, `SELECT workflow_lost_at FROM cases WHERE case_no = $1`, no).Scan(&lost); err != nil || lost != nil {
+		t.Errorf("cases.workflow_lost_at after the reset and a page view: %v (%v); want cleared", lost, err)
+	}
+	subject.do(http.StatusOK, http.MethodPost, base+"/appeal", appeal, &st)
+	if st.Stage != workflows.StageAppeal {
+		t.Fatalf("appeal after the reset: stage %s, want appeal", st.Stage)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/creditcase/creditcase/activities"
 	"github.com/creditcase/creditcase/internal/audit"
@@ -220,7 +221,34 @@ func (s *Service) openCase(ctx context.Context, a permission.Actor, uc permissio
 		return cs, faults.Database(err)
 	}
 	cs.WorkflowLost = shanghaiPtr(cs.WorkflowLost)
+	if cs.WorkflowLost != nil && s.runsAgain(ctx, cs) {
+		cs.WorkflowLost = nil
+	}
 	return cs, nil
+}
+
+// runsAgain reports whether the workflow of a case the reconciler marked
+// lost runs again (an operator reset it with Temporal's workflow reset),
+// and if so clears the mark: the case offers its steps again at once,
+// without waiting for the workflow to write its row. Asked only of marked
+// cases (one describe); an engine that does not answer leaves the mark.
+func (s *Service) runsAgain(ctx context.Context, cs CaseSummary) bool {
+	p, ok := procedureOf(cs.Kind)
+	if !ok || s.d.Temporal == nil {
+		return false
+	}
+	dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	d, err := s.d.Temporal.DescribeWorkflowExecution(dctx, p.workflowID(cs.CaseNo), "")
+	if err != nil || d.GetWorkflowExecutionInfo().GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		return false
+	}
+	if _, err := s.d.Pool.Exec(ctx, `UPDATE cases SET workflow_lost_at = NULL WHERE case_no = $1`, cs.CaseNo); err != nil {
+		s.log(ctx).Warn().Err(err).Str("case_no", cs.CaseNo).Msg("reconciliation mark of a case whose workflow runs again not cleared")
+	} else {
+		s.log(ctx).Info().Str("case_no", cs.CaseNo).Msg("the case's workflow runs again: its reconciliation mark (workflow lost) cleared")
+	}
+	return true
 }
 
 // Deadlines are every deadline of a case as stored, in order.

@@ -284,6 +284,9 @@ func (r *Reconciler) Cases(ctx context.Context, runID, after string, size int, b
 // the appeal and issue its letter). A person decides: the case is marked
 // (cases.workflow_lost_at: not walked again, and the API answers a step on
 // it with workflow-lost), and a finding and a case event say what is lost.
+// An operator may bring the workflow back (Temporal's workflow reset): the
+// mark is cleared when the case's page finds it running again, or when the
+// workflow writes its row.
 // It returns Flagged, or "" when the row changed meanwhile (finished,
 // flagged by an earlier attempt, open again).
 func (r *Reconciler) flagHeld(ctx context.Context, runID string, c openCase, ex Execution) (string, error) {
@@ -313,9 +316,9 @@ func heldDetail(c openCase, status string) string {
 	switch {
 	case c.kind == "objection" && c.stage == "closed":
 		return "案件已书面答复，答复后的期限（申诉期或仍有异议期）尚未届满，但其" + gone +
-			"：期限内提出的申诉或异议无法由系统受理，期满也不会自动办结；请核查并决定处理方式（如重新启动工作流或线下办理）"
+			"：期限内提出的申诉或异议无法由系统受理，期满也不会自动办结；请核查并决定处理方式（如以工作流引擎的 reset 恢复工作流，或线下办理）"
 	case c.kind == "objection" && c.stage == "appeal":
-		return "申诉审查中，但案件的" + gone + "：申诉决定无法由系统作出和送达；请核查并决定处理方式（如重新启动工作流或线下办理）"
+		return "申诉审查中，但案件的" + gone + "：申诉决定无法由系统作出和送达；请核查并决定处理方式（如以工作流引擎的 reset 恢复工作流，或线下办理）"
 	}
 	return "案件已关闭，但其工作流在「" + c.stage + "」阶段仍应运行，现" + gone + "：后续事项无法由系统办理；请核查并决定处理方式"
 }
