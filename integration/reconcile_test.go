@@ -21,6 +21,7 @@ import (
 	"github.com/creditcase/creditcase/internal/reconcile"
 	"github.com/creditcase/creditcase/internal/records"
 	"github.com/creditcase/creditcase/internal/seed"
+	"github.com/creditcase/creditcase/internal/supervision"
 	"github.com/creditcase/creditcase/internal/testenv"
 	"github.com/creditcase/creditcase/workflows"
 )
@@ -434,6 +435,13 @@ func TestClosedCaseInAppealWindowWithoutWorkflowFlagged(t *testing.T) {
 	}
 	if f.status != reconcile.Terminated || f.action != reconcile.Flagged {
 		t.Errorf("finding %+v; want flagged, engine status terminated", f)
+	}
+	var inbox api.NotificationList
+	supervisor.do(http.StatusOK, http.MethodGet, "/api/v1/inbox", nil, &inbox)
+	if !slices.ContainsFunc(inbox.Notifications, func(n supervision.Notification) bool {
+		return n.CaseNo == no && n.Kind == "reconcile.workflow_lost" && strings.Contains(n.MessageEN, "appeal")
+	}) {
+		t.Errorf("the supervisors' inbox lacks the notice of %s: %+v", no, inbox.Notifications)
 	}
 	var flagged struct {
 		Findings []reconcile.Finding `json:"findings"`

@@ -17,7 +17,8 @@
 // completed with its row open), flags it. A held row is closed already:
 // its workflow gone means the later steps (an appeal, the window's end,
 // the appeal decision and its letters) cannot happen, so it is flagged
-// (ProblemHeldLost: a finding and a case event a supervisor sees), marked
+// (ProblemHeldLost: a finding, a case event and a notice in the
+// supervisors' inbox), marked
 // (cases.workflow_lost_at) and not walked again; the API then answers a
 // step on it with 409 workflow-lost, not "finished". It then frees records
 // left under objection with no open case. Every finding is kept
@@ -283,7 +284,8 @@ func (r *Reconciler) Cases(ctx context.Context, runID, after string, size int, b
 // workflow would still have done (receive an appeal, end the window, decide
 // the appeal and issue its letter). A person decides: the case is marked
 // (cases.workflow_lost_at: not walked again, and the API answers a step on
-// it with workflow-lost), and a finding and a case event say what is lost.
+// it with workflow-lost), and a finding, a case event and a notice in the
+// supervisors' inbox say what is lost.
 // An operator may bring the workflow back (Temporal's workflow reset): the
 // mark is cleared when the case's page finds it running again, or when the
 // workflow writes its row.
@@ -304,7 +306,15 @@ func (r *Reconciler) flagHeld(ctx context.Context, runID string, c openCase, ex 
 			return err
 		}
 		action = Flagged
-		return r.finding(ctx, tx, runID, c, ex, ProblemHeldLost, Flagged, heldDetail(c, ex.Status))
+		detail := heldDetail(c, ex.Status)
+		if err := r.finding(ctx, tx, runID, c, ex, ProblemHeldLost, Flagged, detail); err != nil {
+			return err
+		}
+		// The supervisors are told in their inbox, once per case and run.
+		_, err := tx.Exec(ctx, `INSERT INTO notifications (dedup_key, case_no, party, kind, message, message_en)
+			VALUES ($1, $2, 'supervisor', 'reconcile.workflow_lost', $3, $4) ON CONFLICT (dedup_key) DO NOTHING`,
+			c.caseNo+"/reconcile/"+runID+"/workflow-lost", c.caseNo, "对账：案件 "+c.caseNo+" "+detail, heldDetailEN(c, ex.Status))
+		return err
 	})
 	return action, err
 }
@@ -585,6 +595,37 @@ func (r *Reconciler) Findings(ctx context.Context, runID string, flaggedOnly boo
 		err := row.Scan(&f.ID, &f.RunID, &f.CaseNo, &f.RecordID, &f.WorkflowID, &f.EngineStatus, &f.Problem, &f.Action, &f.Detail, &f.At)
 		return f, err
 	})
+}
+
+// heldDetailEN is heldDetail in English, for the supervisors' inbox.
+func heldDetailEN(c openCase, status string) string {
+	gone := "its workflow " + statusWordsEN(status)
+	switch {
+	case c.kind == "objection" && c.stage == "closed":
+		return "Reconciliation: case " + c.caseNo + " was replied to in writing and the window after the reply (appeal or continued disagreement) is still running, but " +
+			gone + ": an appeal or disagreement in the window cannot be received by the system, and the window will not end by itself. Check and decide (bring the workflow back with the engine's reset, or handle it off-line)."
+	case c.kind == "objection" && c.stage == "appeal":
+		return "Reconciliation: the appeal in case " + c.caseNo + " is being examined, but " + gone +
+			": the appeal decision cannot be made and served by the system. Check and decide (bring the workflow back with the engine's reset, or handle it off-line)."
+	}
+	return "Reconciliation: case " + c.caseNo + " is closed but its workflow should still run at the stage " + c.stage + ", and " + gone +
+		": later steps cannot be taken in the system. Check and decide."
+}
+
+func statusWordsEN(s string) string {
+	switch s {
+	case Terminated:
+		return "was terminated"
+	case Failed:
+		return "failed"
+	case Canceled:
+		return "was cancelled"
+	case TimedOut:
+		return "timed out"
+	case NotFound:
+		return "is gone"
+	}
+	return "has ended"
 }
 
 func statusWords(s string) string {

@@ -456,6 +456,11 @@ func TestHeldClosedCaseWithoutWorkflowFlaggedOnce(t *testing.T) {
 		t.Errorf("reconcile_runs held %d, held_flagged %d (%v); want 4, 3", stored.held, stored.heldFlagged, err)
 	}
 	for _, i := range []int{2, 4, 5} {
+		var notices int
+		if err := testPool.QueryRow(context.Background(), `SELECT count(*) FROM notifications WHERE case_no = $1 AND party = 'supervisor'
+			AND kind = 'reconcile.workflow_lost' AND message LIKE '%' || $1 || '%' AND message_en <> ''`, nos[i]).Scan(&notices); err != nil || notices != 1 {
+			t.Errorf("case %d: %d notices in the supervisors' inbox (%v); want 1", i, notices, err)
+		}
 		status, stage, outcome, lost, findings, events := heldState(t, nos[i])
 		if status != "closed" || outcome != "upheld" || stage == "finished" || !lost || findings != 1 || events != 1 {
 			t.Errorf("case %d (%s): %s/%s/%s lost %v, %d findings, %d events; want closed as it was, marked, 1 finding, 1 event",
@@ -482,6 +487,10 @@ func TestHeldClosedCaseWithoutWorkflowFlaggedOnce(t *testing.T) {
 	for _, i := range []int{2, 4, 5} {
 		if _, _, _, _, findings, events := heldState(t, nos[i]); findings != 1 || events != 1 {
 			t.Errorf("case %d after the second pass: %d findings, %d events; want 1, 1", i, findings, events)
+		}
+		var notices int
+		if err := testPool.QueryRow(context.Background(), `SELECT count(*) FROM notifications WHERE case_no = $1`, nos[i]).Scan(&notices); err != nil || notices != 1 {
+			t.Errorf("case %d after the second pass: %d notices (%v); want 1", i, notices, err)
 		}
 	}
 }
