@@ -20,7 +20,8 @@
 // (ProblemHeldLost: a finding, a case event and a notice in the
 // supervisors' inbox), marked
 // (cases.workflow_lost_at) and not walked again; the API then answers a
-// step on it with 409 workflow-lost, not "finished". It then frees records
+// step on it with 409 workflow-lost, not "finished". An open case flagged
+// (not closed) is marked the same way: flagged once, not every pass. It then frees records
 // left under objection with no open case. Every finding is kept
 // (reconcile_findings) and written to the case's events. It runs on a
 // Temporal Schedule and on demand; every step is idempotent.
@@ -178,10 +179,10 @@ type openCase struct {
 func (c openCase) held() bool { return c.status != "open" }
 
 // heldCases is the walk's condition: the rows whose workflow must be
-// running (every open row; a closed row whose stage is not finished and
-// not flagged yet). Spelled as migration 00127's partial index
-// cases_held_keyset, which serves it.
-const heldCases = `(status = 'open' OR (stage <> 'finished' AND workflow_lost_at IS NULL))`
+// running (every open row; a closed row whose stage is not finished) and
+// that are not flagged yet. Spelled as migration 00128's partial index
+// cases_reconcile_keyset, which serves it.
+const heldCases = `workflow_lost_at IS NULL AND (status = 'open' OR stage <> 'finished')`
 
 // Cases checks the cases whose workflow must be running (open rows, and
 // closed rows still waiting on their workflow: the package doc) after case
@@ -386,18 +387,27 @@ func (r *Reconciler) settle(ctx context.Context, runID string, c openCase, ex Ex
 	var action string
 	err := pgx.BeginFunc(ctx, r.Pool, func(tx pgx.Tx) error {
 		var status string
-		if err := tx.QueryRow(ctx, `SELECT status FROM cases WHERE case_no = $1 FOR UPDATE`, c.caseNo).Scan(&status); err != nil {
+		var marked bool
+		if err := tx.QueryRow(ctx, `SELECT status, workflow_lost_at IS NOT NULL FROM cases WHERE case_no = $1 FOR UPDATE`, c.caseNo).
+			Scan(&status, &marked); err != nil {
 			return err
 		}
-		if status != "open" {
+		if status != "open" || marked {
 			return nil
+		}
+		// flag leaves the case to a person, once: marked, it is not walked
+		// again (a step on it answers workflow-lost).
+		flag := func(problem, detail string) error {
+			action = Flagged
+			if _, err := tx.Exec(ctx, `UPDATE cases SET workflow_lost_at = now() WHERE case_no = $1`, c.caseNo); err != nil {
+				return err
+			}
+			return r.finding(ctx, tx, runID, c, ex, problem, Flagged, detail)
 		}
 		if ex.Status == Completed || ex.Status == Continued {
 			// A completed workflow wrote its last row before completing; an
 			// open row means something was lost: a person looks.
-			action = Flagged
-			return r.finding(ctx, tx, runID, c, ex, ProblemCompletedOpen, Flagged,
-				"工作流已正常结束但案件仍为办理中，请核查")
+			return flag(ProblemCompletedOpen, "工作流已正常结束但案件仍为办理中，请核查")
 		}
 		if c.kind == "listing" {
 			var ls string
@@ -405,8 +415,7 @@ func (r *Reconciler) settle(ctx context.Context, runID string, c openCase, ex Ex
 				return err
 			}
 			if ls == "listed" {
-				action = Flagged
-				return r.finding(ctx, tx, runID, c, ex, ProblemListedOrphan, Flagged,
+				return flag(ProblemListedOrphan,
 					"名单条目仍在公示，但其工作流已"+statusWords(ex.Status)+"：期满移出不会自动进行，请决定移出或重新启动")
 			}
 			if _, err := tx.Exec(ctx, `UPDATE listings SET status = 'not_listed', stage = 'finished',

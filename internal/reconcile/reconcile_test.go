@@ -532,3 +532,34 @@ func TestRetriedBatchAfterFlaggingCountsOnce(t *testing.T) {
 		t.Errorf("run %+v after a retried batch; want 3 checked, 3 held, 1 flagged", run)
 	}
 }
+
+// An open case the reconciler leaves to a person (here: its workflow
+// completed while the row says open) is flagged once: marked, the next
+// pass neither walks it nor writes another finding or event — it used to
+// be described and flagged again every 30 minutes.
+func TestFlaggedOpenCaseFlaggedOnce(t *testing.T) {
+	nos := openCases(t, 3)
+	e := newEngine()
+	e.status[wf(nos[1])] = reconcile.Completed
+	r := &reconcile.Reconciler{Pool: testPool, Engine: e}
+	run, _ := pass(t, r, 1000)
+	if run.Checked != 3 || run.Flagged != 1 || run.Repaired != 0 || run.Described != 1 {
+		t.Errorf("run %+v; want 3 checked, 1 described and flagged", run)
+	}
+	e.reset()
+	run2, _ := pass(t, r, 1000)
+	if run2.Checked != 2 || run2.Flagged != 0 || run2.Described != 0 {
+		t.Errorf("second run %+v; want the flagged case not walked: 2 checked, none described or flagged", run2)
+	}
+	var findings, events int
+	if err := testPool.QueryRow(context.Background(), `SELECT count(*) FROM reconcile_findings WHERE case_no = $1`, nos[1]).Scan(&findings); err != nil {
+		t.Fatal(err)
+	}
+	if err := testPool.QueryRow(context.Background(), `SELECT count(*) FROM case_events WHERE case_no = $1 AND action = 'case.reconciled.flagged'`,
+		nos[1]).Scan(&events); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := caseState(t, nos[1]); s != "open" || findings != 1 || events != 1 {
+		t.Errorf("flagged open case: %s, %d findings, %d events after two passes; want open, 1, 1", s, findings, events)
+	}
+}
