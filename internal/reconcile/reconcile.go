@@ -311,13 +311,18 @@ func (r *Reconciler) flagHeld(ctx context.Context, runID string, c openCase, ex 
 		if err := r.finding(ctx, tx, runID, c, ex, ProblemHeldLost, Flagged, detail); err != nil {
 			return err
 		}
-		// The supervisors are told in their inbox, once per case and run.
-		_, err := tx.Exec(ctx, `INSERT INTO notifications (dedup_key, case_no, party, kind, message, message_en)
-			VALUES ($1, $2, 'supervisor', 'reconcile.workflow_lost', $3, $4) ON CONFLICT (dedup_key) DO NOTHING`,
-			c.caseNo+"/reconcile/"+runID+"/workflow-lost", c.caseNo, "对账：案件 "+c.caseNo+" "+detail, heldDetailEN(c, ex.Status))
-		return err
+		return notifySupervisors(ctx, tx, runID, c.caseNo, "对账：案件 "+c.caseNo+" "+detail, heldDetailEN(c, ex.Status))
 	})
 	return action, err
+}
+
+// notifySupervisors tells the supervisors in their inbox of a case the
+// reconciler flagged, once per case and run.
+func notifySupervisors(ctx context.Context, tx pgx.Tx, runID, caseNo, zh, en string) error {
+	_, err := tx.Exec(ctx, `INSERT INTO notifications (dedup_key, case_no, party, kind, message, message_en)
+		VALUES ($1, $2, 'supervisor', 'reconcile.workflow_lost', $3, $4) ON CONFLICT (dedup_key) DO NOTHING`,
+		caseNo+"/reconcile/"+runID+"/workflow-lost", caseNo, zh, en)
+	return err
 }
 
 // heldDetail says, in the words a supervisor reads on the case, what a
@@ -397,17 +402,21 @@ func (r *Reconciler) settle(ctx context.Context, runID string, c openCase, ex Ex
 		}
 		// flag leaves the case to a person, once: marked, it is not walked
 		// again (a step on it answers workflow-lost).
-		flag := func(problem, detail string) error {
+		flag := func(problem, detail, detailEN string) error {
 			action = Flagged
 			if _, err := tx.Exec(ctx, `UPDATE cases SET workflow_lost_at = now() WHERE case_no = $1`, c.caseNo); err != nil {
 				return err
 			}
-			return r.finding(ctx, tx, runID, c, ex, problem, Flagged, detail)
+			if err := r.finding(ctx, tx, runID, c, ex, problem, Flagged, detail); err != nil {
+				return err
+			}
+			return notifySupervisors(ctx, tx, runID, c.caseNo, "对账：案件 "+c.caseNo+" "+detail, detailEN)
 		}
 		if ex.Status == Completed || ex.Status == Continued {
 			// A completed workflow wrote its last row before completing; an
 			// open row means something was lost: a person looks.
-			return flag(ProblemCompletedOpen, "工作流已正常结束但案件仍为办理中，请核查")
+			return flag(ProblemCompletedOpen, "工作流已正常结束但案件仍为办理中，请核查",
+				"Reconciliation: the workflow of case "+c.caseNo+" has completed but the case is still open; check it.")
 		}
 		if c.kind == "listing" {
 			var ls string
@@ -416,7 +425,9 @@ func (r *Reconciler) settle(ctx context.Context, runID string, c openCase, ex Ex
 			}
 			if ls == "listed" {
 				return flag(ProblemListedOrphan,
-					"名单条目仍在公示，但其工作流已"+statusWords(ex.Status)+"：期满移出不会自动进行，请决定移出或重新启动")
+					"名单条目仍在公示，但其工作流已"+statusWords(ex.Status)+"：期满移出不会自动进行，请决定移出或重新启动",
+					"Reconciliation: the list entry of case "+c.caseNo+" is still published but its workflow "+statusWordsEN(ex.Status)+
+						": its removal when the period ends will not happen by itself; decide to remove it or bring the workflow back.")
 			}
 			if _, err := tx.Exec(ctx, `UPDATE listings SET status = 'not_listed', stage = 'finished',
 				removal_reason = $2, updated_at = now() WHERE proposal_no = $1 AND status IN ('proposed', 'noticed')`,

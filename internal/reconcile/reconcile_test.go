@@ -559,7 +559,13 @@ func TestFlaggedOpenCaseFlaggedOnce(t *testing.T) {
 		nos[1]).Scan(&events); err != nil {
 		t.Fatal(err)
 	}
-	if s, _ := caseState(t, nos[1]); s != "open" || findings != 1 || events != 1 {
-		t.Errorf("flagged open case: %s, %d findings, %d events after two passes; want open, 1, 1", s, findings, events)
+	var notices int
+	if err := testPool.QueryRow(context.Background(), `SELECT count(*) FROM notifications WHERE case_no = $1 AND party = 'supervisor'
+		AND message_en LIKE '%completed%'`, nos[1]).Scan(&notices); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := caseState(t, nos[1]); s != "open" || findings != 1 || events != 1 || notices != 1 {
+		t.Errorf("flagged open case: %s, %d findings, %d events, %d notices to the supervisors after two passes; want open, 1, 1, 1",
+			s, findings, events, notices)
 	}
 }
