@@ -53,13 +53,6 @@ const (
 	// (Temporal's default is 10 s): a namespace or search attribute set up
 	// at start is served by every service within it.
 	NamespaceRefresh = time.Second
-	// MaxJoinDuration bounds how long each service waits to join the
-	// others' membership ring at start before the engine gives up (fatal:
-	// the whole process ends). Joining takes milliseconds on an idle
-	// machine; on two busy cores a service starved of CPU took 67 s (an
-	// integration run beside a benchmark) and the engine died at the
-	// former 30 s. Two minutes is ringpop's own default.
-	MaxJoinDuration = 2 * time.Minute
 )
 
 // Config describes the embedded server.
@@ -362,7 +355,7 @@ func serverConfig(cfg Config, hist, vis *config.SQL) (*config.Config, error) {
 	frontend := net.JoinHostPort(cfg.IP, strconv.Itoa(cfg.FrontendPort))
 	return &config.Config{
 		Global: config.Global{
-			Membership: config.Membership{MaxJoinDuration: MaxJoinDuration, BroadcastAddress: cfg.IP},
+			Membership: config.Membership{MaxJoinDuration: 30 * time.Second, BroadcastAddress: cfg.IP},
 		},
 		Persistence: config.Persistence{
 			DefaultStore:     "default",
