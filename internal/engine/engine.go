@@ -53,6 +53,16 @@ const (
 	// (Temporal's default is 10 s): a namespace or search attribute set up
 	// at start is served by every service within it.
 	NamespaceRefresh = time.Second
+	// MaxJoinDuration bounds one attempt of a service to join the
+	// membership ring at start (Temporal's default). A restarted engine
+	// finds its previous run's services in cluster_membership for 20 s
+	// and tries them too; ringpop backs off between rounds (0.1 s
+	// doubling), so an attempt that cannot join ends at the first round
+	// past this bound — about 13 s here, 51–67 s with the former 30 s —
+	// and Temporal retries it 10 s later, when the stale hosts are gone,
+	// for at most a minute in all: an attempt longer than that ends the
+	// engine (fatal).
+	MaxJoinDuration = 10 * time.Second
 )
 
 // Config describes the embedded server.
@@ -355,7 +365,7 @@ func serverConfig(cfg Config, hist, vis *config.SQL) (*config.Config, error) {
 	frontend := net.JoinHostPort(cfg.IP, strconv.Itoa(cfg.FrontendPort))
 	return &config.Config{
 		Global: config.Global{
-			Membership: config.Membership{MaxJoinDuration: 30 * time.Second, BroadcastAddress: cfg.IP},
+			Membership: config.Membership{MaxJoinDuration: MaxJoinDuration, BroadcastAddress: cfg.IP},
 		},
 		Persistence: config.Persistence{
 			DefaultStore:     "default",
